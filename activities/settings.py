@@ -1,0 +1,106 @@
+"""Every knob Shipmate has, in one place, read from SHIPMATE_* variables or a .env file.
+
+The defaults are the embedded local stack (`shipmate dev`): a Temporal dev server,
+moto, a loopback registry and the local Docker engine, so nothing needs configuring
+to try it out.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed; the message names the variable."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SHIPMATE_", env_file=".env", extra="ignore", populate_by_name=True
+    )
+
+    # Temporal
+    temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port")
+    temporal_namespace: str = Field("default", description="Temporal namespace")
+    task_queue: str = Field("shipmate", description="Task queue the worker polls")
+    temporal_ui_port: int = Field(8233, description="Temporal Web UI port (dev server)")
+
+    # Slack
+    slack_mode: str = Field("socket", description="socket or http")
+    slack_bot_token: SecretStr | None = Field(None, description="xoxb- bot token")
+    slack_app_token: SecretStr | None = Field(None, description="xapp- token for Socket Mode")
+    slack_signing_secret: SecretStr | None = Field(None, description="HTTP mode signing secret")
+    slack_api_url: str | None = Field(None, description="Web API base URL (emulator)")
+
+    # Request understanding
+    openai_api_key: SecretStr | None = Field(None, description="Enables the OpenAI parser")
+    openai_model: str = Field("gpt-4o-mini", description="Model for request understanding")
+    openai_base_url: str | None = Field(None, description="Any OpenAI-compatible endpoint")
+    openai_timeout_seconds: float = Field(20.0, description="Per-request timeout")
+
+    # Docker and images
+    docker_host: str | None = Field(None, description="Docker engine URL; default: local socket")
+    base_image: str = Field(
+        "shipmate/python-base:3.11-bookworm",
+        description="Base image for generated services (built offline by `doctor --fix`)",
+    )
+    use_wheelhouse: bool = Field(True, description="Install image packages from a local wheelhouse")
+    wheelhouse_python: str = Field("3.11", description="Python version of the base image")
+    registry: str = Field("127.0.0.1:5000", description="Registry images are pushed to")
+    registry_port: int = Field(5000, description="Port of the local registry (dev)")
+    debian_mirror: str = Field("http://deb.debian.org/debian", description="Mirror for the base")
+
+    # AWS
+    aws_region: str = Field("us-east-1", description="AWS region")
+    aws_endpoint_url: str | None = Field(None, description="AWS endpoint (moto in dev)")
+    moto_port: int = Field(5055, description="Port of moto in server mode (dev)")
+
+    # Approvals
+    approvers: list[str] = Field(
+        default_factory=lambda: ["U0BOB", "S0APPROVERS"],
+        description="Slack user or user-group ids allowed to approve deploys (JSON list)",
+    )
+    approver_groups: dict[str, list[str]] = Field(
+        default_factory=lambda: {"S0APPROVERS": ["U0BOB"]},
+        description="Members of user groups named in approvers (JSON object)",
+    )
+    approval_timeout_hours: float = Field(24.0, description="How long a gate waits")
+
+    # Local state and ports
+    state_dir: Path = Field(Path(".shipmate"), description="Where state and caches live")
+    emulator_port: int = Field(3000, description="Slack emulator port (dev)")
+    test_timeout_seconds: int = Field(600, description="Limit for a generated test run")
+
+    @property
+    def temporal_ui_url(self) -> str:
+        host = self.temporal_address.rsplit(":", 1)[0]
+        return f"http://{host}:{self.temporal_ui_port}"
+
+    @property
+    def wheelhouse_dir(self) -> Path:
+        return self.state_dir / "wheelhouse"
+
+    @property
+    def services_dir(self) -> Path:
+        return self.state_dir / "services"
+
+
+def load_settings(**overrides) -> Settings:
+    """Read the settings; a bad value becomes one line naming its variable."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "SHIPMATE_" + "_".join(str(p) for p in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("; ".join(problems)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

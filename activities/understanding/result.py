@@ -1,0 +1,23 @@
+"""What request understanding returns: a spec, or the questions that would complete one."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, ValidationError
+
+from workflows.spec import ServiceSpec
+
+
+class PlanResult(BaseModel):
+    spec: ServiceSpec | None = None
+    questions: list[str] = Field(default_factory=list)
+    defaults: list[str] = Field(default_factory=list, description="What was assumed, not read")
+    notes: list[str] = Field(default_factory=list, description="e.g. a fallback that happened")
+
+
+def questions_from_validation(exc: ValidationError) -> list[str]:
+    """Each validation error is the person's to fix: say it as a correction to make."""
+    questions = []
+    for error in exc.errors():
+        message = str(error["msg"]).removeprefix("Value error, ")
+        questions.append(f"{message[0].upper()}{message[1:]}. Could you correct that?")
+    return questions

@@ -1,0 +1,172 @@
+"""What workflows and activities hand each other: the delivery's shared vocabulary."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from workflows.spec import ServiceSpec
+
+
+class StageState(StrEnum):
+    pending = "pending"
+    running = "running"
+    waiting = "waiting"
+    succeeded = "succeeded"
+    failed = "failed"
+    skipped = "skipped"
+    cancelled = "cancelled"
+
+
+class DeliveryState(StrEnum):
+    running = "running"
+    waiting_for_approval = "waiting_for_approval"
+    succeeded = "succeeded"
+    failed = "failed"
+    rejected = "rejected"
+    expired = "expired"
+    cancelled = "cancelled"
+
+
+class ApprovalPolicy(BaseModel):
+    """Who may let a change into one environment; resolved by whoever starts the delivery."""
+
+    approvers: list[str] = Field(default_factory=list, description="Slack user ids")
+    required_approvals: int = 1
+    requester_may_approve: bool = True
+    timeout_seconds: float = 24 * 3600
+    gate: bool = True
+
+
+class DeliveryRequest(BaseModel):
+    request_text: str
+    requester: str = "cli"
+    spec: ServiceSpec | None = None
+    target: str = "local"
+    policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
+    slack_channel: str | None = None
+    slack_thread_ts: str | None = None
+
+
+class Stage(BaseModel):
+    name: str
+    state: StageState = StageState.pending
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    detail: str = ""
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at and self.finished_at:
+            return (self.finished_at - self.started_at).total_seconds()
+        return None
+
+
+class ApprovalDecision(BaseModel):
+    """One click (or command) on a gate, as sent by the bot or the CLI."""
+
+    user: str
+    environment: str
+    approve: bool = True
+    reason: str = ""
+
+
+class AuditEntry(BaseModel):
+    user: str
+    environment: str
+    decision: str
+    reason: str = ""
+    at: datetime
+
+
+class GateStatus(BaseModel):
+    environment: str
+    state: str = "pending"  # pending | open | approved | rejected | expired | skipped
+    approvals: list[str] = Field(default_factory=list)
+    required_approvals: int = 1
+    approvers: list[str] = Field(default_factory=list)
+
+    def summary(self) -> str:
+        return f"{len(self.approvals)} of {self.required_approvals} approvals ({self.state})"
+
+
+class Deployment(BaseModel):
+    environment: str
+    url: str
+    image: str
+    version: int
+    approved_by: list[str] = Field(default_factory=list)
+
+
+class DeliveryStatus(BaseModel):
+    delivery_id: str
+    service: str | None = None
+    version: int | None = None
+    requester: str
+    state: DeliveryState = DeliveryState.running
+    stages: list[Stage] = Field(default_factory=list)
+    gates: list[GateStatus] = Field(default_factory=list)
+    audit: list[AuditEntry] = Field(default_factory=list)
+    deployments: list[Deployment] = Field(default_factory=list)
+    image: str | None = None
+    error: str | None = None
+    log_tail: str | None = None
+    test_summary: str | None = None
+
+    @property
+    def current_stage(self) -> Stage | None:
+        for stage in self.stages:
+            if stage.state in (StageState.running, StageState.waiting, StageState.failed):
+                return stage
+        return None
+
+
+# Activity inputs and outputs
+
+
+class PlanInput(BaseModel):
+    request_text: str
+    requester: str = "cli"
+
+
+class ScaffoldResult(BaseModel):
+    service: str
+    version: int
+    path: str
+    files: int
+    fingerprint: str = Field(description="Hash of the generated files; names the image tag")
+
+
+class TestReport(BaseModel):
+    passed: int
+    failed: int
+    duration_seconds: float
+    output_tail: str = ""
+
+    def summary(self) -> str:
+        return f"{self.passed} passed, {self.failed} failed in {self.duration_seconds:.1f}s"
+
+
+class BuiltImage(BaseModel):
+    image: str
+    image_id: str
+
+
+class DeployInput(BaseModel):
+    service: str
+    environment: str
+    image: str
+
+
+class DeployResult(BaseModel):
+    environment: str
+    url: str
+    container: str
+
+
+class NotifyInput(BaseModel):
+    status: DeliveryStatus
+    channel: str | None = None
+    thread_ts: str | None = None

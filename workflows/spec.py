@@ -1,0 +1,216 @@
+"""The service spec: what people asked for, typed and validated.
+
+Every name in it ends up in file names, Python identifiers, SQL, image tags and AWS
+resource names, so the validators here are the one gate hostile text must pass.
+"""
+
+from __future__ import annotations
+
+import keyword
+import re
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+ENTITY_NAME = re.compile(r"^[A-Z][a-zA-Z0-9]{0,39}$")
+FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+
+# Names that would break generated Python or SQL, or shadow columns every table has.
+RESERVED_FIELD_NAMES = frozenset(keyword.kwlist) | {
+    "id", "created_at", "updated_at", "self", "cls", "type", "metadata", "select", "from",
+    "where", "table", "order", "group", "user", "limit", "offset", "sort", "skip",
+}  # fmt: skip
+RESERVED_ENTITY_NAMES = frozenset({"Base", "Session", "Settings", "Model", "App", "Health"})
+
+
+class FieldType(StrEnum):
+    str = "str"
+    text = "text"
+    int = "int"
+    float = "float"
+    decimal = "decimal"
+    bool = "bool"
+    date = "date"
+    datetime = "datetime"
+    uuid = "uuid"
+    email = "email"
+
+
+class Api(StrEnum):
+    rest = "rest"
+    graphql = "graphql"
+    grpc = "grpc"
+
+
+class Database(StrEnum):
+    postgresql = "postgresql"
+    mysql = "mysql"
+    sqlite = "sqlite"
+    mongodb = "mongodb"
+    dynamodb = "dynamodb"
+
+
+class Auth(StrEnum):
+    jwt = "jwt"
+    oauth2 = "oauth2"
+    none = "none"
+
+
+class DeployTarget(StrEnum):
+    local = "local"
+    aws_ecs = "aws-ecs"
+    aws_lambda = "aws-lambda"
+    none = "none"
+
+
+class FieldSpec(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    type: FieldType = FieldType.str
+    required: bool = True
+    unique: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not FIELD_NAME.match(value):
+            raise ValueError(
+                f"field name {value[:40]!r} must be snake_case: lowercase letters, digits and _"
+            )
+        if value in RESERVED_FIELD_NAMES:
+            raise ValueError(f"field name {value!r} is reserved; pick another, e.g. {value}_value")
+        return value
+
+
+class RelationSpec(BaseModel):
+    """A many-to-one link: this entity holds a reference to `target`."""
+
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    target: str
+    required: bool = False
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        return FieldSpec._safe_name(value)
+
+
+class EntitySpec(BaseModel):
+    name: str
+    fields: list[FieldSpec] = Field(default_factory=list)
+    relations: list[RelationSpec] = Field(default_factory=list)
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not ENTITY_NAME.match(value):
+            raise ValueError(
+                f"entity name {value[:40]!r} must be a PascalCase singular noun, like Order"
+            )
+        if value in RESERVED_ENTITY_NAMES:
+            raise ValueError(f"entity name {value!r} is reserved; pick another")
+        return value
+
+    @model_validator(mode="after")
+    def _distinct_fields(self) -> EntitySpec:
+        names = [f.name for f in self.fields] + [r.name for r in self.relations]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"entity {self.name} has duplicate fields: {', '.join(dupes)}")
+        return self
+
+    @property
+    def table(self) -> str:
+        return snake_case(self.name) + "s"
+
+    @property
+    def snake(self) -> str:
+        return snake_case(self.name)
+
+
+class EventSpec(BaseModel):
+    entity: str
+    sink: str = "sqs"
+
+
+class DeploySpec(BaseModel):
+    target: DeployTarget = DeployTarget.local
+    environments: list[str] = Field(default_factory=lambda: ["staging"])
+
+    @field_validator("environments")
+    @classmethod
+    def _safe_envs(cls, value: list[str]) -> list[str]:
+        for env in value:
+            if not SERVICE_NAME.match(env) or len(env) > 20:
+                raise ValueError(f"environment {env[:20]!r} must be a short lowercase name")
+        if len(set(value)) != len(value):
+            raise ValueError("environments are listed more than once")
+        return value
+
+
+class ServiceSpec(BaseModel):
+    name: str
+    description: str = ""
+    stack: str = "fastapi"
+    api: list[Api] = Field(default_factory=lambda: [Api.rest])
+    database: Database = Database.postgresql
+    auth: Auth = Auth.none
+    roles: list[str] = Field(default_factory=list)
+    entities: list[EntitySpec] = Field(default_factory=list)
+    events: list[EventSpec] = Field(default_factory=list)
+    deploy: DeploySpec = Field(default_factory=DeploySpec)
+    version: int = 1
+
+    @field_validator("name")
+    @classmethod
+    def _safe_name(cls, value: str) -> str:
+        if not (3 <= len(value) <= 40) or not SERVICE_NAME.match(value):
+            raise ValueError(
+                f"service name {value[:40]!r} must be kebab-case, 3 to 40 characters, "
+                "like orders-api"
+            )
+        return value
+
+    @field_validator("stack")
+    @classmethod
+    def _known_stack(cls, value: str) -> str:
+        if value != "fastapi":
+            raise ValueError(f"stack {value[:20]!r} is not supported yet; fastapi is")
+        return value
+
+    @field_validator("roles")
+    @classmethod
+    def _safe_roles(cls, value: list[str]) -> list[str]:
+        for role in value:
+            if not FIELD_NAME.match(role):
+                raise ValueError(f"role {role[:20]!r} must be a lowercase word")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ServiceSpec:
+        names = [e.name for e in self.entities]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"entities listed twice: {', '.join(dupes)}")
+        for entity in self.entities:
+            for relation in entity.relations:
+                if relation.target not in names:
+                    raise ValueError(
+                        f"{entity.name}.{relation.name} points at unknown entity {relation.target}"
+                    )
+        for event in self.events:
+            if event.entity not in names:
+                raise ValueError(f"event for unknown entity {event.entity}")
+        return self
+
+    @property
+    def image_repository(self) -> str:
+        return self.name
+
+
+def snake_case(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
