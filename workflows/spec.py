@@ -125,7 +125,11 @@ class EntitySpec(BaseModel):
 
     @property
     def table(self) -> str:
-        return snake_case(self.name) + "s"
+        return plural(snake_case(self.name))
+
+    @property
+    def path(self) -> str:
+        return "/" + self.table.replace("_", "-")
 
     @property
     def snake(self) -> str:
@@ -214,3 +218,11 @@ class ServiceSpec(BaseModel):
 
 def snake_case(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def plural(word: str) -> str:
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return word[:-1] + "ies"
+    if word.endswith(("s", "x", "ch", "sh")):
+        return word + "es"
+    return word + "s"

@@ -24,6 +24,7 @@ from workflows.spec import (
     FieldType,
     RelationSpec,
     ServiceSpec,
+    plural,
 )
 
 MAX_REQUEST_CHARS = 4000
@@ -207,7 +208,7 @@ def _service_name(lowered: str, entities: list[EntitySpec]) -> str:
     match = re.search(r"\b([a-z]+)[ -](api|service)\b", lowered)
     if match and match.group(1) not in FILLER and len(match.group(1)) >= 3:
         return f"{match.group(1)}-{match.group(2)}"
-    return f"{_plural(entities[0].snake).replace('_', '-')}-api"
+    return f"{plural(entities[0].snake).replace('_', '-')}-api"
 
 
 def _explicit_name(text: str) -> str | None:
@@ -394,11 +395,3 @@ def _singular(word: str) -> str:
     if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
         return word[:-1]
     return word
-
-
-def _plural(word: str) -> str:
-    if word.endswith("y") and word[-2:-1] not in "aeiou":
-        return word[:-1] + "ies"
-    if word.endswith(("s", "x", "ch", "sh")):
-        return word + "es"
-    return word + "s"

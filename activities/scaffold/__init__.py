@@ -1,0 +1,1 @@
+"""Code generation: a ServiceSpec becomes a service repository."""
