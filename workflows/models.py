@@ -69,7 +69,6 @@ class ApprovalDecision(BaseModel):
 
     user: str
     environment: str
-    approve: bool = True
     reason: str = ""
 
 

@@ -18,9 +18,25 @@ FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
 # Names that would break generated Python or SQL, or shadow columns every table has.
 RESERVED_FIELD_NAMES = frozenset(keyword.kwlist) | {
-    "id", "created_at", "updated_at", "self", "cls", "type", "metadata", "select", "from",
-    "where", "table", "order", "group", "user", "limit", "offset", "sort", "skip",
-}  # fmt: skip
+    "id",
+    "created_at",
+    "updated_at",
+    "self",
+    "cls",
+    "type",
+    "metadata",
+    "select",
+    "from",
+    "where",
+    "table",
+    "order",
+    "group",
+    "user",
+    "limit",
+    "offset",
+    "sort",
+    "skip",
+}
 RESERVED_ENTITY_NAMES = frozenset({"Base", "Session", "Settings", "Model", "App", "Health"})
 
 

@@ -30,47 +30,196 @@ from workflows.spec import (
 MAX_REQUEST_CHARS = 4000
 
 DATABASES = {
-    "postgresql": Database.postgresql, "postgres": Database.postgresql, "pg": Database.postgresql,
-    "psql": Database.postgresql, "rds": Database.postgresql, "mysql": Database.mysql,
-    "mariadb": Database.mysql, "sqlite": Database.sqlite, "mongodb": Database.mongodb,
-    "mongo": Database.mongodb, "dynamodb": Database.dynamodb, "dynamo": Database.dynamodb,
-}  # fmt: skip
+    "postgresql": Database.postgresql,
+    "postgres": Database.postgresql,
+    "pg": Database.postgresql,
+    "psql": Database.postgresql,
+    "rds": Database.postgresql,
+    "mysql": Database.mysql,
+    "mariadb": Database.mysql,
+    "sqlite": Database.sqlite,
+    "mongodb": Database.mongodb,
+    "mongo": Database.mongodb,
+    "dynamodb": Database.dynamodb,
+    "dynamo": Database.dynamodb,
+}
 
 TYPE_WORDS = {
-    "str": FieldType.str, "string": FieldType.str, "varchar": FieldType.str,
-    "text": FieldType.text, "int": FieldType.int, "integer": FieldType.int,
-    "number": FieldType.int, "float": FieldType.float, "double": FieldType.float,
-    "decimal": FieldType.decimal, "money": FieldType.decimal, "bool": FieldType.bool,
-    "boolean": FieldType.bool, "flag": FieldType.bool, "date": FieldType.date,
-    "datetime": FieldType.datetime, "timestamp": FieldType.datetime, "uuid": FieldType.uuid,
+    "str": FieldType.str,
+    "string": FieldType.str,
+    "varchar": FieldType.str,
+    "text": FieldType.text,
+    "int": FieldType.int,
+    "integer": FieldType.int,
+    "number": FieldType.int,
+    "float": FieldType.float,
+    "double": FieldType.float,
+    "decimal": FieldType.decimal,
+    "money": FieldType.decimal,
+    "bool": FieldType.bool,
+    "boolean": FieldType.bool,
+    "flag": FieldType.bool,
+    "date": FieldType.date,
+    "datetime": FieldType.datetime,
+    "timestamp": FieldType.datetime,
+    "uuid": FieldType.uuid,
     "email": FieldType.email,
-}  # fmt: skip
+}
 
 ENVIRONMENTS = {
-    "dev": "dev", "development": "dev", "qa": "qa", "test": "qa", "staging": "staging",
-    "stage": "staging", "prod": "prod", "production": "prod", "live": "prod",
-}  # fmt: skip
+    "dev": "dev",
+    "development": "dev",
+    "qa": "qa",
+    "test": "qa",
+    "staging": "staging",
+    "stage": "staging",
+    "prod": "prod",
+    "production": "prod",
+    "live": "prod",
+}
 
 # Words that describe the service, never a thing it manages.
-FILLER = {
-    "a", "an", "the", "build", "create", "make", "write", "scaffold", "generate", "new", "me",
-    "please", "simple", "small", "basic", "rest", "restful", "graphql", "grpc", "api", "apis",
-    "service", "services", "microservice", "backend", "app", "application", "system", "crud",
-    "management", "manager", "managing", "manage", "for", "with", "and", "or", "to", "of", "on",
-    "in", "it", "then", "also", "deploy", "deployed", "auth", "jwt", "oauth", "oauth2", "login",
-    "database", "db", "fields", "field", "entities", "entity", "model", "models", "that", "which",
-    "some", "our", "my", "we", "need", "needs", "want", "i", "us", "can", "could", "would",
-    "should", "lets", "let", "quick", "tiny", "endpoint", "endpoints", "server", "up", "set",
-    "hey", "hi", "shipmate", "using", "use", "via", "by", "is", "are", "be", "have", "has",
-    "roles", "role", "admin", "admins", "ecs", "aws", "lambda", "fargate", "locally", "local",
-    "docker", "container", "only", "where", "them", "their", "its", "this", "do", "all",
-} | set(DATABASES) | set(ENVIRONMENTS) | set(TYPE_WORDS)  # fmt: skip
+FILLER = (
+    {
+        "a",
+        "an",
+        "the",
+        "build",
+        "create",
+        "make",
+        "write",
+        "scaffold",
+        "generate",
+        "new",
+        "me",
+        "please",
+        "simple",
+        "small",
+        "basic",
+        "rest",
+        "restful",
+        "graphql",
+        "grpc",
+        "api",
+        "apis",
+        "service",
+        "services",
+        "microservice",
+        "backend",
+        "app",
+        "application",
+        "system",
+        "crud",
+        "management",
+        "manager",
+        "managing",
+        "manage",
+        "for",
+        "with",
+        "and",
+        "or",
+        "to",
+        "of",
+        "on",
+        "in",
+        "it",
+        "then",
+        "also",
+        "deploy",
+        "deployed",
+        "auth",
+        "jwt",
+        "oauth",
+        "oauth2",
+        "login",
+        "database",
+        "db",
+        "fields",
+        "field",
+        "entities",
+        "entity",
+        "model",
+        "models",
+        "that",
+        "which",
+        "some",
+        "our",
+        "my",
+        "we",
+        "need",
+        "needs",
+        "want",
+        "i",
+        "us",
+        "can",
+        "could",
+        "would",
+        "should",
+        "lets",
+        "let",
+        "quick",
+        "tiny",
+        "endpoint",
+        "endpoints",
+        "server",
+        "up",
+        "set",
+        "hey",
+        "hi",
+        "shipmate",
+        "using",
+        "use",
+        "via",
+        "by",
+        "is",
+        "are",
+        "be",
+        "have",
+        "has",
+        "roles",
+        "role",
+        "admin",
+        "admins",
+        "ecs",
+        "aws",
+        "lambda",
+        "fargate",
+        "locally",
+        "local",
+        "docker",
+        "container",
+        "only",
+        "where",
+        "them",
+        "their",
+        "its",
+        "this",
+        "do",
+        "all",
+    }
+    | set(DATABASES)
+    | set(ENVIRONMENTS)
+    | set(TYPE_WORDS)
+)
 
 VOCABULARY = sorted(
-    set(DATABASES) | set(TYPE_WORDS) | set(ENVIRONMENTS)
-    | {"graphql", "deploy", "entities", "fields", "unique", "optional", "required", "service",
-       "management", "staging", "production"}
-)  # fmt: skip
+    set(DATABASES)
+    | set(TYPE_WORDS)
+    | set(ENVIRONMENTS)
+    | {
+        "graphql",
+        "deploy",
+        "entities",
+        "fields",
+        "unique",
+        "optional",
+        "required",
+        "service",
+        "management",
+        "staging",
+        "production",
+    }
+)
 
 # Sensible first fields for things people often ask for by name alone.
 KNOWN_FIELDS: dict[str, list[tuple[str, FieldType]]] = {
@@ -268,11 +417,38 @@ _TRIGGER = re.compile(
 
 # Words that are never a field: they configure the service itself.
 CONTROL = (
-    set(DATABASES) | set(ENVIRONMENTS)
-    | {"graphql", "grpc", "rest", "jwt", "oauth", "oauth2", "auth", "authentication", "api",
-       "service", "deploy", "ecs", "aws", "lambda", "fargate", "fields", "field", "entities",
-       "entity", "with", "using", "login", "roles", "can", "delete", "admins", "crud"}
-)  # fmt: skip
+    set(DATABASES)
+    | set(ENVIRONMENTS)
+    | {
+        "graphql",
+        "grpc",
+        "rest",
+        "jwt",
+        "oauth",
+        "oauth2",
+        "auth",
+        "authentication",
+        "api",
+        "service",
+        "deploy",
+        "ecs",
+        "aws",
+        "lambda",
+        "fargate",
+        "fields",
+        "field",
+        "entities",
+        "entity",
+        "with",
+        "using",
+        "login",
+        "roles",
+        "can",
+        "delete",
+        "admins",
+        "crud",
+    }
+)
 
 
 def _last_noun(before: str) -> str | None:

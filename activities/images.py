@@ -1,0 +1,216 @@
+"""Images: the offline base image, the wheelhouse, building and pushing service images.
+
+No image can be pulled on an air-gapped machine, so the base image is made from a
+Debian mirror with debootstrap, and Python packages come from a wheelhouse filled on
+the host with `pip download`: the build itself never needs the network.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import docker
+from docker.errors import BuildError, DockerException, ImageNotFound
+
+from activities.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
+
+
+class ImageBuildFailed(Exception):
+    """The service's Dockerfile failed; carries the build log's tail for the person."""
+
+    def __init__(self, message: str, log_tail: str):
+        super().__init__(message)
+        self.log_tail = log_tail
+
+
+def docker_client(settings: Settings) -> docker.DockerClient:
+    if settings.docker_host:
+        return docker.DockerClient(base_url=settings.docker_host, timeout=600)
+    return docker.from_env(timeout=600)
+
+
+def base_image_present(settings: Settings) -> bool:
+    try:
+        docker_client(settings).images.get(settings.base_image)
+        return True
+    except ImageNotFound:
+        return False
+
+
+def build_base_image(settings: Settings, echo: Callable[[str], None] = print) -> None:
+    """debootstrap a minimal Debian with Python, then `docker import` it (about a minute)."""
+    if not shutil.which("debootstrap"):
+        raise RuntimeError("debootstrap is missing: apt-get install -y debootstrap")
+    with tempfile.TemporaryDirectory(prefix="shipmate-rootfs-") as tmp:
+        rootfs = Path(tmp) / "rootfs"
+        echo(f"debootstrap bookworm from {settings.debian_mirror} (about a minute)")
+        subprocess.run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={BASE_PACKAGES}",
+                "bookworm",
+                str(rootfs),
+                settings.debian_mirror,
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for item in (rootfs / cache).glob("*"):
+                if item.is_file():
+                    item.unlink()
+        echo(f"docker import -> {settings.base_image}")
+        tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
+        subprocess.run(
+            [
+                "docker",
+                "import",
+                "--change",
+                'CMD ["python3"]',
+                "--change",
+                "ENV LANG=C.UTF-8",
+                "-",
+                settings.base_image,
+            ],
+            stdin=tar.stdout,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        if tar.wait() != 0:
+            raise RuntimeError("tar of the base image root file system failed")
+
+
+def fill_wheelhouse(settings: Settings, requirement_files: list[Path]) -> Path:
+    """Download wheels for the image's Python into the cache; a no-op once they are there."""
+    wheelhouse = settings.wheelhouse_dir.resolve()
+    wheelhouse.mkdir(parents=True, exist_ok=True)
+    for requirements in requirement_files:
+        stamp = wheelhouse / f".{_digest(requirements.read_bytes())}.done"
+        if stamp.exists():
+            continue
+        version = settings.wheelhouse_python.replace(".", "")
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--only-binary=:all:",
+                "--python-version",
+                version,
+                "--implementation",
+                "cp",
+                "--platform",
+                "manylinux_2_28_x86_64",
+                "--platform",
+                "manylinux2014_x86_64",
+                "--platform",
+                "manylinux_2_17_x86_64",
+                "--platform",
+                "any",
+                "-d",
+                str(wheelhouse),
+                "-r",
+                str(requirements),
+            ],
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise RuntimeError("pip download for the wheelhouse failed: " + result.stderr[-1500:])
+        stamp.touch()
+    return wheelhouse
+
+
+def prepare_build_context(settings: Settings, project: Path) -> None:
+    """Put the wheelhouse into the build context (hard links: cheap) when configured to."""
+    target = project / "wheelhouse"
+    target.mkdir(exist_ok=True)
+    for old in target.glob("*.whl"):
+        old.unlink()
+    if not settings.use_wheelhouse:
+        return
+    wheelhouse = fill_wheelhouse(
+        settings, [project / "requirements.txt", project / "requirements-dev.txt"]
+    )
+    for wheel in wheelhouse.glob("*.whl"):
+        try:
+            (target / wheel.name).hardlink_to(wheel)
+        except OSError:
+            shutil.copy2(wheel, target / wheel.name)
+
+
+def build_image(
+    settings: Settings, project: Path, tag: str, target: str, heartbeat: Callable[[str], None]
+) -> str:
+    """Build one stage of the service's Dockerfile; returns the image id."""
+    client = docker_client(settings)
+    lines: list[str] = []
+    try:
+        stream = client.api.build(
+            path=str(project),
+            tag=tag,
+            target=target,
+            rm=True,
+            forcerm=True,
+            decode=True,
+            buildargs={"BASE_IMAGE": settings.base_image},
+        )
+        image_id = None
+        for chunk in stream:
+            if "stream" in chunk:
+                line = chunk["stream"].rstrip()
+                if line:
+                    lines.append(line)
+                    heartbeat(line[-200:])
+            if "error" in chunk:
+                lines.append(chunk["error"].rstrip())
+                raise BuildError(chunk["error"], lines)
+            if "aux" in chunk and "ID" in chunk["aux"]:
+                image_id = chunk["aux"]["ID"]
+        if image_id is None:
+            image_id = client.images.get(tag).id
+        return image_id
+    except BuildError as exc:
+        raise ImageBuildFailed(f"docker build of {tag} failed: {exc.msg}", tail(lines)) from None
+    except DockerException as exc:
+        raise ImageBuildFailed(f"docker build of {tag} failed: {exc}", tail(lines)) from None
+
+
+def push_image(settings: Settings, image: str, heartbeat: Callable[[str], None]) -> str:
+    """Tag for the registry and push; returns the pushed reference with its digest."""
+    client = docker_client(settings)
+    repository, tag = image.rsplit(":", 1)
+    remote = f"{settings.registry}/{repository}"
+    client.images.get(image).tag(remote, tag)
+    digest = ""
+    for chunk in client.api.push(remote, tag=tag, stream=True, decode=True):
+        if "error" in chunk:
+            raise RuntimeError(f"push of {remote}:{tag} failed: {chunk['error']}")
+        if "status" in chunk:
+            heartbeat(chunk["status"])
+        digest = chunk.get("aux", {}).get("Digest", digest)
+    return f"{remote}:{tag}@{digest}" if digest else f"{remote}:{tag}"
+
+
+def tail(lines: list[str], count: int = 30) -> str:
+    return "\n".join(lines[-count:])
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()[:16]

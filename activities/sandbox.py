@@ -1,0 +1,89 @@
+"""Run a generated service's own tests in a locked-down container.
+
+No network, a CPU and memory limit and a timeout: the code is not trusted until its
+tests pass, and it must not reach anything while they run.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+
+from docker.errors import DockerException
+
+from activities.images import docker_client, tail
+from activities.settings import Settings
+from workflows.models import TestReport
+
+SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors)")
+
+
+class TestsFailed(Exception):
+    """The generated tests ran and did not pass."""
+
+    def __init__(self, report: TestReport):
+        super().__init__(f"generated tests failed: {report.summary()}")
+        self.report = report
+
+
+def run_tests_in_container(
+    settings: Settings, test_image: str, heartbeat: Callable[[str], None]
+) -> TestReport:
+    client = docker_client(settings)
+    started = time.monotonic()
+    container = client.containers.run(
+        test_image,
+        detach=True,
+        network_disabled=True,
+        mem_limit="1g",
+        nano_cpus=1_000_000_000,
+        labels={"shipmate.role": "tests"},
+    )
+    try:
+        deadline = started + settings.test_timeout_seconds
+        while True:
+            container.reload()
+            if container.status == "exited":
+                break
+            if time.monotonic() > deadline:
+                container.kill()
+                output = container.logs().decode(errors="replace")
+                raise TestsFailed(
+                    TestReport(
+                        passed=0,
+                        failed=1,
+                        duration_seconds=time.monotonic() - started,
+                        output_tail=f"timed out after {settings.test_timeout_seconds}s\n"
+                        + tail(output.splitlines()),
+                    )
+                )
+            heartbeat("tests running")
+            time.sleep(1)
+        exit_code = container.attrs["State"]["ExitCode"]
+        output = container.logs().decode(errors="replace")
+    finally:
+        try:
+            container.remove(force=True)
+        except DockerException:
+            pass
+    report = _report(output, time.monotonic() - started)
+    if exit_code != 0 or report.failed:
+        if report.failed == 0:
+            report.failed = 1
+        raise TestsFailed(report)
+    return report
+
+
+def _report(output: str, duration: float) -> TestReport:
+    counts = {"passed": 0, "failed": 0}
+    last = output.strip().splitlines()[-1] if output.strip() else ""
+    for number, word in SUMMARY.findall(last):
+        key = "failed" if word.startswith(("failed", "error")) else "passed"
+        counts[key] += int(number)
+    return TestReport(
+        passed=counts["passed"],
+        failed=counts["failed"],
+        duration_seconds=duration,
+        output_tail=tail(output.splitlines()),
+    )

@@ -1,0 +1,133 @@
+"""The delivery's stages as Temporal activities.
+
+Each one is idempotent (same inputs, same image tag, same container), turns the
+person's mistakes into non-retryable errors and leaves the system's to Temporal's
+retries. Docker calls block, so these are sync activities run in the worker's thread
+pool, heartbeating while they work.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from docker.errors import DockerException
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import images, local_deploy, sandbox
+from activities.scaffold.generator import commit_version, write_service
+from activities.settings import get_settings
+from activities.understanding import parse_request
+from workflows.models import (
+    BuiltImage,
+    DeployInput,
+    DeployResult,
+    PlanInput,
+    ScaffoldResult,
+    TestReport,
+)
+from workflows.spec import ServiceSpec
+
+log = logging.getLogger(__name__)
+
+
+def _heartbeat(detail: str) -> None:
+    activity.heartbeat(detail)
+
+
+@activity.defn(name="plan_service")
+def plan_service(request: PlanInput) -> ServiceSpec:
+    result = parse_request(request.request_text)
+    if result.spec is None:
+        raise ApplicationError(
+            "I need more to go on: " + " ".join(result.questions),
+            result.questions,
+            type="NeedsClarification",
+            non_retryable=True,
+        )
+    return result.spec
+
+
+@activity.defn(name="scaffold_service")
+def scaffold_service(spec: ServiceSpec) -> ScaffoldResult:
+    settings = get_settings()
+    repo = (settings.services_dir / spec.name).resolve()
+    fingerprint = write_service(spec, repo)
+    commit_version(repo, f"{spec.name} v{spec.version}: {spec.description[:200]}")
+    files = sum(1 for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts)
+    return ScaffoldResult(
+        service=spec.name,
+        version=spec.version,
+        path=str(repo),
+        files=files,
+        fingerprint=fingerprint,
+    )
+
+
+@activity.defn(name="test_service")
+def test_service(scaffold: ScaffoldResult) -> TestReport:
+    settings = get_settings()
+    project = Path(scaffold.path)
+    tag = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
+    try:
+        images.prepare_build_context(settings, project)
+        images.build_image(settings, project, tag, "test", _heartbeat)
+        return sandbox.run_tests_in_container(settings, tag, _heartbeat)
+    except images.ImageBuildFailed as exc:
+        raise _build_failed(exc) from None
+    except sandbox.TestsFailed as exc:
+        raise ApplicationError(
+            str(exc), exc.report.output_tail, type="TestsFailed", non_retryable=True
+        ) from None
+    except DockerException as exc:
+        raise ApplicationError(f"Docker engine error: {exc}", type="DockerUnavailable") from None
+
+
+@activity.defn(name="build_service_image")
+def build_service_image(scaffold: ScaffoldResult) -> BuiltImage:
+    settings = get_settings()
+    project = Path(scaffold.path)
+    image = f"{scaffold.service}:v{scaffold.version}-{scaffold.fingerprint[:12]}"
+    try:
+        images.prepare_build_context(settings, project)
+        image_id = images.build_image(settings, project, image, "runtime", _heartbeat)
+    except images.ImageBuildFailed as exc:
+        raise _build_failed(exc) from None
+    return BuiltImage(image=image, image_id=image_id)
+
+
+@activity.defn(name="push_service_image")
+def push_service_image(built: BuiltImage) -> str:
+    return images.push_image(get_settings(), built.image, _heartbeat)
+
+
+@activity.defn(name="deploy_service")
+def deploy_service(request: DeployInput) -> DeployResult:
+    settings = get_settings()
+    return local_deploy.deploy_container(
+        settings, request.service, request.environment, request.image
+    )
+
+
+@activity.defn(name="verify_service")
+def verify_service(deployed: DeployResult) -> None:
+    try:
+        local_deploy.wait_until_healthy(deployed.url, _heartbeat)
+    except local_deploy.UnhealthyService as exc:
+        raise ApplicationError(str(exc), type="Unhealthy", non_retryable=True) from None
+
+
+def _build_failed(exc: images.ImageBuildFailed) -> ApplicationError:
+    return ApplicationError(str(exc), exc.log_tail, type="BuildFailed", non_retryable=True)
+
+
+ALL_STAGES = [
+    plan_service,
+    scaffold_service,
+    test_service,
+    build_service_image,
+    push_service_image,
+    deploy_service,
+    verify_service,
+]

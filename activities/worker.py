@@ -1,0 +1,24 @@
+"""The Temporal worker: the delivery workflows and every stage activity on one queue."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+from temporalio.client import Client
+from temporalio.worker import Worker
+
+from activities.settings import Settings
+from activities.stages import ALL_STAGES
+from workflows.delivery import DeliveryWorkflow
+
+
+def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
+    """Docker and boto3 block, so activities run in the executor, a few at a time."""
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[DeliveryWorkflow],
+        activities=ALL_STAGES,
+        activity_executor=executor,
+        max_concurrent_activities=8,
+    )

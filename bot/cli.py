@@ -1,0 +1,244 @@
+"""The `shipmate` command line: the local stack, the worker, and deliveries from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+from activities.settings import Settings, SettingsError, get_settings
+from activities.understanding import parse_request
+from bot import deliveries, devstack, doctor
+from bot.temporal import TemporalUnavailable, connect
+from workflows.models import DeliveryState, DeliveryStatus, GateStatus
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+        return args.handler(args, settings) or 0
+    except (SettingsError, TemporalUnavailable, devstack.PartFailed) as exc:
+        print(f"shipmate: {exc}", file=sys.stderr)
+        return 1
+    except deliveries.DecisionRefused as exc:
+        print(f"shipmate: refused: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shipmate", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the whole local stack on embedded defaults")
+    dev.set_defaults(handler=cmd_dev)
+
+    check = commands.add_parser("doctor", help="check prerequisites; --fix installs them")
+    check.add_argument("--fix", action="store_true")
+    check.set_defaults(handler=cmd_doctor)
+
+    worker = commands.add_parser("worker", help="run the Temporal worker")
+    worker.set_defaults(handler=cmd_worker)
+
+    plan = commands.add_parser("plan", help="print the service spec a request parses into")
+    plan.add_argument("text")
+    plan.add_argument("--json", action="store_true", help="print only JSON")
+    plan.set_defaults(handler=cmd_plan)
+
+    deliver = commands.add_parser("deliver", help="deliver a request, following its stages")
+    deliver.add_argument("text")
+    deliver.add_argument("--approve-as", metavar="USER", help="approve each gate as this user")
+    deliver.add_argument("--target", default="local", choices=["local"])
+    deliver.add_argument("--as", dest="requester", default="cli", metavar="USER")
+    deliver.set_defaults(handler=cmd_deliver)
+
+    for name, helptext in (("approve", "approve a gate"), ("reject", "reject a gate")):
+        decide = commands.add_parser(name, help=helptext)
+        decide.add_argument("delivery_id")
+        decide.add_argument("--as", dest="user", required=True, metavar="USER")
+        decide.add_argument("--env", help="environment of the gate (default: the open one)")
+        decide.add_argument("--reason", default="")
+        decide.set_defaults(handler=cmd_decide, approve=name == "approve")
+    return parser
+
+
+def cmd_plan(args, settings: Settings) -> int:
+    result = parse_request(args.text)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "spec": result.spec.model_dump(mode="json") if result.spec else None,
+                    "questions": result.questions,
+                    "defaults": result.defaults,
+                },
+                indent=2,
+            )
+        )
+    elif result.spec:
+        print(result.spec.model_dump_json(indent=2))
+        for default in result.defaults:
+            print(f"default: {default}")
+    for question in [] if args.json else result.questions:
+        print(f"question: {question}")
+    return 0 if result.spec else 2
+
+
+def cmd_doctor(args, settings: Settings) -> int:
+    if args.fix:
+        doctor.fix(settings)
+    return 0 if doctor.report(doctor.run_checks(settings)) else 1
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    async def run() -> None:
+        client = await connect(settings)
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            worker = _worker(client, settings, executor)
+            print(f"worker polling task queue {settings.task_queue!r}", flush=True)
+            await worker.run()
+
+    asyncio.run(run())
+    return 0
+
+
+def _worker(client, settings: Settings, executor: ThreadPoolExecutor):
+    """Imported late: only the worker needs docker and the activities."""
+    from activities.worker import build_worker
+
+    return build_worker(client, settings, executor)
+
+
+def cmd_deliver(args, settings: Settings) -> int:
+    plan = parse_request(args.text)
+    if plan.spec is None:
+        for question in plan.questions:
+            print(f"question: {question}", file=sys.stderr)
+        return 2
+
+    async def run() -> DeliveryStatus:
+        client = await connect(settings)
+        handle = await deliveries.start_delivery(
+            client, settings, args.text, plan.spec, args.requester
+        )
+        print(f"delivery {handle.id} started")
+        print(
+            f"  {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
+            f"/workflows/{handle.id}"
+        )
+        printed: set[str] = set()
+
+        def on_change(status: DeliveryStatus) -> None:
+            for stage in status.stages:
+                key = f"{stage.name}:{stage.state}"
+                if key not in printed and stage.state != "pending":
+                    printed.add(key)
+                    took = f" ({stage.duration_seconds:.1f}s)" if stage.duration_seconds else ""
+                    detail = f"  {stage.detail}" if stage.detail else ""
+                    mark = deliveries.STAGE_MARKS[stage.state]
+                    print(f"  {mark} {stage.name:<16} {stage.state}{took}{detail}", flush=True)
+
+        async def on_gate(status: DeliveryStatus, gate: GateStatus) -> None:
+            if args.approve_as:
+                result = await deliveries.decide(
+                    client, handle.id, args.approve_as, gate.environment, approve=True
+                )
+                print(f"  approved {gate.environment} as {args.approve_as}: {result.summary()}")
+            else:
+                print(
+                    f"  waiting for approval of {gate.environment}: "
+                    f"shipmate approve {handle.id} --as USER --env {gate.environment}"
+                )
+
+        return await deliveries.follow(handle, on_change, on_gate)
+
+    status = asyncio.run(run())
+    return _print_outcome(status)
+
+
+def _print_outcome(status: DeliveryStatus) -> int:
+    if status.state == DeliveryState.succeeded:
+        for deployment in status.deployments:
+            print(f"{deployment.environment}: {deployment.url}")
+        if not status.deployments:
+            print(f"built {status.image} (no deploy asked for)")
+        return 0
+    print(f"delivery {status.state}: {status.error}", file=sys.stderr)
+    if status.log_tail:
+        print(status.log_tail, file=sys.stderr)
+    return 1
+
+
+def cmd_decide(args, settings: Settings) -> int:
+    async def run() -> GateStatus:
+        client = await connect(settings)
+        env = args.env
+        if env is None:
+            handle = client.get_workflow_handle(args.delivery_id)
+            status = await handle.query("status", result_type=DeliveryStatus)
+            open_gates = [g.environment for g in status.gates if g.state == "open"]
+            if not open_gates:
+                raise deliveries.DecisionRefused(f"{args.delivery_id} has no open gate")
+            env = open_gates[0]
+        return await deliveries.decide(
+            client, args.delivery_id, args.user, env, approve=args.approve, reason=args.reason
+        )
+
+    gate = asyncio.run(run())
+    print(f"{gate.environment}: {gate.summary()}")
+    return 0
+
+
+def cmd_dev(args, settings: Settings) -> int:
+    """Start every part as a child process, print where each is, stop all on Ctrl-C."""
+    if not doctor.docker_reachable(settings):
+        raise devstack.PartFailed(
+            "the Docker engine is not reachable. Fix: shipmate doctor --fix (starts dockerd)"
+        )
+    state = settings.state_dir.resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    host_port = int(settings.temporal_address.rsplit(":", 1)[1])
+    print(f"Shipmate local stack (state in {state}); Ctrl-C stops it all")
+    with devstack.LocalStack(stream_logs=True) as stack:
+        stack.start(devstack.temporal_part(state, host_port, settings.temporal_ui_port))
+        stack.start(devstack.moto_part(settings.moto_port))
+        stack.start(devstack.registry_part(state, settings.registry_port))
+        worker = devstack.Part(
+            name="worker",
+            argv=[sys.executable, "-m", "bot.cli", "worker"],
+            port=0,
+            url=f"task queue {settings.task_queue}",
+            env={"SHIPMATE_AWS_ENDPOINT_URL": f"http://127.0.0.1:{settings.moto_port}"},
+        )
+        worker.answers = lambda: any("polling" in line for line in worker.log_lines)
+        stack.start(worker)
+        print('Ready. Try: shipmate deliver "build a todo api" --approve-as U0BOB', flush=True)
+        _wait_for_interrupt(stack)
+    return 0
+
+
+def _wait_for_interrupt(stack: devstack.LocalStack) -> None:
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.process is None or p.process.poll() is None for p in stack.parts):
+            time.sleep(1)
+        dead = [p.name for p in stack.parts if p.process and p.process.poll() is not None]
+        print(f"shipmate: {', '.join(dead)} stopped; stopping the rest", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    sys.exit(main())

