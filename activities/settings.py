@@ -49,6 +49,7 @@ class Settings(BaseSettings):
         description="Base image for generated services (built offline by `doctor --fix`)",
     )
     use_wheelhouse: bool = Field(True, description="Install image packages from a local wheelhouse")
+    wheelhouse: Path | None = Field(None, description="Wheel cache; default: state dir")
     wheelhouse_python: str = Field("3.11", description="Python version of the base image")
     registry: str = Field("127.0.0.1:5000", description="Registry images are pushed to")
     registry_port: int = Field(5000, description="Port of the local registry (dev)")
@@ -82,7 +83,7 @@ class Settings(BaseSettings):
 
     @property
     def wheelhouse_dir(self) -> Path:
-        return self.state_dir / "wheelhouse"
+        return self.wheelhouse or self.state_dir / "wheelhouse"
 
     @property
     def services_dir(self) -> Path:

@@ -1,4 +1,4 @@
-"""The delivery's stages as Temporal activities.
+"""The delivery's stages as Temporal activities, bound to the worker's settings.
 
 Each one is idempotent (same inputs, same image tag, same container), turns the
 person's mistakes into non-retryable errors and leaves the system's to Temporal's
@@ -17,7 +17,7 @@ from temporalio.exceptions import ApplicationError
 
 from activities import images, local_deploy, sandbox
 from activities.scaffold.generator import commit_version, write_service
-from activities.settings import get_settings
+from activities.settings import Settings
 from activities.understanding import parse_request
 from workflows.models import (
     BuiltImage,
@@ -36,98 +36,94 @@ def _heartbeat(detail: str) -> None:
     activity.heartbeat(detail)
 
 
-@activity.defn(name="plan_service")
-def plan_service(request: PlanInput) -> ServiceSpec:
-    result = parse_request(request.request_text)
-    if result.spec is None:
-        raise ApplicationError(
-            "I need more to go on: " + " ".join(result.questions),
-            result.questions,
-            type="NeedsClarification",
-            non_retryable=True,
+class DeliveryActivities:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def all(self) -> list:
+        return [
+            self.plan_service,
+            self.scaffold_service,
+            self.test_service,
+            self.build_service_image,
+            self.push_service_image,
+            self.deploy_service,
+            self.verify_service,
+        ]
+
+    @activity.defn(name="plan_service")
+    def plan_service(self, request: PlanInput) -> ServiceSpec:
+        result = parse_request(request.request_text)
+        if result.spec is None:
+            raise ApplicationError(
+                "I need more to go on: " + " ".join(result.questions),
+                result.questions,
+                type="NeedsClarification",
+                non_retryable=True,
+            )
+        return result.spec
+
+    @activity.defn(name="scaffold_service")
+    def scaffold_service(self, spec: ServiceSpec) -> ScaffoldResult:
+        repo = (self.settings.services_dir / spec.name).resolve()
+        fingerprint = write_service(spec, repo)
+        commit_version(repo, f"{spec.name} v{spec.version}: {spec.description[:200]}")
+        files = sum(1 for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts)
+        return ScaffoldResult(
+            service=spec.name,
+            version=spec.version,
+            path=str(repo),
+            files=files,
+            fingerprint=fingerprint,
         )
-    return result.spec
 
+    @activity.defn(name="test_service")
+    def test_service(self, scaffold: ScaffoldResult) -> TestReport:
+        project = Path(scaffold.path)
+        tag = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
+        try:
+            images.prepare_build_context(self.settings, project)
+            images.build_image(self.settings, project, tag, "test", _heartbeat)
+            return sandbox.run_tests_in_container(self.settings, tag, _heartbeat)
+        except images.ImageBuildFailed as exc:
+            raise _build_failed(exc) from None
+        except sandbox.TestsFailed as exc:
+            raise ApplicationError(
+                str(exc), exc.report.output_tail, type="TestsFailed", non_retryable=True
+            ) from None
+        except DockerException as exc:
+            raise ApplicationError(
+                f"Docker engine error: {exc}", type="DockerUnavailable"
+            ) from None
 
-@activity.defn(name="scaffold_service")
-def scaffold_service(spec: ServiceSpec) -> ScaffoldResult:
-    settings = get_settings()
-    repo = (settings.services_dir / spec.name).resolve()
-    fingerprint = write_service(spec, repo)
-    commit_version(repo, f"{spec.name} v{spec.version}: {spec.description[:200]}")
-    files = sum(1 for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts)
-    return ScaffoldResult(
-        service=spec.name,
-        version=spec.version,
-        path=str(repo),
-        files=files,
-        fingerprint=fingerprint,
-    )
+    @activity.defn(name="build_service_image")
+    def build_service_image(self, scaffold: ScaffoldResult) -> BuiltImage:
+        project = Path(scaffold.path)
+        image = f"{scaffold.service}:v{scaffold.version}-{scaffold.fingerprint[:12]}"
+        try:
+            images.prepare_build_context(self.settings, project)
+            image_id = images.build_image(self.settings, project, image, "runtime", _heartbeat)
+        except images.ImageBuildFailed as exc:
+            raise _build_failed(exc) from None
+        return BuiltImage(image=image, image_id=image_id)
 
+    @activity.defn(name="push_service_image")
+    def push_service_image(self, built: BuiltImage) -> str:
+        return images.push_image(self.settings, built.image, _heartbeat)
 
-@activity.defn(name="test_service")
-def test_service(scaffold: ScaffoldResult) -> TestReport:
-    settings = get_settings()
-    project = Path(scaffold.path)
-    tag = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
-    try:
-        images.prepare_build_context(settings, project)
-        images.build_image(settings, project, tag, "test", _heartbeat)
-        return sandbox.run_tests_in_container(settings, tag, _heartbeat)
-    except images.ImageBuildFailed as exc:
-        raise _build_failed(exc) from None
-    except sandbox.TestsFailed as exc:
-        raise ApplicationError(
-            str(exc), exc.report.output_tail, type="TestsFailed", non_retryable=True
-        ) from None
-    except DockerException as exc:
-        raise ApplicationError(f"Docker engine error: {exc}", type="DockerUnavailable") from None
+    @activity.defn(name="deploy_service")
+    def deploy_service(self, request: DeployInput) -> DeployResult:
+        return local_deploy.deploy_container(
+            self.settings, request.service, request.environment, request.image
+        )
 
-
-@activity.defn(name="build_service_image")
-def build_service_image(scaffold: ScaffoldResult) -> BuiltImage:
-    settings = get_settings()
-    project = Path(scaffold.path)
-    image = f"{scaffold.service}:v{scaffold.version}-{scaffold.fingerprint[:12]}"
-    try:
-        images.prepare_build_context(settings, project)
-        image_id = images.build_image(settings, project, image, "runtime", _heartbeat)
-    except images.ImageBuildFailed as exc:
-        raise _build_failed(exc) from None
-    return BuiltImage(image=image, image_id=image_id)
-
-
-@activity.defn(name="push_service_image")
-def push_service_image(built: BuiltImage) -> str:
-    return images.push_image(get_settings(), built.image, _heartbeat)
-
-
-@activity.defn(name="deploy_service")
-def deploy_service(request: DeployInput) -> DeployResult:
-    settings = get_settings()
-    return local_deploy.deploy_container(
-        settings, request.service, request.environment, request.image
-    )
-
-
-@activity.defn(name="verify_service")
-def verify_service(deployed: DeployResult) -> None:
-    try:
-        local_deploy.wait_until_healthy(deployed.url, _heartbeat)
-    except local_deploy.UnhealthyService as exc:
-        raise ApplicationError(str(exc), type="Unhealthy", non_retryable=True) from None
+    @activity.defn(name="verify_service")
+    def verify_service(self, deployed: DeployResult) -> None:
+        try:
+            local_deploy.wait_until_healthy(deployed.url, _heartbeat)
+        except local_deploy.UnhealthyService as exc:
+            raise ApplicationError(str(exc), type="Unhealthy", non_retryable=True) from None
 
 
 def _build_failed(exc: images.ImageBuildFailed) -> ApplicationError:
     return ApplicationError(str(exc), exc.log_tail, type="BuildFailed", non_retryable=True)
-
-
-ALL_STAGES = [
-    plan_service,
-    scaffold_service,
-    test_service,
-    build_service_image,
-    push_service_image,
-    deploy_service,
-    verify_service,
-]

@@ -8,7 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.settings import Settings
-from activities.stages import ALL_STAGES
+from activities.stages import DeliveryActivities
 from workflows.delivery import DeliveryWorkflow
 
 
@@ -18,7 +18,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         client,
         task_queue=settings.task_queue,
         workflows=[DeliveryWorkflow],
-        activities=ALL_STAGES,
+        activities=DeliveryActivities(settings).all(),
         activity_executor=executor,
         max_concurrent_activities=8,
     )

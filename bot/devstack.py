@@ -116,7 +116,7 @@ def registry_part(state_dir: Path, port: int) -> Part:
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(
         "version: 0.1\n"
-        "log:\n  level: warn\n"
+        "log:\n  level: warn\n  accesslog:\n    disabled: true\n"
         f"storage:\n  filesystem:\n    rootdirectory: {(state_dir / 'registry').resolve()}\n"
         "  delete:\n    enabled: true\n"
         f"http:\n  addr: 127.0.0.1:{port}\n"
