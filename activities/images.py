@@ -185,7 +185,13 @@ def build_image(
             image_id = client.images.get(tag).id
         return image_id
     except BuildError as exc:
-        raise ImageBuildFailed(f"docker build of {tag} failed: {exc.msg}", tail(lines)) from None
+        message = f"docker build of {tag} failed: {exc.msg}"
+        if not base_image_present(settings):
+            message += (
+                f" (base image {settings.base_image} is not on this Docker engine: "
+                "run `shipmate doctor --fix` or set SHIPMATE_BASE_IMAGE)"
+            )
+        raise ImageBuildFailed(message, tail(lines)) from None
     except DockerException as exc:
         raise ImageBuildFailed(f"docker build of {tag} failed: {exc}", tail(lines)) from None
 

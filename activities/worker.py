@@ -20,5 +20,5 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         workflows=[DeliveryWorkflow],
         activities=DeliveryActivities(settings).all(),
         activity_executor=executor,
-        max_concurrent_activities=8,
+        max_concurrent_activities=executor._max_workers,
     )

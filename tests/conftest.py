@@ -1,0 +1,74 @@
+"""Real parts for the tests: a Temporal dev server, a registry, the Docker engine.
+
+Each is started here on free ports (or must already run, like dockerd), and a test
+that needs a missing part fails with the fix, never skips.
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from activities.settings import Settings
+from bot import devstack, doctor
+from bot.temporal import connect
+
+WHEEL_CACHE = Path(os.environ.get("SHIPMATE_TEST_WHEELHOUSE", "~/.cache/shipmate/wheelhouse"))
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory):
+    state = tmp_path_factory.mktemp("stack")
+    with devstack.LocalStack(echo=lambda line: None) as local:
+        ports = {
+            "temporal": devstack.free_port(),
+            "ui": devstack.free_port(),
+            "registry": devstack.free_port(),
+            "moto": devstack.free_port(),
+        }
+        local.start(devstack.temporal_part(state, ports["temporal"], ports["ui"]))
+        local.start(devstack.registry_part(state, ports["registry"]))
+        yield ports, state
+
+
+@pytest.fixture(scope="session")
+def settings(stack) -> Settings:
+    ports, state = stack
+    return Settings(
+        temporal_address=f"127.0.0.1:{ports['temporal']}",
+        temporal_ui_port=ports["ui"],
+        task_queue="shipmate-tests",
+        registry=f"127.0.0.1:{ports['registry']}",
+        registry_port=ports["registry"],
+        state_dir=state,
+        wheelhouse=WHEEL_CACHE.expanduser(),
+        approval_timeout_hours=1,
+    )
+
+
+@pytest.fixture(scope="session")
+def docker_ready(settings):
+    if not doctor.docker_reachable(settings):
+        pytest.fail("Docker engine not reachable: run `shipmate doctor --fix` (starts dockerd)")
+    from activities.images import base_image_present
+
+    if not base_image_present(settings):
+        pytest.fail(f"base image {settings.base_image} missing: run `shipmate doctor --fix`")
+
+
+@pytest.fixture(scope="session")
+async def client(settings):
+    return await connect(settings)
+
+
+@pytest.fixture(scope="session")
+async def worker(client, settings, docker_ready):
+    from activities.worker import build_worker
+
+    with ThreadPoolExecutor(max_workers=8) as executor:
+        running = build_worker(client, settings, executor)
+        async with running:
+            yield running

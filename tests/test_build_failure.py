@@ -1,0 +1,37 @@
+"""A failing build ends the delivery as failed, with the build log's tail in its status."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+from temporalio.client import WorkflowFailureError
+
+from activities.understanding import parse_request
+from activities.worker import build_worker
+from bot import deliveries
+from workflows.delivery import DeliveryWorkflow
+from workflows.models import DeliveryState, DeliveryStatus, StageState
+
+
+async def test_missing_base_image_fails_the_test_stage_with_the_log_tail(
+    client, settings, docker_ready
+):
+    broken = settings.model_copy(
+        update={"base_image": "shipmate/no-such-base:0", "task_queue": "shipmate-broken"}
+    )
+    text = "build a notes api"
+    spec = parse_request(text).spec
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with build_worker(client, broken, executor):
+            handle = await deliveries.start_delivery(client, broken, text, spec, "U0ALICE")
+            with pytest.raises(WorkflowFailureError):
+                await handle.result()
+            status = await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
+    assert status.state == DeliveryState.failed
+    stages = {stage.name: stage.state for stage in status.stages}
+    assert stages["test"] == StageState.failed
+    assert stages["build"] == StageState.pending
+    assert "docker build" in status.error
+    assert "base image shipmate/no-such-base:0 is not on this Docker engine" in status.error
+    assert "FROM ${BASE_IMAGE} AS deps" in status.log_tail
