@@ -24,6 +24,7 @@ class Check:
     ok: bool
     detail: str
     fix: str = ""
+    essential: bool = True  # a port in use is a warning: the stack may already be running
 
 
 def docker_reachable(settings: Settings) -> bool:
@@ -81,6 +82,7 @@ def run_checks(settings: Settings) -> list[Check]:
                 free,
                 f"{number} {'free' if free else 'in use'}",
                 "stop what holds it, or set the matching SHIPMATE_ variable",
+                essential=False,
             )
         )
     return checks
@@ -122,7 +124,7 @@ def start_dockerd(echo: Callable[[str], None] = print, timeout: float = 60) -> N
 
 def report(checks: list[Check], echo: Callable[[str], None] = print) -> bool:
     for check in checks:
-        mark = "ok     " if check.ok else "missing"
+        mark = "ok     " if check.ok else "missing" if check.essential else "warning"
         line = f"  {mark} {check.name:<14} {check.detail}"
         echo(line if check.ok else f"{line}\n          fix: {check.fix}")
-    return all(check.ok for check in checks)
+    return all(check.ok for check in checks if check.essential)

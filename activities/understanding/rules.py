@@ -12,6 +12,18 @@ import re
 from pydantic import ValidationError
 
 from activities.understanding.result import PlanResult, questions_from_validation
+from activities.understanding.vocabulary import (
+    CONTROL,
+    DATABASES,
+    ENVIRONMENTS,
+    FILLER,
+    IRREGULAR,
+    KNOWN_FIELDS,
+    MAX_REQUEST_CHARS,
+    MODIFIERS,
+    TYPE_WORDS,
+    VOCABULARY,
+)
 from workflows.spec import (
     RESERVED_FIELD_NAMES,
     Api,
@@ -26,215 +38,6 @@ from workflows.spec import (
     ServiceSpec,
     plural,
 )
-
-MAX_REQUEST_CHARS = 4000
-
-DATABASES = {
-    "postgresql": Database.postgresql,
-    "postgres": Database.postgresql,
-    "pg": Database.postgresql,
-    "psql": Database.postgresql,
-    "rds": Database.postgresql,
-    "mysql": Database.mysql,
-    "mariadb": Database.mysql,
-    "sqlite": Database.sqlite,
-    "mongodb": Database.mongodb,
-    "mongo": Database.mongodb,
-    "dynamodb": Database.dynamodb,
-    "dynamo": Database.dynamodb,
-}
-
-TYPE_WORDS = {
-    "str": FieldType.str,
-    "string": FieldType.str,
-    "varchar": FieldType.str,
-    "text": FieldType.text,
-    "int": FieldType.int,
-    "integer": FieldType.int,
-    "number": FieldType.int,
-    "float": FieldType.float,
-    "double": FieldType.float,
-    "decimal": FieldType.decimal,
-    "money": FieldType.decimal,
-    "bool": FieldType.bool,
-    "boolean": FieldType.bool,
-    "flag": FieldType.bool,
-    "date": FieldType.date,
-    "datetime": FieldType.datetime,
-    "timestamp": FieldType.datetime,
-    "uuid": FieldType.uuid,
-    "email": FieldType.email,
-}
-
-ENVIRONMENTS = {
-    "dev": "dev",
-    "development": "dev",
-    "qa": "qa",
-    "test": "qa",
-    "staging": "staging",
-    "stage": "staging",
-    "prod": "prod",
-    "production": "prod",
-    "live": "prod",
-}
-
-# Words that describe the service, never a thing it manages.
-FILLER = (
-    {
-        "a",
-        "an",
-        "the",
-        "build",
-        "create",
-        "make",
-        "write",
-        "scaffold",
-        "generate",
-        "new",
-        "me",
-        "please",
-        "simple",
-        "small",
-        "basic",
-        "rest",
-        "restful",
-        "graphql",
-        "grpc",
-        "api",
-        "apis",
-        "service",
-        "services",
-        "microservice",
-        "backend",
-        "app",
-        "application",
-        "system",
-        "crud",
-        "management",
-        "manager",
-        "managing",
-        "manage",
-        "for",
-        "with",
-        "and",
-        "or",
-        "to",
-        "of",
-        "on",
-        "in",
-        "it",
-        "then",
-        "also",
-        "deploy",
-        "deployed",
-        "auth",
-        "jwt",
-        "oauth",
-        "oauth2",
-        "login",
-        "database",
-        "db",
-        "fields",
-        "field",
-        "entities",
-        "entity",
-        "model",
-        "models",
-        "that",
-        "which",
-        "some",
-        "our",
-        "my",
-        "we",
-        "need",
-        "needs",
-        "want",
-        "i",
-        "us",
-        "can",
-        "could",
-        "would",
-        "should",
-        "lets",
-        "let",
-        "quick",
-        "tiny",
-        "endpoint",
-        "endpoints",
-        "server",
-        "up",
-        "set",
-        "hey",
-        "hi",
-        "shipmate",
-        "using",
-        "use",
-        "via",
-        "by",
-        "is",
-        "are",
-        "be",
-        "have",
-        "has",
-        "roles",
-        "role",
-        "admin",
-        "admins",
-        "ecs",
-        "aws",
-        "lambda",
-        "fargate",
-        "locally",
-        "local",
-        "docker",
-        "container",
-        "only",
-        "where",
-        "them",
-        "their",
-        "its",
-        "this",
-        "do",
-        "all",
-    }
-    | set(DATABASES)
-    | set(ENVIRONMENTS)
-    | set(TYPE_WORDS)
-)
-
-VOCABULARY = sorted(
-    set(DATABASES)
-    | set(TYPE_WORDS)
-    | set(ENVIRONMENTS)
-    | {
-        "graphql",
-        "deploy",
-        "entities",
-        "fields",
-        "unique",
-        "optional",
-        "required",
-        "service",
-        "management",
-        "staging",
-        "production",
-    }
-)
-
-# Sensible first fields for things people often ask for by name alone.
-KNOWN_FIELDS: dict[str, list[tuple[str, FieldType]]] = {
-    "Todo": [("title", FieldType.str), ("done", FieldType.bool)],
-    "Task": [("title", FieldType.str), ("done", FieldType.bool)],
-    "Order": [("customer", FieldType.str), ("total", FieldType.decimal), ("status", FieldType.str)],
-    "User": [("email", FieldType.email), ("name", FieldType.str)],
-    "Product": [("name", FieldType.str), ("price", FieldType.decimal)],
-    "Customer": [("name", FieldType.str), ("email", FieldType.email)],
-    "Note": [("title", FieldType.str), ("body", FieldType.text)],
-    "Book": [("title", FieldType.str), ("author", FieldType.str)],
-    "Invoice": [("number", FieldType.str), ("amount", FieldType.decimal)],
-    "Post": [("title", FieldType.str), ("body", FieldType.text)],
-    "Ticket": [("title", FieldType.str), ("status", FieldType.str)],
-}
 
 
 def parse_request(text: str) -> PlanResult:
@@ -292,14 +95,14 @@ def parse_request(text: str) -> PlanResult:
 
 def _normalise(text: str) -> list[str]:
     """Lowercase words with common typos of the control words corrected."""
-    words = re.findall(r"[a-z0-9_]+", text.lower())
-    fixed = []
-    for word in words:
-        if len(word) >= 5 and word not in VOCABULARY:
-            match = difflib.get_close_matches(word, VOCABULARY, n=1, cutoff=0.85)
-            word = match[0] if match else word
-        fixed.append(word)
-    return fixed
+    return [_correct(word) for word in re.findall(r"[a-z0-9_]+", text.lower())]
+
+
+def _correct(word: str) -> str:
+    if len(word) >= 5 and word not in VOCABULARY:
+        match = difflib.get_close_matches(word, VOCABULARY, n=1, cutoff=0.85)
+        return match[0] if match else word
+    return word
 
 
 def _first(words: list[str], table: dict):
@@ -385,8 +188,12 @@ def _entities(text: str, defaults: list[str]) -> list[EntitySpec]:
             before = clause[: match.start()]
             if segment.strip().startswith(("entit", "role")) or re.search(r"roles?\s*$", before):
                 continue
-            if i + 1 < len(triggers) and not re.search(r",|\band\b", segment):
-                continue  # 'service: users have ...': the word between names the entity
+            if i + 1 < len(triggers):
+                # 'with sqlite, tickets have ...': the last item names the next clause's entity.
+                cut = list(re.finditer(r",|\band\b", segment))
+                if not cut:
+                    continue
+                segment = segment[: cut[-1].start()]
             fields = _fields(segment)
             if not fields:
                 continue
@@ -412,42 +219,7 @@ def _entities(text: str, defaults: list[str]) -> list[EntitySpec]:
 
 
 _TRIGGER = re.compile(
-    r"\b(?:have|has|having|with fields|with field|fields|field|with|containing)\b|:"
-)
-
-# Words that are never a field: they configure the service itself.
-CONTROL = (
-    set(DATABASES)
-    | set(ENVIRONMENTS)
-    | {
-        "graphql",
-        "grpc",
-        "rest",
-        "jwt",
-        "oauth",
-        "oauth2",
-        "auth",
-        "authentication",
-        "api",
-        "service",
-        "deploy",
-        "ecs",
-        "aws",
-        "lambda",
-        "fargate",
-        "fields",
-        "field",
-        "entities",
-        "entity",
-        "with",
-        "using",
-        "login",
-        "roles",
-        "can",
-        "delete",
-        "admins",
-        "crud",
-    }
+    r"\b(?:have|hav|has|having|with fields|with field|fields|field|with|containing)\b|:"
 )
 
 
@@ -497,13 +269,15 @@ def _fields(segment: str) -> list[FieldSpec]:
     for item in re.split(r",|\band\b|\bplus\b", segment):
         modifiers = " ".join(re.findall(r"\(([^)]*)\)", item))
         words = re.findall(r"[a-z_0-9]+", re.sub(r"\([^)]*\)", " ", item))
-        if set(words) & CONTROL:
+        if {_correct(word) for word in words} & CONTROL:
             continue
         words += re.findall(r"[a-z]+", modifiers)
-        name_parts = [w for w in words if w not in TYPE_WORDS and w not in _MODIFIERS]
+        name_parts = [w for w in words if w not in TYPE_WORDS and w not in MODIFIERS]
         name_parts = [w for w in name_parts if w not in ("a", "an", "the", "is", "as", "of")]
-        if not name_parts and words and words[0] in ("email", "date", "uuid"):
-            name_parts = [words[0]]
+        if not name_parts and words and words[0] in TYPE_WORDS:
+            name_parts = [words[0]]  # 'email', 'text': the type word is the name
+        elif name_parts and words[-1] == "date" and name_parts[-1] not in ("on", "at"):
+            name_parts.append("date")  # 'due date' -> due_date
         if not name_parts or len(name_parts) > 3:
             continue
         name = "_".join(name_parts)
@@ -514,15 +288,12 @@ def _fields(segment: str) -> list[FieldSpec]:
             name,
             FieldSpec(
                 name=name,
-                type=types[0] if types else _guess_type(name),
+                type=types[0] if types else TYPE_WORDS.get(name) or _guess_type(name),
                 unique="unique" in words,
                 required="optional" not in words and "nullable" not in words,
             ),
         )
     return list(fields.values())
-
-
-_MODIFIERS = {"unique", "optional", "required", "nullable"}
 
 
 def _guess_type(name: str) -> FieldType:
@@ -536,7 +307,9 @@ def _guess_type(name: str) -> FieldType:
         return FieldType.date
     if name.startswith(("is_", "has_", "in_")) or name in ("active", "done", "completed"):
         return FieldType.bool
-    if name in ("quantity", "count", "age", "stock", "year", "rating") or name.endswith("_count"):
+    if name in ("quantity", "count", "age", "stock", "year", "capacity", "votes", "score"):
+        return FieldType.int
+    if name.endswith(("_count", "_year")):
         return FieldType.int
     if name in ("description", "notes", "body", "content", "bio"):
         return FieldType.text
@@ -564,6 +337,8 @@ def _with_relations(entities: list[tuple[str, list[FieldSpec]]]) -> list[EntityS
 
 
 def _singular(word: str) -> str:
+    if word in IRREGULAR:
+        return IRREGULAR[word]
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("sses", "xes", "ches", "shes", "tuses")):

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Prepare this machine for Shipmate: Debian packages, the project in .venv, a running
+# dockerd and the offline base image. Safe to run again: each step skips what is done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v dockerd >/dev/null || need+=(docker.io)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v debootstrap >/dev/null || need+=(debootstrap)
+command -v git >/dev/null || need+=(git)
+if ((${#need[@]})); then
+    echo "setup: apt-get install ${need[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq
+    apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+if [ ! -x .venv/bin/python ]; then
+    echo "setup: creating .venv"
+    python3 -m venv .venv
+fi
+echo "setup: installing shipmate with its test extras (pinned by constraints.txt)"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test]" 2>&1 \
+    | grep -v "^WARNING: Location" || true
+
+# Starts dockerd when it is not answering and builds the base image when it is missing.
+.venv/bin/shipmate doctor --fix

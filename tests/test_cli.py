@@ -1,0 +1,106 @@
+"""The `shipmate` command line as a person runs it: exit codes, messages, the dev stack."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import httpx
+
+from bot import devstack
+
+SHIPMATE = [sys.executable, "-m", "bot.cli"]
+
+
+def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [*SHIPMATE, *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=120,
+    )
+
+
+def test_plan_prints_the_spec_as_json():
+    result = run("plan", "build a todo api with sqlite", "--json")
+    assert result.returncode == 0, result.stderr
+    plan = json.loads(result.stdout)
+    assert plan["spec"]["name"] == "todo-api"
+    assert plan["spec"]["database"] == "sqlite"
+    assert plan["questions"] == []
+    assert "auth: none" in plan["defaults"]
+
+
+def test_plan_asks_when_the_request_names_nothing_and_exits_2():
+    result = run("plan", "hello shipmate")
+    assert result.returncode == 2
+    assert "question: What should the service manage?" in result.stdout
+
+
+def test_deliver_refuses_an_unclear_request_before_starting_anything():
+    result = run("deliver", "can you help me", env={"SHIPMATE_TEMPORAL_ADDRESS": "127.0.0.1:1"})
+    assert result.returncode == 2
+    assert "What should the service manage?" in result.stderr
+
+
+def test_a_bad_setting_is_one_line_naming_the_variable():
+    result = run("plan", "build a todo api", env={"SHIPMATE_TEMPORAL_UI_PORT": "eighty"})
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert result.stderr.startswith("shipmate: SHIPMATE_TEMPORAL_UI_PORT:")
+
+
+def test_unreachable_temporal_is_a_clear_error():
+    result = run("approve", "delivery/x/1", "--as", "U0BOB",
+                 env={"SHIPMATE_TEMPORAL_ADDRESS": "127.0.0.1:1"})  # fmt: skip
+    assert result.returncode == 1
+    assert "cannot reach Temporal at 127.0.0.1:1 (SHIPMATE_TEMPORAL_ADDRESS)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_doctor_reports_this_machine_ready(docker_ready):
+    result = run("doctor")
+    assert result.returncode == 0, result.stdout
+    assert "ok      docker engine" in result.stdout
+    assert "ok      base image" in result.stdout
+
+
+def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
+    ports = {name: devstack.free_port() for name in ("temporal", "ui", "moto", "registry")}
+    env = {
+        **os.environ,
+        "SHIPMATE_STATE_DIR": str(tmp_path),
+        "SHIPMATE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
+        "SHIPMATE_TEMPORAL_UI_PORT": str(ports["ui"]),
+        "SHIPMATE_MOTO_PORT": str(ports["moto"]),
+        "SHIPMATE_REGISTRY_PORT": str(ports["registry"]),
+        "SHIPMATE_REGISTRY": f"127.0.0.1:{ports['registry']}",
+        "SHIPMATE_TASK_QUEUE": "shipmate-dev-test",
+    }
+    dev = subprocess.Popen([*SHIPMATE, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, env=env)  # fmt: skip
+    lines = []
+    try:
+        deadline = time.monotonic() + 90
+        for line in dev.stdout:
+            lines.append(line.rstrip())
+            if line.startswith("Ready.") or time.monotonic() > deadline:
+                break
+        output = "\n".join(lines)
+        assert "Ready." in output, output
+        for part in ("temporal", "moto", "registry", "worker"):
+            assert any(line.strip().startswith(f"{part} ") and "ready" in line
+                       for line in lines), output  # fmt: skip
+        assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{ports['registry']}/v2/").status_code == 200
+        assert (tmp_path / "temporal.db").exists()
+    finally:
+        dev.send_signal(signal.SIGINT)
+        assert dev.wait(timeout=30) == 0
+    for port in ports.values():
+        assert not devstack.port_open(port)
