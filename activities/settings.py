@@ -70,6 +70,8 @@ class Settings(BaseSettings):
         description="Members of user groups named in approvers (JSON object)",
     )
     approval_timeout_hours: float = Field(24.0, description="How long a gate waits")
+    retry_window_hours: float = Field(24.0, description="How long a failed delivery can be retried")
+    heartbeat_seconds: float = Field(120.0, description="Silence after which a stage is re-run")
 
     # Local state and ports
     state_dir: Path = Field(Path(".shipmate"), description="Where state and caches live")

@@ -10,6 +10,7 @@ from temporalio.worker import Worker
 from activities.settings import Settings
 from activities.stages import DeliveryActivities
 from workflows.delivery import DeliveryWorkflow
+from workflows.service import ServiceWorkflow
 
 
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
@@ -17,7 +18,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[DeliveryWorkflow],
+        workflows=[ServiceWorkflow, DeliveryWorkflow],
         activities=DeliveryActivities(settings).all(),
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,

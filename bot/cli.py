@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from activities.settings import Settings, SettingsError, get_settings
 from activities.understanding import parse_request
-from bot import deliveries, devstack, doctor
+from bot import deliveries, devstack, doctor, status_report
 from bot.temporal import TemporalUnavailable, connect
 from workflows.models import DeliveryState, DeliveryStatus, GateStatus
 
@@ -65,8 +65,19 @@ def _parser() -> argparse.ArgumentParser:
         decide.add_argument("delivery_id")
         decide.add_argument("--as", dest="user", required=True, metavar="USER")
         decide.add_argument("--env", help="environment of the gate (default: the open one)")
-        decide.add_argument("--reason", default="")
+        decide.add_argument("--reason", default="", required=name == "reject")
         decide.set_defaults(handler=cmd_decide, approve=name == "approve")
+
+    for name, helptext in (("cancel", "cancel a delivery"), ("retry", "retry a failed one")):
+        person = commands.add_parser(name, help=helptext)
+        person.add_argument("delivery_id")
+        person.add_argument("--as", dest="user", required=True, metavar="USER")
+        person.add_argument("--reason", default="")
+        person.set_defaults(handler=cmd_cancel_or_retry, action=name)
+
+    status = commands.add_parser("status", help="deliveries in flight, what is deployed where")
+    status.add_argument("service", nargs="?")
+    status.set_defaults(handler=cmd_status)
     return parser
 
 
@@ -126,14 +137,14 @@ def cmd_deliver(args, settings: Settings) -> int:
 
     async def run() -> DeliveryStatus:
         client = await connect(settings)
-        handle = await deliveries.start_delivery(
+        ticket = await deliveries.request_change(
             client, settings, args.text, plan.spec, args.requester
         )
-        print(f"delivery {handle.id} started")
-        print(
-            f"  {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-            f"/workflows/{handle.id}"
-        )
+        handle = client.get_workflow_handle(ticket.delivery_id)
+        queued = f", queued behind {ticket.queued_behind}" if ticket.queued_behind else ""
+        print(f"delivery {handle.id} started{queued}")
+        print(f"  {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
+              f"/workflows/{handle.id}")  # fmt: skip
         printed: set[str] = set()
 
         def on_change(status: DeliveryStatus) -> None:
@@ -174,6 +185,9 @@ def _print_outcome(status: DeliveryStatus) -> int:
     print(f"delivery {status.state}: {status.error}", file=sys.stderr)
     if status.log_tail:
         print(status.log_tail, file=sys.stderr)
+    if status.state == DeliveryState.failed:
+        print(f"fix the cause, then: shipmate retry {status.delivery_id} --as USER "
+              f"(or shipmate cancel {status.delivery_id} --as USER)", file=sys.stderr)  # fmt: skip
     return 1
 
 
@@ -194,6 +208,27 @@ def cmd_decide(args, settings: Settings) -> int:
 
     gate = asyncio.run(run())
     print(f"{gate.environment}: {gate.summary()}")
+    return 0
+
+
+def cmd_cancel_or_retry(args, settings: Settings) -> int:
+    async def run() -> DeliveryStatus:
+        client = await connect(settings)
+        if args.action == "cancel":
+            return await deliveries.cancel(client, args.delivery_id, args.user, args.reason)
+        return await deliveries.retry(client, args.delivery_id, args.user)
+
+    status = asyncio.run(run())
+    print(f"{args.delivery_id}: {args.action} accepted (was {status.state})")
+    return 0
+
+
+def cmd_status(args, settings: Settings) -> int:
+    async def run() -> str:
+        client = await connect(settings)
+        return status_report.render_text(await status_report.gather(client, args.service))
+
+    print(asyncio.run(run()))
     return 0
 
 

@@ -1,45 +1,50 @@
 """Starting deliveries and talking to them: what the CLI and the bot share.
 
-Approval policies are resolved here, from settings, when a delivery starts, so the
-workflow carries the rules it was started under and stays deterministic.
+A change goes to its service's ServiceWorkflow through update-with-start (the service
+entity is created on first use), which queues it and answers with the delivery id.
+Approval policies and timeouts are resolved here, from settings, when a change is
+requested, so the workflow carries the rules it was started under.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 
-from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
-from temporalio.service import RPCError
+from temporalio.client import (
+    Client,
+    WithStartWorkflowOperation,
+    WorkflowHandle,
+    WorkflowUpdateFailedError,
+)
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.service import RPCError, RPCStatusCode
 
 from activities.settings import Settings
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery import FINISHED, DeliveryWorkflow
 from workflows.models import (
     ApprovalDecision,
     ApprovalPolicy,
-    DeliveryRequest,
-    DeliveryState,
+    ChangeRequest,
     DeliveryStatus,
+    DeliveryTicket,
     GateStatus,
+    PersonRequest,
+    ServiceState,
     StageState,
+    StageTimeouts,
 )
+from workflows.service import ServiceWorkflow, service_workflow_id
 from workflows.spec import ServiceSpec
 
-FINISHED = {
-    DeliveryState.succeeded,
-    DeliveryState.failed,
-    DeliveryState.rejected,
-    DeliveryState.expired,
-    DeliveryState.cancelled,
-}
+PROD_NAMES = ("prod", "production")
 
 
 class DecisionRefused(Exception):
-    """The gate's rules refused a decision; the message is for the person who made it."""
+    """The workflow's rules refused a request; the message is for the person who made it."""
 
 
-def approval_policies(settings: Settings, spec: ServiceSpec) -> dict[str, ApprovalPolicy]:
+def approval_policies(settings: Settings, environments: list[str]) -> dict[str, ApprovalPolicy]:
     approvers: list[str] = []
     for entry in settings.approvers:
         approvers += settings.approver_groups.get(entry, [entry] if entry.startswith("U") else [])
@@ -47,63 +52,110 @@ def approval_policies(settings: Settings, spec: ServiceSpec) -> dict[str, Approv
     return {
         env: ApprovalPolicy(
             approvers=approvers,
-            requester_may_approve=env not in ("prod", "production"),
+            requester_may_approve=env not in PROD_NAMES,
             timeout_seconds=settings.approval_timeout_hours * 3600,
         )
-        for env in spec.deploy.environments
+        for env in environments
     }
 
 
-def delivery_id(spec: ServiceSpec) -> str:
-    return f"delivery/{spec.name}/{time.strftime('%Y%m%d-%H%M%S')}-{time.time_ns() % 1000:03d}"
+def stage_timeouts(settings: Settings) -> StageTimeouts:
+    return StageTimeouts(
+        heartbeat_seconds=settings.heartbeat_seconds,
+        retry_window_seconds=settings.retry_window_hours * 3600,
+    )
 
 
-async def start_delivery(
+async def request_change(
     client: Client,
     settings: Settings,
     text: str,
     spec: ServiceSpec,
     requester: str,
-) -> WorkflowHandle:
-    request = DeliveryRequest(
-        request_text=text, requester=requester, policies=approval_policies(settings, spec)
+    *,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+) -> DeliveryTicket:
+    """Queue a change on the service (creating the service entity if new)."""
+    change = ChangeRequest(
+        request_text=text, requester=requester,
+        policies=approval_policies(settings, spec.deploy.environments),
+        timeouts=stage_timeouts(settings), slack_channel=channel, slack_thread_ts=thread_ts,
+    )  # fmt: skip
+    start = WithStartWorkflowOperation(
+        ServiceWorkflow.run,
+        ServiceState(name=spec.name),
+        id=service_workflow_id(spec.name),
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        task_queue=settings.task_queue,
     )
-    return await client.start_workflow(
-        DeliveryWorkflow.run, request, id=delivery_id(spec), task_queue=settings.task_queue
-    )
+    try:
+        return await client.execute_update_with_start_workflow(
+            ServiceWorkflow.request_change, change, start_workflow_operation=start,
+            result_type=DeliveryTicket,
+        )  # fmt: skip
+    except WorkflowUpdateFailedError as exc:
+        raise DecisionRefused(_reason(exc)) from None
 
 
 async def decide(
-    client: Client,
-    workflow_id: str,
-    user: str,
-    environment: str,
-    *,
-    approve: bool,
+    client: Client, workflow_id: str, user: str, environment: str, *, approve: bool,
     reason: str = "",
-) -> GateStatus:
-    handle = client.get_workflow_handle(workflow_id)
+) -> GateStatus:  # fmt: skip
     update = DeliveryWorkflow.approve if approve else DeliveryWorkflow.reject
     decision = ApprovalDecision(user=user, environment=environment, reason=reason)
+    return await _update(client, workflow_id, update, decision, GateStatus)
+
+
+async def cancel(client: Client, workflow_id: str, user: str, reason: str = "") -> DeliveryStatus:
+    request = PersonRequest(user=user, reason=reason)
+    return await _update(client, workflow_id, DeliveryWorkflow.cancel, request, DeliveryStatus)
+
+
+async def retry(client: Client, workflow_id: str, user: str) -> DeliveryStatus:
+    request = PersonRequest(user=user)
+    return await _update(client, workflow_id, DeliveryWorkflow.retry, request, DeliveryStatus)
+
+
+async def _update(client: Client, workflow_id: str, update, argument, result_type):
+    handle = client.get_workflow_handle(workflow_id)
     try:
-        return await handle.execute_update(update, decision, result_type=GateStatus)
+        return await handle.execute_update(update, argument, result_type=result_type)
     except WorkflowUpdateFailedError as exc:
-        raise DecisionRefused(str(exc.cause.message if exc.cause else exc)) from None
+        raise DecisionRefused(_reason(exc)) from None
     except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            raise DecisionRefused(f"{workflow_id} is not running any more") from None
         raise DecisionRefused(f"{workflow_id}: {exc.message}") from None
 
 
+def _reason(exc: WorkflowUpdateFailedError) -> str:
+    cause = exc.cause
+    return str(getattr(cause, "message", None) or cause or exc)
+
+
+async def delivery_status(handle: WorkflowHandle) -> DeliveryStatus | None:
+    """The delivery's status, or None while it is still queued behind another."""
+    try:
+        return await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+
+
 async def follow(
-    handle: WorkflowHandle,
-    on_change: Callable[[DeliveryStatus], None],
-    on_gate: Callable[[DeliveryStatus, GateStatus], object] | None = None,
-    interval: float = 1.0,
-) -> DeliveryStatus:
-    """Poll the status query until the delivery ends, calling back on every change."""
+    handle: WorkflowHandle, on_change: Callable[[DeliveryStatus], None],
+    on_gate: Callable[[DeliveryStatus, GateStatus], object] | None = None, interval: float = 1.0,
+) -> DeliveryStatus:  # fmt: skip
+    """Poll the status query until the delivery ends (or fails), calling back on changes."""
     last = None
     seen_gates: set[str] = set()
     while True:
-        status = await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
+        status = await delivery_status(handle)
+        if status is None:
+            await asyncio.sleep(interval)
+            continue
         snapshot = status.model_dump_json()
         if snapshot != last:
             on_change(status)
@@ -116,18 +168,11 @@ async def follow(
                     await result
         if status.state in FINISHED:
             return status
-        desc = await handle.describe()
-        if desc.status is not None and desc.status.name != "RUNNING":
-            return await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
         await asyncio.sleep(interval)
 
 
 STAGE_MARKS = {
-    StageState.pending: "·",
-    StageState.running: "▶",
-    StageState.waiting: "⏸",
-    StageState.succeeded: "✓",
-    StageState.failed: "✗",
-    StageState.skipped: "–",
+    StageState.pending: "·", StageState.running: "▶", StageState.waiting: "⏸",
+    StageState.succeeded: "✓", StageState.failed: "✗", StageState.skipped: "–",
     StageState.cancelled: "■",
-}
+}  # fmt: skip

@@ -18,15 +18,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from temporalio.common import SearchAttributeIndexedValueType as IndexedValueType
 
-# Search attributes deliveries are listed by (`temporal workflow list --query ...`).
-SEARCH_ATTRIBUTES = {
-    "ShipmateService": "Keyword",
-    "ShipmateEnvironment": "KeywordList",
-    "ShipmateState": "Keyword",
-    "ShipmateRequester": "Keyword",
-    "ShipmateChannel": "Keyword",
+from workflows import search
+
+# Search attributes deliveries are listed by, as `temporal server start-dev` takes them.
+SEARCH_ATTRIBUTE_TYPES = {
+    IndexedValueType.KEYWORD: "Keyword",
+    IndexedValueType.KEYWORD_LIST: "KeywordList",
 }
+SEARCH_ATTRIBUTES = {key.name: SEARCH_ATTRIBUTE_TYPES[key.indexed_value_type] for key in search.ALL}
 
 
 class PartFailed(Exception):

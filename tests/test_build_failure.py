@@ -10,24 +10,28 @@ from temporalio.client import WorkflowFailureError
 from activities.understanding import parse_request
 from activities.worker import build_worker
 from bot import deliveries
-from workflows.delivery import DeliveryWorkflow
-from workflows.models import DeliveryState, DeliveryStatus, StageState
+from workflows.models import DeliveryState, StageState
 
 
 async def test_missing_base_image_fails_the_test_stage_with_the_log_tail(
     client, settings, docker_ready
 ):
     broken = settings.model_copy(
-        update={"base_image": "shipmate/no-such-base:0", "task_queue": "shipmate-broken"}
+        update={
+            "base_image": "shipmate/no-such-base:0",
+            "task_queue": "shipmate-broken",
+            "retry_window_hours": 1 / 3600,
+        }
     )
     text = "build a notes api"
     spec = parse_request(text).spec
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with build_worker(client, broken, executor):
-            handle = await deliveries.start_delivery(client, broken, text, spec, "U0ALICE")
+            ticket = await deliveries.request_change(client, broken, text, spec, "U0ALICE")
+            handle = client.get_workflow_handle(ticket.delivery_id)
+            status = await deliveries.follow(handle, lambda s: None, interval=0.3)
             with pytest.raises(WorkflowFailureError):
-                await handle.result()
-            status = await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
+                await handle.result()  # nobody retried within the window
     assert status.state == DeliveryState.failed
     stages = {stage.name: stage.state for stage in status.stages}
     assert stages["test"] == StageState.failed

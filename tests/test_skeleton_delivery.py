@@ -4,22 +4,30 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from temporalio.client import WorkflowFailureError
 
 from activities.understanding import parse_request
-from bot import deliveries
+from bot import deliveries, status_report
 from workflows.delivery import DeliveryWorkflow
-from workflows.models import DeliveryRequest, DeliveryState, DeliveryStatus, StageState
+from workflows.models import (
+    DeliveryRequest,
+    DeliveryState,
+    DeliveryStatus,
+    ServiceState,
+    StageState,
+)
+from workflows.service import ServiceWorkflow
 
 
 async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     text = "build a todo api"
     spec = parse_request(text).spec
-    handle = await deliveries.start_delivery(client, settings, text, spec, "U0ALICE")
+    ticket = await deliveries.request_change(client, settings, text, spec, "U0ALICE")
+    assert ticket.delivery_id == "delivery/todo-api/1"
+    handle = client.get_workflow_handle(ticket.delivery_id)
 
     async def on_gate(status, gate):
         # carol is not an approver: the validator refuses her and the gate stays open.
-        with pytest.raises(deliveries.DecisionRefused, match="may not approve"):
+        with pytest.raises(deliveries.DecisionRefused, match="not allowed to approve"):
             await deliveries.decide(client, handle.id, "U0CAROL", gate.environment, approve=True)
         approved = await deliveries.decide(
             client, handle.id, "U0BOB", gate.environment, approve=True
@@ -29,7 +37,7 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     status = await deliveries.follow(handle, lambda s: None, on_gate, interval=0.5)
 
     assert status.state == DeliveryState.succeeded, status.error
-    assert [s.state for s in status.stages if s.state != StageState.succeeded] == []
+    assert [s.name for s in status.stages if s.state != StageState.succeeded] == []
     assert status.test_summary.startswith("6 passed, 0 failed")
     [deployment] = status.deployments
     assert deployment.environment == "staging"
@@ -45,6 +53,16 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     assert httpx.delete(f"{base}/todos/{todo_id}").status_code == 204
     assert httpx.get(f"{base}/todos/{todo_id}").status_code == 404
 
+    # The service entity now knows what is deployed where, and so does `shipmate status`.
+    service = await client.get_workflow_handle("service/todo-api").query(
+        ServiceWorkflow.describe, result_type=ServiceState
+    )
+    assert service.deployments["staging"].url == base
+    assert [s.version for s in service.specs] == [1]
+    report = status_report.render_text(await status_report.gather(client, "todo-api"))
+    assert f"staging    v1  {base}" in report
+    assert "approved by U0BOB" in report
+
 
 async def test_request_without_anything_to_build_fails_with_a_question(client, settings, worker):
     handle = await client.start_workflow(
@@ -53,9 +71,14 @@ async def test_request_without_anything_to_build_fails_with_a_question(client, s
         id="delivery/unclear/1",
         task_queue=settings.task_queue,
     )
-    with pytest.raises(WorkflowFailureError):
-        await handle.result()
-    status = await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
+    status = await deliveries.follow(handle, lambda s: None, interval=0.3)
     assert status.state == DeliveryState.failed
     assert status.stages[0].state == StageState.failed
     assert "What should the service manage?" in status.error
+    # A failed delivery waits for a retry; cancelling it closes it cleanly.
+    await deliveries.cancel(client, handle.id, "U0ALICE", "typo")
+    final = await handle.result()
+    assert final.state == DeliveryState.cancelled
+    assert final.error == "cancelled by U0ALICE: typo"
+    status = await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
+    assert status.audit[-1].decision == "cancelled"

@@ -3,10 +3,16 @@
 Deterministic orchestration only. Every side effect is an activity called by name, so
 this module never imports docker, boto3 or the network. The status the bot and the
 CLI show is always drawn from here, through the `status` query.
+
+A failed stage does not close the workflow at once: it waits (the retry window) for a
+`retry` update, which resumes from the failed stage without redoing earlier ones, or
+for `cancel`. Approvals, cancel and retry are updates with validators, so a refused
+click leaves nothing in the history.
 """
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
@@ -14,6 +20,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import search
+    from workflows.approvals import apply_decision, check_decision
     from workflows.models import (
         ApprovalDecision,
         ApprovalPolicy,
@@ -26,6 +34,8 @@ with workflow.unsafe.imports_passed_through():
         Deployment,
         DeployResult,
         GateStatus,
+        NotifyInput,
+        PersonRequest,
         PlanInput,
         ScaffoldResult,
         Stage,
@@ -40,20 +50,36 @@ TRANSIENT = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
 )
+NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
+FINISHED = (
+    DeliveryState.succeeded,
+    DeliveryState.failed,
+    DeliveryState.rejected,
+    DeliveryState.expired,
+    DeliveryState.cancelled,
+)
 
 
 class StageFailed(Exception):
-    """Internal: a stage failed for good; the status already says why."""
+    """Internal: a stage failed and nobody retried it in time."""
+
+
+class DeliveryCancelled(Exception):
+    """Internal: someone cancelled the delivery through the `cancel` update."""
 
 
 @workflow.defn(name="DeliveryWorkflow")
 class DeliveryWorkflow:
     def __init__(self) -> None:
         self._status = DeliveryStatus(delivery_id="", requester="")
-        self._policies: dict[str, ApprovalPolicy] = {}
-        self._requester = ""
+        self._request = DeliveryRequest(request_text="")
+        self._cancel: PersonRequest | None = None
+        self._retry: PersonRequest | None = None
+        self._waiting_for_retry = False
+        self._unsent = False
+        self._notified = False
 
-    # Queries and updates: what the bot, the CLI and the Temporal UI talk to.
+    # What the bot, the CLI and the Temporal UI talk to.
 
     @workflow.query
     def status(self) -> DeliveryStatus:
@@ -61,230 +87,326 @@ class DeliveryWorkflow:
 
     @workflow.update
     def approve(self, decision: ApprovalDecision) -> GateStatus:
-        return self._decide(decision, approve=True)
+        return self._decide(decision, approving=True)
 
     @approve.validator
     def _validate_approve(self, decision: ApprovalDecision) -> None:
-        self._check_decision(decision, approving=True)
+        self._check(decision, approving=True)
 
     @workflow.update
     def reject(self, decision: ApprovalDecision) -> GateStatus:
-        return self._decide(decision, approve=False)
+        return self._decide(decision, approving=False)
 
     @reject.validator
     def _validate_reject(self, decision: ApprovalDecision) -> None:
-        self._check_decision(decision, approving=False)
+        self._check(decision, approving=False)
+
+    @workflow.update
+    def cancel(self, request: PersonRequest) -> DeliveryStatus:
+        self._cancel = request
+        return self._status
+
+    @cancel.validator
+    def _validate_cancel(self, request: PersonRequest) -> None:
+        if self._status.state in FINISHED and not self._waiting_for_retry:
+            raise ValueError(f"this delivery has already ended ({self._status.state})")
+        if self._cancel is not None:
+            raise ValueError(f"<@{self._cancel.user}> has already cancelled this delivery")
+
+    @workflow.update
+    def retry(self, request: PersonRequest) -> DeliveryStatus:
+        self._retry = request
+        return self._status
+
+    @retry.validator
+    def _validate_retry(self, request: PersonRequest) -> None:
+        if not self._waiting_for_retry or self._retry is not None:
+            raise ValueError(
+                f"only a failed delivery can be retried; this one is {self._status.state}"
+            )
 
     # The delivery itself.
 
     @workflow.run
     async def run(self, request: DeliveryRequest) -> DeliveryStatus:
-        info = workflow.info()
-        self._requester = request.requester
-        self._policies = request.policies
+        self._request = request
         self._status = DeliveryStatus(
-            delivery_id=info.workflow_id,
+            delivery_id=workflow.info().workflow_id,
             requester=request.requester,
+            service=request.service,
             stages=[Stage(name=n) for n in ("plan", "scaffold", "test", "build", "push")],
         )
+        workflow.upsert_search_attributes(
+            [search.REQUESTER.value_set(request.requester)]
+            + ([search.SERVICE.value_set(request.service)] if request.service else [])
+            + ([search.CHANNEL.value_set(request.slack_channel)] if request.slack_channel else [])
+        )
+        if request.slack_channel:
+            self._notifier = asyncio.create_task(self._notify_slack())
+        await self._set_state(DeliveryState.running)
         try:
             await self._deliver(request)
         except StageFailed:
-            self._status.state = DeliveryState.failed
+            await self._set_state(DeliveryState.failed)
+            await self._flush_notifications()
             raise ApplicationError(
                 self._status.error or "delivery failed", type="DeliveryFailed", non_retryable=True
             ) from None
-        if self._status.state == DeliveryState.running:
-            self._status.state = DeliveryState.succeeded
+        except DeliveryCancelled:
+            self._mark_cancelled()
+            await self._set_state(DeliveryState.cancelled)
+            await self._flush_notifications()
+            return self._status
+        except asyncio.CancelledError:
+            # Cancelled from outside (the Temporal UI, or the service superseding it).
+            self._mark_cancelled()
+            await self._set_state(DeliveryState.cancelled)
+            raise
+        if self._status.state in (DeliveryState.running, DeliveryState.waiting_for_approval):
+            await self._set_state(DeliveryState.succeeded)
+        await self._flush_notifications()
         return self._status
 
     async def _deliver(self, request: DeliveryRequest) -> None:
+        timeouts = request.timeouts
+        long_stage = {
+            "timeout": timedelta(minutes=timeouts.build_minutes),
+            "heartbeat": timedelta(seconds=timeouts.heartbeat_seconds),
+        }
         spec = request.spec
         if spec is None:
-            spec = await self._run_stage(
-                "plan",
-                "plan_service",
-                PlanInput(request_text=request.request_text, requester=request.requester),
-                ServiceSpec,
-                timeout=timedelta(minutes=2),
-            )
+            plan = PlanInput(request_text=request.request_text, requester=request.requester,
+                             base_spec=request.base_spec)  # fmt: skip
+            spec = await self._run_stage("plan", "plan_service", plan, ServiceSpec,
+                                         timeout=timedelta(minutes=2))  # fmt: skip
         else:
             self._stage("plan").state = StageState.skipped
-        self._status.service = spec.name
-        self._status.version = spec.version
+        spec = spec.model_copy(update={"version": request.version,
+                                       "name": request.service or spec.name})  # fmt: skip
+        self._status.spec, self._status.service, self._status.version = (
+            spec,
+            spec.name,
+            spec.version,
+        )
         environments = [] if spec.deploy.target == DeployTarget.none else spec.deploy.environments
-        for env in environments:
-            self._status.stages += [
-                Stage(name=f"{kind} {env}") for kind in ("approve", "deploy", "verify")
-            ]
-            policy = self._policies.get(env, ApprovalPolicy())
-            self._status.gates.append(
-                GateStatus(
-                    environment=env,
-                    required_approvals=policy.required_approvals,
-                    approvers=policy.approvers,
-                )
-            )
+        self._open_gates(environments)
+        workflow.upsert_search_attributes(
+            [search.SERVICE.value_set(spec.name), search.ENVIRONMENT.value_set(environments)]
+        )
 
         scaffold = await self._run_stage(
             "scaffold", "scaffold_service", spec, ScaffoldResult, timeout=timedelta(minutes=2)
         )
         self._stage("scaffold").detail = f"{scaffold.files} files"
-        report = await self._run_stage(
-            "test",
-            "test_service",
-            scaffold,
-            TestReport,
-            timeout=timedelta(minutes=20),
-            heartbeat=timedelta(minutes=2),
-        )
-        self._status.test_summary = report.summary()
-        self._stage("test").detail = report.summary()
+        report = await self._run_stage("test", "test_service", scaffold, TestReport, **long_stage)
+        self._status.test_summary = self._stage("test").detail = report.summary()
         built = await self._run_stage(
-            "build",
-            "build_service_image",
-            scaffold,
-            BuiltImage,
-            timeout=timedelta(minutes=20),
-            heartbeat=timedelta(minutes=2),
+            "build", "build_service_image", scaffold, BuiltImage, **long_stage
         )
         self._status.image = built.image
-        pushed = await self._run_stage(
-            "push",
-            "push_service_image",
-            built,
-            str,
-            timeout=timedelta(minutes=10),
-            heartbeat=timedelta(minutes=2),
-        )
+        pushed = await self._run_stage("push", "push_service_image", built, str, **long_stage)
         self._stage("push").detail = pushed
 
         for env in environments:
             if not await self._gate(env):
                 return
+            deploy = DeployInput(service=spec.name, environment=env, image=built.image)
             deployed = await self._run_stage(
-                f"deploy {env}",
-                "deploy_service",
-                DeployInput(service=spec.name, environment=env, image=built.image),
-                DeployResult,
-                timeout=timedelta(minutes=5),
-            )
-            await self._run_stage(
-                f"verify {env}",
-                "verify_service",
-                deployed,
-                type(None),
-                timeout=timedelta(minutes=3),
-                heartbeat=timedelta(seconds=30),
+                f"deploy {env}", "deploy_service", deploy, DeployResult, **long_stage
             )
             self._stage(f"deploy {env}").detail = deployed.url
+            await self._run_stage(
+                f"verify {env}", "verify_service", deployed, type(None),
+                timeout=timedelta(minutes=3), heartbeat=timedelta(seconds=30),
+            )  # fmt: skip
             self._status.deployments.append(
                 Deployment(
-                    environment=env,
-                    url=deployed.url,
-                    image=built.image,
-                    version=spec.version,
-                    approved_by=self._gate_for(env).approvals,
+                    environment=env, url=deployed.url, image=built.image, version=spec.version,
+                    delivery_id=self._status.delivery_id, requested_by=request.requester,
+                    approved_by=list(self._gate_for(env).approvals), at=workflow.now(),
                 )
-            )
+            )  # fmt: skip
+            await self._report()
 
     async def _run_stage(self, name, activity, arg, result_type, *, timeout, heartbeat=None):
+        """Run one stage's activity; on failure wait for a retry (from this stage) or cancel."""
         stage = self._stage(name)
-        stage.state = StageState.running
-        stage.started_at = workflow.now()
-        try:
-            result = await workflow.execute_activity(
-                activity,
-                arg,
-                result_type=result_type,
-                start_to_close_timeout=timeout,
-                heartbeat_timeout=heartbeat,
-                retry_policy=TRANSIENT,
+        while True:
+            stage.state, stage.started_at, stage.finished_at = (
+                StageState.running,
+                workflow.now(),
+                None,
             )
-        except ActivityError as err:
-            stage.state = StageState.failed
-            stage.finished_at = workflow.now()
-            cause = err.cause
-            message = str(cause.message if isinstance(cause, ApplicationError) else cause or err)
-            self._status.error = f"{name} failed: {message}"
-            if isinstance(cause, ApplicationError) and cause.details:
-                detail = cause.details[0]
-                self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
+            await self._report()
+            handle = workflow.start_activity(
+                activity, arg, result_type=result_type, start_to_close_timeout=timeout,
+                heartbeat_timeout=heartbeat, retry_policy=TRANSIENT,
+            )  # fmt: skip
+            await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
+            if not handle.done():
+                handle.cancel()
+                try:
+                    await handle
+                except (ActivityError, asyncio.CancelledError):
+                    pass
+                stage.state, stage.finished_at = StageState.cancelled, workflow.now()
+                raise DeliveryCancelled()
+            try:
+                result = handle.result()
+            except ActivityError as err:
+                self._record_failure(stage, name, err)
+                await self._wait_for_retry()
+                continue
+            stage.state, stage.finished_at = StageState.succeeded, workflow.now()
+            return result
+
+    def _record_failure(self, stage: Stage, name: str, err: ActivityError) -> None:
+        stage.state, stage.finished_at = StageState.failed, workflow.now()
+        cause = err.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        self._status.error = f"{name} failed: {message}"
+        self._status.log_tail = None
+        if isinstance(cause, ApplicationError) and cause.details:
+            detail = cause.details[0]
+            self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
+
+    async def _wait_for_retry(self) -> None:
+        await self._set_state(DeliveryState.failed)
+        self._waiting_for_retry = True
+        window = timedelta(seconds=self._request.timeouts.retry_window_seconds)
+        try:
+            await workflow.wait_condition(
+                lambda: self._retry is not None or self._cancel is not None, timeout=window
+            )
+        except TimeoutError:
             raise StageFailed() from None
-        stage.state = StageState.succeeded
-        stage.finished_at = workflow.now()
-        return result
+        finally:
+            self._waiting_for_retry = False
+        if self._cancel is not None:
+            raise DeliveryCancelled()
+        self._status.audit.append(
+            AuditEntry(user=self._retry.user, environment="-", decision="retried",
+                       reason=self._retry.reason, at=workflow.now())
+        )  # fmt: skip
+        self._retry = None
+        self._status.error = self._status.log_tail = None
+        await self._set_state(DeliveryState.running)
 
     async def _gate(self, env: str) -> bool:
         """Wait for the environment's approvals; False when rejected or expired."""
-        stage = self._stage(f"approve {env}")
-        gate = self._gate_for(env)
-        policy = self._policies.get(env, ApprovalPolicy())
+        stage, gate, policy = self._stage(f"approve {env}"), self._gate_for(env), self._policy(env)
         stage.started_at = workflow.now()
         if not policy.gate:
             gate.state, stage.state = "skipped", StageState.skipped
             return True
         gate.state, stage.state = "open", StageState.waiting
-        self._status.state = DeliveryState.waiting_for_approval
+        await self._set_state(DeliveryState.waiting_for_approval)
         try:
             await workflow.wait_condition(
-                lambda: gate.state != "open", timeout=timedelta(seconds=policy.timeout_seconds)
+                lambda: gate.state != "open" or self._cancel is not None,
+                timeout=timedelta(seconds=policy.timeout_seconds),
             )
         except TimeoutError:
             gate.state = "expired"
         stage.finished_at = workflow.now()
+        if self._cancel is not None and gate.state == "open":
+            gate.state, stage.state = "cancelled", StageState.cancelled
+            raise DeliveryCancelled()
         if gate.state == "approved":
             stage.state = StageState.succeeded
-            self._status.state = DeliveryState.running
+            await self._set_state(DeliveryState.running)
             return True
         stage.state = StageState.cancelled
-        self._status.state = (
-            DeliveryState.rejected if gate.state == "rejected" else DeliveryState.expired
-        )
-        last = self._status.audit[-1] if gate.state == "rejected" else None
-        self._status.error = (
-            f"{env} deploy rejected by {last.user}: {last.reason or 'no reason given'}"
-            if last
-            else f"approval for {env} expired after {policy.timeout_seconds / 3600:g} h"
-        )
+        if gate.state == "rejected":
+            last = self._status.audit[-1]
+            self._status.error = (
+                f"{env} deploy rejected by <@{last.user}>: {last.reason or 'no reason given'}"
+            )
+            await self._set_state(DeliveryState.rejected)
+        else:
+            hours = policy.timeout_seconds / 3600
+            self._status.error = f"approval for {env} expired after {hours:g} h without a decision"
+            await self._set_state(DeliveryState.expired)
         return False
 
-    # Approval rules, enforced in the validators so a refused click leaves no history.
+    # Approvals: the rules live in workflows.approvals.
 
-    def _check_decision(self, decision: ApprovalDecision, *, approving: bool) -> None:
+    def _check(self, decision: ApprovalDecision, *, approving: bool) -> None:
         gate = next((g for g in self._status.gates if g.environment == decision.environment), None)
-        if gate is None:
-            raise ValueError(f"this delivery does not deploy to {decision.environment}")
-        if gate.state != "open":
-            raise ValueError(f"the {decision.environment} gate is {gate.state}, not open")
-        policy = self._policies.get(decision.environment, ApprovalPolicy())
-        if policy.approvers and decision.user not in policy.approvers:
-            raise ValueError(f"<@{decision.user}> may not approve {decision.environment} deploys")
-        if decision.user == self._requester and not policy.requester_may_approve:
-            raise ValueError(
-                f"you requested this change, so someone else must approve {decision.environment}"
-            )
-        if approving and decision.user in gate.approvals:
-            raise ValueError("you have already approved this gate")
+        check_decision(
+            gate, self._policy(decision.environment), self._request.requester, decision,
+            approving=approving,
+        )  # fmt: skip
 
-    def _decide(self, decision: ApprovalDecision, *, approve: bool) -> GateStatus:
+    def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
         gate = self._gate_for(decision.environment)
-        self._status.audit.append(
-            AuditEntry(
-                user=decision.user,
-                environment=decision.environment,
-                decision="approved" if approve else "rejected",
-                reason=decision.reason,
-                at=workflow.now(),
-            )
-        )
-        if not approve:
-            gate.state = "rejected"
-        else:
-            gate.approvals.append(decision.user)
-            if len(gate.approvals) >= gate.required_approvals:
-                gate.state = "approved"
+        entry = apply_decision(gate, decision, approving=approving, at=workflow.now())
+        self._status.audit.append(entry)
         return gate
+
+    # Bookkeeping.
+
+    def _open_gates(self, environments: list[str]) -> None:
+        for env in environments:
+            self._status.stages += [Stage(name=f"{kind} {env}")
+                                    for kind in ("approve", "deploy", "verify")]  # fmt: skip
+            policy = self._policy(env)
+            self._status.gates.append(
+                GateStatus(environment=env, required_approvals=policy.required_approvals,
+                           approvers=policy.approvers)
+            )  # fmt: skip
+
+    def _mark_cancelled(self) -> None:
+        who = self._cancel.user if self._cancel else "the workflow engine"
+        reason = f": {self._cancel.reason}" if self._cancel and self._cancel.reason else ""
+        self._status.error = f"cancelled by {who}{reason}"
+        if self._cancel:
+            self._status.audit.append(
+                AuditEntry(user=self._cancel.user, environment="-", decision="cancelled",
+                           reason=self._cancel.reason, at=workflow.now())
+            )  # fmt: skip
+        for stage in self._status.stages:
+            if stage.state in (StageState.running, StageState.waiting):
+                stage.state, stage.finished_at = StageState.cancelled, workflow.now()
+
+    async def _set_state(self, state: DeliveryState) -> None:
+        self._status.state = state
+        workflow.upsert_search_attributes([search.STATE.value_set(state.value)])
+        await self._report()
+
+    async def _report(self) -> None:
+        """Tell the service entity at once and the Slack thread soon (edits are coalesced)."""
+        parent = workflow.info().parent
+        if parent is not None:
+            try:
+                await workflow.get_external_workflow_handle(parent.workflow_id).signal(
+                    "delivery_changed", self._status
+                )
+            except Exception:  # the service may be rolling over; it re-reads us when back
+                workflow.logger.warning("could not tell %s about a change", parent.workflow_id)
+        self._unsent = True
+
+    async def _notify_slack(self) -> None:
+        """One card edit at a time, always of the newest status; Slack being down is not fatal."""
+        while True:
+            await workflow.wait_condition(lambda: self._unsent)
+            self._unsent = False
+            try:
+                await workflow.execute_activity(
+                    "notify", NotifyInput(status=self._status, channel=self._request.slack_channel,
+                                          thread_ts=self._request.slack_thread_ts),
+                    start_to_close_timeout=timedelta(seconds=30), retry_policy=NOTIFY_RETRY,
+                )  # fmt: skip
+            except ActivityError:
+                workflow.logger.warning("Slack notification failed; the next change retries it")
+            self._notified = True
+
+    async def _flush_notifications(self) -> None:
+        if self._request.slack_channel:
+            await workflow.wait_condition(lambda: not self._unsent and self._notified)
+
+    def _policy(self, env: str) -> ApprovalPolicy:
+        return self._request.policies.get(env, ApprovalPolicy())
 
     def _stage(self, name: str) -> Stage:
         return next(stage for stage in self._status.stages if stage.name == name)

@@ -40,12 +40,24 @@ class ApprovalPolicy(BaseModel):
     gate: bool = True
 
 
+class StageTimeouts(BaseModel):
+    """How long stages may take and how soon a silent one counts as lost (heartbeats)."""
+
+    build_minutes: float = 20
+    heartbeat_seconds: float = 120
+    retry_window_seconds: float = 24 * 3600
+
+
 class DeliveryRequest(BaseModel):
     request_text: str
     requester: str = "cli"
+    service: str | None = None
     spec: ServiceSpec | None = None
+    base_spec: ServiceSpec | None = Field(None, description="The running version, for changes")
+    version: int = 1
     target: str = "local"
     policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
+    timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
 
@@ -69,6 +81,13 @@ class ApprovalDecision(BaseModel):
 
     user: str
     environment: str
+    reason: str = ""
+
+
+class PersonRequest(BaseModel):
+    """Cancel or retry, and who asked."""
+
+    user: str
     reason: str = ""
 
 
@@ -96,7 +115,10 @@ class Deployment(BaseModel):
     url: str
     image: str
     version: int
+    delivery_id: str = ""
     approved_by: list[str] = Field(default_factory=list)
+    requested_by: str = ""
+    at: datetime | None = None
 
 
 class DeliveryStatus(BaseModel):
@@ -109,6 +131,7 @@ class DeliveryStatus(BaseModel):
     gates: list[GateStatus] = Field(default_factory=list)
     audit: list[AuditEntry] = Field(default_factory=list)
     deployments: list[Deployment] = Field(default_factory=list)
+    spec: ServiceSpec | None = None
     image: str | None = None
     error: str | None = None
     log_tail: str | None = None
@@ -122,12 +145,62 @@ class DeliveryStatus(BaseModel):
         return None
 
 
+# The service entity
+
+
+class ChangeRequest(BaseModel):
+    """A request to build or change one service, as handed to its ServiceWorkflow."""
+
+    request_text: str
+    requester: str
+    spec: ServiceSpec | None = None
+    delivery_id: str = Field("", description="Assigned by the service when queued")
+    policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
+    timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
+    slack_channel: str | None = None
+    slack_thread_ts: str | None = None
+
+
+class DeliveryTicket(BaseModel):
+    delivery_id: str
+    queued_behind: int = Field(0, description="Deliveries ahead of this one")
+
+
+class DeliveryRecord(BaseModel):
+    delivery_id: str
+    requester: str
+    request_text: str
+    state: DeliveryState = DeliveryState.running
+    version: int | None = None
+    error: str | None = None
+    slack_channel: str | None = None
+    slack_thread_ts: str | None = None
+
+
+class ServiceState(BaseModel):
+    """Everything a ServiceWorkflow remembers; carried across continue-as-new."""
+
+    name: str
+    specs: list[ServiceSpec] = Field(default_factory=list)
+    deliveries: list[DeliveryRecord] = Field(default_factory=list)
+    deployments: dict[str, Deployment] = Field(default_factory=dict)
+    queue: list[ChangeRequest] = Field(default_factory=list)
+    delivery_count: int = 0
+    continued: int = Field(0, description="How many times the history was rolled over")
+    history_limit: int = Field(2000, description="Events before continuing as new")
+
+    @property
+    def current_spec(self) -> ServiceSpec | None:
+        return self.specs[-1] if self.specs else None
+
+
 # Activity inputs and outputs
 
 
 class PlanInput(BaseModel):
     request_text: str
     requester: str = "cli"
+    base_spec: ServiceSpec | None = None
 
 
 class ScaffoldResult(BaseModel):

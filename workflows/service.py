@@ -1,0 +1,131 @@
+"""ServiceWorkflow: the living record of one service (id `service/<name>`).
+
+It keeps the service's spec versions, its deliveries and what is deployed in each
+environment, runs one delivery at a time and queues the next change request. It is
+long-lived, so it continues as new (carrying its state) before its history grows large.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from temporalio import workflow
+from temporalio.exceptions import ChildWorkflowError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import search
+    from workflows.delivery import DeliveryWorkflow
+    from workflows.models import (
+        ChangeRequest,
+        DeliveryRecord,
+        DeliveryRequest,
+        DeliveryState,
+        DeliveryStatus,
+        DeliveryTicket,
+        Deployment,
+        ServiceState,
+    )
+
+MAX_QUEUE = 20
+KEEP_DELIVERIES = 100
+KEEP_SPECS = 50
+
+
+def service_workflow_id(name: str) -> str:
+    return f"service/{name}"
+
+
+@workflow.defn(name="ServiceWorkflow")
+class ServiceWorkflow:
+    @workflow.init
+    def __init__(self, state: ServiceState) -> None:
+        # Set here, not in run: update-with-start delivers the update before run begins.
+        self._state = state
+        self._running: DeliveryRecord | None = None
+
+    @workflow.query
+    def describe(self) -> ServiceState:
+        return self._state
+
+    @workflow.query
+    def deployments(self) -> dict[str, Deployment]:
+        return self._state.deployments
+
+    @workflow.update
+    def request_change(self, change: ChangeRequest) -> DeliveryTicket:
+        self._state.delivery_count += 1
+        delivery_id = f"delivery/{self._state.name}/{self._state.delivery_count}"
+        change = change.model_copy(update={"delivery_id": delivery_id})
+        self._state.queue.append(change)
+        ahead = len(self._state.queue) - 1 + (1 if self._running else 0)
+        return DeliveryTicket(delivery_id=delivery_id, queued_behind=ahead)
+
+    @request_change.validator
+    def _validate_change(self, change: ChangeRequest) -> None:
+        if not change.request_text.strip() and change.spec is None:
+            raise ValueError("a change request needs some text")
+        if change.spec is not None and change.spec.name != self._state.name:
+            raise ValueError(f"that spec is for {change.spec.name}, not {self._state.name}")
+        if len(self._state.queue) >= MAX_QUEUE:
+            raise ValueError(f"{self._state.name} already has {MAX_QUEUE} changes waiting")
+
+    @workflow.signal
+    def delivery_changed(self, status: DeliveryStatus) -> None:
+        """Deliveries report every state change, so what is deployed where is always current."""
+        record = next(
+            (r for r in self._state.deliveries if r.delivery_id == status.delivery_id), None
+        )
+        if record is None:
+            return
+        record.state, record.version, record.error = status.state, status.version, status.error
+        for deployment in status.deployments:
+            self._state.deployments[deployment.environment] = deployment
+        if status.state == DeliveryState.succeeded and status.spec is not None:
+            if not any(s.version == status.spec.version for s in self._state.specs):
+                self._state.specs = [*self._state.specs, status.spec][-KEEP_SPECS:]
+
+    @workflow.run
+    async def run(self, state: ServiceState) -> None:
+        workflow.upsert_search_attributes([search.SERVICE.value_set(state.name)])
+        while True:
+            await workflow.wait_condition(lambda: bool(self._state.queue))
+            change = self._state.queue.pop(0)
+            await self._deliver(change)
+            if workflow.info().get_current_history_length() > self._state.history_limit:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                self._state.continued += 1
+                workflow.continue_as_new(self._state)
+
+    async def _deliver(self, change: ChangeRequest) -> None:
+        current = self._state.current_spec
+        record = DeliveryRecord(
+            delivery_id=change.delivery_id, requester=change.requester,
+            request_text=change.request_text[:500], slack_channel=change.slack_channel,
+            slack_thread_ts=change.slack_thread_ts,
+        )  # fmt: skip
+        self._state.deliveries = [*self._state.deliveries, record][-KEEP_DELIVERIES:]
+        self._running = record
+        request = DeliveryRequest(
+            request_text=change.request_text, requester=change.requester,
+            service=self._state.name, spec=change.spec, base_spec=current,
+            version=(current.version + 1) if current else 1, policies=change.policies,
+            timeouts=change.timeouts, slack_channel=change.slack_channel,
+            slack_thread_ts=change.slack_thread_ts,
+        )  # fmt: skip
+        child = await workflow.start_child_workflow(
+            DeliveryWorkflow.run, request, id=change.delivery_id
+        )
+        # A failed delivery waits for a retry; a newer change request supersedes it.
+        await workflow.wait_condition(
+            lambda: (
+                child.done() or (record.state == DeliveryState.failed and bool(self._state.queue))
+            )
+        )
+        if not child.done():
+            child.cancel()
+        try:
+            await child
+        except (ChildWorkflowError, asyncio.CancelledError):
+            if record.state not in (DeliveryState.failed, DeliveryState.cancelled):
+                record.state = DeliveryState.failed
+        self._running = None
