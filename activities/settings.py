@@ -10,12 +10,22 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
+
+
+class EnvironmentPolicy(BaseModel):
+    """Overrides of the default approval rules for one environment."""
+
+    approvers: list[str] | None = None
+    required_approvals: int = Field(1, ge=1)
+    requester_may_approve: bool | None = None
+    timeout_hours: float | None = Field(None, gt=0)
+    gate: bool = True
 
 
 class Settings(BaseSettings):
@@ -70,6 +80,10 @@ class Settings(BaseSettings):
         description="Members of user groups named in approvers (JSON object)",
     )
     approval_timeout_hours: float = Field(24.0, description="How long a gate waits")
+    approval_policies: dict[str, EnvironmentPolicy] = Field(
+        default_factory=dict,
+        description='Per environment, e.g. {"prod": {"required_approvals": 2}} (JSON)',
+    )
     retry_window_hours: float = Field(24.0, description="How long a failed delivery can be retried")
     heartbeat_seconds: float = Field(120.0, description="Silence after which a stage is re-run")
 

@@ -45,18 +45,29 @@ class DecisionRefused(Exception):
 
 
 def approval_policies(settings: Settings, environments: list[str]) -> dict[str, ApprovalPolicy]:
-    approvers: list[str] = []
-    for entry in settings.approvers:
-        approvers += settings.approver_groups.get(entry, [entry] if entry.startswith("U") else [])
-    approvers = list(dict.fromkeys(approvers))
-    return {
-        env: ApprovalPolicy(
-            approvers=approvers,
-            requester_may_approve=env not in PROD_NAMES,
-            timeout_seconds=settings.approval_timeout_hours * 3600,
+    """The rules for each environment: defaults, then SHIPMATE_APPROVAL_POLICIES overrides."""
+    policies = {}
+    for env in environments:
+        override = settings.approval_policies.get(env)
+        entries = override.approvers if override and override.approvers else settings.approvers
+        own = override.requester_may_approve if override else None
+        hours = override.timeout_hours if override and override.timeout_hours else None
+        policies[env] = ApprovalPolicy(
+            approvers=_people(settings, entries),
+            required_approvals=override.required_approvals if override else 1,
+            requester_may_approve=own if own is not None else env not in PROD_NAMES,
+            timeout_seconds=(hours or settings.approval_timeout_hours) * 3600,
+            gate=override.gate if override else True,
         )
-        for env in environments
-    }
+    return policies
+
+
+def _people(settings: Settings, entries: list[str]) -> list[str]:
+    """User ids, with user groups (S…) expanded to their members."""
+    people: list[str] = []
+    for entry in entries:
+        people += settings.approver_groups.get(entry, [entry] if entry.startswith("U") else [])
+    return list(dict.fromkeys(people))
 
 
 def stage_timeouts(settings: Settings) -> StageTimeouts:

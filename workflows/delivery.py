@@ -18,6 +18,7 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
@@ -241,6 +242,7 @@ class DeliveryWorkflow:
             handle = workflow.start_activity(
                 activity, arg, result_type=result_type, start_to_close_timeout=timeout,
                 heartbeat_timeout=heartbeat, retry_policy=TRANSIENT,
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )  # fmt: skip
             await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
             if not handle.done():
@@ -271,8 +273,8 @@ class DeliveryWorkflow:
             self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
 
     async def _wait_for_retry(self) -> None:
+        self._waiting_for_retry = True  # before the state shows: a click may come at once
         await self._set_state(DeliveryState.failed)
-        self._waiting_for_retry = True
         window = timedelta(seconds=self._request.timeouts.retry_window_seconds)
         try:
             await workflow.wait_condition(
