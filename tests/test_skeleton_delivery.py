@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import docker
 import httpx
 import pytest
 
@@ -62,6 +63,7 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     report = status_report.render_text(await status_report.gather(client, "todo-api"))
     assert f"staging    v1  {base}" in report
     assert "approved by U0BOB" in report
+    docker.from_env().containers.get("shipmate-todo-api-staging").remove(force=True)
 
 
 async def test_request_without_anything_to_build_fails_with_a_question(client, settings, worker):

@@ -45,7 +45,7 @@ async def record(settings: Settings) -> None:
             )
             handle = client.get_workflow_handle(ticket.delivery_id)
 
-            async def wait_for(predicate):
+            async def wait_for(predicate, handle=handle):
                 while True:
                     status = await deliveries.delivery_status(handle)
                     if status and predicate(status):

@@ -1,0 +1,95 @@
+"""A worker killed in the middle of a stage: a new worker finishes the delivery.
+
+Real activities, real Docker: the stage that was running is run again (idempotent:
+same inputs, same image tag, same container); the stages before it are not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import uuid
+
+import docker
+
+from activities.understanding import parse_request
+from bot import deliveries
+from workflows.models import DeliveryState, StageState
+
+STAGE_ACTIVITIES = {
+    "plan": "plan_service", "scaffold": "scaffold_service", "test": "test_service",
+    "build": "build_service_image", "push": "push_service_image",
+}  # fmt: skip
+
+
+def start_worker(settings, queue: str) -> subprocess.Popen:
+    env = {
+        **os.environ,
+        "SHIPMATE_TEMPORAL_ADDRESS": settings.temporal_address,
+        "SHIPMATE_TASK_QUEUE": queue,
+        "SHIPMATE_REGISTRY": settings.registry,
+        "SHIPMATE_STATE_DIR": str(settings.state_dir),
+        "SHIPMATE_WHEELHOUSE": str(settings.wheelhouse_dir),
+        "SHIPMATE_HEARTBEAT_SECONDS": "8",
+    }
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+
+
+async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
+    client, settings, docker_ready
+):
+    queue = f"restart-{uuid.uuid4().hex[:6]}"
+    local = settings.model_copy(update={"task_queue": queue, "heartbeat_seconds": 8})
+    spec = parse_request("build a todo api").spec
+    spec = spec.model_copy(update={"name": f"restart-{uuid.uuid4().hex[:6]}"})
+    first = start_worker(local, queue)
+    second = None
+    try:
+        ticket = await deliveries.request_change(client, local, "build a todo api", spec, "U0ALICE")
+        handle = client.get_workflow_handle(ticket.delivery_id)
+        killed_in = None
+        while killed_in is None:
+            status = await deliveries.delivery_status(handle)
+            running = [s.name for s in (status.stages if status else []) if s.state == "running"]
+            if running and running[0] in ("test", "build", "push"):
+                first.send_signal(signal.SIGKILL)
+                killed_in = running[0]
+            await asyncio.sleep(0.05)
+        first.wait()
+        second = start_worker(local, queue)
+
+        async def approve(status, gate):
+            await deliveries.decide(client, handle.id, "U0BOB", gate.environment, approve=True)
+
+        final = await asyncio.wait_for(deliveries.follow(handle, lambda s: None, approve), 300)
+    finally:
+        for worker in (first, second):
+            if worker and worker.poll() is None:
+                worker.terminate()
+                worker.wait()
+
+    assert final.state == DeliveryState.succeeded, final.error
+    assert all(s.state == StageState.succeeded for s in final.stages)
+
+    scheduled: dict[str, int] = {}
+    attempts: dict[str, int] = {}
+    async for event in handle.fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            name = event.activity_task_scheduled_event_attributes.activity_type.name
+            scheduled[name] = scheduled.get(name, 0) + 1
+        if event.HasField("activity_task_started_event_attributes"):
+            attempts[event.event_id] = event.activity_task_started_event_attributes.attempt
+    # Every stage was scheduled once; the killed one ran again as a retry of that schedule.
+    for stage, activity in STAGE_ACTIVITIES.items():
+        assert scheduled[activity] == 1, (stage, scheduled)
+    assert max(attempts.values()) >= 2, f"killed in {killed_in}, yet nothing was retried"
+
+    containers = docker.from_env().containers.list(
+        all=True, filters={"label": f"shipmate.service={spec.name}"}
+    )
+    assert len(containers) == 1
+    containers[0].remove(force=True)
