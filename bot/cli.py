@@ -242,7 +242,7 @@ def cmd_dev(args, settings: Settings) -> int:
     state.mkdir(parents=True, exist_ok=True)
     host_port = int(settings.temporal_address.rsplit(":", 1)[1])
     print(f"Shipmate local stack (state in {state}); Ctrl-C stops it all")
-    with devstack.LocalStack(stream_logs=True) as stack:
+    with devstack.LocalStack(echo=lambda line: print(line, flush=True), stream_logs=True) as stack:
         stack.start(devstack.temporal_part(state, host_port, settings.temporal_ui_port))
         stack.start(devstack.moto_part(settings.moto_port))
         stack.start(devstack.registry_part(state, settings.registry_port))
@@ -255,7 +255,7 @@ def cmd_dev(args, settings: Settings) -> int:
         )
         worker.answers = lambda: any("polling" in line for line in worker.log_lines)
         stack.start(worker)
-        print('Ready. Try: shipmate deliver "build a todo api" --approve-as U0BOB', flush=True)
+        stack.echo('Ready. Try: shipmate deliver "build a todo api" --approve-as U0BOB')
         _wait_for_interrupt(stack)
     return 0
 
@@ -274,6 +274,18 @@ def _wait_for_interrupt(stack: devstack.LocalStack) -> None:
         print("\nstopping…", flush=True)
 
 
+def run() -> None:
+    """The console entry point.
+
+    Exits without interpreter teardown: the Temporal client's native threads can abort a
+    finishing CLI process otherwise (temporalio/sdk-python#300), turning success into a
+    crash code.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    os.environ.setdefault("PYTHONUNBUFFERED", "1")
-    sys.exit(main())
+    run()

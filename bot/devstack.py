@@ -137,8 +137,13 @@ class LocalStack:
 
     def __init__(self, echo=print, stream_logs: bool = False):
         self.parts: list[Part] = []
-        self.echo = echo
+        self._echo = echo
+        self._echo_lock = threading.Lock()  # log pumps and status lines share the terminal
         self.stream_logs = stream_logs
+
+    def echo(self, line: str) -> None:
+        with self._echo_lock:
+            self._echo(line)
 
     def start(self, part: Part, timeout: float = 60) -> Part:
         if port_open(part.port):

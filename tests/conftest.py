@@ -7,14 +7,19 @@ that needs a missing part fails with the fix, never skips.
 from __future__ import annotations
 
 import os
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from temporalio.worker import Worker
 
 from activities.settings import Settings
 from bot import devstack, doctor
 from bot.temporal import connect
+from tests.fake_stages import Script
+from workflows.delivery import DeliveryWorkflow
+from workflows.service import ServiceWorkflow
 
 WHEEL_CACHE = Path(os.environ.get("SHIPMATE_TEST_WHEELHOUSE", "~/.cache/shipmate/wheelhouse"))
 
@@ -72,3 +77,19 @@ async def worker(client, settings, docker_ready):
         running = build_worker(client, settings, executor)
         async with running:
             yield running
+
+
+@pytest.fixture()
+async def fake(client, settings):
+    """A worker with scripted stages on a queue of its own, and settings pointing at it."""
+    script = Script()
+    queue = f"fake-{uuid.uuid4().hex[:8]}"
+    local = settings.model_copy(
+        update={"task_queue": queue, "approvers": ["U0BOB", "U0DAVE"], "heartbeat_seconds": 5}
+    )
+    worker = Worker(
+        client, task_queue=queue, workflows=[ServiceWorkflow, DeliveryWorkflow],
+        activities=script.activities(),
+    )  # fmt: skip
+    async with worker:
+        yield script, local

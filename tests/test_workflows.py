@@ -12,12 +12,10 @@ import uuid
 import pytest
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.worker import Worker
 
 from activities.settings import EnvironmentPolicy
 from activities.understanding import parse_request
 from bot import deliveries
-from tests.fake_stages import Script
 from workflows.delivery import DeliveryWorkflow
 from workflows.models import (
     ChangeRequest,
@@ -27,22 +25,6 @@ from workflows.models import (
     StageState,
 )
 from workflows.service import ServiceWorkflow
-
-
-@pytest.fixture()
-async def fake(client, settings):
-    """A worker with scripted stages on a queue of its own, and settings pointing at it."""
-    script = Script()
-    queue = f"fake-{uuid.uuid4().hex[:8]}"
-    local = settings.model_copy(
-        update={"task_queue": queue, "approvers": ["U0BOB", "U0DAVE"], "heartbeat_seconds": 5}
-    )
-    worker = Worker(
-        client, task_queue=queue, workflows=[ServiceWorkflow, DeliveryWorkflow],
-        activities=script.activities(),
-    )  # fmt: skip
-    async with worker:
-        yield script, local
 
 
 def unique(text: str) -> tuple[str, object]:
