@@ -18,7 +18,7 @@ from temporalio.exceptions import ApplicationError
 from activities import images, local_deploy, sandbox
 from activities.scaffold.generator import commit_version, write_service
 from activities.settings import Settings
-from activities.understanding import parse_request
+from activities.understanding import understand
 from workflows.models import (
     BuiltImage,
     DeployInput,
@@ -53,7 +53,7 @@ class DeliveryActivities:
 
     @activity.defn(name="plan_service")
     def plan_service(self, request: PlanInput) -> ServiceSpec:
-        result = parse_request(request.request_text)
+        result = understand(self.settings, [request.request_text], request.base_spec)
         if result.spec is None:
             raise ApplicationError(
                 "I need more to go on: " + " ".join(result.questions),

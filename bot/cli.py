@@ -12,7 +12,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 from activities.settings import Settings, SettingsError, get_settings
-from activities.understanding import parse_request
+from activities.understanding import PlanResult, understand
 from bot import deliveries, devstack, doctor, status_report
 from bot.temporal import TemporalUnavailable, connect
 from workflows.models import DeliveryState, DeliveryStatus, GateStatus
@@ -51,6 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     plan = commands.add_parser("plan", help="print the service spec a request parses into")
     plan.add_argument("text")
     plan.add_argument("--json", action="store_true", help="print only JSON")
+    plan.add_argument("--service", help="a change to this running service")
     plan.set_defaults(handler=cmd_plan)
 
     deliver = commands.add_parser("deliver", help="deliver a request, following its stages")
@@ -58,6 +59,7 @@ def _parser() -> argparse.ArgumentParser:
     deliver.add_argument("--approve-as", metavar="USER", help="approve each gate as this user")
     deliver.add_argument("--target", default="local", choices=["local"])
     deliver.add_argument("--as", dest="requester", default="cli", metavar="USER")
+    deliver.add_argument("--service", help="a change to this running service")
     deliver.set_defaults(handler=cmd_deliver)
 
     for name, helptext in (("approve", "approve a gate"), ("reject", "reject a gate")):
@@ -82,25 +84,31 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_plan(args, settings: Settings) -> int:
-    result = parse_request(args.text)
+    result = asyncio.run(_understand(settings, args.text, args.service))
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "spec": result.spec.model_dump(mode="json") if result.spec else None,
-                    "questions": result.questions,
-                    "defaults": result.defaults,
-                },
-                indent=2,
-            )
-        )
-    elif result.spec:
+        print(json.dumps({
+            "spec": result.spec.model_dump(mode="json") if result.spec else None,
+            "questions": result.questions, "defaults": result.defaults, "diff": result.diff,
+            "notes": result.notes,
+        }, indent=2))  # fmt: skip
+        return 0 if result.spec else 2
+    if result.spec:
         print(result.spec.model_dump_json(indent=2))
-        for default in result.defaults:
-            print(f"default: {default}")
-    for question in [] if args.json else result.questions:
-        print(f"question: {question}")
+    for prefix, lines in (("note", result.notes), ("default", result.defaults),
+                          ("change", result.diff), ("question", result.questions)):  # fmt: skip
+        for line in lines:
+            print(f"{prefix}: {line}")
     return 0 if result.spec else 2
+
+
+async def _understand(settings: Settings, text: str, service: str | None) -> PlanResult:
+    """A new service's spec, or with --service the next version of a running one."""
+    base = None
+    if service:
+        base = await deliveries.current_spec(await connect(settings), service)
+        if base is None:
+            raise deliveries.DecisionRefused(f"there is no service {service} yet")
+    return understand(settings, [text], base)
 
 
 def cmd_doctor(args, settings: Settings) -> int:
@@ -129,11 +137,15 @@ def _worker(client, settings: Settings, executor: ThreadPoolExecutor):
 
 
 def cmd_deliver(args, settings: Settings) -> int:
-    plan = parse_request(args.text)
+    plan = asyncio.run(_understand(settings, args.text, args.service))
+    for note in plan.notes:
+        print(f"note: {note}")
     if plan.spec is None:
         for question in plan.questions:
             print(f"question: {question}", file=sys.stderr)
         return 2
+    for line in plan.diff:
+        print(f"change: {line}")
 
     async def run() -> DeliveryStatus:
         client = await connect(settings)

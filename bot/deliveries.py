@@ -89,7 +89,7 @@ async def request_change(
 ) -> DeliveryTicket:
     """Queue a change on the service (creating the service entity if new)."""
     change = ChangeRequest(
-        request_text=text, requester=requester,
+        request_text=text, requester=requester, spec=spec,
         policies=approval_policies(settings, spec.deploy.environments),
         timeouts=stage_timeouts(settings), slack_channel=channel, slack_thread_ts=thread_ts,
     )  # fmt: skip
@@ -107,6 +107,18 @@ async def request_change(
         )  # fmt: skip
     except WorkflowUpdateFailedError as exc:
         raise DecisionRefused(_reason(exc)) from None
+
+
+async def current_spec(client: Client, service: str) -> ServiceSpec | None:
+    """The running spec of a service, or None when there is no such service (yet)."""
+    handle = client.get_workflow_handle(service_workflow_id(service))
+    try:
+        state = await handle.query(ServiceWorkflow.describe, result_type=ServiceState)
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
+    return state.current_spec
 
 
 async def decide(

@@ -90,3 +90,35 @@ async def test_cancel_from_the_command_line(fake):
     code, out, err = await deliver
     assert code == 1
     assert "delivery cancelled: cancelled by U0ALICE" in err
+
+
+async def test_a_change_request_shows_the_diff_and_ships_the_next_version(fake):
+    script, settings = fake
+    name = f"shop{letters()}"
+    code, out, err = await shipmate(
+        settings, "deliver", f"build a {name} api: orders have total (decimal)",
+        "--approve-as", "U0BOB",
+    )  # fmt: skip
+    assert code == 0, err
+    code, out, err = await shipmate(
+        settings, "plan", "make total unique", "--service", f"{name}-api"
+    )
+    assert code == 0, err
+    assert "change: ~ Order.total: decimal → decimal, unique" in out
+    code, out, err = await shipmate(
+        settings, "deliver", "add a status field to orders", "--service", f"{name}-api",
+        "--approve-as", "U0BOB",
+    )  # fmt: skip
+    assert code == 0, err
+    assert "change: + Order.status (str)" in out
+    assert f"delivery delivery/{name}-api/2 started" in out
+    code, out, err = await shipmate(settings, "status", f"{name}-api")
+    assert "(spec v2, 2 deliveries)" in out
+    assert "staging    v2" in out
+
+
+async def test_a_change_to_an_unknown_service_is_refused(fake):
+    script, settings = fake
+    code, out, err = await shipmate(settings, "plan", "add a field x to y", "--service", "nope-api")
+    assert code == 1
+    assert "there is no service nope-api yet" in err

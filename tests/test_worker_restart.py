@@ -20,7 +20,7 @@ from bot import deliveries
 from workflows.models import DeliveryState, StageState
 
 STAGE_ACTIVITIES = {
-    "plan": "plan_service", "scaffold": "scaffold_service", "test": "test_service",
+    "scaffold": "scaffold_service", "test": "test_service",
     "build": "build_service_image", "push": "push_service_image",
 }  # fmt: skip
 

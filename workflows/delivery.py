@@ -181,7 +181,8 @@ class DeliveryWorkflow:
             spec = await self._run_stage("plan", "plan_service", plan, ServiceSpec,
                                          timeout=timedelta(minutes=2))  # fmt: skip
         else:
-            self._stage("plan").state = StageState.skipped
+            plan = self._stage("plan")
+            plan.state, plan.detail = StageState.succeeded, "planned in the conversation"
         spec = spec.model_copy(update={"version": request.version,
                                        "name": request.service or spec.name})  # fmt: skip
         self._status.spec, self._status.service, self._status.version = (

@@ -12,6 +12,7 @@ class PlanResult(BaseModel):
     questions: list[str] = Field(default_factory=list)
     defaults: list[str] = Field(default_factory=list, description="What was assumed, not read")
     notes: list[str] = Field(default_factory=list, description="e.g. a fallback that happened")
+    diff: list[str] = Field(default_factory=list, description="Changes from the running version")
 
 
 def questions_from_validation(exc: ValidationError) -> list[str]:

@@ -127,7 +127,7 @@ def _roles(text: str) -> list[str]:
         r"\broles?\s*(?::|are|=|of)\s*([a-z_]+(?:(?:\s*,\s*|\s+and\s+)[a-z_]+)*)", text
     )
     if match:
-        roles = [_singular(r) for r in re.split(r"\s*,\s*|\s+and\s+", match.group(1))]
+        roles = [singular(r) for r in re.split(r"\s*,\s*|\s+and\s+", match.group(1))]
         return list(dict.fromkeys(r for r in roles if re.match(r"^[a-z][a-z0-9_]*$", r)))[:8]
     if re.search(r"\badmins?\b", text):
         return ["admin", "user"]
@@ -194,7 +194,7 @@ def _entities(text: str, defaults: list[str]) -> list[EntitySpec]:
                 if not cut:
                     continue
                 segment = segment[: cut[-1].start()]
-            fields = _fields(segment)
+            fields = parse_fields(segment)
             if not fields:
                 continue
             noun = _last_noun(before)
@@ -227,7 +227,7 @@ def _last_noun(before: str) -> str | None:
     """The thing a clause is about: the last word before 'have'/'with' that is not filler."""
     for word in reversed(re.findall(r"[a-z]+", before)):
         if word not in FILLER and len(word) >= 3:
-            return _singular(word).capitalize()
+            return singular(word).capitalize()
     return None
 
 
@@ -235,7 +235,7 @@ def _listed_entities(lowered: str) -> list[str]:
     match = re.search(r"\bentit(?:y|ies)\s*:?\s+([a-z]+(?:(?:\s*,\s*|\s+and\s+)[a-z]+)*)", lowered)
     if not match:
         return []
-    nouns = [_entity_noun(w) for w in re.split(r"\s*,\s*|\s+and\s+", match.group(1))]
+    nouns = [entity_noun(w) for w in re.split(r"\s*,\s*|\s+and\s+", match.group(1))]
     return list(dict.fromkeys(n for n in nouns if n))
 
 
@@ -251,22 +251,22 @@ def _service_nouns(lowered: str) -> list[str]:
     for pattern in patterns:
         for match in re.finditer(pattern, lowered):
             for word in re.split(r"\s*,\s*|\s+and\s+", match.group(1)):
-                noun = _entity_noun(word)
+                noun = entity_noun(word)
                 if noun and noun not in nouns:
                     nouns.append(noun)
     return nouns
 
 
-def _entity_noun(phrase: str) -> str | None:
+def entity_noun(phrase: str) -> str | None:
     words = [w for w in re.findall(r"[a-z]+", phrase) if w not in FILLER]
     if len(words) != 1 or len(words[0]) < 3:
         return None
-    return _singular(words[0]).capitalize()
+    return singular(words[0]).capitalize()
 
 
-def _fields(segment: str) -> list[FieldSpec]:
+def parse_fields(segment: str) -> list[FieldSpec]:
     fields: dict[str, FieldSpec] = {}
-    for item in re.split(r",|\band\b|\bplus\b", segment):
+    for item in re.split(r",(?![^()]*\))|\band\b(?![^()]*\))|\bplus\b", segment):
         modifiers = " ".join(re.findall(r"\(([^)]*)\)", item))
         words = re.findall(r"[a-z_0-9]+", re.sub(r"\([^)]*\)", " ", item))
         if {_correct(word) for word in words} & CONTROL:
@@ -336,7 +336,7 @@ def _with_relations(entities: list[tuple[str, list[FieldSpec]]]) -> list[EntityS
     return result
 
 
-def _singular(word: str) -> str:
+def singular(word: str) -> str:
     if word in IRREGULAR:
         return IRREGULAR[word]
     if word.endswith("ies") and len(word) > 4:

@@ -1,0 +1,37 @@
+"""One entry point for request understanding: OpenAI when a key is set, rules otherwise."""
+
+from __future__ import annotations
+
+import logging
+
+from activities.settings import Settings
+from activities.understanding.changes import parse_change, spec_diff
+from activities.understanding.openai_parser import OpenAIUnavailable, parse_with_openai
+from activities.understanding.result import PlanResult
+from activities.understanding.rules import parse_request
+from workflows.spec import ServiceSpec
+
+log = logging.getLogger(__name__)
+
+
+def understand(
+    settings: Settings, thread: list[str], base_spec: ServiceSpec | None = None
+) -> PlanResult:
+    """The thread so far (oldest first) to a spec or questions; a change if base_spec is set."""
+    thread = [line for line in thread if line.strip()] or [""]
+    notes: list[str] = []
+    if settings.openai_api_key is not None:
+        try:
+            result = parse_with_openai(settings, thread, base_spec)
+            if result.spec and base_spec:
+                result.diff = spec_diff(base_spec, result.spec)
+            return result
+        except OpenAIUnavailable as exc:
+            log.warning("OpenAI unavailable, using the offline parser: %s", exc)
+            notes.append("OpenAI didn't answer, so I read this with my offline parser.")
+    if base_spec is not None:
+        result = parse_change(base_spec, thread[-1])
+    else:
+        result = parse_request("\n".join(thread))
+    result.notes = notes + result.notes
+    return result
