@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from activities.settings import Settings, SettingsError, get_settings
 from activities.understanding import PlanResult, understand
@@ -44,6 +45,13 @@ def _parser() -> argparse.ArgumentParser:
     check = commands.add_parser("doctor", help="check prerequisites; --fix installs them")
     check.add_argument("--fix", action="store_true")
     check.set_defaults(handler=cmd_doctor)
+
+    emulator = commands.add_parser("emulator", help="run the local Slack emulator alone")
+    emulator.add_argument("--port", type=int, help="default: SHIPMATE_EMULATOR_PORT (3000)")
+    emulator.add_argument("--seed", type=Path, help="JSON file with the workspace to emulate")
+    emulator.add_argument("--request-url", help="HTTP mode: POST events and clicks here")
+    emulator.add_argument("--no-rate-limits", action="store_true")
+    emulator.set_defaults(handler=cmd_emulator)
 
     worker = commands.add_parser("worker", help="run the Temporal worker")
     worker.set_defaults(handler=cmd_worker)
@@ -86,16 +94,27 @@ def _parser() -> argparse.ArgumentParser:
 def cmd_plan(args, settings: Settings) -> int:
     result = asyncio.run(_understand(settings, args.text, args.service))
     if args.json:
-        print(json.dumps({
-            "spec": result.spec.model_dump(mode="json") if result.spec else None,
-            "questions": result.questions, "defaults": result.defaults, "diff": result.diff,
-            "notes": result.notes,
-        }, indent=2))  # fmt: skip
+        print(
+            json.dumps(
+                {
+                    "spec": result.spec.model_dump(mode="json") if result.spec else None,
+                    "questions": result.questions,
+                    "defaults": result.defaults,
+                    "diff": result.diff,
+                    "notes": result.notes,
+                },
+                indent=2,
+            )
+        )
         return 0 if result.spec else 2
     if result.spec:
         print(result.spec.model_dump_json(indent=2))
-    for prefix, lines in (("note", result.notes), ("default", result.defaults),
-                          ("change", result.diff), ("question", result.questions)):  # fmt: skip
+    for prefix, lines in (
+        ("note", result.notes),
+        ("default", result.defaults),
+        ("change", result.diff),
+        ("question", result.questions),
+    ):
         for line in lines:
             print(f"{prefix}: {line}")
     return 0 if result.spec else 2
@@ -115,6 +134,22 @@ def cmd_doctor(args, settings: Settings) -> int:
     if args.fix:
         doctor.fix(settings)
     return 0 if doctor.report(doctor.run_checks(settings)) else 1
+
+
+def cmd_emulator(args, settings: Settings) -> int:
+    from bot.emulator.server import EmulatorConfig, run
+
+    if args.seed and not args.seed.is_file():
+        raise SettingsError(f"--seed {args.seed}: no such file")
+    run(
+        EmulatorConfig(
+            port=args.port or settings.emulator_port,
+            seed=args.seed,
+            request_url=args.request_url,
+            rate_limits=not args.no_rate_limits,
+        )
+    )
+    return 0
 
 
 def cmd_worker(args, settings: Settings) -> int:
@@ -155,8 +190,10 @@ def cmd_deliver(args, settings: Settings) -> int:
         handle = client.get_workflow_handle(ticket.delivery_id)
         queued = f", queued behind {ticket.queued_behind}" if ticket.queued_behind else ""
         print(f"delivery {handle.id} started{queued}")
-        print(f"  {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-              f"/workflows/{handle.id}")  # fmt: skip
+        print(
+            f"  {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
+            f"/workflows/{handle.id}"
+        )
         printed: set[str] = set()
 
         def on_change(status: DeliveryStatus) -> None:
@@ -198,8 +235,11 @@ def _print_outcome(status: DeliveryStatus) -> int:
     if status.log_tail:
         print(status.log_tail, file=sys.stderr)
     if status.state == DeliveryState.failed:
-        print(f"fix the cause, then: shipmate retry {status.delivery_id} --as USER "
-              f"(or shipmate cancel {status.delivery_id} --as USER)", file=sys.stderr)  # fmt: skip
+        print(
+            f"fix the cause, then: shipmate retry {status.delivery_id} --as USER "
+            f"(or shipmate cancel {status.delivery_id} --as USER)",
+            file=sys.stderr,
+        )
     return 1
 
 
@@ -258,6 +298,7 @@ def cmd_dev(args, settings: Settings) -> int:
         stack.start(devstack.temporal_part(state, host_port, settings.temporal_ui_port))
         stack.start(devstack.moto_part(settings.moto_port))
         stack.start(devstack.registry_part(state, settings.registry_port))
+        stack.start(devstack.emulator_part(settings.emulator_port))
         worker = devstack.Part(
             name="worker",
             argv=[sys.executable, "-m", "bot.cli", "worker"],

@@ -89,10 +89,14 @@ async def request_change(
 ) -> DeliveryTicket:
     """Queue a change on the service (creating the service entity if new)."""
     change = ChangeRequest(
-        request_text=text, requester=requester, spec=spec,
+        request_text=text,
+        requester=requester,
+        spec=spec,
         policies=approval_policies(settings, spec.deploy.environments),
-        timeouts=stage_timeouts(settings), slack_channel=channel, slack_thread_ts=thread_ts,
-    )  # fmt: skip
+        timeouts=stage_timeouts(settings),
+        slack_channel=channel,
+        slack_thread_ts=thread_ts,
+    )
     start = WithStartWorkflowOperation(
         ServiceWorkflow.run,
         ServiceState(name=spec.name),
@@ -102,9 +106,11 @@ async def request_change(
     )
     try:
         return await client.execute_update_with_start_workflow(
-            ServiceWorkflow.request_change, change, start_workflow_operation=start,
+            ServiceWorkflow.request_change,
+            change,
+            start_workflow_operation=start,
             result_type=DeliveryTicket,
-        )  # fmt: skip
+        )
     except WorkflowUpdateFailedError as exc:
         raise DecisionRefused(_reason(exc)) from None
 
@@ -122,9 +128,14 @@ async def current_spec(client: Client, service: str) -> ServiceSpec | None:
 
 
 async def decide(
-    client: Client, workflow_id: str, user: str, environment: str, *, approve: bool,
+    client: Client,
+    workflow_id: str,
+    user: str,
+    environment: str,
+    *,
+    approve: bool,
     reason: str = "",
-) -> GateStatus:  # fmt: skip
+) -> GateStatus:
     update = DeliveryWorkflow.approve if approve else DeliveryWorkflow.reject
     decision = ApprovalDecision(user=user, environment=environment, reason=reason)
     return await _update(client, workflow_id, update, decision, GateStatus)
@@ -168,9 +179,11 @@ async def delivery_status(handle: WorkflowHandle) -> DeliveryStatus | None:
 
 
 async def follow(
-    handle: WorkflowHandle, on_change: Callable[[DeliveryStatus], None],
-    on_gate: Callable[[DeliveryStatus, GateStatus], object] | None = None, interval: float = 1.0,
-) -> DeliveryStatus:  # fmt: skip
+    handle: WorkflowHandle,
+    on_change: Callable[[DeliveryStatus], None],
+    on_gate: Callable[[DeliveryStatus, GateStatus], object] | None = None,
+    interval: float = 1.0,
+) -> DeliveryStatus:
     """Poll the status query until the delivery ends (or fails), calling back on changes."""
     last = None
     seen_gates: set[str] = set()
@@ -195,7 +208,11 @@ async def follow(
 
 
 STAGE_MARKS = {
-    StageState.pending: "·", StageState.running: "▶", StageState.waiting: "⏸",
-    StageState.succeeded: "✓", StageState.failed: "✗", StageState.skipped: "–",
+    StageState.pending: "·",
+    StageState.running: "▶",
+    StageState.waiting: "⏸",
+    StageState.succeeded: "✓",
+    StageState.failed: "✗",
+    StageState.skipped: "–",
     StageState.cancelled: "■",
-}  # fmt: skip
+}

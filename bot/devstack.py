@@ -132,6 +132,16 @@ def registry_part(state_dir: Path, port: int) -> Part:
     )
 
 
+def emulator_part(port: int) -> Part:
+    return Part(
+        name="slack",
+        argv=[sys.executable, "-m", "bot.cli", "emulator", "--port", str(port)],
+        port=port,
+        url=f"http://127.0.0.1:{port}/",
+        health_url=f"http://127.0.0.1:{port}/_emulator/state",
+    )
+
+
 class LocalStack:
     """Starts parts, waits until each answers, streams their logs, stops them all."""
 

@@ -88,8 +88,10 @@ async def fake(client, settings):
         update={"task_queue": queue, "approvers": ["U0BOB", "U0DAVE"], "heartbeat_seconds": 5}
     )
     worker = Worker(
-        client, task_queue=queue, workflows=[ServiceWorkflow, DeliveryWorkflow],
+        client,
+        task_queue=queue,
+        workflows=[ServiceWorkflow, DeliveryWorkflow],
         activities=script.activities(),
-    )  # fmt: skip
+    )
     async with worker:
         yield script, local

@@ -64,8 +64,13 @@ class Script:
         @activity.defn(name="scaffold_service")
         async def scaffold_service(spec: ServiceSpec) -> ScaffoldResult:
             await script._enter("scaffold_service")
-            return ScaffoldResult(service=spec.name, version=spec.version, path="/nowhere",
-                                  files=3, fingerprint="f" * 64)  # fmt: skip
+            return ScaffoldResult(
+                service=spec.name,
+                version=spec.version,
+                path="/nowhere",
+                files=3,
+                fingerprint="f" * 64,
+            )
 
         @activity.defn(name="test_service")
         async def test_service(scaffold: ScaffoldResult) -> TestReport:
@@ -85,9 +90,11 @@ class Script:
         @activity.defn(name="deploy_service")
         async def deploy_service(request: DeployInput) -> DeployResult:
             await script._enter("deploy_service")
-            return DeployResult(environment=request.environment,
-                                url=f"http://{request.service}.{request.environment}.local",
-                                container=f"{request.service}-{request.environment}")  # fmt: skip
+            return DeployResult(
+                environment=request.environment,
+                url=f"http://{request.service}.{request.environment}.local",
+                container=f"{request.service}-{request.environment}",
+            )
 
         @activity.defn(name="verify_service")
         async def verify_service(deployed: DeployResult) -> None:
@@ -97,5 +104,13 @@ class Script:
         async def notify(update: NotifyInput) -> None:
             script.notified.append(update.status.state.value)
 
-        return [plan_service, scaffold_service, test_service, build_service_image,
-                push_service_image, deploy_service, verify_service, notify]  # fmt: skip
+        return [
+            plan_service,
+            scaffold_service,
+            test_service,
+            build_service_image,
+            push_service_image,
+            deploy_service,
+            verify_service,
+            notify,
+        ]

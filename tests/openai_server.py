@@ -55,13 +55,28 @@ class OpenAIServer:
                     message["content"] = '{"spec": {"name": 3'
                 else:
                     message["content"] = json.dumps(server.answer)
-                self._send(200, {
-                    "id": "chatcmpl-test", "object": "chat.completion", "created": 0,
-                    "model": body.get("model"),
-                    "choices": [{"index": 0, "message": message, "finish_reason": "stop",
-                                 "logprobs": None}],
-                    "usage": {"prompt_tokens": 120, "completion_tokens": 40, "total_tokens": 160},
-                })  # fmt: skip
+                self._send(
+                    200,
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": 0,
+                        "model": body.get("model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "message": message,
+                                "finish_reason": "stop",
+                                "logprobs": None,
+                            }
+                        ],
+                        "usage": {
+                            "prompt_tokens": 120,
+                            "completion_tokens": 40,
+                            "total_tokens": 160,
+                        },
+                    },
+                )
 
             def _send(self, code: int, payload: dict) -> None:
                 data = json.dumps(payload).encode()

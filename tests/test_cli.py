@@ -56,8 +56,9 @@ def test_a_bad_setting_is_one_line_naming_the_variable():
 
 
 def test_unreachable_temporal_is_a_clear_error():
-    result = run("approve", "delivery/x/1", "--as", "U0BOB",
-                 env={"SHIPMATE_TEMPORAL_ADDRESS": "127.0.0.1:1"})  # fmt: skip
+    result = run(
+        "approve", "delivery/x/1", "--as", "U0BOB", env={"SHIPMATE_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    )
     assert result.returncode == 1
     assert "cannot reach Temporal at 127.0.0.1:1 (SHIPMATE_TEMPORAL_ADDRESS)" in result.stderr
     assert "Traceback" not in result.stderr
@@ -82,8 +83,9 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         "SHIPMATE_REGISTRY": f"127.0.0.1:{ports['registry']}",
         "SHIPMATE_TASK_QUEUE": "shipmate-dev-test",
     }
-    dev = subprocess.Popen([*SHIPMATE, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, env=env)  # fmt: skip
+    dev = subprocess.Popen(
+        [*SHIPMATE, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
+    )
     lines = []
     try:
         deadline = time.monotonic() + 90
@@ -94,8 +96,9 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         output = "\n".join(lines)
         assert "Ready." in output, output
         for part in ("temporal", "moto", "registry", "worker"):
-            assert any(line.strip().startswith(f"{part} ") and "ready" in line
-                       for line in lines), output  # fmt: skip
+            assert any(line.strip().startswith(f"{part} ") and "ready" in line for line in lines), (
+                output
+            )
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{ports['registry']}/v2/").status_code == 200
         assert (tmp_path / "temporal.db").exists()

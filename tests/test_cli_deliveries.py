@@ -60,8 +60,9 @@ async def test_a_rejected_deploy_exits_1_with_the_reason(fake):
     )
     delivery_id = f"delivery/{name}-api/1"
     for _ in range(100):
-        code, out, err = await shipmate(settings, "reject", delivery_id, "--as", "U0CAROL",
-                                        "--reason", "no")  # fmt: skip
+        code, out, err = await shipmate(
+            settings, "reject", delivery_id, "--as", "U0CAROL", "--reason", "no"
+        )
         if "not allowed" in err:
             break
         await asyncio.sleep(0.3)
@@ -96,9 +97,12 @@ async def test_a_change_request_shows_the_diff_and_ships_the_next_version(fake):
     script, settings = fake
     name = f"shop{letters()}"
     code, out, err = await shipmate(
-        settings, "deliver", f"build a {name} api: orders have total (decimal)",
-        "--approve-as", "U0BOB",
-    )  # fmt: skip
+        settings,
+        "deliver",
+        f"build a {name} api: orders have total (decimal)",
+        "--approve-as",
+        "U0BOB",
+    )
     assert code == 0, err
     code, out, err = await shipmate(
         settings, "plan", "make total unique", "--service", f"{name}-api"
@@ -106,9 +110,14 @@ async def test_a_change_request_shows_the_diff_and_ships_the_next_version(fake):
     assert code == 0, err
     assert "change: ~ Order.total: decimal → decimal, unique" in out
     code, out, err = await shipmate(
-        settings, "deliver", "add a status field to orders", "--service", f"{name}-api",
-        "--approve-as", "U0BOB",
-    )  # fmt: skip
+        settings,
+        "deliver",
+        "add a status field to orders",
+        "--service",
+        f"{name}-api",
+        "--approve-as",
+        "U0BOB",
+    )
     assert code == 0, err
     assert "change: + Order.status (str)" in out
     assert f"delivery delivery/{name}-api/2 started" in out

@@ -24,18 +24,23 @@ DRAFT = {
         "auth": "jwt",
         "roles": ["admin", "user"],
         "entities": [
-            {"name": "Customer", "relations": [],
-             "fields": [{"name": "email", "type": "email", "required": True, "unique": True}]},
-            {"name": "Order", "relations": [{"name": "customer", "target": "Customer",
-                                             "required": True}],
-             "fields": [{"name": "total", "type": "decimal", "required": True, "unique": False}]},
+            {
+                "name": "Customer",
+                "relations": [],
+                "fields": [{"name": "email", "type": "email", "required": True, "unique": True}],
+            },
+            {
+                "name": "Order",
+                "relations": [{"name": "customer", "target": "Customer", "required": True}],
+                "fields": [{"name": "total", "type": "decimal", "required": True, "unique": False}],
+            },
         ],
         "deploy_target": "local",
         "environments": ["staging", "prod"],
     },
     "questions": [],
     "assumptions": ["database: postgresql"],
-}  # fmt: skip
+}
 
 
 @pytest.fixture()
@@ -48,9 +53,12 @@ def server():
 @pytest.fixture()
 def settings(server, tmp_path):
     return Settings(
-        openai_api_key="sk-test-key", openai_base_url=server.base_url, openai_model="gpt-test",
-        openai_timeout_seconds=2, state_dir=tmp_path,
-    )  # fmt: skip
+        openai_api_key="sk-test-key",
+        openai_base_url=server.base_url,
+        openai_model="gpt-test",
+        openai_timeout_seconds=2,
+        state_dir=tmp_path,
+    )
 
 
 def test_the_request_carries_the_schema_the_thread_and_the_rules(server, settings):
@@ -121,8 +129,11 @@ def test_an_answer_that_breaks_the_spec_rules_becomes_a_correction(server, setti
 
 
 def test_questions_from_the_model_are_passed_on(server, settings):
-    server.answer = {"spec": None, "questions": ["Staging first, or straight to prod?"],
-                     "assumptions": []}  # fmt: skip
+    server.answer = {
+        "spec": None,
+        "questions": ["Staging first, or straight to prod?"],
+        "assumptions": [],
+    }
     result = understand(settings, ["deploy the orders api"])
     assert result.questions == ["Staging first, or straight to prod?"]
 

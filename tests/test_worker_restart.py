@@ -20,9 +20,11 @@ from bot import deliveries
 from workflows.models import DeliveryState, StageState
 
 STAGE_ACTIVITIES = {
-    "scaffold": "scaffold_service", "test": "test_service",
-    "build": "build_service_image", "push": "push_service_image",
-}  # fmt: skip
+    "scaffold": "scaffold_service",
+    "test": "test_service",
+    "build": "build_service_image",
+    "push": "push_service_image",
+}
 
 
 def start_worker(settings, queue: str) -> subprocess.Popen:
@@ -35,8 +37,12 @@ def start_worker(settings, queue: str) -> subprocess.Popen:
         "SHIPMATE_WHEELHOUSE": str(settings.wheelhouse_dir),
         "SHIPMATE_HEARTBEAT_SECONDS": "8",
     }
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "worker"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "worker"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
 
 
 async def test_delivery_completes_after_its_worker_is_killed_mid_stage(

@@ -210,13 +210,19 @@ async def test_service_state_survives_continue_as_new(client, fake):
     for round_number in (1, 2):
         ticket = await client.execute_update_with_start_workflow(
             ServiceWorkflow.request_change,
-            ChangeRequest(request_text=text, requester="U0ALICE",
-                          policies=deliveries.approval_policies(settings, ["staging"])),
+            ChangeRequest(
+                request_text=text,
+                requester="U0ALICE",
+                policies=deliveries.approval_policies(settings, ["staging"]),
+            ),
             start_workflow_operation=WithStartWorkflowOperation(
-                ServiceWorkflow.run, state, id=service_id, task_queue=settings.task_queue,
+                ServiceWorkflow.run,
+                state,
+                id=service_id,
+                task_queue=settings.task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
             ),
-        )  # fmt: skip
+        )
         handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
         await until(handle, gate_open("staging"))
         await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)

@@ -176,15 +176,20 @@ class DeliveryWorkflow:
         }
         spec = request.spec
         if spec is None:
-            plan = PlanInput(request_text=request.request_text, requester=request.requester,
-                             base_spec=request.base_spec)  # fmt: skip
-            spec = await self._run_stage("plan", "plan_service", plan, ServiceSpec,
-                                         timeout=timedelta(minutes=2))  # fmt: skip
+            plan = PlanInput(
+                request_text=request.request_text,
+                requester=request.requester,
+                base_spec=request.base_spec,
+            )
+            spec = await self._run_stage(
+                "plan", "plan_service", plan, ServiceSpec, timeout=timedelta(minutes=2)
+            )
         else:
             plan = self._stage("plan")
             plan.state, plan.detail = StageState.succeeded, "planned in the conversation"
-        spec = spec.model_copy(update={"version": request.version,
-                                       "name": request.service or spec.name})  # fmt: skip
+        spec = spec.model_copy(
+            update={"version": request.version, "name": request.service or spec.name}
+        )
         self._status.spec, self._status.service, self._status.version = (
             spec,
             spec.name,
@@ -218,16 +223,25 @@ class DeliveryWorkflow:
             )
             self._stage(f"deploy {env}").detail = deployed.url
             await self._run_stage(
-                f"verify {env}", "verify_service", deployed, type(None),
-                timeout=timedelta(minutes=3), heartbeat=timedelta(seconds=30),
-            )  # fmt: skip
+                f"verify {env}",
+                "verify_service",
+                deployed,
+                type(None),
+                timeout=timedelta(minutes=3),
+                heartbeat=timedelta(seconds=30),
+            )
             self._status.deployments.append(
                 Deployment(
-                    environment=env, url=deployed.url, image=built.image, version=spec.version,
-                    delivery_id=self._status.delivery_id, requested_by=request.requester,
-                    approved_by=list(self._gate_for(env).approvals), at=workflow.now(),
+                    environment=env,
+                    url=deployed.url,
+                    image=built.image,
+                    version=spec.version,
+                    delivery_id=self._status.delivery_id,
+                    requested_by=request.requester,
+                    approved_by=list(self._gate_for(env).approvals),
+                    at=workflow.now(),
                 )
-            )  # fmt: skip
+            )
             await self._report()
 
     async def _run_stage(self, name, activity, arg, result_type, *, timeout, heartbeat=None):
@@ -241,10 +255,14 @@ class DeliveryWorkflow:
             )
             await self._report()
             handle = workflow.start_activity(
-                activity, arg, result_type=result_type, start_to_close_timeout=timeout,
-                heartbeat_timeout=heartbeat, retry_policy=TRANSIENT,
+                activity,
+                arg,
+                result_type=result_type,
+                start_to_close_timeout=timeout,
+                heartbeat_timeout=heartbeat,
+                retry_policy=TRANSIENT,
                 cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            )  # fmt: skip
+            )
             await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
             if not handle.done():
                 handle.cancel()
@@ -288,9 +306,14 @@ class DeliveryWorkflow:
         if self._cancel is not None:
             raise DeliveryCancelled()
         self._status.audit.append(
-            AuditEntry(user=self._retry.user, environment="-", decision="retried",
-                       reason=self._retry.reason, at=workflow.now())
-        )  # fmt: skip
+            AuditEntry(
+                user=self._retry.user,
+                environment="-",
+                decision="retried",
+                reason=self._retry.reason,
+                at=workflow.now(),
+            )
+        )
         self._retry = None
         self._status.error = self._status.log_tail = None
         await self._set_state(DeliveryState.running)
@@ -337,9 +360,12 @@ class DeliveryWorkflow:
     def _check(self, decision: ApprovalDecision, *, approving: bool) -> None:
         gate = next((g for g in self._status.gates if g.environment == decision.environment), None)
         check_decision(
-            gate, self._policy(decision.environment), self._request.requester, decision,
+            gate,
+            self._policy(decision.environment),
+            self._request.requester,
+            decision,
             approving=approving,
-        )  # fmt: skip
+        )
 
     def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
         gate = self._gate_for(decision.environment)
@@ -351,13 +377,17 @@ class DeliveryWorkflow:
 
     def _open_gates(self, environments: list[str]) -> None:
         for env in environments:
-            self._status.stages += [Stage(name=f"{kind} {env}")
-                                    for kind in ("approve", "deploy", "verify")]  # fmt: skip
+            self._status.stages += [
+                Stage(name=f"{kind} {env}") for kind in ("approve", "deploy", "verify")
+            ]
             policy = self._policy(env)
             self._status.gates.append(
-                GateStatus(environment=env, required_approvals=policy.required_approvals,
-                           approvers=policy.approvers)
-            )  # fmt: skip
+                GateStatus(
+                    environment=env,
+                    required_approvals=policy.required_approvals,
+                    approvers=policy.approvers,
+                )
+            )
 
     def _mark_cancelled(self) -> None:
         who = self._cancel.user if self._cancel else "the workflow engine"
@@ -365,9 +395,14 @@ class DeliveryWorkflow:
         self._status.error = f"cancelled by {who}{reason}"
         if self._cancel:
             self._status.audit.append(
-                AuditEntry(user=self._cancel.user, environment="-", decision="cancelled",
-                           reason=self._cancel.reason, at=workflow.now())
-            )  # fmt: skip
+                AuditEntry(
+                    user=self._cancel.user,
+                    environment="-",
+                    decision="cancelled",
+                    reason=self._cancel.reason,
+                    at=workflow.now(),
+                )
+            )
         for stage in self._status.stages:
             if stage.state in (StageState.running, StageState.waiting):
                 stage.state, stage.finished_at = StageState.cancelled, workflow.now()
@@ -396,10 +431,15 @@ class DeliveryWorkflow:
             self._unsent = False
             try:
                 await workflow.execute_activity(
-                    "notify", NotifyInput(status=self._status, channel=self._request.slack_channel,
-                                          thread_ts=self._request.slack_thread_ts),
-                    start_to_close_timeout=timedelta(seconds=30), retry_policy=NOTIFY_RETRY,
-                )  # fmt: skip
+                    "notify",
+                    NotifyInput(
+                        status=self._status,
+                        channel=self._request.slack_channel,
+                        thread_ts=self._request.slack_thread_ts,
+                    ),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=NOTIFY_RETRY,
+                )
             except ActivityError:
                 workflow.logger.warning("Slack notification failed; the next change retries it")
             self._notified = True

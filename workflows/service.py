@@ -99,19 +99,26 @@ class ServiceWorkflow:
     async def _deliver(self, change: ChangeRequest) -> None:
         current = self._state.current_spec
         record = DeliveryRecord(
-            delivery_id=change.delivery_id, requester=change.requester,
-            request_text=change.request_text[:500], slack_channel=change.slack_channel,
+            delivery_id=change.delivery_id,
+            requester=change.requester,
+            request_text=change.request_text[:500],
+            slack_channel=change.slack_channel,
             slack_thread_ts=change.slack_thread_ts,
-        )  # fmt: skip
+        )
         self._state.deliveries = [*self._state.deliveries, record][-KEEP_DELIVERIES:]
         self._running = record
         request = DeliveryRequest(
-            request_text=change.request_text, requester=change.requester,
-            service=self._state.name, spec=change.spec, base_spec=current,
-            version=(current.version + 1) if current else 1, policies=change.policies,
-            timeouts=change.timeouts, slack_channel=change.slack_channel,
+            request_text=change.request_text,
+            requester=change.requester,
+            service=self._state.name,
+            spec=change.spec,
+            base_spec=current,
+            version=(current.version + 1) if current else 1,
+            policies=change.policies,
+            timeouts=change.timeouts,
+            slack_channel=change.slack_channel,
             slack_thread_ts=change.slack_thread_ts,
-        )  # fmt: skip
+        )
         child = await workflow.start_child_workflow(
             DeliveryWorkflow.run, request, id=change.delivery_id
         )

@@ -12,27 +12,52 @@ def _words(text: str) -> frozenset[str]:
 
 
 DATABASES = {
-    "postgresql": Database.postgresql, "postgres": Database.postgresql,
-    "pg": Database.postgresql, "psql": Database.postgresql, "rds": Database.postgresql,
-    "mysql": Database.mysql, "mariadb": Database.mysql, "sqlite": Database.sqlite,
-    "mongodb": Database.mongodb, "mongo": Database.mongodb,
-    "dynamodb": Database.dynamodb, "dynamo": Database.dynamodb,
-}  # fmt: skip
+    "postgresql": Database.postgresql,
+    "postgres": Database.postgresql,
+    "pg": Database.postgresql,
+    "psql": Database.postgresql,
+    "rds": Database.postgresql,
+    "mysql": Database.mysql,
+    "mariadb": Database.mysql,
+    "sqlite": Database.sqlite,
+    "mongodb": Database.mongodb,
+    "mongo": Database.mongodb,
+    "dynamodb": Database.dynamodb,
+    "dynamo": Database.dynamodb,
+}
 
 TYPE_WORDS = {
-    "str": FieldType.str, "string": FieldType.str, "varchar": FieldType.str,
-    "text": FieldType.text, "int": FieldType.int, "integer": FieldType.int,
-"float": FieldType.float, "double": FieldType.float,
-    "decimal": FieldType.decimal, "money": FieldType.decimal, "bool": FieldType.bool,
-    "boolean": FieldType.bool, "flag": FieldType.bool, "date": FieldType.date,
-    "datetime": FieldType.datetime, "timestamp": FieldType.datetime,
-    "uuid": FieldType.uuid, "email": FieldType.email,
-}  # fmt: skip
+    "str": FieldType.str,
+    "string": FieldType.str,
+    "varchar": FieldType.str,
+    "text": FieldType.text,
+    "int": FieldType.int,
+    "integer": FieldType.int,
+    "float": FieldType.float,
+    "double": FieldType.float,
+    "decimal": FieldType.decimal,
+    "money": FieldType.decimal,
+    "bool": FieldType.bool,
+    "boolean": FieldType.bool,
+    "flag": FieldType.bool,
+    "date": FieldType.date,
+    "datetime": FieldType.datetime,
+    "timestamp": FieldType.datetime,
+    "uuid": FieldType.uuid,
+    "email": FieldType.email,
+}
 
 ENVIRONMENTS = {
-    "dev": "dev", "development": "dev", "qa": "qa", "test": "qa", "staging": "staging",
-    "stage": "staging", "prod": "prod", "production": "prod", "live": "prod",
-}  # fmt: skip
+    "dev": "dev",
+    "development": "dev",
+    "qa": "qa",
+    "test": "qa",
+    "staging": "staging",
+    "stage": "staging",
+    "prod": "prod",
+    "production": "prod",
+    "live": "prod",
+}
 
 # Words that describe the service, never a thing it manages.
 FILLER = (
@@ -47,8 +72,10 @@ FILLER = (
         locally local docker container only where them their its this do all list quickly
         you your yours they he she what how why thanks thank
     """)
-    | set(DATABASES) | set(ENVIRONMENTS) | set(TYPE_WORDS)
-)  # fmt: skip
+    | set(DATABASES)
+    | set(ENVIRONMENTS)
+    | set(TYPE_WORDS)
+)
 
 # Words that are never a field: they configure the service itself.
 CONTROL = (
@@ -57,14 +84,17 @@ CONTROL = (
         lambda fargate fields field entities entity with using login roles can delete admins
         crud
     """)
-    | set(DATABASES) | set(ENVIRONMENTS)
-)  # fmt: skip
+    | set(DATABASES)
+    | set(ENVIRONMENTS)
+)
 
 # Typos of these are corrected before matching ('postgress', 'grapql').
 VOCABULARY = sorted(
-    set(DATABASES) | set(TYPE_WORDS) | set(ENVIRONMENTS)
+    set(DATABASES)
+    | set(TYPE_WORDS)
+    | set(ENVIRONMENTS)
     | _words("graphql deploy entities fields unique optional required service management")
-)  # fmt: skip
+)
 
 MODIFIERS = _words("unique optional required nullable")
 

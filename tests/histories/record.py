@@ -28,9 +28,12 @@ HERE = Path(__file__).parent
 async def record(settings: Settings) -> None:
     client = await connect(settings)
     script = Script()
-    async with Worker(client, task_queue=settings.task_queue,
-                      workflows=[ServiceWorkflow, DeliveryWorkflow],
-                      activities=script.activities()):  # fmt: skip
+    async with Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=[ServiceWorkflow, DeliveryWorkflow],
+        activities=script.activities(),
+    ):
         for scenario in ("succeeded", "retried", "cancelled", "expired"):
             local = settings
             if scenario == "expired":

@@ -1,0 +1,294 @@
+"""The control API for people and tests: act as a person, click buttons, read what happened.
+
+Stable: tests are written against it. POST /_emulator/messages posts as a person and
+emits the events Slack would; POST /_emulator/actions clicks a button; the GET routes
+return messages (with threads and reactions), ephemeral messages and deliveries.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from aiohttp import web
+
+from bot.emulator.events import EventDispatcher
+from bot.emulator.ratelimits import RateLimiter
+from bot.emulator.web_api import WebApi
+from bot.emulator.workspace import SlackError, Workspace
+
+
+def error(status: int, message: str) -> web.Response:
+    return web.json_response({"ok": False, "error": message}, status=status)
+
+
+class Control:
+    def __init__(
+        self, workspace: Workspace, api: WebApi, events: EventDispatcher, limiter: RateLimiter, live
+    ):
+        self.ws, self.api, self.events, self.limiter, self.live = (
+            workspace,
+            api,
+            events,
+            limiter,
+            live,
+        )
+        self.responses: dict[str, dict] = {}
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.post("/_emulator/messages", self.post_message),
+            web.post("/_emulator/actions", self.click),
+            web.post("/_emulator/home_opened", self.home_opened),
+            web.post("/_emulator/disconnect", self.disconnect),
+            web.post("/_emulator/reset", self.reset),
+            web.get("/_emulator/state", self.state),
+            web.get("/_emulator/channels/{channel}/messages", self.channel_messages),
+            web.get("/_emulator/ephemeral/{user}", self.ephemeral_messages),
+            web.get("/_emulator/home/{user}", self.home_view),
+            web.get("/_emulator/deliveries", self.deliveries),
+            web.post("/_emulator/response/{response_id}", self.response_url),
+        ]
+
+    async def _body(self, request: web.Request, *required: str) -> dict:
+        try:
+            body = await request.json()
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise web.HTTPBadRequest(
+                text='{"ok": false, "error": "body must be JSON"}', content_type="application/json"
+            ) from None
+        if not isinstance(body, dict):
+            raise web.HTTPBadRequest(
+                text='{"ok": false, "error": "body must be an object"}',
+                content_type="application/json",
+            )
+        missing = [key for key in required if not body.get(key)]
+        if missing:
+            raise web.HTTPBadRequest(
+                text=json.dumps({"ok": False, "error": f"missing {', '.join(missing)}"}),
+                content_type="application/json",
+            )
+        return body
+
+    async def post_message(self, request: web.Request) -> web.Response:
+        body = await self._body(request, "user", "channel", "text")
+        try:
+            user = self.ws.user(body["user"])
+            channel = self.ws.channel(body["channel"])
+        except SlackError as exc:
+            return error(404, exc.code)
+        if user["id"] not in channel["members"]:
+            return error(403, f"{user['name']} is not in #{channel['name']}")
+        text = str(body["text"])
+        if len(text) > 40_000:
+            return error(400, "msg_too_long")
+        try:
+            message = self.ws.post(channel, user["id"], text, None, body.get("thread_ts"))
+        except SlackError as exc:
+            return error(404, exc.code)
+        self.live.changed(channel["id"])
+        self._emit_message_events(channel, message)
+        return web.json_response({"ok": True, "ts": message["ts"], "channel": channel["id"]})
+
+    def _emit_message_events(self, channel: dict, message: dict) -> None:
+        """What Slack sends for a person's message: message, and app_mention if mentioned."""
+        bot = self.ws.bot["id"]
+        is_im = bool(channel.get("is_im"))
+        event = {
+            "type": "message",
+            "channel": channel["id"],
+            "user": message["user"],
+            "text": message["text"],
+            "ts": message["ts"],
+            "team": self.ws.team["id"],
+            "channel_type": "im" if is_im else "channel",
+        }
+        if "thread_ts" in message:
+            event["thread_ts"] = message["thread_ts"]
+        if bot in channel["members"]:
+            self.events.send("events_api", self.events.event_callback(event))
+        if not is_im and f"<@{bot}>" in message["text"]:
+            mention = {k: v for k, v in event.items() if k != "channel_type"}
+            self.events.send(
+                "events_api", self.events.event_callback({**mention, "type": "app_mention"})
+            )
+
+    async def click(self, request: web.Request) -> web.Response:
+        body = await self._body(request, "user", "channel", "message_ts", "action_id")
+        try:
+            user = self.ws.user(body["user"])
+            channel = self.ws.channel(body["channel"])
+            message = self.ws.find(channel["id"], body["message_ts"])
+        except SlackError as exc:
+            return error(404, exc.code)
+        found = _find_button(message.get("blocks") or [], body["action_id"])
+        if found is None:
+            return error(404, f"that message has no button with action_id {body['action_id']}")
+        block_id, button = found
+        response_id = self.ws.next_id("R")
+        self.responses[response_id] = {
+            "channel": channel["id"],
+            "message_ts": message["ts"],
+            "user": user["id"],
+        }
+        payload = {
+            "type": "block_actions",
+            "user": {
+                "id": user["id"],
+                "username": user["name"],
+                "name": user["name"],
+                "team_id": self.ws.team["id"],
+            },
+            "api_app_id": self.ws.seed["app_id"],
+            "token": "emulator-verification-token",
+            "container": {
+                "type": "message",
+                "message_ts": message["ts"],
+                "channel_id": channel["id"],
+                "is_ephemeral": False,
+            },
+            "trigger_id": self.api.new_trigger_id(),
+            "team": {"id": self.ws.team["id"], "domain": self.ws.team["domain"]},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "channel": {"id": channel["id"], "name": channel["name"]},
+            "message": message,
+            "state": {"values": {}},
+            "response_url": f"{self.api.base_url}/_emulator/response/{response_id}",
+            "actions": [
+                {
+                    "action_id": button["action_id"],
+                    "block_id": block_id,
+                    "text": button.get("text", {}),
+                    "value": button.get("value", ""),
+                    "style": button.get("style"),
+                    "type": button.get("type", "button"),
+                    "action_ts": f"{time.time():.6f}",
+                }
+            ],
+        }
+        delivery = self.events.send("interactive", payload)
+        return web.json_response({"ok": True, "delivery_id": delivery.id})
+
+    async def home_opened(self, request: web.Request) -> web.Response:
+        body = await self._body(request, "user")
+        try:
+            user = self.ws.user(body["user"])
+        except SlackError as exc:
+            return error(404, exc.code)
+        channel = self.ws.direct_channel(user["id"])
+        delivery = self.events.send(
+            "events_api",
+            self.events.event_callback(
+                {
+                    "type": "app_home_opened",
+                    "user": user["id"],
+                    "channel": channel["id"],
+                    "tab": "home",
+                }
+            ),
+        )
+        return web.json_response({"ok": True, "delivery_id": delivery.id})
+
+    async def response_url(self, request: web.Request) -> web.Response:
+        target = self.responses.get(request.match_info["response_id"])
+        if target is None:
+            return error(404, "expired_url")
+        try:
+            body = await request.json()
+        except json.JSONDecodeError:
+            return error(400, "invalid_payload")
+        channel = self.ws.channel(target["channel"])
+        text = str(body.get("text") or "")
+        blocks = body.get("blocks")
+        if body.get("delete_original"):
+            self.ws.delete(channel["id"], target["message_ts"])
+        elif body.get("replace_original"):
+            message = self.ws.find(channel["id"], target["message_ts"])
+            message["text"] = text
+            if blocks is not None:
+                message["blocks"] = blocks
+        elif body.get("response_type") == "in_channel":
+            self.ws.post(channel, self.ws.bot["id"], text, blocks, body.get("thread_ts"))
+        else:
+            self.ws.ephemeral.setdefault(target["user"], []).append(
+                {
+                    "type": "message",
+                    "channel": channel["id"],
+                    "user": self.ws.bot["id"],
+                    "text": text,
+                    "blocks": blocks or [],
+                    "ts": self.ws.next_ts(),
+                    "thread_ts": body.get("thread_ts"),
+                }
+            )
+        self.live.changed(channel["id"])
+        return web.json_response({"ok": True})
+
+    async def disconnect(self, request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "disconnected": await self.events.disconnect_all()})
+
+    async def reset(self, request: web.Request) -> web.Response:
+        self.ws.reset()
+        self.events.deliveries.clear()
+        self.limiter.reset()
+        self.responses.clear()
+        self.live.changed("*")
+        return web.json_response({"ok": True})
+
+    async def state(self, request: web.Request) -> web.Response:
+        channels = [self.ws.channel_info(c) | {"members": c["members"]} for c in self.ws.channels()]
+        return web.json_response(
+            {
+                "ok": True,
+                "team": self.ws.team,
+                "bot": self.ws.bot,
+                "users": [self.ws.user(u["id"]) for u in self.ws.seed["users"]],
+                "usergroups": self.ws.usergroups(),
+                "channels": channels,
+            }
+        )
+
+    async def channel_messages(self, request: web.Request) -> web.Response:
+        try:
+            channel = self.ws.channel(request.match_info["channel"])
+        except SlackError as exc:
+            return error(404, exc.code)
+        messages = []
+        for message in self.ws.top_level(channel["id"]):
+            replies = [
+                m
+                for m in self.ws.messages.get(channel["id"], [])
+                if m.get("thread_ts") == message["ts"] and m["ts"] != message["ts"]
+            ]
+            messages.append({**message, "replies": replies})
+        return web.json_response({"ok": True, "channel": channel["id"], "messages": messages})
+
+    async def ephemeral_messages(self, request: web.Request) -> web.Response:
+        user = request.match_info["user"]
+        return web.json_response({"ok": True, "messages": self.ws.ephemeral.get(user, [])})
+
+    async def home_view(self, request: web.Request) -> web.Response:
+        view = self.ws.home_views.get(request.match_info["user"])
+        return web.json_response({"ok": True, "view": view})
+
+    async def deliveries(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "ok": True,
+                "deliveries": [d.as_dict() for d in self.events.deliveries],
+                "stats": self.events.stats(),
+                "rate_limits": self.limiter.stats(),
+            }
+        )
+
+
+def _find_button(blocks: list[dict], action_id: str) -> tuple[str, dict] | None:
+    for block in blocks:
+        candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
+        if block.get("accessory"):
+            candidates.append(block["accessory"])
+        for element in candidates:
+            if element.get("type") == "button" and element.get("action_id") == action_id:
+                return block.get("block_id", ""), element
+    return None

@@ -1,0 +1,241 @@
+"""The emulated workspace: people, channels, messages, threads, reactions, views.
+
+Plain in-memory state with Slack's shapes (message dicts as Slack returns them), so the
+Web API, the event deliveries and the web page all read the same truth.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_SEED = {
+    "team": {"id": "T0SHIPMATE", "name": "Shipmate", "domain": "shipmate"},
+    "app_id": "A0SHIPMATE",
+    "bot": {"id": "U0SHIPMATE", "name": "shipmate", "bot_id": "B0SHIPMATE"},
+    "tokens": {
+        "bot": "xoxb-emulator-bot-token",
+        "app": "xapp-emulator-app-token",
+        "signing_secret": "emulator-signing-secret",
+    },
+    "users": [
+        {"id": "U0ALICE", "name": "alice", "real_name": "Alice", "title": "developer"},
+        {"id": "U0BOB", "name": "bob", "real_name": "Bob", "title": "approver"},
+        {"id": "U0CAROL", "name": "carol", "real_name": "Carol", "title": "viewer"},
+    ],
+    "channels": [
+        {
+            "id": "C0GENERAL",
+            "name": "general",
+            "members": ["U0ALICE", "U0BOB", "U0CAROL", "U0SHIPMATE"],
+        },
+        {
+            "id": "C0DEPLOYS",
+            "name": "deploys",
+            "members": ["U0ALICE", "U0BOB", "U0CAROL", "U0SHIPMATE"],
+        },
+        {"id": "C0RANDOM", "name": "random", "members": ["U0ALICE", "U0BOB", "U0CAROL"]},
+    ],
+    "usergroups": [
+        {"id": "S0APPROVERS", "handle": "approvers", "name": "Approvers", "users": ["U0BOB"]}
+    ],
+}
+
+
+class SlackError(Exception):
+    """A Web API error with Slack's error code, e.g. channel_not_found."""
+
+    def __init__(self, code: str, status: int = 200, **extra):
+        super().__init__(code)
+        self.code, self.status, self.extra = code, status, extra
+
+
+@dataclass
+class Workspace:
+    seed: dict
+    messages: dict[str, list[dict]] = field(default_factory=dict)
+    ephemeral: dict[str, list[dict]] = field(default_factory=dict)
+    home_views: dict[str, dict] = field(default_factory=dict)
+    modals: list[dict] = field(default_factory=list)
+    _last_ts: float = 0.0
+    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+
+    @classmethod
+    def from_seed(cls, path: Path | None = None) -> Workspace:
+        seed = json.loads(path.read_text()) if path else json.loads(json.dumps(DEFAULT_SEED))
+        return cls(seed=seed)
+
+    # Identity
+
+    @property
+    def team(self) -> dict:
+        return self.seed["team"]
+
+    @property
+    def bot(self) -> dict:
+        return self.seed["bot"]
+
+    @property
+    def tokens(self) -> dict:
+        return self.seed["tokens"]
+
+    def user(self, user_id: str) -> dict:
+        if user_id == self.bot["id"]:
+            return {
+                "id": user_id,
+                "name": self.bot["name"],
+                "real_name": self.bot["name"],
+                "is_bot": True,
+            }
+        for user in self.seed["users"]:
+            if user["id"] == user_id:
+                return {**user, "is_bot": False}
+        raise SlackError("user_not_found")
+
+    def users(self) -> list[dict]:
+        return [self.user(u["id"]) for u in self.seed["users"]] + [self.user(self.bot["id"])]
+
+    def user_profile(self, user_id: str) -> dict:
+        user = self.user(user_id)
+        return {
+            "id": user["id"],
+            "team_id": self.team["id"],
+            "name": user["name"],
+            "real_name": user.get("real_name", user["name"]),
+            "is_bot": user["is_bot"],
+            "deleted": False,
+            "profile": {
+                "display_name": user["name"],
+                "real_name": user.get("real_name", ""),
+                "title": user.get("title", ""),
+            },
+        }
+
+    def usergroups(self) -> list[dict]:
+        return self.seed.get("usergroups", [])
+
+    # Channels
+
+    def channels(self) -> list[dict]:
+        return self.seed["channels"]
+
+    def channel(self, channel_id: str) -> dict:
+        for channel in self.seed["channels"]:
+            if channel["id"] == channel_id:
+                return channel
+        if channel_id.startswith("D") and channel_id[1:] in {
+            u["id"][1:] for u in self.seed["users"]
+        }:
+            return self.direct_channel("U" + channel_id[1:])
+        raise SlackError("channel_not_found")
+
+    def direct_channel(self, user_id: str) -> dict:
+        """The DM between a person and the bot (D + the person's id without its U)."""
+        self.user(user_id)
+        channel_id = "D" + user_id[1:]
+        for channel in self.seed["channels"]:
+            if channel["id"] == channel_id:
+                return channel
+        channel = {
+            "id": channel_id,
+            "name": f"dm-{self.user(user_id)['name']}",
+            "is_im": True,
+            "user": user_id,
+            "members": [user_id, self.bot["id"]],
+        }
+        self.seed["channels"].append(channel)
+        return channel
+
+    def channel_info(self, channel: dict) -> dict:
+        is_im = channel.get("is_im", False)
+        return {
+            "id": channel["id"],
+            "name": channel["name"],
+            "is_channel": not is_im,
+            "is_im": is_im,
+            "is_private": False,
+            "is_member": self.bot["id"] in channel["members"],
+            "num_members": len(channel["members"]),
+            "created": 1767225600,
+            **({"user": channel["user"]} if is_im else {}),
+        }
+
+    def require_member(self, channel: dict, user_id: str) -> None:
+        if user_id not in channel["members"]:
+            raise SlackError("not_in_channel")
+
+    # Messages
+
+    def next_ts(self) -> str:
+        """Timestamps as Slack writes them; strictly increasing so they sort in time order."""
+        now = max(time.time(), self._last_ts + 0.000001)
+        self._last_ts = round(now, 6)
+        return f"{self._last_ts:.6f}"
+
+    def next_id(self, prefix: str) -> str:
+        return f"{prefix}{next(self._ids):08d}"
+
+    def post(
+        self,
+        channel: dict,
+        user_id: str,
+        text: str,
+        blocks: list | None = None,
+        thread_ts: str | None = None,
+    ) -> dict:
+        messages = self.messages.setdefault(channel["id"], [])
+        message = {
+            "type": "message",
+            "user": user_id,
+            "text": text,
+            "ts": self.next_ts(),
+            "team": self.team["id"],
+        }
+        if user_id == self.bot["id"]:
+            message.update(bot_id=self.bot["bot_id"], app_id=self.seed["app_id"])
+        if blocks:
+            message["blocks"] = blocks
+        if thread_ts:
+            parent = self.find(channel["id"], thread_ts)
+            message["thread_ts"] = parent["ts"]
+            parent["reply_count"] = parent.get("reply_count", 0) + 1
+            parent["latest_reply"] = message["ts"]
+            parent["thread_ts"] = parent["ts"]
+            parent["reply_users"] = sorted({*parent.get("reply_users", []), user_id})
+            parent["reply_users_count"] = len(parent["reply_users"])
+        messages.append(message)
+        return message
+
+    def find(self, channel_id: str, ts: str) -> dict:
+        for message in self.messages.get(channel_id, []):
+            if message["ts"] == ts:
+                return message
+        raise SlackError("message_not_found")
+
+    def top_level(self, channel_id: str) -> list[dict]:
+        return [
+            m for m in self.messages.get(channel_id, []) if m.get("thread_ts") in (None, m["ts"])
+        ]
+
+    def replies(self, channel_id: str, thread_ts: str) -> list[dict]:
+        parent = self.find(channel_id, thread_ts)
+        root = parent.get("thread_ts", parent["ts"])
+        return [
+            m
+            for m in self.messages.get(channel_id, [])
+            if m["ts"] == root or m.get("thread_ts") == root
+        ]
+
+    def delete(self, channel_id: str, ts: str) -> None:
+        message = self.find(channel_id, ts)
+        self.messages[channel_id].remove(message)
+
+    def reset(self) -> None:
+        self.messages.clear()
+        self.ephemeral.clear()
+        self.home_views.clear()
+        self.modals.clear()
+        self.seed["channels"] = [c for c in self.seed["channels"] if not c.get("is_im")]
