@@ -9,6 +9,7 @@ command -v dockerd >/dev/null || need+=(docker.io)
 command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v git >/dev/null || need+=(git)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the emulator page's browser test
 if ((${#need[@]})); then
     echo "setup: apt-get install ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

@@ -72,7 +72,9 @@ def test_doctor_reports_this_machine_ready(docker_ready):
 
 
 def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
-    ports = {name: devstack.free_port() for name in ("temporal", "ui", "moto", "registry")}
+    ports = {
+        name: devstack.free_port() for name in ("temporal", "ui", "moto", "registry", "emulator")
+    }
     env = {
         **os.environ,
         "SHIPMATE_STATE_DIR": str(tmp_path),
@@ -82,6 +84,7 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         "SHIPMATE_REGISTRY_PORT": str(ports["registry"]),
         "SHIPMATE_REGISTRY": f"127.0.0.1:{ports['registry']}",
         "SHIPMATE_TASK_QUEUE": "shipmate-dev-test",
+        "SHIPMATE_EMULATOR_PORT": str(ports["emulator"]),
     }
     dev = subprocess.Popen(
         [*SHIPMATE, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
@@ -95,12 +98,13 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
                 break
         output = "\n".join(lines)
         assert "Ready." in output, output
-        for part in ("temporal", "moto", "registry", "worker"):
+        for part in ("temporal", "moto", "registry", "slack", "worker"):
             assert any(line.strip().startswith(f"{part} ") and "ready" in line for line in lines), (
                 output
             )
         assert httpx.get(f"http://127.0.0.1:{ports['ui']}/").status_code == 200
         assert httpx.get(f"http://127.0.0.1:{ports['registry']}/v2/").status_code == 200
+        assert "Shipmate" in httpx.get(f"http://127.0.0.1:{ports['emulator']}/").text
         assert (tmp_path / "temporal.db").exists()
     finally:
         dev.send_signal(signal.SIGINT)

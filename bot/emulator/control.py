@@ -206,7 +206,8 @@ class Control:
         elif body.get("replace_original"):
             message = self.ws.find(channel["id"], target["message_ts"])
             message["text"] = text
-            if blocks is not None:
+            message.pop("blocks", None)  # as in Slack: the new message replaces the old whole
+            if blocks:
                 message["blocks"] = blocks
         elif body.get("response_type") == "in_channel":
             self.ws.post(channel, self.ws.bot["id"], text, blocks, body.get("thread_ts"))

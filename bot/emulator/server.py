@@ -102,7 +102,8 @@ def build_app(config: EmulatorConfig) -> web.Application:
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(PAGE / "index.html")
 
-    async def on_cleanup(app: web.Application) -> None:
+    async def on_shutdown(app: web.Application) -> None:
+        # Open websockets would hold the shutdown for its whole grace period.
         await events.close()
         for page in list(live.pages):
             await page.close()
@@ -113,7 +114,7 @@ def build_app(config: EmulatorConfig) -> web.Application:
     app.router.add_routes(control.routes())
     app.router.add_get("/", index)
     app.router.add_static("/page", PAGE)
-    app.on_cleanup.append(on_cleanup)
+    app.on_shutdown.append(on_shutdown)
     return app
 
 
