@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     # Local state and ports
     state_dir: Path = Field(Path(".shipmate"), description="Where state and caches live")
     emulator_port: int = Field(3000, description="Slack emulator port (dev)")
+    bot_port: int = Field(3001, description="Bot health endpoint (and HTTP-mode events) port")
     test_timeout_seconds: int = Field(600, description="Limit for a generated test run")
 
     @property

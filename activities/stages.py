@@ -66,9 +66,8 @@ class DeliveryActivities:
     @activity.defn(name="scaffold_service")
     def scaffold_service(self, spec: ServiceSpec) -> ScaffoldResult:
         repo = (self.settings.services_dir / spec.name).resolve()
-        fingerprint = write_service(spec, repo)
+        fingerprint, files = write_service(spec, repo)
         commit_version(repo, f"{spec.name} v{spec.version}: {spec.description[:200]}")
-        files = sum(1 for p in repo.rglob("*") if p.is_file() and ".git" not in p.parts)
         return ScaffoldResult(
             service=spec.name,
             version=spec.version,

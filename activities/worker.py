@@ -8,6 +8,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.settings import Settings
+from activities.slack_notify import SlackNotifier
 from activities.stages import DeliveryActivities
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
@@ -19,7 +20,7 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
         client,
         task_queue=settings.task_queue,
         workflows=[ServiceWorkflow, DeliveryWorkflow],
-        activities=DeliveryActivities(settings).all(),
+        activities=[*DeliveryActivities(settings).all(), SlackNotifier(settings).notify],
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
     )

@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--no-rate-limits", action="store_true")
     emulator.set_defaults(handler=cmd_emulator)
 
+    bot = commands.add_parser("bot", help="run the Slack bot (Socket Mode or HTTP mode)")
+    bot.set_defaults(handler=cmd_bot)
+
     worker = commands.add_parser("worker", help="run the Temporal worker")
     worker.set_defaults(handler=cmd_worker)
 
@@ -149,6 +152,16 @@ def cmd_emulator(args, settings: Settings) -> int:
             rate_limits=not args.no_rate_limits,
         )
     )
+    return 0
+
+
+def cmd_bot(args, settings: Settings) -> int:
+    import logging
+
+    from bot.runner import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(serve(settings))
     return 0
 
 
@@ -299,18 +312,20 @@ def cmd_dev(args, settings: Settings) -> int:
         stack.start(devstack.moto_part(settings.moto_port))
         stack.start(devstack.registry_part(state, settings.registry_port))
         stack.start(devstack.emulator_part(settings.emulator_port))
-        worker = devstack.Part(
-            name="worker",
-            argv=[sys.executable, "-m", "bot.cli", "worker"],
-            port=0,
-            url=f"task queue {settings.task_queue}",
-            env={"SHIPMATE_AWS_ENDPOINT_URL": f"http://127.0.0.1:{settings.moto_port}"},
+        env = devstack.dev_environment(settings)
+        stack.start(devstack.worker_part(settings, env))
+        stack.start(devstack.bot_part(settings, env))
+        stack.echo(
+            f"Ready. Open {settings_url(settings)} and write '@shipmate build a todo api' "
+            'as alice; approve as bob. Or: shipmate deliver "build a todo api" '
+            "--approve-as U0BOB"
         )
-        worker.answers = lambda: any("polling" in line for line in worker.log_lines)
-        stack.start(worker)
-        stack.echo('Ready. Try: shipmate deliver "build a todo api" --approve-as U0BOB')
         _wait_for_interrupt(stack)
     return 0
+
+
+def settings_url(settings: Settings) -> str:
+    return f"http://127.0.0.1:{settings.emulator_port}/"
 
 
 def _wait_for_interrupt(stack: devstack.LocalStack) -> None:

@@ -86,6 +86,7 @@ async def request_change(
     *,
     channel: str | None = None,
     thread_ts: str | None = None,
+    request_key: str | None = None,
 ) -> DeliveryTicket:
     """Queue a change on the service (creating the service entity if new)."""
     change = ChangeRequest(
@@ -96,6 +97,7 @@ async def request_change(
         timeouts=stage_timeouts(settings),
         slack_channel=channel,
         slack_thread_ts=thread_ts,
+        request_key=request_key,
     )
     start = WithStartWorkflowOperation(
         ServiceWorkflow.run,
@@ -168,10 +170,12 @@ def _reason(exc: WorkflowUpdateFailedError) -> str:
     return str(getattr(cause, "message", None) or cause or exc)
 
 
-async def delivery_status(handle: WorkflowHandle) -> DeliveryStatus | None:
+async def delivery_status(handle: WorkflowHandle, rpc_timeout=None) -> DeliveryStatus | None:
     """The delivery's status, or None while it is still queued behind another."""
     try:
-        return await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
+        return await handle.query(
+            DeliveryWorkflow.status, result_type=DeliveryStatus, rpc_timeout=rpc_timeout
+        )
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None

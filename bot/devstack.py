@@ -49,7 +49,7 @@ class Part:
     def answers(self) -> bool:
         if self.health_url:
             try:
-                return httpx.get(self.health_url, timeout=1).status_code < 500
+                return httpx.get(self.health_url, timeout=2).status_code < 300
             except httpx.HTTPError:
                 return False
         return port_open(self.port)
@@ -139,6 +139,44 @@ def emulator_part(port: int) -> Part:
         port=port,
         url=f"http://127.0.0.1:{port}/",
         health_url=f"http://127.0.0.1:{port}/_emulator/state",
+    )
+
+
+def dev_environment(settings) -> dict[str, str]:
+    """What the worker and the bot are told under `shipmate dev`: the emulator and moto."""
+    from bot.emulator.workspace import DEFAULT_SEED
+
+    tokens = DEFAULT_SEED["tokens"]
+    return {
+        "SHIPMATE_SLACK_MODE": "socket",
+        "SHIPMATE_SLACK_BOT_TOKEN": tokens["bot"],
+        "SHIPMATE_SLACK_APP_TOKEN": tokens["app"],
+        "SHIPMATE_SLACK_SIGNING_SECRET": tokens["signing_secret"],
+        "SHIPMATE_SLACK_API_URL": f"http://127.0.0.1:{settings.emulator_port}/api/",
+        "SHIPMATE_AWS_ENDPOINT_URL": f"http://127.0.0.1:{settings.moto_port}",
+    }
+
+
+def worker_part(settings, env: dict[str, str]) -> Part:
+    part = Part(
+        name="worker",
+        argv=[sys.executable, "-m", "bot.cli", "worker"],
+        port=0,
+        url=f"task queue {settings.task_queue}",
+        env=env,
+    )
+    part.answers = lambda: any("polling" in line for line in part.log_lines)
+    return part
+
+
+def bot_part(settings, env: dict[str, str]) -> Part:
+    return Part(
+        name="bot",
+        argv=[sys.executable, "-m", "bot.cli", "bot"],
+        port=settings.bot_port,
+        url=f"http://127.0.0.1:{settings.bot_port}/health",
+        health_url=f"http://127.0.0.1:{settings.bot_port}/health",
+        env=env,
     )
 
 

@@ -6,6 +6,9 @@ queries; the CLI prints this as text and the bot as Slack blocks.
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError
@@ -15,6 +18,7 @@ from workflows.models import DeliveryStatus, ServiceState
 from workflows.service import ServiceWorkflow
 
 LIST_LIMIT = 50
+QUERY_TIMEOUT = timedelta(seconds=5)
 
 
 class StatusReport(BaseModel):
@@ -27,29 +31,59 @@ def _quoted(value: str) -> str:
 
 
 async def gather(client: Client, service: str | None = None) -> StatusReport:
+    """Services and deliveries in flight, asked concurrently; one that does not answer in
+    time (its worker gone, say) is left out rather than holding up the answer."""
     where = f" AND ShipmateService = {_quoted(service)}" if service else ""
-    report = StatusReport()
-    async for execution in client.list_workflows(
-        f"WorkflowType = 'ServiceWorkflow' AND ExecutionStatus = 'Running'{where}",
-        limit=LIST_LIMIT,
-    ):
-        handle = client.get_workflow_handle(execution.id)
+    services = [
+        e.id
+        async for e in client.list_workflows(
+            f"WorkflowType = 'ServiceWorkflow' AND ExecutionStatus = 'Running'{where}",
+            limit=LIST_LIMIT,
+        )
+    ]
+    running = [
+        e.id
+        async for e in client.list_workflows(
+            f"WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus = 'Running'{where}",
+            limit=LIST_LIMIT,
+        )
+    ]
+
+    async def describe(workflow_id: str) -> ServiceState | None:
         try:
-            report.services.append(
-                await handle.query(ServiceWorkflow.describe, result_type=ServiceState)
+            return await client.get_workflow_handle(workflow_id).query(
+                ServiceWorkflow.describe, result_type=ServiceState, rpc_timeout=QUERY_TIMEOUT
             )
         except RPCError:
-            continue  # a service rolling over right now; it shows up on the next ask
-    async for execution in client.list_workflows(
-        f"WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus = 'Running'{where}",
-        limit=LIST_LIMIT,
-    ):
-        status = await delivery_status(client.get_workflow_handle(execution.id))
-        if status is not None:
-            report.in_flight.append(status)
-    report.services.sort(key=lambda s: s.name)
-    report.in_flight.sort(key=lambda s: s.delivery_id)
-    return report
+            return None  # rolling over, or no worker right now; it shows up next time
+
+    states = await asyncio.gather(*(describe(i) for i in services))
+    statuses = await _statuses(client, running)
+    return StatusReport(
+        services=sorted((s for s in states if s), key=lambda s: s.name),
+        in_flight=sorted(statuses, key=lambda s: s.delivery_id),
+    )
+
+
+async def deliveries_matching(
+    client: Client, query: str, limit: int = LIST_LIMIT
+) -> list[DeliveryStatus]:
+    """Statuses of the deliveries a visibility query finds, newest first."""
+    found = [e async for e in client.list_workflows(query, limit=limit)]
+    found.sort(key=lambda e: e.start_time, reverse=True)
+    return await _statuses(client, [e.id for e in found])
+
+
+async def _statuses(client: Client, workflow_ids: list[str]) -> list[DeliveryStatus]:
+    async def one(workflow_id: str) -> DeliveryStatus | None:
+        try:
+            return await delivery_status(
+                client.get_workflow_handle(workflow_id), rpc_timeout=QUERY_TIMEOUT
+            )
+        except RPCError:
+            return None
+
+    return [s for s in await asyncio.gather(*(one(i) for i in workflow_ids)) if s]
 
 
 def render_text(report: StatusReport) -> str:

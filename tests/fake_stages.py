@@ -19,6 +19,7 @@ from workflows.models import (
     DeployInput,
     DeployResult,
     NotifyInput,
+    NotifyResult,
     PlanInput,
     ScaffoldResult,
     TestReport,
@@ -101,8 +102,9 @@ class Script:
             await script._enter("verify_service")
 
         @activity.defn(name="notify")
-        async def notify(update: NotifyInput) -> None:
+        async def notify(update: NotifyInput) -> NotifyResult:
             script.notified.append(update.status.state.value)
+            return NotifyResult(card_ts=update.card_ts or "1.000001")
 
         return [
             plan_service,

@@ -16,7 +16,8 @@ SHIPMATE = [sys.executable, "-m", "bot.cli"]
 
 
 def letters() -> str:
-    return "".join(random.choices(string.ascii_lowercase, k=6))
+    """A name part that pluralises plainly (no s, x, y or h at the end)."""
+    return "".join(random.choices(string.ascii_lowercase, k=6)) + "n"
 
 
 async def shipmate(settings, *args: str) -> tuple[int, str, str]:

@@ -36,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         DeployResult,
         GateStatus,
         NotifyInput,
+        NotifyResult,
         PersonRequest,
         PlanInput,
         ScaffoldResult,
@@ -79,6 +80,9 @@ class DeliveryWorkflow:
         self._waiting_for_retry = False
         self._unsent = False
         self._notified = False
+        self._card_ts: str | None = None
+        self._announced: set[str] = set()
+        self._failures = 0
 
     # What the bot, the CLI and the Temporal UI talk to.
 
@@ -141,6 +145,11 @@ class DeliveryWorkflow:
             [search.REQUESTER.value_set(request.requester)]
             + ([search.SERVICE.value_set(request.service)] if request.service else [])
             + ([search.CHANNEL.value_set(request.slack_channel)] if request.slack_channel else [])
+            + (
+                [search.THREAD.value_set(request.slack_thread_ts)]
+                if request.slack_thread_ts
+                else []
+            )
         )
         if request.slack_channel:
             self._notifier = asyncio.create_task(self._notify_slack())
@@ -282,6 +291,7 @@ class DeliveryWorkflow:
             return result
 
     def _record_failure(self, stage: Stage, name: str, err: ActivityError) -> None:
+        self._failures += 1
         stage.state, stage.finished_at = StageState.failed, workflow.now()
         cause = err.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
@@ -429,20 +439,38 @@ class DeliveryWorkflow:
         while True:
             await workflow.wait_condition(lambda: self._unsent)
             self._unsent = False
+            moments = [m for m in self._moments() if m not in self._announced]
+            update = NotifyInput(
+                status=self._status,
+                channel=self._request.slack_channel,
+                thread_ts=self._request.slack_thread_ts,
+                card_ts=self._card_ts,
+                announce=moments,
+            )
             try:
-                await workflow.execute_activity(
+                result = await workflow.execute_activity(
                     "notify",
-                    NotifyInput(
-                        status=self._status,
-                        channel=self._request.slack_channel,
-                        thread_ts=self._request.slack_thread_ts,
-                    ),
+                    update,
+                    result_type=NotifyResult,
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=NOTIFY_RETRY,
                 )
+                self._card_ts = result.card_ts or self._card_ts
+                self._announced.update(moments)
             except ActivityError:
                 workflow.logger.warning("Slack notification failed; the next change retries it")
             self._notified = True
+
+    def _moments(self) -> list[str]:
+        """Moments worth a thread reply, each named once: gates, deploys, failures, endings."""
+        status = self._status
+        moments = [f"gate:{g.environment}" for g in status.gates if g.state == "open"]
+        moments += [f"deployed:{d.environment}" for d in status.deployments]
+        if status.state == DeliveryState.failed:
+            moments.append(f"failed:{self._failures}")
+        if status.state in (DeliveryState.rejected, DeliveryState.expired, DeliveryState.cancelled):
+            moments.append(status.state.value)
+        return moments
 
     async def _flush_notifications(self) -> None:
         if self._request.slack_channel:

@@ -155,6 +155,7 @@ class ChangeRequest(BaseModel):
     requester: str
     spec: ServiceSpec | None = None
     delivery_id: str = Field("", description="Assigned by the service when queued")
+    request_key: str | None = Field(None, description="Same key, same delivery (redeliveries)")
     policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
     timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
     slack_channel: str | None = None
@@ -186,6 +187,7 @@ class ServiceState(BaseModel):
     deployments: dict[str, Deployment] = Field(default_factory=dict)
     queue: list[ChangeRequest] = Field(default_factory=list)
     delivery_count: int = 0
+    request_keys: dict[str, str] = Field(default_factory=dict, description="key -> delivery id")
     continued: int = Field(0, description="How many times the history was rolled over")
     history_limit: int = Field(2000, description="Events before continuing as new")
 
@@ -242,3 +244,9 @@ class NotifyInput(BaseModel):
     status: DeliveryStatus
     channel: str | None = None
     thread_ts: str | None = None
+    card_ts: str | None = Field(None, description="The card to edit; None posts it")
+    announce: list[str] = Field(default_factory=list, description="Moments to reply about")
+
+
+class NotifyResult(BaseModel):
+    card_ts: str | None = None

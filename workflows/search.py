@@ -10,5 +10,6 @@ ENVIRONMENT = SearchAttributeKey.for_keyword_list("ShipmateEnvironment")
 STATE = SearchAttributeKey.for_keyword("ShipmateState")
 REQUESTER = SearchAttributeKey.for_keyword("ShipmateRequester")
 CHANNEL = SearchAttributeKey.for_keyword("ShipmateChannel")
+THREAD = SearchAttributeKey.for_keyword("ShipmateThread")
 
-ALL = [SERVICE, ENVIRONMENT, STATE, REQUESTER, CHANNEL]
+ALL = [SERVICE, ENVIRONMENT, STATE, REQUESTER, CHANNEL, THREAD]

@@ -53,9 +53,15 @@ class ServiceWorkflow:
 
     @workflow.update
     def request_change(self, change: ChangeRequest) -> DeliveryTicket:
+        known = self._state.request_keys.get(change.request_key or "")
+        if known:  # the same Slack message delivered twice, or to two bot replicas
+            return DeliveryTicket(delivery_id=known, queued_behind=0)
         self._state.delivery_count += 1
         delivery_id = f"delivery/{self._state.name}/{self._state.delivery_count}"
         change = change.model_copy(update={"delivery_id": delivery_id})
+        if change.request_key:
+            keys = {**self._state.request_keys, change.request_key: delivery_id}
+            self._state.request_keys = dict(list(keys.items())[-KEEP_DELIVERIES:])
         self._state.queue.append(change)
         ahead = len(self._state.queue) - 1 + (1 if self._running else 0)
         return DeliveryTicket(delivery_id=delivery_id, queued_behind=ahead)

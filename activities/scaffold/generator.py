@@ -67,8 +67,8 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
         return {**files, **{path: (root / path).read_text() for path in python_files}}
 
 
-def write_service(spec: ServiceSpec, out_dir: Path) -> str:
-    """Write the repository to out_dir (replacing generated files) and return its fingerprint."""
+def write_service(spec: ServiceSpec, out_dir: Path) -> tuple[str, int]:
+    """Write the repository to out_dir; returns its fingerprint and how many files it has."""
     files = render_service(spec)
     out_dir.mkdir(parents=True, exist_ok=True)
     for relative, text in files.items():
@@ -76,7 +76,7 @@ def write_service(spec: ServiceSpec, out_dir: Path) -> str:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
     (out_dir / "spec.json").write_text(spec.model_dump_json(indent=2) + "\n")
-    return fingerprint(files)
+    return fingerprint(files), len(files) + 1
 
 
 def fingerprint(files: dict[str, str]) -> str:

@@ -72,7 +72,8 @@ class RateLimiter:
             key, capacity, per_second = f"{method}:{channel}", POST_MESSAGE_BURST, 1.0
         else:
             per_minute = TIER_PER_MINUTE[METHOD_TIERS.get(method, 3)]
-            key, capacity, per_second = method, max(1, per_minute / 3), per_minute / 60
+            # Slack tolerates short bursts above a tier's rate (reconnects, page loads).
+            key, capacity, per_second = method, max(5, per_minute / 3), per_minute / 60
         bucket = self.buckets.get(key)
         if bucket is None:
             capacity, per_second = capacity * self.scale, per_second * self.scale

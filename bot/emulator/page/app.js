@@ -18,6 +18,12 @@ function userName(id) {
   return user ? user.name : id;
 }
 
+const EMOJI = {
+  white_check_mark: "✅", x: "❌", hourglass_flowing_sand: "⏳", raised_hand: "✋", white_circle: "⚪",
+  fast_forward: "⏩", no_entry_sign: "🚫", rocket: "🚀", gear: "⚙️", no_entry: "⛔", hourglass: "⌛",
+  warning: "⚠️", information_source: "ℹ️", tada: "🎉", eyes: "👀",
+};
+
 // Slack's mrkdwn: *bold*, _italic_, ~strike~, `code`, ```blocks```, <url|text>, <@U…>, <!subteam^S…>.
 function mrkdwn(text) {
   const blocks = [];
@@ -31,6 +37,7 @@ function mrkdwn(text) {
     .replace(/(^|[\s(])\*([^*\n]+)\*/g, "$1<b>$2</b>")
     .replace(/(^|[\s(])_([^_\n]+)_/g, "$1<i>$2</i>")
     .replace(/(^|[\s(])~([^~\n]+)~/g, "$1<s>$2</s>")
+    .replace(/:([a-z0-9_+-]+):/g, (all, name) => EMOJI[name] || all)
     .replace(/\n/g, "<br>");
   return html.replace(/\u0000(\d+)\u0000/g, (_, i) => `<pre>${blocks[Number(i)]}</pre>`);
 }

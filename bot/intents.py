@@ -1,0 +1,94 @@
+"""What a chat message asks for: build or change, status, deployments, history, decisions.
+
+Plain rules over the words people use; anything unrecognised is treated as a build or
+change request, and the request parser asks questions if it is not one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    help = "help"
+    status = "status"
+    deployed = "deployed"
+    history = "history"
+    who_approved = "who_approved"
+    approve = "approve"
+    reject = "reject"
+    cancel = "cancel"
+    retry = "retry"
+    build = "build"
+
+
+@dataclass
+class Reading:
+    intent: Intent
+    service: str | None = None
+    environment: str | None = None
+    reason: str = ""
+
+
+SERVICE_WORD = r"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)"  # kebab-case names: orders-api
+ENVIRONMENT = {
+    "prod": "prod",
+    "production": "prod",
+    "staging": "staging",
+    "stage": "staging",
+    "dev": "dev",
+    "qa": "qa",
+}
+
+
+def read(text: str) -> Reading:
+    clean = re.sub(r"<@[A-Z0-9]+>", " ", text).strip().lower()
+    clean = " ".join(clean.split())
+    service = _service(clean)
+    environment = next(
+        (ENVIRONMENT[w] for w in re.findall(r"[a-z]+", clean) if w in ENVIRONMENT), None
+    )
+    words = clean.rstrip("?!. ")
+    if words in ("", "help", "hi", "hello", "hey", "?") or words.startswith(("help ", "how do i")):
+        return Reading(Intent.help)
+    if re.match(r"^(approve|lgtm|ship it|approved)\b", words):
+        return Reading(Intent.approve, service, environment)
+    if match := re.match(r"^(reject|rejected|deny|no)\b[:,]?\s*(.*)$", words):
+        return Reading(Intent.reject, service, environment, reason=match.group(2))
+    if re.match(r"^(cancel|stop|abort)\b", words):
+        return Reading(Intent.cancel, service, reason=words.partition(" ")[2])
+    if re.match(r"^(retry|try again|rerun|re-run)\b", words):
+        return Reading(Intent.retry, service)
+    if re.search(r"\bwho approved\b", words):
+        return Reading(Intent.who_approved, service, environment)
+    if re.search(r"\b(history|changelog|versions)\b", words):
+        return Reading(Intent.history, service)
+    if re.search(
+        r"\b(what'?s|what is|what are)\s+(deployed|live|running)\b|\bdeployed where\b|"
+        r"\bwhere is\b.*\b(deployed|running)\b",
+        words,
+    ):
+        return Reading(Intent.deployed, service, environment)
+    if re.match(
+        r"^(status|state|progress|how'?s it going|how is it going|where are we)\b", words
+    ) or re.search(r"\bstatus of\b", words):
+        return Reading(Intent.status, service)
+    return Reading(Intent.build, service, environment)
+
+
+def _service(text: str) -> str | None:
+    match = re.search(SERVICE_WORD, text)
+    return match.group(1) if match else None
+
+
+HELP = (
+    "I build and ship backend services from a conversation. Try:\n"
+    "• `@shipmate build an orders API with PostgreSQL and JWT auth, deploy to staging`\n"
+    "• `@shipmate user service: users have email (unique), name and role`\n"
+    "• in a delivery's thread: `status`, `also add a status field to orders`, "
+    "`deploy it to prod too`, `retry`, `cancel`, `approve`, `reject: reason`\n"
+    "• anywhere: `what's deployed in prod?`, `what's running?`, `history of orders-api`, "
+    "`who approved the last prod deploy of orders-api?`"
+)

@@ -1,0 +1,74 @@
+"""Running the bot: Socket Mode (default) or HTTP mode, with a /health endpoint either way."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from activities.settings import Settings, SettingsError
+from bot.app import TemporalLink, build_app
+
+log = logging.getLogger(__name__)
+
+
+def require(settings: Settings, *names: str) -> None:
+    """A missing credential is one line naming its variable."""
+    missing = [f"SHIPMATE_{n.upper()}" for n in names if getattr(settings, n) is None]
+    if missing:
+        raise SettingsError(
+            f"{', '.join(missing)} must be set to run the bot (mode {settings.slack_mode})"
+        )
+
+
+async def serve(settings: Settings) -> None:
+    temporal = TemporalLink(settings)
+    await temporal.check()  # not fatal: the bot answers "can't reach the engine" meanwhile
+    if settings.slack_mode == "http":
+        require(settings, "slack_bot_token", "slack_signing_secret")
+        app = build_app(
+            settings, temporal, signing_secret=settings.slack_signing_secret.get_secret_value()
+        )
+        web_app = app.web_app(path="/slack/events")
+        web_app.router.add_get("/health", _health(temporal, lambda: True))
+        runner = web.AppRunner(web_app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "0.0.0.0", settings.bot_port).start()
+        log.info("bot listening for Slack events on :%s/slack/events", settings.bot_port)
+        print(f"bot ready (HTTP mode) on :{settings.bot_port}", flush=True)
+        await asyncio.Event().wait()
+    require(settings, "slack_bot_token", "slack_app_token")
+    app = build_app(settings, temporal)
+    handler = AsyncSocketModeHandler(
+        app,
+        settings.slack_app_token.get_secret_value(),
+        web_client=AsyncWebClient(base_url=settings.slack_api_url or AsyncWebClient.BASE_URL),
+    )
+    await handler.connect_async()
+    health = web.Application()
+    health.router.add_get("/health", _health(temporal, lambda: handler.client.is_connected()))
+    runner = web.AppRunner(health, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", settings.bot_port).start()
+    print(f"bot ready (Socket Mode); health on :{settings.bot_port}/health", flush=True)
+    await asyncio.Event().wait()
+
+
+def _health(temporal: TemporalLink, slack_connected):
+    async def health(request: web.Request) -> web.Response:
+        temporal_up = await temporal.check()
+        slack_up = await _maybe_await(slack_connected())
+        body = {
+            "slack": "connected" if slack_up else "disconnected",
+            "temporal": "up" if temporal_up else "down",
+        }
+        return web.json_response(body, status=200 if temporal_up and slack_up else 503)
+
+    return health
+
+
+async def _maybe_await(value):
+    return await value if asyncio.iscoroutine(value) else value

@@ -1,0 +1,297 @@
+"""The Slack bot against the emulator, with the real Temporal dev server and worker.
+
+Stages are scripted stand-ins here (fast, and failures on demand); the status card is
+posted by the real `notify` activity. The full story with real Docker stages is in
+test_bot_end_to_end.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import string
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.web.async_client import AsyncWebClient
+from temporalio.worker import Worker
+
+from activities.slack_notify import SlackNotifier
+from bot.app import ENGINE_DOWN, TemporalLink, build_app
+from bot.emulator.server import EmulatorConfig, EmulatorServer
+from bot.emulator.workspace import DEFAULT_SEED
+from tests.fake_stages import Script
+from workflows.delivery import DeliveryWorkflow
+from workflows.service import ServiceWorkflow
+
+TOKENS = DEFAULT_SEED["tokens"]
+
+
+class Chat:
+    """A person's view of the emulator: post, click, read the thread."""
+
+    def __init__(self, emulator: EmulatorServer):
+        self.base = emulator.base_url
+        self.web = httpx.AsyncClient(timeout=10)
+
+    async def say(
+        self, user: str, text: str, thread_ts: str | None = None, channel: str = "C0GENERAL"
+    ) -> str:
+        body = {"user": user, "channel": channel, "text": text, "thread_ts": thread_ts}
+        response = (await self.web.post(f"{self.base}/_emulator/messages", json=body)).json()
+        assert response["ok"], response
+        return response["ts"]
+
+    async def thread(self, ts: str, channel: str = "C0GENERAL") -> list[dict]:
+        data = (await self.web.get(f"{self.base}/_emulator/channels/{channel}/messages")).json()
+        parent = next(m for m in data["messages"] if m["ts"] == ts)
+        return parent["replies"]
+
+    async def wait_for(self, ts: str, predicate, timeout: float = 30, channel="C0GENERAL"):
+        deadline = asyncio.get_running_loop().time() + timeout
+        while True:
+            replies = await self.thread(ts, channel)
+            found = [r for r in replies if predicate(r)]
+            if found:
+                return found[-1]
+            if asyncio.get_running_loop().time() > deadline:
+                texts = [r["text"] for r in replies]
+                raise AssertionError(f"not seen in time; thread has: {texts}")
+            await asyncio.sleep(0.2)
+
+    async def card(self, ts: str, text: str, timeout: float = 30) -> dict:
+        """The status card, once its fallback text says `text`."""
+        return await self.wait_for(
+            ts,
+            lambda r: r.get("blocks") and r["blocks"][0]["type"] == "header" and text in r["text"],
+            timeout,
+        )
+
+    async def click(self, user: str, message_ts: str, action_id: str) -> dict:
+        body = {
+            "user": user,
+            "channel": "C0GENERAL",
+            "message_ts": message_ts,
+            "action_id": action_id,
+        }
+        return (await self.web.post(f"{self.base}/_emulator/actions", json=body)).json()
+
+    async def ephemeral(self, user: str) -> list[str]:
+        data = (await self.web.get(f"{self.base}/_emulator/ephemeral/{user}")).json()
+        return [m["text"] for m in data["messages"]]
+
+
+def letters() -> str:
+    """A name part that pluralises plainly (no s, x, y or h at the end)."""
+    return "".join(random.choices(string.ascii_lowercase, k=6)) + "n"
+
+
+@pytest.fixture()
+async def emulator():
+    server = await EmulatorServer(EmulatorConfig(port=0)).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture()
+def slack_settings(settings, emulator):
+    return settings.model_copy(
+        update={
+            "task_queue": f"bot-{uuid.uuid4().hex[:6]}",
+            "slack_bot_token": SecretStr(TOKENS["bot"]),
+            "slack_app_token": SecretStr(TOKENS["app"]),
+            "slack_api_url": f"{emulator.base_url}/api/",
+            "heartbeat_seconds": 5,
+        }
+    )
+
+
+@pytest.fixture()
+async def scripted_worker(client, slack_settings):
+    script = Script()
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        activities = [a for a in script.activities() if a.__name__ != "notify"]
+        worker = Worker(
+            client,
+            task_queue=slack_settings.task_queue,
+            workflows=[ServiceWorkflow, DeliveryWorkflow],
+            activities=[*activities, SlackNotifier(slack_settings).notify],
+            activity_executor=executor,
+        )
+        async with worker:
+            yield script
+
+
+async def start_bot(settings, emulator) -> AsyncSocketModeHandler:
+    handler = AsyncSocketModeHandler(
+        build_app(settings, TemporalLink(settings)),
+        TOKENS["app"],
+        web_client=AsyncWebClient(base_url=f"{emulator.base_url}/api/"),
+    )
+    await handler.connect_async()
+    while not emulator.events.sockets:
+        await asyncio.sleep(0.05)
+    return handler
+
+
+@pytest.fixture()
+async def bot(slack_settings, emulator, scripted_worker):
+    handler = await start_bot(slack_settings, emulator)
+    yield handler
+    await handler.close_async()
+
+
+@pytest.fixture()
+def chat(emulator) -> Chat:
+    return Chat(emulator)
+
+
+def actions(card: dict) -> list[str]:
+    return [e["action_id"] for b in card["blocks"] if b["type"] == "actions" for e in b["elements"]]
+
+
+async def test_mention_to_deployed_url_with_an_approver_click(chat, bot, emulator):
+    name = f"kanban{letters()}"
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a {name} api")
+    started = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
+    assert f"delivery `delivery/{name}-api/1`" in started["text"]
+    card = await chat.card(ts, "waiting for approval")
+    assert actions(card) == ["approve", "reject", "cancel"]
+    await chat.wait_for(
+        ts, lambda r: "<@U0BOB>" in r["text"] and "ready for *staging*" in r["text"]
+    )
+
+    result = await chat.click("U0CAROL", card["ts"], "approve")
+    assert result["ok"]
+    for _ in range(50):
+        if await chat.ephemeral("U0CAROL"):
+            break
+        await asyncio.sleep(0.1)
+    assert await chat.ephemeral("U0CAROL") == [
+        ":no_entry: <@U0CAROL> is not allowed to approve staging deploys"
+    ]
+    assert actions(await chat.card(ts, "waiting for approval")) == ["approve", "reject", "cancel"]
+
+    await chat.click("U0BOB", card["ts"], "approve")
+    done = await chat.card(ts, "delivered")
+    assert actions(done) == []
+    assert "approved by <@U0BOB>" in str(done["blocks"])
+    live = await chat.wait_for(ts, lambda r: "is live in *staging*" in r["text"])
+    assert f"http://{name}-api.staging.local" in live["text"]
+
+    deliveries = (await chat.web.get(f"{emulator.base_url}/_emulator/deliveries")).json()
+    assert all(d["acked"] for d in deliveries["deliveries"])
+    assert deliveries["stats"]["p99_ms"] < 3000
+
+
+async def test_a_clarifying_question_is_answered_in_the_thread(chat, bot):
+    ts = await chat.say("U0ALICE", "<@U0SHIPMATE> build me an api please")
+    asked = await chat.wait_for(ts, lambda r: r["text"].startswith("Before I start"))
+    assert "What should the service manage?" in asked["text"]
+    name = f"parcel{letters()}"
+    await chat.say("U0ALICE", f"{name}s have weight (float) and destination", thread_ts=ts)
+    started = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
+    assert f"*{name}s-api*" in started["text"]
+    await chat.card(ts, "waiting for approval")
+
+
+async def test_typed_commands_and_a_change_request_in_the_thread(chat, bot):
+    name = f"ledger{letters()}"
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> {name} api: entries have amount (decimal)")
+    await chat.card(ts, "waiting for approval")
+    await chat.say("U0ALICE", "status", thread_ts=ts)
+    await chat.wait_for(ts, lambda r: "is waiting for approval at *approve staging*" in r["text"])
+    await chat.say("U0BOB", "approve", thread_ts=ts)
+    await chat.wait_for(ts, lambda r: "<@U0BOB> approved staging: 1 of 1" in r["text"])
+    await chat.card(ts, "delivered")
+
+    await chat.say("U0ALICE", "also add a memo field to entries", thread_ts=ts)
+    change = await chat.wait_for(ts, lambda r: r["text"].startswith("Next version"))
+    assert "`+ Entry.memo (str)`" in change["text"]
+    assert f"delivery/{name}-api/2" in change["text"]
+    await chat.card(ts, "v2: :raised_hand: waiting for approval")
+
+
+async def test_a_click_still_works_after_the_bot_restarts(
+    chat, slack_settings, emulator, scripted_worker
+):
+    handler = await start_bot(slack_settings, emulator)
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a {'relay' + letters()} api")
+    card = await chat.card(ts, "waiting for approval")
+    await handler.close_async()
+    while emulator.events.sockets:
+        await asyncio.sleep(0.05)
+    handler = await start_bot(slack_settings, emulator)  # a new process would know nothing more
+    try:
+        await chat.click("U0BOB", card["ts"], "approve")
+        await chat.card(ts, "delivered")
+    finally:
+        await handler.close_async()
+
+
+async def test_status_questions_are_answered_from_temporal(chat, bot):
+    name = f"atlas{letters()}"
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build an {name} api")
+    card = await chat.card(ts, "waiting for approval")
+    await chat.click("U0BOB", card["ts"], "approve")
+    await chat.card(ts, "delivered")
+
+    async def ask(question: str) -> str:
+        asked = await chat.say("U0CAROL", f"<@U0SHIPMATE> {question}")
+        return (await chat.wait_for(asked, lambda r: True))["text"]
+
+    deployed = await ask("what's deployed in staging?")
+    assert f"*{name}-api* v1 in *staging*: http://{name}-api.staging.local" in deployed
+    assert "(approved by <@U0BOB>)" in deployed
+    who = await ask(f"who approved the last staging deploy of {name}-api?")
+    assert f"The last staging deploy of *{name}-api* (v1" in who
+    assert "approved by <@U0BOB>, requested by <@U0ALICE>" in who
+    history = await ask(f"history of {name}-api")
+    assert f"`delivery/{name}-api/1` v1 succeeded by <@U0ALICE>" in history
+    unknown = await ask("history of nosuch-api")
+    assert "I don't know a service called `nosuch-api`" in unknown
+    helped = await ask("help")
+    assert "what's deployed in prod?" in helped
+
+
+async def test_not_in_channel_gets_a_direct_message_with_what_to_do(chat, bot, emulator):
+    await chat.say("U0ALICE", "<@U0SHIPMATE> what's running?", channel="C0RANDOM")
+    for _ in range(300):
+        dm = (await chat.web.get(f"{emulator.base_url}/_emulator/channels/D0ALICE/messages")).json()
+        if dm.get("messages"):
+            break
+        await asyncio.sleep(0.1)
+    assert "I'm not in <#C0RANDOM>" in dm["messages"][0]["text"]
+    assert "/invite @shipmate" in dm["messages"][0]["text"]
+
+
+async def test_a_temporal_outage_gets_a_clear_answer_and_the_bot_keeps_running(
+    chat, slack_settings, emulator
+):
+    down = slack_settings.model_copy(update={"temporal_address": "127.0.0.1:1"})
+    handler = await start_bot(down, emulator)
+    try:
+        ts = await chat.say("U0ALICE", "<@U0SHIPMATE> build a todo api")
+        reply = await chat.wait_for(ts, lambda r: True)
+        assert reply["text"] == ENGINE_DOWN
+        second = await chat.say("U0ALICE", "<@U0SHIPMATE> help")
+        assert "I build and ship" in (await chat.wait_for(second, lambda r: True))["text"]
+    finally:
+        await handler.close_async()
+
+
+async def test_app_home_lists_what_waits_on_the_approver(chat, bot, emulator):
+    name = f"orbit{letters()}"
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build an {name} api")
+    await chat.card(ts, "waiting for approval")
+    await chat.web.post(f"{emulator.base_url}/_emulator/home_opened", json={"user": "U0BOB"})
+    for _ in range(100):
+        view = (await chat.web.get(f"{emulator.base_url}/_emulator/home/U0BOB")).json()["view"]
+        if view and name in str(view):
+            break
+        await asyncio.sleep(0.1)
+    assert f"*{name}-api v1* → staging" in str(view["blocks"])
