@@ -1,0 +1,94 @@
+"""Benchmarks that print figures (never asserted in tests): `python -m benchmarks.run`.
+
+- generation: time to render and format a service repository, per spec size
+  (target: under 1 s for a 5-entity spec on a 2-core machine);
+- ack latency: how fast the bot acks the emulator's Socket Mode envelopes (p50/p99);
+  Slack's limit is 3 s, whatever the workflow engine or OpenAI are doing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.web.async_client import AsyncWebClient
+
+from activities.scaffold.generator import write_service
+from activities.settings import Settings
+from activities.understanding import parse_request
+from bot.app import TemporalLink, build_app
+from bot.emulator.server import EmulatorConfig, EmulatorServer
+from bot.emulator.workspace import DEFAULT_SEED
+
+SPECS = {
+    "1 entity": "build a todo api",
+    "3 entities": "shop api: customers have name and email (unique); orders have customer, "
+    "total (decimal) and status; products have sku (unique) and price (decimal)",
+    "5 entities": "library api: authors have name; books have title, isbn (unique) and author; "
+    "members have email (unique) and name; loans have book, member and due date; "
+    "branches have city and opened_on date",
+}
+
+
+def generation(rounds: int = 5) -> None:
+    print("generation (render + ruff format + write), median of", rounds)
+    for label, text in SPECS.items():
+        spec = parse_request(text).spec
+        times = []
+        for _ in range(rounds):
+            with tempfile.TemporaryDirectory() as out:
+                started = time.perf_counter()
+                _, files = write_service(spec, Path(out))
+                times.append(time.perf_counter() - started)
+        print(
+            f"  {label:<11} {len(spec.entities)} entities, {files:>3} files: "
+            f"{statistics.median(times) * 1000:7.1f} ms"
+        )
+
+
+async def ack_latency(messages: int = 200) -> None:
+    tokens = DEFAULT_SEED["tokens"]
+    emulator = await EmulatorServer(EmulatorConfig(port=0, rate_limits=False)).start()
+    settings = Settings(
+        slack_bot_token=SecretStr(tokens["bot"]),
+        slack_api_url=f"{emulator.base_url}/api/",
+        temporal_address="127.0.0.1:1",
+    )  # acks must not wait on Temporal
+    handler = AsyncSocketModeHandler(
+        build_app(settings, TemporalLink(settings)),
+        tokens["app"],
+        web_client=AsyncWebClient(base_url=f"{emulator.base_url}/api/"),
+    )
+    await handler.connect_async()
+    async with httpx.AsyncClient() as web:
+        for n in range(messages):
+            text = "<@U0SHIPMATE> help" if n % 2 else "<@U0SHIPMATE> build a todo api"
+            await web.post(
+                f"{emulator.base_url}/_emulator/messages",
+                json={"user": "U0ALICE", "channel": "C0GENERAL", "text": text},
+            )
+        await asyncio.sleep(2)
+        data = (await web.get(f"{emulator.base_url}/_emulator/deliveries")).json()
+    await handler.close_async()
+    await emulator.stop()
+    latencies = sorted(d["ack_latency_ms"] for d in data["deliveries"] if d["ack_latency_ms"])
+    stats = data["stats"]
+    print(
+        f"ack latency over {stats['total']} envelopes ({stats['acked']} acked, "
+        f"{stats['failed']} failed): p50 {stats['p50_ms']} ms, p99 {stats['p99_ms']} ms, "
+        f"max {latencies[-1] if latencies else None} ms"
+    )
+
+
+if __name__ == "__main__":
+    import logging
+
+    logging.disable(logging.WARNING)  # the engine-down replies are expected here
+    generation()
+    asyncio.run(ack_latency())
