@@ -91,6 +91,7 @@ class Settings(BaseSettings):
     state_dir: Path = Field(Path(".shipmate"), description="Where state and caches live")
     emulator_port: int = Field(3000, description="Slack emulator port (dev)")
     bot_port: int = Field(3001, description="Bot health endpoint (and HTTP-mode events) port")
+    bot_host: str = Field("127.0.0.1", description="Address the bot listens on (0.0.0.0 in k8s)")
     test_timeout_seconds: int = Field(600, description="Limit for a generated test run")
 
     @property

@@ -36,7 +36,7 @@ async def serve(settings: Settings) -> None:
         web_app.router.add_get("/health", _health(temporal, lambda: True))
         runner = web.AppRunner(web_app, access_log=None)
         await runner.setup()
-        await web.TCPSite(runner, "0.0.0.0", settings.bot_port).start()
+        await web.TCPSite(runner, settings.bot_host, settings.bot_port).start()
         log.info("bot listening for Slack events on :%s/slack/events", settings.bot_port)
         print(f"bot ready (HTTP mode) on :{settings.bot_port}", flush=True)
         await asyncio.Event().wait()
@@ -52,7 +52,7 @@ async def serve(settings: Settings) -> None:
     health.router.add_get("/health", _health(temporal, lambda: handler.client.is_connected()))
     runner = web.AppRunner(health, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", settings.bot_port).start()
+    await web.TCPSite(runner, settings.bot_host, settings.bot_port).start()
     print(f"bot ready (Socket Mode); health on :{settings.bot_port}/health", flush=True)
     await asyncio.Event().wait()
 
