@@ -324,10 +324,8 @@ class Conversations:
         except deliveries.DecisionRefused as exc:
             await self._ephemeral(client, channel, user, thread_ts, f":no_entry: {exc}")
             return
-        verb = "approved" if approve else "rejected"
-        await self._say(
-            client, channel, thread_ts, user, f"<@{user}> {verb} {env}: {gate.summary()}"
-        )
+        log.info("%s decided %s on %s: %s", user, env, status.delivery_id, gate.summary())
+        # The thread hears of it from the workflow, as for a click, so it is said once.
 
     async def _cancel_or_retry(
         self,

@@ -65,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--service", help="a change to this running service")
     plan.set_defaults(handler=cmd_plan)
 
+    scaffold = commands.add_parser("scaffold", help="write a service repository from a request")
+    scaffold.add_argument("text", nargs="?", help="the request, as you would say it")
+    scaffold.add_argument("--spec", type=Path, help="a spec JSON file instead of text")
+    scaffold.add_argument("--out", type=Path, required=True, help="directory to write")
+    scaffold.set_defaults(handler=cmd_scaffold)
+
     deliver = commands.add_parser("deliver", help="deliver a request, following its stages")
     deliver.add_argument("text")
     deliver.add_argument("--approve-as", metavar="USER", help="approve each gate as this user")
@@ -131,6 +137,37 @@ async def _understand(settings: Settings, text: str, service: str | None) -> Pla
         if base is None:
             raise deliveries.DecisionRefused(f"there is no service {service} yet")
     return understand(settings, [text], base)
+
+
+def cmd_scaffold(args, settings: Settings) -> int:
+    from pydantic import ValidationError
+
+    from activities.scaffold.generator import write_service
+    from workflows.spec import ServiceSpec
+
+    if bool(args.text) == bool(args.spec):
+        print("shipmate: give the request text or --spec FILE (one of them)", file=sys.stderr)
+        return 1
+    if args.spec:
+        try:
+            spec = ServiceSpec.model_validate_json(args.spec.read_text())
+        except (OSError, ValidationError) as exc:
+            reasons = exc.errors() if isinstance(exc, ValidationError) else [{"msg": str(exc)}]
+            for reason in reasons:
+                where = ".".join(str(p) for p in reason.get("loc", ())) or str(args.spec)
+                print(f"shipmate: {where}: {reason['msg']}", file=sys.stderr)
+            return 1
+    else:
+        result = understand(settings, [args.text])
+        if result.spec is None:
+            for question in result.questions:
+                print(f"question: {question}", file=sys.stderr)
+            return 1
+        spec = result.spec
+    _, files = write_service(spec, args.out)
+    print(spec.model_dump_json(indent=2))
+    print(f"wrote {files} files to {args.out}")
+    return 0
 
 
 def cmd_doctor(args, settings: Settings) -> int:

@@ -187,6 +187,11 @@ def announcement(status: DeliveryStatus, moment: str) -> str | None:
             if deployment
             else None
         )
+    if kind == "audit":
+        entry = status.audit[int(env)]
+        where = f" {entry.environment}" if entry.environment != "-" else ""
+        reason = f": {entry.reason}" if entry.reason else ""
+        return f"<@{entry.user}> {entry.decision}{where}{reason}"
     if kind in ("rejected", "expired", "cancelled"):
         return f":information_source: {status.error}"
     return None

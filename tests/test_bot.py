@@ -206,7 +206,7 @@ async def test_typed_commands_and_a_change_request_in_the_thread(chat, bot):
     await chat.say("U0ALICE", "status", thread_ts=ts)
     await chat.wait_for(ts, lambda r: "is waiting for approval at *approve staging*" in r["text"])
     await chat.say("U0BOB", "approve", thread_ts=ts)
-    await chat.wait_for(ts, lambda r: "<@U0BOB> approved staging: 1 of 1" in r["text"])
+    await chat.wait_for(ts, lambda r: r["text"] == "<@U0BOB> approved staging")
     await chat.card(ts, "delivered")
 
     await chat.say("U0ALICE", "also add a memo field to entries", thread_ts=ts)

@@ -381,6 +381,7 @@ class DeliveryWorkflow:
         gate = self._gate_for(decision.environment)
         entry = apply_decision(gate, decision, approving=approving, at=workflow.now())
         self._status.audit.append(entry)
+        self._unsent = True  # "1 of 2 approvals" belongs on the card even if the gate stays open
         return gate
 
     # Bookkeeping.
@@ -466,6 +467,11 @@ class DeliveryWorkflow:
         status = self._status
         moments = [f"gate:{g.environment}" for g in status.gates if g.state == "open"]
         moments += [f"deployed:{d.environment}" for d in status.deployments]
+        moments += [
+            f"audit:{n}"
+            for n, entry in enumerate(status.audit)
+            if entry.decision in ("approved", "rejected", "retried")
+        ]
         if status.state == DeliveryState.failed:
             moments.append(f"failed:{self._failures}")
         if status.state in (DeliveryState.rejected, DeliveryState.expired, DeliveryState.cancelled):

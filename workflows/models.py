@@ -176,6 +176,7 @@ class DeliveryRecord(BaseModel):
     error: str | None = None
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
+    audit: list[AuditEntry] = Field(default_factory=list, description="Who decided what")
 
 
 class ServiceState(BaseModel):

@@ -84,6 +84,7 @@ class ServiceWorkflow:
         if record is None:
             return
         record.state, record.version, record.error = status.state, status.version, status.error
+        record.audit = status.audit
         for deployment in status.deployments:
             self._state.deployments[deployment.environment] = deployment
         if status.state == DeliveryState.succeeded and status.spec is not None:

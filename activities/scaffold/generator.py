@@ -7,6 +7,7 @@ image layers cache and the diff between two spec versions shows only what change
 from __future__ import annotations
 
 import hashlib
+import shutil
 import subprocess
 import tempfile
 from pathlib import Path
@@ -14,17 +15,27 @@ from pathlib import Path
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from ruff.__main__ import find_ruff_bin
 
+from activities.scaffold.migrations import migration_files
 from workflows.spec import EntitySpec, FieldSpec, FieldType, ServiceSpec, plural, snake_case
 
 TEMPLATES = Path(__file__).parent / "templates"
+GENERATED_DIRS = ("app", "tests", "migrations")
 # Template files whose output name differs from the template's.
 RENAMES = {"dockerignore": ".dockerignore", "gitignore": ".gitignore"}
 
 
-def render_service(spec: ServiceSpec) -> dict[str, str]:
-    """Every file of the generated repository, path -> text."""
+def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[str, str]:
+    """Every file of the generated repository, path -> text.
+
+    `history` holds the earlier spec versions: each one's migration is kept, and the new
+    version migrates from the last of them.
+    """
     env = _environment(spec)
-    files: dict[str, str] = {}
+    chain = sorted((s for s in history if s.version < spec.version), key=lambda s: s.version)
+    chain.append(spec)
+    files: dict[str, str] = migration_files(chain)
+    for version in chain:
+        files[f"specs/v{version.version:04d}.json"] = version.model_dump_json(indent=2) + "\n"
     for template_path in sorted(TEMPLATES.rglob("*.j2")):
         relative = template_path.relative_to(TEMPLATES).as_posix().removesuffix(".j2")
         name = template_path.relative_to(TEMPLATES).as_posix()
@@ -68,15 +79,24 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
 
 
 def write_service(spec: ServiceSpec, out_dir: Path) -> tuple[str, int]:
-    """Write the repository to out_dir; returns its fingerprint and how many files it has."""
-    files = render_service(spec)
+    """Write the repository to out_dir, on top of its earlier versions if any; returns its
+    fingerprint and how many files it has."""
+    files = render_service(spec, earlier_versions(out_dir))
     out_dir.mkdir(parents=True, exist_ok=True)
+    for generated in GENERATED_DIRS:  # wholly generated: a removed entity leaves nothing behind
+        shutil.rmtree(out_dir / generated, ignore_errors=True)
     for relative, text in files.items():
         target = out_dir / relative
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text)
-    (out_dir / "spec.json").write_text(spec.model_dump_json(indent=2) + "\n")
-    return fingerprint(files), len(files) + 1
+    return fingerprint(files), len(files)
+
+
+def earlier_versions(repo: Path) -> list[ServiceSpec]:
+    return [
+        ServiceSpec.model_validate_json(path.read_text())
+        for path in sorted(repo.glob("specs/v*.json"))
+    ]
 
 
 def fingerprint(files: dict[str, str]) -> str:
@@ -118,6 +138,10 @@ def _environment(spec: ServiceSpec) -> Environment:
     )
     by_name = {entity.name: entity for entity in spec.entities}
     env.filters["snake"] = snake_case
+    # Text from people goes into docstrings: no quotes or backslashes can end them early.
+    env.filters["plain"] = lambda text: " ".join(
+        str(text).replace("\\", " ").replace('"', "'").split()
+    )
     env.filters["entity_table"] = lambda name: plural(snake_case(name))
     env.filters["entity_path"] = lambda name: by_name[name].path
     env.globals["sample"] = sample_payload
