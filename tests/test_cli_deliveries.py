@@ -26,6 +26,7 @@ async def shipmate(settings, *args: str) -> tuple[int, str, str]:
         "SHIPMATE_TEMPORAL_ADDRESS": settings.temporal_address,
         "SHIPMATE_TASK_QUEUE": settings.task_queue,
         "SHIPMATE_APPROVERS": '["U0BOB", "U0DAVE"]',
+        "SHIPMATE_HEARTBEAT_SECONDS": "5",  # cancellation reaches a stage at its next heartbeat
     }
     process = await asyncio.create_subprocess_exec(
         *SHIPMATE, *args, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
