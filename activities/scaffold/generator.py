@@ -21,7 +21,11 @@ from workflows.spec import EntitySpec, FieldSpec, FieldType, ServiceSpec, plural
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_DIRS = ("app", "tests", "migrations")
 # Template files whose output name differs from the template's.
-RENAMES = {"dockerignore": ".dockerignore", "gitignore": ".gitignore"}
+RENAMES = {
+    "dockerignore": ".dockerignore",
+    "gitignore": ".gitignore",
+    "github/workflows/ci.yml": ".github/workflows/ci.yml",
+}
 
 
 def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[str, str]:
