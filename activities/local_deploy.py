@@ -6,6 +6,9 @@ the same image is a no-op and a new image replaces the old container.
 
 from __future__ import annotations
 
+import json
+import os
+import secrets
 import time
 from collections.abc import Callable
 
@@ -23,6 +26,24 @@ class UnhealthyService(Exception):
 
 def container_name(service: str, environment: str) -> str:
     return f"shipmate-{service}-{environment}"
+
+
+def service_secrets(settings: Settings, service: str, environment: str) -> dict[str, str]:
+    """Per service and environment, made once and kept on the worker host (mode 0600):
+    the JWT signing secret and the first admin's password never pass through Slack."""
+    path = settings.state_dir.resolve() / "secrets" / f"{service}-{environment}.json"
+    if path.exists():
+        return json.loads(path.read_text())
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    values = {
+        "JWT_SECRET": secrets.token_urlsafe(32),
+        "FIRST_ADMIN_USERNAME": "admin",
+        "FIRST_ADMIN_PASSWORD": secrets.token_urlsafe(12),
+    }
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as out:
+        json.dump(values, out)
+    return values
 
 
 def deploy_container(
@@ -44,7 +65,7 @@ def deploy_container(
         detach=True,
         ports={"8000/tcp": ("127.0.0.1", None)},
         labels={"shipmate.service": service, "shipmate.environment": environment},
-        environment={"ENVIRONMENT": environment},
+        environment={"ENVIRONMENT": environment, **service_secrets(settings, service, environment)},
         restart_policy={"Name": "unless-stopped"},
     )
     container.reload()

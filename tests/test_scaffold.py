@@ -7,9 +7,12 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 
+import docker
+import httpx
 import psycopg
 import pymysql
 import pytest
@@ -17,11 +20,13 @@ from openapi_spec_validator import validate
 
 from activities.scaffold.generator import render_service, write_service
 from activities.understanding import parse_change, parse_request
+from bot import devstack
 
 SPECS = {
     "one entity": "build a todo api",
-    "relations": "shop api: customers have name and email (unique); orders have customer "
-    "(required), total (decimal) and status; order items have order, sku and qty int",
+    "relations": "shop api with jwt, roles: admin and clerk. customers have name and email "
+    "(unique); orders have customer (required), total (decimal) and status; "
+    "order items have order, sku and qty int",
     "every type": "kitchen sink api: sinks have label, notes (text), count int, ratio float, "
     "price (decimal), active bool, made date, seen_at datetime, ref uuid, "
     "contact email (unique) and nickname (optional)",
@@ -175,6 +180,7 @@ def test_the_openapi_document_is_valid_and_documented(tmp_path):
     operation = document["paths"]["/orders"]["post"]
     assert operation["summary"] == "Create a order"
     assert operation["tags"] == ["orders"]
+    assert document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["type"] == "oauth2"
     assert {"sort", "total", "status", "customer_id"} <= {
         p["name"] for p in document["paths"]["/orders"]["get"]["parameters"]
     }
@@ -199,3 +205,105 @@ def test_shipmate_scaffold_writes_a_repository(tmp_path):
     assert result.returncode == 1
     assert "must be kebab-case" in result.stderr
     assert not (tmp_path / "bad").exists()
+
+
+def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
+    project = generate(SPECS["relations"], tmp_path / "service")
+    port = devstack.free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/fuzz.db",
+        "JWT_SECRET": "x",
+        "FIRST_ADMIN_USERNAME": "admin",
+        "FIRST_ADMIN_PASSWORD": "fuzz-pw",
+    }
+    subprocess.run(
+        [PYTHON, "-m", "alembic", "upgrade", "head"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    server = subprocess.Popen(
+        [PYTHON, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+        cwd=project,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            if devstack.port_open(port):
+                break
+            time.sleep(0.1)
+        token = httpx.post(
+            f"{base}/auth/token", data={"username": "admin", "password": "fuzz-pw"}
+        ).json()
+        fuzz = subprocess.run(
+            [
+                str(Path(PYTHON).parent / "schemathesis"),
+                "run",
+                f"{base}/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                "15",
+                "-H",
+                f"Authorization: Bearer {token['access_token']}",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=400,
+        )
+        assert fuzz.returncode == 0, fuzz.stdout[-4000:]
+        assert "passed" in fuzz.stdout
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def test_the_image_runs_and_refuses_a_placeholder_secret(tmp_path, settings, docker_ready):
+    from activities import images
+
+    project = generate(SPECS["relations"], tmp_path / "service")
+    images.prepare_build_context(settings, project)
+    tag = f"scaffold-test:{uuid.uuid4().hex[:8]}"
+    images.build_image(settings, project, tag, "runtime", lambda line: None)
+    engine = docker.from_env()
+    try:
+        refused = engine.containers.run(tag, environment={"ENVIRONMENT": "prod"}, detach=True)
+        assert refused.wait(timeout=60)["StatusCode"] != 0
+        assert "JWT_SECRET must be set to a real secret" in refused.logs().decode()
+        refused.remove()
+        running = engine.containers.run(
+            tag,
+            detach=True,
+            ports={"8000/tcp": ("127.0.0.1", None)},
+            environment={
+                "ENVIRONMENT": "prod",
+                "JWT_SECRET": "a-real-secret-of-some-length",
+                "FIRST_ADMIN_USERNAME": "admin",
+                "FIRST_ADMIN_PASSWORD": "pw-admin",
+            },
+        )
+        running.reload()
+        base = f"http://127.0.0.1:{running.attrs['NetworkSettings']['Ports']['8000/tcp'][0]['HostPort']}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/health").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        token = httpx.post(
+            f"{base}/auth/token", data={"username": "admin", "password": "pw-admin"}
+        ).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        created = httpx.post(
+            f"{base}/customers", headers=headers, json={"name": "Ada", "email": "ada@example.com"}
+        )
+        assert created.status_code == 201, created.text
+        assert httpx.get(f"{base}/customers").status_code == 401
+        running.remove(force=True)
+    finally:
+        engine.images.remove(tag, force=True)

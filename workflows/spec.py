@@ -37,7 +37,9 @@ RESERVED_FIELD_NAMES = frozenset(keyword.kwlist) | {
     "sort",
     "skip",
 }
-RESERVED_ENTITY_NAMES = frozenset({"Base", "Session", "Settings", "Model", "App", "Health"})
+RESERVED_ENTITY_NAMES = frozenset(
+    {"Base", "Session", "Settings", "Model", "App", "Health", "Account", "Token", "Me"}
+)
 
 
 class FieldType(StrEnum):

@@ -16,10 +16,11 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ruff.__main__ import find_ruff_bin
 
 from activities.scaffold.migrations import migration_files
-from workflows.spec import EntitySpec, FieldSpec, FieldType, ServiceSpec, plural, snake_case
+from workflows.spec import Auth, EntitySpec, FieldSpec, FieldType, ServiceSpec, plural, snake_case
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_DIRS = ("app", "tests", "migrations")
+AUTH_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
 # Template files whose output name differs from the template's.
 RENAMES = {
     "dockerignore": ".dockerignore",
@@ -44,6 +45,8 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
         relative = template_path.relative_to(TEMPLATES).as_posix().removesuffix(".j2")
         name = template_path.relative_to(TEMPLATES).as_posix()
         relative = RENAMES.get(relative, relative)
+        if relative in AUTH_ONLY and spec.auth == Auth.none:
+            continue
         if relative == "app/routers/entity.py":
             for entity in spec.entities:
                 files[f"app/routers/{entity.snake}.py"] = env.get_template(name).render(
@@ -148,6 +151,10 @@ def _environment(spec: ServiceSpec) -> Environment:
     )
     env.filters["entity_table"] = lambda name: plural(snake_case(name))
     env.filters["entity_path"] = lambda name: by_name[name].path
+    roles = spec.roles or ["admin", "user"]
+    env.globals["roles"] = roles
+    env.globals["admin_role"] = "admin" if "admin" in roles else roles[0]
+    env.globals["other_role"] = next((r for r in roles if r != env.globals["admin_role"]), None)
     env.globals["sample"] = sample_payload
     env.globals["sample_value"] = sample_value
     return env

@@ -7,7 +7,7 @@ Generated from the chain of spec versions alone, so the same chain gives the sam
 
 from __future__ import annotations
 
-from workflows.spec import EntitySpec, FieldSpec, FieldType, ServiceSpec, plural, snake_case
+from workflows.spec import Auth, EntitySpec, FieldSpec, FieldType, ServiceSpec, plural, snake_case
 
 COLUMN_TYPES = {
     FieldType.str: "sa.String(length=255)",
@@ -92,8 +92,19 @@ def _ordered(spec: ServiceSpec) -> list[EntitySpec]:
     return done
 
 
-def _create_all(spec: ServiceSpec) -> list[str]:
-    lines = []
+ACCOUNTS_TABLE = [
+    'op.create_table("accounts",',
+    '    sa.Column("id", sa.Integer(), primary_key=True),',
+    '    sa.Column("username", sa.String(length=150), nullable=False),',
+    '    sa.Column("password_hash", sa.String(length=255), nullable=False),',
+    '    sa.Column("role", sa.String(length=50), nullable=False),',
+    '    sa.UniqueConstraint("username", name="uq_accounts_username"),',
+    ")",
+]
+
+
+def _create_all(spec: ServiceSpec, with_accounts: bool = True) -> list[str]:
+    lines = list(ACCOUNTS_TABLE) if with_accounts and spec.auth != Auth.none else []
     for entity in _ordered(spec):
         lines.append(f'op.create_table("{entity.table}",')
         lines.append('    sa.Column("id", sa.Integer(), primary_key=True),')
@@ -116,8 +127,10 @@ def _changes(old: ServiceSpec, new: ServiceSpec) -> list[str]:
     before = {e.name: e for e in old.entities}
     after = {e.name: e for e in new.entities}
     added = [e for e in _ordered(new) if e.name not in before]
+    if old.auth == Auth.none and new.auth != Auth.none:
+        lines += ACCOUNTS_TABLE
     if added:
-        lines += _create_all(new.model_copy(update={"entities": added}))
+        lines += _create_all(new.model_copy(update={"entities": added}), with_accounts=False)
     for name in sorted(before.keys() & after.keys()):
         lines += _entity_changes(before[name], after[name])
     for name in sorted(before.keys() - after.keys()):
