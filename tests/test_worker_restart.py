@@ -15,6 +15,7 @@ import uuid
 
 import docker
 from temporalio.api.enums.v1 import PendingActivityState
+from temporalio.service import RPCError
 
 from activities.understanding import parse_request
 from bot import deliveries
@@ -60,7 +61,11 @@ async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
         handle = client.get_workflow_handle(ticket.delivery_id)
         killed_in = None
         while killed_in is None:  # kill only once a long stage is really running on it
-            description = await handle.describe()
+            try:
+                description = await handle.describe()
+            except RPCError:  # the service starts the delivery a moment after the request
+                await asyncio.sleep(0.05)
+                continue
             for pending in description.raw_description.pending_activities:
                 name = pending.activity_type.name
                 started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
