@@ -22,6 +22,7 @@ from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
+    from workflows.announcements import thread_moments
     from workflows.approvals import apply_decision, check_decision
     from workflows.models import (
         ApprovalDecision,
@@ -440,7 +441,9 @@ class DeliveryWorkflow:
         while True:
             await workflow.wait_condition(lambda: self._unsent)
             self._unsent = False
-            moments = [m for m in self._moments() if m not in self._announced]
+            moments = [
+                m for m in thread_moments(self._status, self._failures) if m not in self._announced
+            ]
             update = NotifyInput(
                 status=self._status,
                 channel=self._request.slack_channel,
@@ -461,22 +464,6 @@ class DeliveryWorkflow:
             except ActivityError:
                 workflow.logger.warning("Slack notification failed; the next change retries it")
             self._notified = True
-
-    def _moments(self) -> list[str]:
-        """Moments worth a thread reply, each named once: gates, deploys, failures, endings."""
-        status = self._status
-        moments = [f"gate:{g.environment}" for g in status.gates if g.state == "open"]
-        moments += [f"deployed:{d.environment}" for d in status.deployments]
-        moments += [
-            f"audit:{n}"
-            for n, entry in enumerate(status.audit)
-            if entry.decision in ("approved", "rejected", "retried")
-        ]
-        if status.state == DeliveryState.failed:
-            moments.append(f"failed:{self._failures}")
-        if status.state in (DeliveryState.rejected, DeliveryState.expired, DeliveryState.cancelled):
-            moments.append(status.state.value)
-        return moments
 
     async def _flush_notifications(self) -> None:
         if self._request.slack_channel:

@@ -1,0 +1,202 @@
+"""Conversations: mentions, DMs and thread replies become deliveries, answers and decisions.
+
+The bot holds no state. A thread finds its delivery through Temporal's search
+attributes; a conversation without a delivery yet is re-read from Slack, so a restarted
+bot (or another replica) carries on where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.web.async_client import AsyncWebClient
+from temporalio.client import Client
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities.settings import Settings
+from activities.understanding import understand
+from bot import answers, deliveries, intents
+from bot.intents import Intent, Reading
+from bot.temporal import TemporalUnavailable
+from bot.temporal_link import TemporalLink
+from bot.turn import Turn
+from workflows.models import DeliveryStatus
+
+log = logging.getLogger(__name__)
+
+ENGINE_DOWN = (
+    ":warning: I can't reach the workflow engine right now, so nothing has started. Your "
+    "request stays in this thread: reply `retry` here in a minute and I'll pick it up."
+)
+ENGINE_ERRORS = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
+QUESTIONS = (Intent.status, Intent.deployed, Intent.history, Intent.who_approved)
+
+
+class Conversations:
+    def __init__(self, settings: Settings, temporal: TemporalLink):
+        self.settings = settings
+        self.temporal = temporal
+
+    async def on_message(self, client: AsyncWebClient, event: dict) -> None:
+        text = event.get("text", "")
+        turn = Turn(
+            client, event["channel"], event.get("thread_ts") or event["ts"], event.get("user", "")
+        )
+        reading = intents.read(text)
+        if reading.intent == Intent.help:
+            await turn.say(intents.HELP)  # needs no workflow engine
+            return
+        key = f"{event['channel']}:{event['ts']}"  # one delivery per message, however delivered
+        try:
+            temporal = await self.temporal.client()
+            if event.get("thread_ts", event["ts"]) != event["ts"]:
+                await self._thread_reply(
+                    turn, temporal, reading, text, key, is_dm=event.get("channel_type") == "im"
+                )
+            else:
+                await self._new_request(turn, temporal, reading, text, key)
+        except (TemporalUnavailable, RPCError) as exc:
+            if isinstance(exc, RPCError) and exc.status not in ENGINE_ERRORS:
+                raise
+            self.temporal.up = False
+            log.warning("Temporal unavailable in %s/%s: %s", turn.channel, turn.thread_ts, exc)
+            await turn.say(ENGINE_DOWN)
+
+    async def _new_request(
+        self, turn: Turn, temporal: Client, reading: Reading, text: str, key: str
+    ) -> None:
+        if reading.intent in QUESTIONS:
+            await turn.say(await answers.answer(temporal, reading))
+        elif reading.intent in (Intent.approve, Intent.reject, Intent.cancel, Intent.retry):
+            await turn.say(
+                f"To {reading.intent.value} a delivery, use the buttons on its card "
+                "or reply in its thread."
+            )
+        else:
+            await self._plan_and_start(turn, temporal, [text], key)
+
+    async def _thread_reply(
+        self, turn: Turn, temporal: Client, reading: Reading, text: str, key: str, is_dm: bool
+    ) -> None:
+        status = await answers.thread_delivery(temporal, turn.channel, turn.thread_ts)
+        if status is None:
+            ours, thread = await self._conversation(turn)
+            if not ours and not is_dm:
+                return  # a thread among people that Shipmate was never part of
+            if reading.intent in (Intent.build, Intent.retry):
+                await self._plan_and_start(turn, temporal, thread or [text], key)
+            else:
+                await turn.say(await answers.answer(temporal, reading))
+            return
+        if reading.intent == Intent.status:
+            await turn.say(answers.describe_delivery(status))
+        elif reading.intent in (Intent.approve, Intent.reject):
+            await self._decide(turn, temporal, status, reading)
+        elif reading.intent in (Intent.cancel, Intent.retry):
+            await self._cancel_or_retry(turn, temporal, status.delivery_id, reading)
+        elif reading.intent == Intent.build:
+            await self._change(turn, temporal, status, text, key)
+        else:
+            await turn.say(await answers.answer(temporal, reading))
+
+    async def _plan_and_start(
+        self, turn: Turn, temporal: Client, thread: list[str], key: str
+    ) -> None:
+        plan = understand(self.settings, thread)
+        notes = "".join(f"_{note}_\n" for note in plan.notes)
+        if plan.spec is None:
+            questions = "\n".join(f"{n}. {q}" for n, q in enumerate(plan.questions, 1))
+            await turn.say(f"{notes}Before I start:\n{questions}\nAnswer here in the thread.")
+            return
+        try:
+            ticket = await deliveries.request_change(
+                temporal,
+                self.settings,
+                "\n".join(thread),
+                plan.spec,
+                turn.user,
+                channel=turn.channel,
+                thread_ts=turn.thread_ts,
+                request_key=key,
+            )
+        except deliveries.DecisionRefused as exc:
+            await turn.say(f":warning: {exc}")
+            return
+        assumed = f"\n_Assumed: {'; '.join(plan.defaults)}_" if plan.defaults else ""
+        queued = f" (queued behind {ticket.queued_behind})" if ticket.queued_behind else ""
+        await turn.say(
+            f"{notes}On it: *{plan.spec.name}*, delivery `{ticket.delivery_id}`{queued}.{assumed}"
+        )
+
+    async def _change(
+        self, turn: Turn, temporal: Client, status: DeliveryStatus, text: str, key: str
+    ) -> None:
+        """'also add a status field to orders' in a delivery's thread: the next version."""
+        base = await deliveries.current_spec(temporal, status.service) or status.spec
+        plan = understand(self.settings, [text], base)
+        if plan.spec is None:
+            await turn.say("\n".join(plan.questions))
+            return
+        ticket = await deliveries.request_change(
+            temporal,
+            self.settings,
+            text,
+            plan.spec,
+            turn.user,
+            channel=turn.channel,
+            thread_ts=turn.thread_ts,
+            request_key=key,
+        )
+        diff = "\n".join(f"`{line}`" for line in plan.diff)
+        await turn.say(f"Next version of *{plan.spec.name}* (`{ticket.delivery_id}`):\n{diff}")
+
+    async def _decide(
+        self, turn: Turn, temporal: Client, status: DeliveryStatus, reading: Reading
+    ) -> None:
+        env = reading.environment or next(
+            (g.environment for g in status.gates if g.state == "open"), None
+        )
+        if env is None:
+            await turn.tell_privately("There is no gate waiting for a decision in this delivery.")
+            return
+        try:
+            gate = await deliveries.decide(
+                temporal,
+                status.delivery_id,
+                turn.user,
+                env,
+                approve=reading.intent == Intent.approve,
+                reason=reading.reason,
+            )
+        except deliveries.DecisionRefused as exc:
+            await turn.tell_privately(f":no_entry: {exc}")
+            return
+        # The thread hears of it from the workflow, as for a click, so it is said once.
+        log.info("%s decided %s on %s: %s", turn.user, env, status.delivery_id, gate.summary())
+
+    async def _cancel_or_retry(
+        self, turn: Turn, temporal: Client, delivery_id: str, reading: Reading
+    ) -> None:
+        try:
+            if reading.intent == Intent.cancel:
+                await deliveries.cancel(temporal, delivery_id, turn.user, reading.reason)
+            else:
+                await deliveries.retry(temporal, delivery_id, turn.user)
+        except deliveries.DecisionRefused as exc:
+            await turn.tell_privately(f":no_entry: {exc}")
+
+    async def _conversation(self, turn: Turn) -> tuple[bool, list[str]]:
+        """Whether Shipmate is part of this thread, and the requests people made in it.
+
+        Slack keeps the conversation; re-reading it is what lets a restarted bot continue.
+        """
+        replies = await turn.client.conversations_replies(
+            channel=turn.channel, ts=turn.thread_ts, limit=200
+        )
+        bot = (await turn.client.auth_test())["user_id"]
+        messages = replies.get("messages", [])
+        ours = any(m.get("user") == bot or f"<@{bot}>" in m.get("text", "") for m in messages)
+        people = [
+            m.get("text", "") for m in messages if not m.get("bot_id") and m.get("user") != bot
+        ]
+        return ours, [t for t in people if intents.read(t).intent == Intent.build]
