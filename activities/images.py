@@ -7,6 +7,7 @@ the host with `pip download`: the build itself never needs the network.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import shutil
 import subprocess
@@ -217,6 +218,4 @@ def tail(lines: list[str], count: int = 30) -> str:
 
 
 def _digest(data: bytes) -> str:
-    import hashlib
-
     return hashlib.sha256(data).hexdigest()[:16]

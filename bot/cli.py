@@ -353,16 +353,13 @@ def cmd_dev(args, settings: Settings) -> int:
         stack.start(devstack.worker_part(settings, env))
         stack.start(devstack.bot_part(settings, env))
         stack.echo(
-            f"Ready. Open {settings_url(settings)} and write '@shipmate build a todo api' "
+            f"Ready. Open http://127.0.0.1:{settings.emulator_port}/ and write "
+            "'@shipmate build a todo api' "
             'as alice; approve as bob. Or: shipmate deliver "build a todo api" '
             "--approve-as U0BOB"
         )
         _wait_for_interrupt(stack)
     return 0
-
-
-def settings_url(settings: Settings) -> str:
-    return f"http://127.0.0.1:{settings.emulator_port}/"
 
 
 def _wait_for_interrupt(stack: devstack.LocalStack) -> None:

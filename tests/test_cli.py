@@ -73,7 +73,7 @@ def test_doctor_reports_this_machine_ready(docker_ready):
 
 def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
     ports = {
-        name: devstack.free_port() for name in ("temporal", "ui", "moto", "registry", "emulator")
+        name: devstack.free_port() for name in ("temporal", "ui", "moto", "registry", "emulator", "bot")
     }
     env = {
         **os.environ,
@@ -85,6 +85,7 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         "SHIPMATE_REGISTRY": f"127.0.0.1:{ports['registry']}",
         "SHIPMATE_TASK_QUEUE": "shipmate-dev-test",
         "SHIPMATE_EMULATOR_PORT": str(ports["emulator"]),
+        "SHIPMATE_BOT_PORT": str(ports["bot"]),
     }
     dev = subprocess.Popen(
         [*SHIPMATE, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
@@ -98,7 +99,7 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
                 break
         output = "\n".join(lines)
         assert "Ready." in output, output
-        for part in ("temporal", "moto", "registry", "slack", "worker"):
+        for part in ("temporal", "moto", "registry", "slack", "worker", "bot"):
             assert any(line.strip().startswith(f"{part} ") and "ready" in line for line in lines), (
                 output
             )

@@ -55,7 +55,6 @@ class DeliveryRequest(BaseModel):
     spec: ServiceSpec | None = None
     base_spec: ServiceSpec | None = Field(None, description="The running version, for changes")
     version: int = 1
-    target: str = "local"
     policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
     timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
     slack_channel: str | None = None
