@@ -24,6 +24,7 @@ from workflows.models import (
     DeployInput,
     DeployResult,
     PlanInput,
+    ScaffoldInput,
     ScaffoldResult,
     TestReport,
 )
@@ -64,10 +65,16 @@ class DeliveryActivities:
         return result.spec
 
     @activity.defn(name="scaffold_service")
-    def scaffold_service(self, spec: ServiceSpec) -> ScaffoldResult:
+    def scaffold_service(self, request: ScaffoldInput) -> ScaffoldResult:
+        spec = request.spec
         repo = (self.settings.services_dir / spec.name).resolve()
         fingerprint, files = write_service(spec, repo)
-        commit_version(repo, f"{spec.name} v{spec.version}: {spec.description[:200]}")
+        request_line = " ".join(request.request_text.split())[:200] or spec.description[:200]
+        commit_version(
+            repo,
+            f"{spec.name} v{spec.version}: {request_line}\n\n"
+            f"Requested by {request.requester or 'unknown'} through Shipmate.",
+        )
         return ScaffoldResult(
             service=spec.name,
             version=spec.version,

@@ -21,6 +21,7 @@ from workflows.models import (
     NotifyInput,
     NotifyResult,
     PlanInput,
+    ScaffoldInput,
     ScaffoldResult,
     TestReport,
 )
@@ -63,8 +64,9 @@ class Script:
             return result.spec
 
         @activity.defn(name="scaffold_service")
-        async def scaffold_service(spec: ServiceSpec) -> ScaffoldResult:
+        async def scaffold_service(request: ScaffoldInput) -> ScaffoldResult:
             await script._enter("scaffold_service")
+            spec = request.spec
             return ScaffoldResult(
                 service=spec.name,
                 version=spec.version,

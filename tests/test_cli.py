@@ -73,7 +73,8 @@ def test_doctor_reports_this_machine_ready(docker_ready):
 
 def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
     ports = {
-        name: devstack.free_port() for name in ("temporal", "ui", "moto", "registry", "emulator", "bot")
+        name: devstack.free_port()
+        for name in ("temporal", "ui", "moto", "registry", "emulator", "bot")
     }
     env = {
         **os.environ,

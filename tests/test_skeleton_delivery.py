@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+
 import docker
 import httpx
 import pytest
@@ -64,6 +66,14 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     assert f"staging    v1  {base}" in report
     assert "approved by U0BOB" in report
     docker.from_env().containers.get("shipmate-todo-api-staging").remove(force=True)
+
+    # The generated code is kept as a git repository, one commit per version.
+    repo = settings.services_dir / "todo-api"
+    log = subprocess.run(
+        ["git", "-C", str(repo), "log", "--format=%B"], capture_output=True, text=True, check=True
+    ).stdout
+    assert log.startswith("todo-api v1: build a todo api")
+    assert "Requested by U0ALICE through Shipmate." in log
 
 
 async def test_request_without_anything_to_build_fails_with_a_question(client, settings, worker):

@@ -40,6 +40,7 @@ with workflow.unsafe.imports_passed_through():
         NotifyResult,
         PersonRequest,
         PlanInput,
+        ScaffoldInput,
         ScaffoldResult,
         Stage,
         StageState,
@@ -212,7 +213,13 @@ class DeliveryWorkflow:
         )
 
         scaffold = await self._run_stage(
-            "scaffold", "scaffold_service", spec, ScaffoldResult, timeout=timedelta(minutes=2)
+            "scaffold",
+            "scaffold_service",
+            ScaffoldInput(
+                spec=spec, request_text=request.request_text[:500], requester=request.requester
+            ),
+            ScaffoldResult,
+            timeout=timedelta(minutes=2),
         )
         self._stage("scaffold").detail = f"{scaffold.files} files"
         report = await self._run_stage("test", "test_service", scaffold, TestReport, **long_stage)

@@ -205,6 +205,14 @@ class PlanInput(BaseModel):
     base_spec: ServiceSpec | None = None
 
 
+class ScaffoldInput(BaseModel):
+    """The spec to generate, and who asked for what, for the repository's commit message."""
+
+    spec: ServiceSpec
+    request_text: str = ""
+    requester: str = ""
+
+
 class ScaffoldResult(BaseModel):
     service: str
     version: int
