@@ -84,6 +84,7 @@ def mariadb_url():
 @pytest.mark.parametrize("label", SPECS)
 def test_generated_service_passes_its_own_tests_on_sqlite(label, tmp_path):
     project = generate(SPECS[label], tmp_path / "service")
+    assert (project / "tests/test_graphql.py").exists() == ("graphql" in label)
     summary = run_generated_tests(project)
     assert "passed" in summary and "failed" not in summary
 

@@ -16,11 +16,21 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ruff.__main__ import find_ruff_bin
 
 from activities.scaffold.migrations import migration_files
-from workflows.spec import Auth, EntitySpec, FieldSpec, FieldType, ServiceSpec, plural, snake_case
+from workflows.spec import (
+    Api,
+    Auth,
+    EntitySpec,
+    FieldSpec,
+    FieldType,
+    ServiceSpec,
+    plural,
+    snake_case,
+)
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_DIRS = ("app", "tests", "migrations")
 AUTH_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
+GRAPHQL_ONLY = {"app/graphql.py", "tests/test_graphql.py"}
 # Template files whose output name differs from the template's.
 RENAMES = {
     "dockerignore": ".dockerignore",
@@ -46,6 +56,8 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
         name = template_path.relative_to(TEMPLATES).as_posix()
         relative = RENAMES.get(relative, relative)
         if relative in AUTH_ONLY and spec.auth == Auth.none:
+            continue
+        if relative in GRAPHQL_ONLY and Api.graphql not in spec.api:
             continue
         if relative == "app/routers/entity.py":
             for entity in spec.entities:
