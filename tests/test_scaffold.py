@@ -256,6 +256,7 @@ def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
             capture_output=True,
             text=True,
             timeout=400,
+            cwd=tmp_path,  # its cache stays out of the repository
         )
         assert fuzz.returncode == 0, fuzz.stdout[-4000:]
         assert "passed" in fuzz.stdout
