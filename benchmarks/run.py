@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -37,7 +39,10 @@ SPECS = {
 
 
 def generation(rounds: int = 5) -> None:
-    print("generation (render + ruff format + write), median of", rounds)
+    print(
+        f"generation (render + ruff format + write), median of {rounds}; "
+        "then the generated tests on SQLite, once"
+    )
     for label, text in SPECS.items():
         spec = parse_request(text).spec
         times = []
@@ -46,9 +51,20 @@ def generation(rounds: int = 5) -> None:
                 started = time.perf_counter()
                 _, files = write_service(spec, Path(out))
                 times.append(time.perf_counter() - started)
+        with tempfile.TemporaryDirectory() as out:
+            write_service(spec, Path(out))
+            started = time.perf_counter()
+            result = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                cwd=out,
+                capture_output=True,
+                text=True,
+            )
+            tested = time.perf_counter() - started
+        summary = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "no output"
         print(
             f"  {label:<11} {len(spec.entities)} entities, {files:>3} files: "
-            f"{statistics.median(times) * 1000:7.1f} ms"
+            f"{statistics.median(times) * 1000:6.1f} ms; tests {tested:4.1f} s ({summary})"
         )
 
 
