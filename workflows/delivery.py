@@ -81,7 +81,7 @@ class DeliveryWorkflow:
         self._retry: PersonRequest | None = None
         self._waiting_for_retry = False
         self._unsent = False
-        self._notified = False
+        self._notifying = False
         self._card_ts: str | None = None
         self._announced: set[str] = set()
         self._failures = 0
@@ -447,7 +447,7 @@ class DeliveryWorkflow:
         """One card edit at a time, always of the newest status; Slack being down is not fatal."""
         while True:
             await workflow.wait_condition(lambda: self._unsent)
-            self._unsent = False
+            self._unsent, self._notifying = False, True
             moments = [
                 m for m in thread_moments(self._status, self._failures) if m not in self._announced
             ]
@@ -470,11 +470,12 @@ class DeliveryWorkflow:
                 self._announced.update(moments)
             except ActivityError:
                 workflow.logger.warning("Slack notification failed; the next change retries it")
-            self._notified = True
+            self._notifying = False
 
     async def _flush_notifications(self) -> None:
+        """Before the workflow ends: the last card edit is sent, not abandoned in flight."""
         if self._request.slack_channel:
-            await workflow.wait_condition(lambda: not self._unsent and self._notified)
+            await workflow.wait_condition(lambda: not self._unsent and not self._notifying)
 
     def _policy(self, env: str) -> ApprovalPolicy:
         return self._request.policies.get(env, ApprovalPolicy())
