@@ -5,7 +5,6 @@ from __future__ import annotations
 from temporalio.client import Client
 
 from bot import status_report
-from bot.deliveries import delivery_status
 from bot.intents import Reading
 from workflows.models import DeliveryState, DeliveryStatus, ServiceState
 
@@ -96,17 +95,8 @@ def _who_approved(report: status_report.StatusReport, environment: str) -> str:
 async def thread_delivery(client: Client, channel: str, thread_ts: str) -> DeliveryStatus | None:
     """The newest delivery started from this thread, found by its search attributes."""
     query = (
-        f"WorkflowType = 'DeliveryWorkflow' AND ShipmateChannel = '{safe(channel)}' "
-        f"AND ShipmateThread = '{safe(thread_ts)}'"
+        f"WorkflowType = 'DeliveryWorkflow' AND ShipmateChannel = {status_report.literal(channel)} "
+        f"AND ShipmateThread = {status_report.literal(thread_ts)}"
     )
-    newest = None
-    async for execution in client.list_workflows(query, limit=20):
-        if newest is None or execution.start_time > newest.start_time:
-            newest = execution
-    if newest is None:
-        return None
-    return await delivery_status(client.get_workflow_handle(newest.id))
-
-
-def safe(value: str) -> str:
-    return "".join(c for c in value if c.isalnum() or c in ".-_")
+    newest_first = await status_report.deliveries_matching(client, query, limit=20)
+    return newest_first[0] if newest_first else None

@@ -15,7 +15,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.service import RPCError
 
 from activities.settings import Settings
-from bot import answers, deliveries, status_report, views
+from bot import deliveries, status_report, views
 from bot.conversation import ENGINE_DOWN, Conversations
 from bot.temporal import TemporalUnavailable
 from bot.temporal_link import TemporalLink
@@ -118,9 +118,8 @@ class CardActions:
     async def publish_home(self, client: AsyncWebClient, user: str) -> None:
         try:
             temporal = await self.temporal.client()
-            mine = (
-                f"WorkflowType = 'DeliveryWorkflow' AND ShipmateRequester = '{answers.safe(user)}'"
-            )
+            requester = status_report.literal(user)
+            mine = f"WorkflowType = 'DeliveryWorkflow' AND ShipmateRequester = {requester}"
             waiting = (
                 "WorkflowType = 'DeliveryWorkflow' AND "
                 f"ShipmateState = '{DeliveryState.waiting_for_approval.value}'"

@@ -26,14 +26,15 @@ class StatusReport(BaseModel):
     in_flight: list[DeliveryStatus] = Field(default_factory=list)
 
 
-def _quoted(value: str) -> str:
-    return "'" + value.replace("\\", "").replace("'", "") + "'"
+def literal(value: str) -> str:
+    """A value as a quoted visibility-query literal; only characters ids and names use."""
+    return "'" + "".join(c for c in value if c.isalnum() or c in ".-_") + "'"
 
 
 async def gather(client: Client, service: str | None = None) -> StatusReport:
     """Services and deliveries in flight, asked concurrently; one that does not answer in
     time (its worker gone, say) is left out rather than holding up the answer."""
-    where = f" AND ShipmateService = {_quoted(service)}" if service else ""
+    where = f" AND ShipmateService = {literal(service)}" if service else ""
     services = [
         e.id
         async for e in client.list_workflows(
