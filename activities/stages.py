@@ -85,14 +85,10 @@ class DeliveryActivities:
 
     @activity.defn(name="test_service")
     def test_service(self, scaffold: ScaffoldResult) -> TestReport:
-        project = Path(scaffold.path)
         tag = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
+        self._build(scaffold, tag, "test")
         try:
-            images.prepare_build_context(self.settings, project)
-            images.build_image(self.settings, project, tag, "test", _heartbeat)
             return sandbox.run_tests_in_container(self.settings, tag, _heartbeat)
-        except images.ImageBuildFailed as exc:
-            raise _build_failed(exc) from None
         except sandbox.TestsFailed as exc:
             raise ApplicationError(
                 str(exc), exc.report.output_tail, type="TestsFailed", non_retryable=True
@@ -104,14 +100,19 @@ class DeliveryActivities:
 
     @activity.defn(name="build_service_image")
     def build_service_image(self, scaffold: ScaffoldResult) -> BuiltImage:
-        project = Path(scaffold.path)
         image = f"{scaffold.service}:v{scaffold.version}-{scaffold.fingerprint[:12]}"
+        return BuiltImage(image=image, image_id=self._build(scaffold, image, "runtime"))
+
+    def _build(self, scaffold: ScaffoldResult, tag: str, target: str) -> str:
+        """One stage of the service's Dockerfile; a failing build is not worth a retry."""
+        project = Path(scaffold.path)
         try:
             images.prepare_build_context(self.settings, project)
-            image_id = images.build_image(self.settings, project, image, "runtime", _heartbeat)
+            return images.build_image(self.settings, project, tag, target, _heartbeat)
         except images.ImageBuildFailed as exc:
-            raise _build_failed(exc) from None
-        return BuiltImage(image=image, image_id=image_id)
+            raise ApplicationError(
+                str(exc), exc.log_tail, type="BuildFailed", non_retryable=True
+            ) from None
 
     @activity.defn(name="push_service_image")
     def push_service_image(self, built: BuiltImage) -> str:
@@ -129,7 +130,3 @@ class DeliveryActivities:
             local_deploy.wait_until_healthy(deployed.url, _heartbeat)
         except local_deploy.UnhealthyService as exc:
             raise ApplicationError(str(exc), type="Unhealthy", non_retryable=True) from None
-
-
-def _build_failed(exc: images.ImageBuildFailed) -> ApplicationError:
-    return ApplicationError(str(exc), exc.log_tail, type="BuildFailed", non_retryable=True)
