@@ -41,12 +41,15 @@ class Part:
     port: int
     url: str
     health_url: str | None = None
+    ready_line: str | None = None  # for a part with no port: ready once it logs this
     fix: str = ""
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
     log_lines: list[str] = field(default_factory=list)
 
     def answers(self) -> bool:
+        if self.ready_line:
+            return any(self.ready_line in line for line in self.log_lines)
         if self.health_url:
             try:
                 return httpx.get(self.health_url, timeout=2).status_code < 300
@@ -158,15 +161,14 @@ def dev_environment(settings) -> dict[str, str]:
 
 
 def worker_part(settings, env: dict[str, str]) -> Part:
-    part = Part(
+    return Part(
         name="worker",
         argv=[sys.executable, "-m", "bot.cli", "worker"],
         port=0,
         url=f"task queue {settings.task_queue}",
+        ready_line="worker polling task queue",
         env=env,
     )
-    part.answers = lambda: any("polling" in line for line in part.log_lines)
-    return part
 
 
 def bot_part(settings, env: dict[str, str]) -> Part:
