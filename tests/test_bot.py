@@ -7,7 +7,6 @@ test_bot_end_to_end.py.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import string
 import uuid
@@ -25,6 +24,7 @@ from bot.app import ENGINE_DOWN, TemporalLink, build_app
 from bot.emulator.server import EmulatorConfig, EmulatorServer
 from bot.emulator.workspace import DEFAULT_SEED
 from tests.fake_stages import Script
+from tests.waiting import PATIENCE, eventually
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
 
@@ -51,19 +51,25 @@ class Chat:
         parent = next(m for m in data["messages"] if m["ts"] == ts)
         return parent["replies"]
 
-    async def wait_for(self, ts: str, predicate, timeout: float = 30, channel="C0GENERAL"):
-        deadline = asyncio.get_running_loop().time() + timeout
-        while True:
-            replies = await self.thread(ts, channel)
-            found = [r for r in replies if predicate(r)]
-            if found:
-                return found[-1]
-            if asyncio.get_running_loop().time() > deadline:
-                texts = [r["text"] for r in replies]
-                raise AssertionError(f"not seen in time; thread has: {texts}")
-            await asyncio.sleep(0.2)
+    async def wait_for(self, ts: str, predicate, timeout: float = PATIENCE, channel="C0GENERAL"):
+        """The newest reply in the thread that `predicate` accepts, once there is one."""
+        seen: list[str] = []
 
-    async def card(self, ts: str, text: str, timeout: float = 30) -> dict:
+        async def newest_match():
+            replies = await self.thread(ts, channel)
+            seen[:] = [r["text"] for r in replies]
+            found = [r for r in replies if predicate(r)]
+            return found[-1] if found else None
+
+        try:
+            return await eventually(newest_match, timeout=timeout, interval=0.2)
+        except AssertionError:
+            raise AssertionError(f"not seen in {timeout:.0f}s; thread has: {seen}") from None
+
+    async def wait_for_ephemerals(self, user: str) -> list[str]:
+        return await eventually(lambda: self.ephemeral(user), what=f"an ephemeral to {user}")
+
+    async def card(self, ts: str, text: str, timeout: float = PATIENCE) -> dict:
         """The status card, once its fallback text says `text`."""
         return await self.wait_for(
             ts,
@@ -133,8 +139,7 @@ async def start_bot(settings, emulator) -> AsyncSocketModeHandler:
         web_client=AsyncWebClient(base_url=f"{emulator.base_url}/api/"),
     )
     await handler.connect_async()
-    while not emulator.events.sockets:
-        await asyncio.sleep(0.05)
+    await eventually(lambda: emulator.events.sockets, interval=0.05, what="the bot's socket")
     return handler
 
 
@@ -167,11 +172,7 @@ async def test_mention_to_deployed_url_with_an_approver_click(chat, bot, emulato
 
     result = await chat.click("U0CAROL", card["ts"], "approve")
     assert result["ok"]
-    for _ in range(50):
-        if await chat.ephemeral("U0CAROL"):
-            break
-        await asyncio.sleep(0.1)
-    assert await chat.ephemeral("U0CAROL") == [
+    assert await chat.wait_for_ephemerals("U0CAROL") == [
         ":no_entry: <@U0CAROL> is not allowed to approve staging deploys"
     ]
     assert actions(await chat.card(ts, "waiting for approval")) == ["approve", "reject", "cancel"]
@@ -223,8 +224,7 @@ async def test_a_click_still_works_after_the_bot_restarts(
     ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a {'relay' + letters()} api")
     card = await chat.card(ts, "waiting for approval")
     await handler.close_async()
-    while emulator.events.sockets:
-        await asyncio.sleep(0.05)
+    await eventually(lambda: not emulator.events.sockets, interval=0.05, what="the socket closed")
     handler = await start_bot(slack_settings, emulator)  # a new process would know nothing more
     try:
         await chat.click("U0BOB", card["ts"], "approve")
@@ -260,11 +260,12 @@ async def test_status_questions_are_answered_from_temporal(chat, bot):
 
 async def test_not_in_channel_gets_a_direct_message_with_what_to_do(chat, bot, emulator):
     await chat.say("U0ALICE", "<@U0SHIPMATE> what's running?", channel="C0RANDOM")
-    for _ in range(300):
-        dm = (await chat.web.get(f"{emulator.base_url}/_emulator/channels/D0ALICE/messages")).json()
-        if dm.get("messages"):
-            break
-        await asyncio.sleep(0.1)
+
+    async def direct_messages():
+        url = f"{emulator.base_url}/_emulator/channels/D0ALICE/messages"
+        return (await chat.web.get(url)).json().get("messages")
+
+    dm = {"messages": await eventually(direct_messages, what="a direct message")}
     assert "I'm not in <#C0RANDOM>" in dm["messages"][0]["text"]
     assert "/invite @shipmate" in dm["messages"][0]["text"]
 
@@ -289,9 +290,10 @@ async def test_app_home_lists_what_waits_on_the_approver(chat, bot, emulator):
     ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build an {name} api")
     await chat.card(ts, "waiting for approval")
     await chat.web.post(f"{emulator.base_url}/_emulator/home_opened", json={"user": "U0BOB"})
-    for _ in range(100):
+
+    async def home_naming_the_service():
         view = (await chat.web.get(f"{emulator.base_url}/_emulator/home/U0BOB")).json()["view"]
-        if view and name in str(view):
-            break
-        await asyncio.sleep(0.1)
+        return view if view and name in str(view) else None
+
+    view = await eventually(home_naming_the_service, what="bob's home tab")
     assert f"*{name}-api v1* → staging" in str(view["blocks"])

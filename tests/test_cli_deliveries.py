@@ -12,6 +12,8 @@ import random
 import string
 import sys
 
+from tests.waiting import eventually
+
 SHIPMATE = [sys.executable, "-m", "bot.cli"]
 
 
@@ -61,13 +63,14 @@ async def test_a_rejected_deploy_exits_1_with_the_reason(fake):
         shipmate(settings, "deliver", f"build a {name} api, deploy to prod", "--as", "U0ALICE")
     )
     delivery_id = f"delivery/{name}-api/1"
-    for _ in range(100):
+
+    async def carols_reject_refused():
         code, out, err = await shipmate(
             settings, "reject", delivery_id, "--as", "U0CAROL", "--reason", "no"
         )
-        if "not allowed" in err:
-            break
-        await asyncio.sleep(0.3)
+        return (code, err) if "not allowed" in err else None
+
+    code, err = await eventually(carols_reject_refused, interval=0.3, what="an open prod gate")
     assert code == 1 and "refused: <@U0CAROL> is not allowed to approve prod deploys" in err
     code, out, err = await shipmate(
         settings, "reject", delivery_id, "--as", "U0BOB", "--reason", "freeze week"
@@ -85,8 +88,7 @@ async def test_cancel_from_the_command_line(fake):
     name = f"quota{letters()}"
     deliver = asyncio.create_task(shipmate(settings, "deliver", f"build a {name} api"))
     delivery_id = f"delivery/{name}-api/1"
-    while "test_service" not in script.calls:
-        await asyncio.sleep(0.1)
+    await eventually(lambda: "test_service" in script.calls, what="the test stage running")
     code, out, err = await shipmate(settings, "cancel", delivery_id, "--as", "U0ALICE")
     assert code == 0, err
     assert f"{delivery_id}: cancel accepted (was running)" in out

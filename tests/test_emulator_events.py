@@ -6,7 +6,6 @@ its base URL points at the emulator.
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 import httpx
@@ -20,6 +19,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.emulator.server import EmulatorConfig, EmulatorServer
 from bot.emulator.workspace import DEFAULT_SEED
+from tests.waiting import eventually
 
 TOKENS = DEFAULT_SEED["tokens"]
 
@@ -32,17 +32,6 @@ async def post(url: str, body: dict) -> dict:
 async def get(url: str) -> dict:
     async with httpx.AsyncClient() as web_client:
         return (await web_client.get(url)).json()
-
-
-async def eventually(check, timeout: float = 10):
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = await check()
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 def echo_app(emulator: EmulatorServer, **kwargs) -> AsyncApp:
@@ -138,7 +127,7 @@ async def test_a_stock_bolt_app_in_socket_mode_chats_and_clicks():
     )
     await handler.connect_async()
     try:
-        await eventually(lambda: asyncio.sleep(0, result=bool(emulator.events.sockets)))
+        await eventually(lambda: emulator.events.sockets, what="a socket connection")
         await talk_to(emulator)
         deliveries = (await get(f"{emulator.base_url}/_emulator/deliveries"))["deliveries"]
         kinds = [(d["type"], d["event_type"]) for d in deliveries]
@@ -193,7 +182,7 @@ async def test_http_events_are_signed_so_bolts_verifier_accepts_them_and_forgeri
             f"{emulator.base_url}/_emulator/messages",
             {"user": "U0ALICE", "channel": "C0GENERAL", "text": "hello"},
         )
-        await eventually(lambda: asyncio.sleep(0, result=bool(received)))
+        await eventually(lambda: received, what="an event")
         headers, valid = received[0]
         assert valid
         assert headers["X-Slack-Signature"].startswith("v0=")
@@ -221,12 +210,12 @@ async def test_an_unacked_envelope_is_redelivered_with_retry_attempt():
     client.socket_mode_request_listeners.append(listener)
     await client.connect()
     try:
-        await eventually(lambda: asyncio.sleep(0, result=bool(emulator.events.sockets)))
+        await eventually(lambda: emulator.events.sockets, what="a socket connection")
         await post(
             f"{emulator.base_url}/_emulator/messages",
             {"user": "U0ALICE", "channel": "C0GENERAL", "text": "anyone?"},
         )
-        await eventually(lambda: asyncio.sleep(0, result=len(seen) >= 2))
+        await eventually(lambda: len(seen) >= 2, what="a redelivery")
         assert seen[:2] == [{"attempt": 0, "reason": ""}, {"attempt": 1, "reason": "timeout"}]
         [delivery] = (await get(f"{emulator.base_url}/_emulator/deliveries"))["deliveries"]
         assert delivery["acked"] is True

@@ -3,12 +3,14 @@ migrates real data forward, lints clean, and is the same bytes for the same spec
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
 import sys
-import time
+import tempfile
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import docker
@@ -21,6 +23,7 @@ from openapi_spec_validator import validate
 from activities.scaffold.generator import render_service, write_service
 from activities.understanding import parse_change, parse_request
 from bot import devstack
+from tests.waiting import eventually_sync
 
 SPECS = {
     "one entity": "build a todo api",
@@ -40,6 +43,37 @@ def generate(text: str, out: Path) -> Path:
     assert spec is not None, text
     write_service(spec, out)
     return out
+
+
+@contextlib.contextmanager
+def serving(project: Path, env: dict[str, str]) -> Iterator[str]:
+    """The generated app under uvicorn, yielding its base URL once `/health` answers."""
+    port = devstack.free_port()
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as output:
+        server = subprocess.Popen(
+            [PYTHON, "-m", "uvicorn", "app.main:app", "--port", str(port)],
+            cwd=project,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+
+        def healthy() -> bool:
+            if server.poll() is not None:
+                output.seek(0)
+                raise AssertionError(f"the service exited: {output.read().decode()[-3000:]}")
+            try:
+                return httpx.get(f"{base}/health").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        try:
+            eventually_sync(healthy, interval=0.2, what=f"{base}/health")
+            yield base
+        finally:
+            server.terminate()
+            server.wait()
 
 
 def run_generated_tests(project: Path, database_url: str | None = None) -> str:
@@ -210,7 +244,6 @@ def test_shipmate_scaffold_writes_a_repository(tmp_path):
 
 def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
     project = generate(SPECS["relations"], tmp_path / "service")
-    port = devstack.free_port()
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path}/fuzz.db",
@@ -225,19 +258,7 @@ def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
         check=True,
         capture_output=True,
     )
-    server = subprocess.Popen(
-        [PYTHON, "-m", "uvicorn", "app.main:app", "--port", str(port)],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            if devstack.port_open(port):
-                break
-            time.sleep(0.1)
+    with serving(project, env) as base:
         token = httpx.post(
             f"{base}/auth/token", data={"username": "admin", "password": "fuzz-pw"}
         ).json()
@@ -260,9 +281,6 @@ def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
         )
         assert fuzz.returncode == 0, fuzz.stdout[-4000:]
         assert "passed" in fuzz.stdout
-    finally:
-        server.terminate()
-        server.wait()
 
 
 def test_the_image_runs_and_refuses_a_placeholder_secret(tmp_path, settings, docker_ready):
@@ -291,12 +309,16 @@ def test_the_image_runs_and_refuses_a_placeholder_secret(tmp_path, settings, doc
         )
         running.reload()
         base = f"http://127.0.0.1:{running.attrs['NetworkSettings']['Ports']['8000/tcp'][0]['HostPort']}"
-        for _ in range(100):
+
+        def healthy() -> bool:
+            running.reload()
+            assert running.status == "running", running.logs().decode()[-3000:]
             try:
-                if httpx.get(f"{base}/health").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
+                return httpx.get(f"{base}/health").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        eventually_sync(healthy, interval=0.2, what=f"the container's {base}/health")
         token = httpx.post(
             f"{base}/auth/token", data={"username": "admin", "password": "pw-admin"}
         ).json()

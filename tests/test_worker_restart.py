@@ -19,6 +19,7 @@ from temporalio.service import RPCError
 
 from activities.understanding import parse_request
 from bot import deliveries
+from tests.waiting import eventually
 from workflows.models import DeliveryState, StageState
 
 STAGE_ACTIVITIES = {
@@ -59,20 +60,24 @@ async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
     try:
         ticket = await deliveries.request_change(client, local, "build a todo api", spec, "U0ALICE")
         handle = client.get_workflow_handle(ticket.delivery_id)
-        killed_in = None
-        while killed_in is None:  # kill only once a long stage is really running on it
+
+        async def long_stage_running() -> str | None:
             try:
                 description = await handle.describe()
             except RPCError:  # the service starts the delivery a moment after the request
-                await asyncio.sleep(0.05)
-                continue
+                return None
             for pending in description.raw_description.pending_activities:
                 name = pending.activity_type.name
                 started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
                 if started and name in ("test_service", "build_service_image"):
-                    first.send_signal(signal.SIGKILL)
-                    killed_in = name
-            await asyncio.sleep(0.05)
+                    return name
+            return None
+
+        # kill only once a long stage is really running on it
+        killed_in = await eventually(
+            long_stage_running, timeout=600, interval=0.05, what="a long stage running"
+        )
+        first.send_signal(signal.SIGKILL)
         first.wait()
         second = start_worker(local, queue)
 

@@ -16,6 +16,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from activities.settings import EnvironmentPolicy
 from activities.understanding import parse_request
 from bot import deliveries
+from tests.waiting import eventually
 from workflows.delivery import DeliveryWorkflow
 from workflows.models import (
     ChangeRequest,
@@ -41,15 +42,12 @@ async def start(client, settings, text, requester="U0ALICE"):
     return handle, spec
 
 
-async def until(handle, predicate, timeout=20) -> DeliveryStatus:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+async def until(handle, predicate) -> DeliveryStatus:
+    async def status_if_reached():
         status = await deliveries.delivery_status(handle)
-        if status is not None and predicate(status):
-            return status
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out; last status: {status}")
-        await asyncio.sleep(0.2)
+        return status if status is not None and predicate(status) else None
+
+    return await eventually(status_if_reached, interval=0.2, what=f"{handle.id} state")
 
 
 def gate_open(env):
@@ -228,11 +226,14 @@ async def test_service_state_survives_continue_as_new(client, fake):
         await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
         await handle.result()
         assert ticket.delivery_id.endswith(f"/{round_number}")
-    await asyncio.sleep(1)
-    described = await client.get_workflow_handle(service_id).query(
-        ServiceWorkflow.describe, result_type=ServiceState
-    )
-    assert described.continued >= 1
+
+    async def continued_state():
+        state = await client.get_workflow_handle(service_id).query(
+            ServiceWorkflow.describe, result_type=ServiceState
+        )
+        return state if state.continued >= 1 else None
+
+    described = await eventually(continued_state, what="a continue-as-new")
     assert [s.version for s in described.specs] == [1, 2]
     assert described.deployments["staging"].version == 2
     assert described.delivery_count == 2
@@ -245,12 +246,11 @@ async def test_deliveries_are_found_by_service_and_state(client, fake):
     await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
     await handle.result()
     query = f"ShipmateService = '{spec.name}' AND ShipmateState = 'succeeded'"
-    for _ in range(50):
-        found = [w.id async for w in client.list_workflows(query)]
-        if found:
-            break
-        await asyncio.sleep(0.2)
-    assert found == [handle.id]
+
+    async def found():
+        return [w.id async for w in client.list_workflows(query)]
+
+    assert await eventually(found, interval=0.2, what="a visibility record") == [handle.id]
 
 
 async def test_progress_goes_to_the_slack_thread_and_ends_with_the_outcome(client, fake):
