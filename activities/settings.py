@@ -69,6 +69,21 @@ class Settings(BaseSettings):
     aws_region: str = Field("us-east-1", description="AWS region")
     aws_endpoint_url: str | None = Field(None, description="AWS endpoint (moto in dev)")
     moto_port: int = Field(5055, description="Port of moto in server mode (dev)")
+    ecs_cluster: str = Field(
+        "shipmate-{environment}", description="ECS cluster per environment ({environment})"
+    )
+    ecs_subnets: list[str] = Field(
+        default_factory=list, description="Subnets for ECS tasks (JSON list); default VPC's"
+    )
+    ecs_security_groups: list[str] = Field(
+        default_factory=list, description="Security groups for ECS tasks (JSON list)"
+    )
+    ecs_assign_public_ip: bool = Field(False, description="Give ECS tasks a public IP")
+    ecs_execution_role_arn: str | None = Field(
+        None, description="Role ECS uses to pull the image, read secrets and write logs"
+    )
+    ecs_cpu: str = Field("256", description="Fargate CPU units per task")
+    ecs_memory: str = Field("512", description="Fargate memory (MiB) per task")
 
     # Approvals
     approvers: list[str] = Field(

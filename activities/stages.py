@@ -15,7 +15,7 @@ from docker.errors import DockerException
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import images, local_deploy, sandbox
+from activities import ecs_deploy, images, local_deploy, sandbox
 from activities.scaffold.generator import commit_version, write_service
 from activities.settings import Settings
 from activities.understanding import understand
@@ -28,7 +28,7 @@ from workflows.models import (
     ScaffoldResult,
     TestReport,
 )
-from workflows.spec import ServiceSpec
+from workflows.spec import DeployTarget, ServiceSpec
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +120,23 @@ class DeliveryActivities:
 
     @activity.defn(name="deploy_service")
     def deploy_service(self, request: DeployInput) -> DeployResult:
+        if request.target == DeployTarget.aws_ecs:
+            try:
+                return ecs_deploy.deploy_to_ecs(
+                    self.settings,
+                    request.service,
+                    request.environment,
+                    request.pushed_image or request.image,
+                )
+            except ecs_deploy.EcsDeployFailed as exc:
+                raise ApplicationError(str(exc), type="DeployRefused", non_retryable=True) from None
+        if request.target != DeployTarget.local:
+            raise ApplicationError(
+                f"deploying to {request.target.value} is not something I can do yet; "
+                "ask for ECS or the local Docker engine",
+                type="DeployRefused",
+                non_retryable=True,
+            )
         return local_deploy.deploy_container(
             self.settings, request.service, request.environment, request.image
         )
@@ -127,6 +144,9 @@ class DeliveryActivities:
     @activity.defn(name="verify_service")
     def verify_service(self, deployed: DeployResult) -> None:
         try:
-            local_deploy.wait_until_healthy(deployed.url, _heartbeat)
-        except local_deploy.UnhealthyService as exc:
+            if deployed.target == DeployTarget.aws_ecs:
+                ecs_deploy.wait_until_rolled_out(self.settings, deployed, _heartbeat)
+            else:
+                local_deploy.wait_until_healthy(deployed.url, _heartbeat)
+        except (local_deploy.UnhealthyService, ecs_deploy.EcsDeployFailed) as exc:
             raise ApplicationError(str(exc), type="Unhealthy", non_retryable=True) from None

@@ -17,6 +17,7 @@ from activities.understanding import PlanResult, understand
 from bot import deliveries, devstack, doctor, status_report
 from bot.temporal import TemporalUnavailable, connect
 from workflows.models import DeliveryState, DeliveryStatus, GateStatus
+from workflows.spec import DeployTarget
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     deliver = commands.add_parser("deliver", help="deliver a request, following its stages")
     deliver.add_argument("text")
     deliver.add_argument("--approve-as", metavar="USER", help="approve each gate as this user")
-    deliver.add_argument("--target", default="local", choices=["local"])
+    deliver.add_argument(
+        "--target",
+        choices=["local", "aws-ecs", "none"],
+        help="where to deploy, overriding the request (default: what it says, else local)",
+    )
     deliver.add_argument("--as", dest="requester", default="cli", metavar="USER")
     deliver.add_argument("--service", help="a change to this running service")
     deliver.set_defaults(handler=cmd_deliver)
@@ -231,12 +236,14 @@ def cmd_deliver(args, settings: Settings) -> int:
         return 2
     for line in plan.diff:
         print(f"change: {line}")
+    spec = plan.spec
+    if args.target:
+        deploy = spec.deploy.model_copy(update={"target": DeployTarget(args.target)})
+        spec = spec.model_copy(update={"deploy": deploy})
 
     async def run() -> DeliveryStatus:
         client = await connect(settings)
-        ticket = await deliveries.request_change(
-            client, settings, args.text, plan.spec, args.requester
-        )
+        ticket = await deliveries.request_change(client, settings, args.text, spec, args.requester)
         handle = client.get_workflow_handle(ticket.delivery_id)
         queued = f", queued behind {ticket.queued_behind}" if ticket.queued_behind else ""
         print(f"delivery {handle.id} started{queued}")

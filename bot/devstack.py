@@ -112,6 +112,8 @@ def moto_part(port: int) -> Part:
         url=f"http://127.0.0.1:{port}",
         health_url=f"http://127.0.0.1:{port}/moto-api/",
         fix="pip install 'moto[server]'",
+        # moto runs no containers; this makes its ECS services report their task running
+        env={"MOTO_ECS_SERVICE_RUNNING": "1"},
     )
 
 
@@ -156,7 +158,16 @@ def dev_environment(settings) -> dict[str, str]:
         "SHIPMATE_SLACK_APP_TOKEN": tokens["app"],
         "SHIPMATE_SLACK_SIGNING_SECRET": tokens["signing_secret"],
         "SHIPMATE_SLACK_API_URL": f"http://127.0.0.1:{settings.emulator_port}/api/",
-        "SHIPMATE_AWS_ENDPOINT_URL": f"http://127.0.0.1:{settings.moto_port}",
+        **moto_credentials(settings.moto_port),
+    }
+
+
+def moto_credentials(port: int) -> dict[str, str]:
+    """AWS settings that point boto3 at moto; stand-in keys, so real ones never reach it."""
+    return {
+        "SHIPMATE_AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+        "AWS_ACCESS_KEY_ID": "moto",
+        "AWS_SECRET_ACCESS_KEY": "moto",
     }
 
 
@@ -195,7 +206,7 @@ class LocalStack:
         with self._echo_lock:
             self._echo(line)
 
-    def start(self, part: Part, timeout: float = 60) -> Part:
+    def start(self, part: Part, timeout: float = 120) -> Part:
         if port_open(part.port):
             raise PartFailed(
                 f"{part.name}: port {part.port} is already in use; stop what holds it "

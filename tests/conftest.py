@@ -1,4 +1,4 @@
-"""Real parts for the tests: a Temporal dev server, a registry, the Docker engine.
+"""Real parts for the tests: a Temporal dev server, a registry, moto, the Docker engine.
 
 Each is started here on free ports (or must already run, like dockerd), and a test
 that needs a missing part fails with the fix, never skips.
@@ -28,14 +28,16 @@ WHEEL_CACHE = Path(os.environ.get("SHIPMATE_TEST_WHEELHOUSE", "~/.cache/shipmate
 def stack(tmp_path_factory):
     state = tmp_path_factory.mktemp("stack")
     with devstack.LocalStack(echo=lambda line: None) as local:
-        ports = {
-            "temporal": devstack.free_port(),
-            "ui": devstack.free_port(),
-            "registry": devstack.free_port(),
-            "moto": devstack.free_port(),
-        }
+        # each port is picked just before its part starts: the Temporal dev server takes
+        # more ports than the two it is given, and must not take one promised to another
+        ports = {"temporal": devstack.free_port(), "ui": devstack.free_port()}
         local.start(devstack.temporal_part(state, ports["temporal"], ports["ui"]))
+        ports["registry"] = devstack.free_port()
         local.start(devstack.registry_part(state, ports["registry"]))
+        ports["moto"] = devstack.free_port()
+        local.start(devstack.moto_part(ports["moto"]))
+        aws = devstack.moto_credentials(ports["moto"])
+        os.environ.update({k: v for k, v in aws.items() if k.startswith("AWS_")})
         yield ports, state
 
 
@@ -48,6 +50,7 @@ def settings(stack) -> Settings:
         task_queue="shipmate-tests",
         registry=f"127.0.0.1:{ports['registry']}",
         registry_port=ports["registry"],
+        aws_endpoint_url=f"http://127.0.0.1:{ports['moto']}",
         state_dir=state,
         wheelhouse=WHEEL_CACHE.expanduser(),
         approval_timeout_hours=1,

@@ -234,7 +234,13 @@ class DeliveryWorkflow:
         for env in environments:
             if not await self._gate(env):
                 return
-            deploy = DeployInput(service=spec.name, environment=env, image=built.image)
+            deploy = DeployInput(
+                service=spec.name,
+                environment=env,
+                image=built.image,
+                target=spec.deploy.target,
+                pushed_image=pushed,
+            )
             deployed = await self._run_stage(
                 f"deploy {env}", "deploy_service", deploy, DeployResult, **long_stage
             )
@@ -244,7 +250,7 @@ class DeliveryWorkflow:
                 "verify_service",
                 deployed,
                 type(None),
-                timeout=timedelta(minutes=3),
+                timeout=timedelta(minutes=12),  # an ECS rollout takes minutes
                 heartbeat=timedelta(seconds=30),
             )
             self._status.deployments.append(

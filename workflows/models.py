@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
-from workflows.spec import ServiceSpec
+from workflows.spec import DeployTarget, ServiceSpec
 
 
 class StageState(StrEnum):
@@ -239,13 +239,17 @@ class BuiltImage(BaseModel):
 class DeployInput(BaseModel):
     service: str
     environment: str
-    image: str
+    image: str = Field(description="The image as built on the worker's Docker engine")
+    target: DeployTarget = DeployTarget.local
+    pushed_image: str | None = Field(None, description="The image in the registry")
 
 
 class DeployResult(BaseModel):
     environment: str
     url: str
-    container: str
+    container: str = Field(description="The container (local) or the ECS service's name")
+    target: DeployTarget = DeployTarget.local
+    task_definition: str | None = Field(None, description="ECS task definition ARN")
 
 
 class NotifyInput(BaseModel):
