@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from activities.understanding import parse_request
+from activities.settings import Settings
+from activities.understanding import parse_request, understand
+from workflows.spec import DeployTarget
 
 
 def shape(text: str) -> str:
@@ -225,3 +227,18 @@ def test_filler_words_never_become_entities():
     result = parse_request("please can you quickly build us a simple new api with fields name")
     assert result.spec is None
     assert "What should the service manage?" in result.questions[0]
+
+
+def test_a_target_shipmate_cannot_deploy_to_is_asked_about_before_any_work():
+    settings = Settings(openai_api_key=None)
+    asked = understand(settings, ["payments api: payments have amount, deploy to prod on lambda"])
+    assert asked.spec is None
+    assert asked.questions == [
+        "I can't deploy to AWS Lambda yet. Shall I run it on ECS (Fargate) instead, or on the "
+        'local Docker engine? Say "on ECS" or "locally".'
+    ]
+    thread = ["payments api: payments have amount, deploy to prod on lambda"]
+    on_ecs = understand(settings, [*thread, "ok, on ECS then"])
+    assert on_ecs.spec.deploy.target == DeployTarget.aws_ecs
+    assert on_ecs.spec.deploy.environments == ["prod"]
+    assert understand(settings, [*thread, "locally"]).spec.deploy.target == DeployTarget.local

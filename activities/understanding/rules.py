@@ -134,13 +134,23 @@ def _roles(text: str) -> list[str]:
     return ["user"]
 
 
+TARGET_WORDS = {
+    "lambda": DeployTarget.aws_lambda,
+    "ecs": DeployTarget.aws_ecs,
+    "fargate": DeployTarget.aws_ecs,
+    "locally": DeployTarget.local,
+}
+
+
 def _deploy(flat: str, words: list[str], defaults: list[str]) -> tuple[DeploySpec, list[str]]:
     questions: list[str] = []
     if re.search(r"\b(do not|dont|don t|no|without) deploy", flat):
         return DeploySpec(target=DeployTarget.none, environments=[]), questions
-    if "lambda" in words:
-        target = DeployTarget.aws_lambda
-    elif {"ecs", "aws", "fargate"} & set(words):
+    # the last target named wins, so "ECS" answering a question about "lambda" settles it
+    named = [TARGET_WORDS[w] for w in words if w in TARGET_WORDS]
+    if named:
+        target = named[-1]
+    elif "aws" in words:  # AWS without a service: ECS, where a FastAPI app runs as it is
         target = DeployTarget.aws_ecs
     else:
         target = DeployTarget.local
