@@ -6,7 +6,7 @@ import pytest
 
 from activities.settings import Settings
 from activities.understanding import parse_request, understand
-from workflows.spec import DeployTarget
+from workflows.spec import Api, Database, DeployTarget
 
 
 def shape(text: str) -> str:
@@ -242,3 +242,26 @@ def test_a_target_shipmate_cannot_deploy_to_is_asked_about_before_any_work():
     assert on_ecs.spec.deploy.target == DeployTarget.aws_ecs
     assert on_ecs.spec.deploy.environments == ["prod"]
     assert understand(settings, [*thread, "locally"]).spec.deploy.target == DeployTarget.local
+
+
+def test_a_database_that_is_not_built_is_asked_about_and_the_answer_settles_it():
+    settings = Settings(openai_api_key=None)
+    thread = ["a notes api on mongodb: notes have title and body (text)"]
+    asked = understand(settings, thread)
+    assert asked.spec is None
+    assert asked.questions == [
+        "I generate SQL services only, and MongoDB isn't built yet. "
+        "Shall it use PostgreSQL, MySQL or SQLite?"
+    ]
+    answered = understand(settings, [*thread, "postgres is fine"])
+    assert answered.spec.database == Database.postgresql
+
+
+def test_grpc_alone_is_asked_about_and_grpc_beside_rest_is_left_out_with_a_note():
+    settings = Settings(openai_api_key=None)
+    thread = ["we need a grpc api for payments: payments have amount and currency"]
+    asked = understand(settings, thread)
+    assert asked.questions == ["I can't make gRPC APIs yet. Shall it be REST or GraphQL?"]
+    answered = understand(settings, [*thread, "rest then"])
+    assert answered.spec.api == [Api.rest]
+    assert "gRPC isn't built yet, so this has REST only." in answered.notes

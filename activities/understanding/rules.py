@@ -54,7 +54,7 @@ def parse_request(text: str) -> PlanResult:
     defaults: list[str] = []
     questions: list[str] = []
 
-    database = _first(words, DATABASES)
+    database = _last(words, DATABASES)  # so an answer later in the thread settles it
     if database is None:
         database = Database.postgresql
         defaults.append("database: postgresql")
@@ -105,11 +105,9 @@ def _correct(word: str) -> str:
     return word
 
 
-def _first(words: list[str], table: dict):
-    for word in words:
-        if word in table:
-            return table[word]
-    return None
+def _last(words: list[str], table: dict):
+    named = [table[word] for word in words if word in table]
+    return named[-1] if named else None
 
 
 def _auth(flat: str) -> Auth | None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from activities.settings import Settings
+from activities.understanding.capabilities import deliverable
 from activities.understanding.changes import parse_change, spec_diff
 from activities.understanding.openai_parser import OpenAIUnavailable, parse_with_openai
 from activities.understanding.result import PlanResult
 from activities.understanding.rules import parse_request
-from workflows.spec import DeployTarget, ServiceSpec
+from workflows.spec import ServiceSpec
 
 log = logging.getLogger(__name__)
 
@@ -19,20 +20,10 @@ def understand(
 ) -> PlanResult:
     """The thread so far (oldest first) to a spec or questions; a change if base_spec is set.
 
-    A spec Shipmate could not deliver (a deploy target not built yet) becomes a question,
-    asked before any work starts rather than after the build.
+    What is not built yet (a deploy target, a database) becomes a question here, asked
+    before any work starts rather than after the build.
     """
-    return _deliverable(_understand(settings, thread, base_spec))
-
-
-def _deliverable(result: PlanResult) -> PlanResult:
-    if result.spec is not None and result.spec.deploy.target == DeployTarget.aws_lambda:
-        question = (
-            "I can't deploy to AWS Lambda yet. Shall I run it on ECS (Fargate) instead, "
-            'or on the local Docker engine? Say "on ECS" or "locally".'
-        )
-        return result.model_copy(update={"spec": None, "questions": [question], "diff": []})
-    return result
+    return deliverable(_understand(settings, thread, base_spec))
 
 
 def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | None) -> PlanResult:
