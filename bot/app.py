@@ -53,6 +53,11 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
         if event.get("channel_type") == "im" or (event.get("thread_ts") and not mentioned):
             await conversations.on_message(client, event)
 
+    @app.command("/shipmate")
+    async def on_command(ack, command, client, respond):
+        await ack()  # at once: the answer comes in a thread under the request
+        await conversations.on_command(client, command, respond)
+
     for action in ("approve", "reject", "cancel", "retry"):
         app.action(action)(cards.on_button)
 

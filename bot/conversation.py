@@ -8,7 +8,9 @@ bot (or another replica) carries on where the last one stopped.
 from __future__ import annotations
 
 import logging
+import re
 
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -30,6 +32,7 @@ ENGINE_DOWN = (
 )
 ENGINE_ERRORS = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 QUESTIONS = (Intent.status, Intent.deployed, Intent.history, Intent.who_approved)
+ASKED = re.compile(r"<@U[A-Z0-9]+> asked: (.*)", re.DOTALL)
 
 
 class Conversations:
@@ -61,6 +64,26 @@ class Conversations:
             self.temporal.up = False
             log.warning("Temporal unavailable in %s/%s: %s", turn.channel, turn.thread_ts, exc)
             await turn.say(ENGINE_DOWN)
+
+    async def on_command(self, client: AsyncWebClient, command: dict, respond) -> None:
+        """`/shipmate TEXT`: Slack shows nobody the command, so the bot posts the request
+        in the channel and answers in a thread under it, as for a mention."""
+        text = command.get("text", "").strip() or "help"
+        user, channel = command["user_id"], command["channel_id"]
+        try:
+            quoted = text.replace("<!", "&lt;!")  # no @channel or @here through the bot
+            posted = await client.chat_postMessage(
+                channel=channel, text=f"<@{user}> asked: {quoted}", unfurl_links=False
+            )  # read back by ASKED when the thread is re-read
+        except SlackApiError as exc:
+            log.warning("cannot post /shipmate in %s: %s", channel, exc.response.get("error"))
+            await respond(
+                f"I'm not in <#{channel}>, so I can't start a thread there. Invite me with "
+                "`/invite @shipmate`, or send me your request in a DM."
+            )
+            return
+        event = {"channel": channel, "ts": posted["ts"], "user": user, "text": text}
+        await self.on_message(client, event)
 
     async def _new_request(
         self, turn: Turn, temporal: Client, reading: Reading, text: str, key: str
@@ -199,4 +222,9 @@ class Conversations:
         people = [
             m.get("text", "") for m in messages if not m.get("bot_id") and m.get("user") != bot
         ]
-        return ours, [t for t in people if intents.read(t).intent == Intent.build]
+        asked = [
+            found.group(1)
+            for m in messages[:1]  # a /shipmate request, posted by the bot as the thread's start
+            if m.get("user") == bot and (found := ASKED.match(m.get("text", "")))
+        ]
+        return ours, [t for t in asked + people if intents.read(t).intent == Intent.build]

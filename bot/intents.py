@@ -87,6 +87,7 @@ HELP = (
     "I build and ship backend services from a conversation. Try:\n"
     "• `@shipmate build an orders API with PostgreSQL and JWT auth, deploy to staging`\n"
     "• `@shipmate user service: users have email (unique), name and role`\n"
+    "• `/shipmate build a todo api`: the same, starting a thread under your request\n"
     "• in a delivery's thread: `status`, `also add a status field to orders`, "
     "`deploy it to prod too`, `retry`, `cancel`, `approve`, `reject: reason`\n"
     "• anywhere: `what's deployed in prod?`, `what's running?`, `history of orders-api`, "

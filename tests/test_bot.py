@@ -86,6 +86,22 @@ class Chat:
         }
         return (await self.web.post(f"{self.base}/_emulator/actions", json=body)).json()
 
+    async def command(self, user: str, text: str, channel: str = "C0GENERAL") -> None:
+        """`/shipmate TEXT` typed by `user`."""
+        body = {"user": user, "channel": channel, "command": "/shipmate", "text": text}
+        response = (await self.web.post(f"{self.base}/_emulator/commands", json=body)).json()
+        assert response["ok"], response
+
+    async def top_level(self, text: str, channel: str = "C0GENERAL") -> dict:
+        """The channel message saying `text`, once there is one."""
+
+        async def found():
+            url = f"{self.base}/_emulator/channels/{channel}/messages"
+            messages = (await self.web.get(url)).json()["messages"]
+            return next((m for m in messages if m["text"] == text), None)
+
+        return await eventually(found, what=f"a message saying {text!r}")
+
     async def ephemeral(self, user: str) -> list[str]:
         data = (await self.web.get(f"{self.base}/_emulator/ephemeral/{user}")).json()
         return [m["text"] for m in data["messages"]]
@@ -198,6 +214,26 @@ async def test_a_clarifying_question_is_answered_in_the_thread(chat, bot):
     started = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
     assert f"*{name}s-api*" in started["text"]
     await chat.card(ts, "waiting for approval")
+
+
+async def test_a_slash_command_starts_a_thread_that_carries_on_like_a_mention(chat, bot):
+    await chat.command("U0ALICE", "build me an api please")
+    request = await chat.top_level("<@U0ALICE> asked: build me an api please")
+    asked = await chat.wait_for(request["ts"], lambda r: r["text"].startswith("Before I start"))
+    assert "What should the service manage?" in asked["text"]
+    name = f"ferry{letters()}"
+    await chat.say("U0ALICE", f"{name}s have port and capacity int", thread_ts=request["ts"])
+    started = await chat.wait_for(request["ts"], lambda r: r["text"].startswith("On it"))
+    assert f"*{name}s-api*" in started["text"]
+    await chat.card(request["ts"], "waiting for approval")
+
+
+async def test_a_slash_command_where_the_bot_is_not_says_what_to_do(chat, bot):
+    await chat.command("U0ALICE", "what's running?", channel="C0RANDOM")
+    assert await chat.wait_for_ephemerals("U0ALICE") == [
+        "I'm not in <#C0RANDOM>, so I can't start a thread there. Invite me with "
+        "`/invite @shipmate`, or send me your request in a DM."
+    ]
 
 
 async def test_typed_commands_and_a_change_request_in_the_thread(chat, bot):

@@ -35,7 +35,8 @@ async def get(url: str) -> dict:
 
 
 def echo_app(emulator: EmulatorServer, **kwargs) -> AsyncApp:
-    """A stock bolt app: replies in the thread to mentions, answers button clicks."""
+    """A stock bolt app: replies in the thread to mentions, answers button clicks and
+    the /shipmate command."""
     client = AsyncWebClient(token=TOKENS["bot"], base_url=f"{emulator.base_url}/api/")
     app = AsyncApp(client=client, **kwargs)
 
@@ -64,6 +65,11 @@ def echo_app(emulator: EmulatorServer, **kwargs) -> AsyncApp:
     @app.event("message")
     async def message(event):
         pass
+
+    @app.command("/shipmate")
+    async def command(ack, command, respond):
+        await ack()
+        await respond(f"ran {command['command']} {command['text']} in {command['channel_id']}")
 
     @app.action("approve")
     async def approve(ack, body, respond, client):
@@ -116,6 +122,19 @@ async def talk_to(emulator: EmulatorServer) -> None:
 
     await eventually(replaced)
 
+    ran = await post(
+        f"{base}/_emulator/commands",
+        {"user": "U0CAROL", "channel": "C0DEPLOYS", "command": "/shipmate", "text": "status"},
+    )
+    assert ran["ok"]
+
+    async def answered_to_carol():
+        return (await get(f"{base}/_emulator/ephemeral/U0CAROL"))["messages"]
+
+    [answer] = await eventually(answered_to_carol, what="the command's answer")
+    assert answer["text"] == "ran /shipmate status in C0DEPLOYS"
+    assert answer["channel"] == "C0DEPLOYS"
+
 
 async def test_a_stock_bolt_app_in_socket_mode_chats_and_clicks():
     emulator = await EmulatorServer(EmulatorConfig(port=0, rate_limits=False)).start()
@@ -134,6 +153,7 @@ async def test_a_stock_bolt_app_in_socket_mode_chats_and_clicks():
         assert ("events_api", "app_mention") in kinds
         assert ("events_api", "message") in kinds
         assert ("interactive", "block_actions") in kinds
+        assert ("slash_commands", "slash_commands") in kinds
         assert all(d["acked"] and d["transport"] == "socket_mode" for d in deliveries)
         assert all(d["ack_latency_ms"] < 3000 for d in deliveries)
     finally:
@@ -155,20 +175,21 @@ async def test_a_stock_bolt_app_over_signed_http_chats_and_clicks():
         await talk_to(emulator)
         deliveries = (await get(f"{emulator.base_url}/_emulator/deliveries"))["deliveries"]
         assert deliveries and all(d["transport"] == "http" and d["acked"] for d in deliveries)
+        assert "slash_commands" in [d["type"] for d in deliveries]
     finally:
         if bolt_runner:
             await bolt_runner.cleanup()
         await emulator.stop()
 
 
-async def test_http_events_are_signed_so_bolts_verifier_accepts_them_and_forgeries_fail():
+async def test_http_events_are_signed_and_a_failed_one_is_retried_with_slacks_headers():
     received: list[tuple[dict, bool]] = []
     verifier = SignatureVerifier(TOKENS["signing_secret"])
 
     async def endpoint(request: web.Request) -> web.Response:
         body = await request.read()
         received.append((dict(request.headers), verifier.is_valid_request(body, request.headers)))
-        return web.Response(text="")
+        return web.Response(status=500 if len(received) == 1 else 200)  # the first one fails
 
     target = web.Application()
     target.router.add_post("/events", endpoint)
@@ -182,10 +203,15 @@ async def test_http_events_are_signed_so_bolts_verifier_accepts_them_and_forgeri
             f"{emulator.base_url}/_emulator/messages",
             {"user": "U0ALICE", "channel": "C0GENERAL", "text": "hello"},
         )
-        await eventually(lambda: received, what="an event")
+        await eventually(lambda: len(received) >= 2, what="an event and its redelivery")
         headers, valid = received[0]
         assert valid
         assert headers["X-Slack-Signature"].startswith("v0=")
+        assert "X-Slack-Retry-Num" not in headers
+        retried, still_valid = received[1]
+        assert still_valid
+        assert retried["X-Slack-Retry-Num"] == "1"
+        assert retried["X-Slack-Retry-Reason"] == "http_error"
         forged = {**headers, "X-Slack-Signature": "v0=" + "0" * 64}
         assert not verifier.is_valid_request(b"{}", forged)
     finally:

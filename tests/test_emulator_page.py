@@ -50,6 +50,12 @@ async def test_a_person_chats_with_the_bot_and_clicks_approve(browser, tmp_path:
         await thread.get_by_role("button", name="Approve").click()
         await expect(thread).to_contain_text("Approved")
         await expect(page.get_by_test_id("ephemeral")).to_contain_text("approved delivery/x/1")
+
+        await page.get_by_test_id("text").fill("/shipmate status")
+        await page.get_by_test_id("text").press("Enter")
+        ephemeral = page.get_by_test_id("ephemeral")
+        await expect(ephemeral).to_contain_text("ran /shipmate status in C0GENERAL")
+        await expect(messages).not_to_contain_text("/shipmate status")  # a command posts nothing
         await page.screenshot(path=str(tmp_path / "emulator.png"), full_page=True)
     finally:
         await handler.close_async()

@@ -222,6 +222,14 @@ async def test_control_api_refuses_bad_input_with_a_clear_error(emulator):
                 404,
                 "message_not_found",
             ),
+            (
+                await web.post(
+                    f"{base}/_emulator/commands",
+                    json={"user": "U0ALICE", "channel": "C0GENERAL", "command": "/deploy"},
+                ),
+                404,
+                "/deploy is not a command of this app",
+            ),
         ]
         for response, status, error in cases:
             assert response.status_code == status

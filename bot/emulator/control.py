@@ -39,6 +39,7 @@ class Control:
         return [
             web.post("/_emulator/messages", self.post_message),
             web.post("/_emulator/actions", self.click),
+            web.post("/_emulator/commands", self.slash_command),
             web.post("/_emulator/home_opened", self.home_opened),
             web.post("/_emulator/disconnect", self.disconnect),
             web.post("/_emulator/reset", self.reset),
@@ -170,6 +171,38 @@ class Control:
         delivery = self.events.send("interactive", payload)
         return web.json_response({"ok": True, "delivery_id": delivery.id})
 
+    async def slash_command(self, request: web.Request) -> web.Response:
+        """A person runs `/command text` in a channel: Slack posts nothing, it sends the
+        command to the app, with a response_url for the answer."""
+        body = await self._body(request, "user", "channel", "command")
+        try:
+            user = self.ws.user(body["user"])
+            channel = self.ws.channel(body["channel"])
+        except SlackError as exc:
+            return error(404, exc.code)
+        command = str(body["command"])
+        if command not in self.ws.seed.get("commands", []):
+            return error(404, f"{command} is not a command of this app")
+        response_id = self.ws.next_id("R")
+        self.responses[response_id] = {"channel": channel["id"], "user": user["id"]}
+        payload = {
+            "token": "emulator-verification-token",
+            "team_id": self.ws.team["id"],
+            "team_domain": self.ws.team["domain"],
+            "channel_id": channel["id"],
+            "channel_name": "directmessage" if channel.get("is_im") else channel["name"],
+            "user_id": user["id"],
+            "user_name": user["name"],
+            "command": command,
+            "text": str(body.get("text") or ""),
+            "api_app_id": self.ws.seed["app_id"],
+            "is_enterprise_install": "false",
+            "response_url": f"{self.api.base_url}/_emulator/response/{response_id}",
+            "trigger_id": self.api.new_trigger_id(),
+        }
+        delivery = self.events.send("slash_commands", payload)
+        return web.json_response({"ok": True, "delivery_id": delivery.id})
+
     async def home_opened(self, request: web.Request) -> web.Response:
         body = await self._body(request, "user")
         try:
@@ -201,10 +234,11 @@ class Control:
         channel = self.ws.channel(target["channel"])
         text = str(body.get("text") or "")
         blocks = body.get("blocks")
-        if body.get("delete_original"):
-            self.ws.delete(channel["id"], target["message_ts"])
-        elif body.get("replace_original"):
-            message = self.ws.find(channel["id"], target["message_ts"])
+        original = target.get("message_ts")  # a slash command's response_url has none
+        if body.get("delete_original") and original:
+            self.ws.delete(channel["id"], original)
+        elif body.get("replace_original") and original:
+            message = self.ws.find(channel["id"], original)
             message["text"] = text
             message.pop("blocks", None)  # as in Slack: the new message replaces the old whole
             if blocks:

@@ -166,6 +166,9 @@ class EventDispatcher:
     async def _send_http(self, delivery: Delivery, payload: dict, attempt: int, reason: str):
         if delivery.type == "events_api":
             body, content_type = json.dumps(payload).encode(), "application/json"
+        elif delivery.type == "slash_commands":  # Slack sends a command's fields as a form
+            body = urlencode(payload).encode()
+            content_type = "application/x-www-form-urlencoded"
         else:
             body = urlencode({"payload": json.dumps(payload)}).encode()
             content_type = "application/x-www-form-urlencoded"

@@ -15,6 +15,7 @@ from pathlib import Path
 DEFAULT_SEED = {
     "team": {"id": "T0SHIPMATE", "name": "Shipmate", "domain": "shipmate"},
     "app_id": "A0SHIPMATE",
+    "commands": ["/shipmate"],
     "bot": {"id": "U0SHIPMATE", "name": "shipmate", "bot_id": "B0SHIPMATE"},
     "tokens": {
         "bot": "xoxb-emulator-bot-token",

@@ -170,6 +170,13 @@ async function send(textArea, threadTs) {
   const text = textArea.value.trim();
   if (!text) return;
   textArea.value = "";
+  const command = text.match(/^(\/[a-z][a-z0-9_-]*)\s*([\s\S]*)$/);
+  if (command && !threadTs) {  // as in Slack, a slash command posts nothing itself
+    const sent = await api("/_emulator/commands", { user: state.as, channel: state.channel, command: command[1], text: command[2] });
+    if (!sent.ok) alert(sent.error);
+    await refresh();
+    return;
+  }
   await api("/_emulator/messages", { user: state.as, channel: state.channel, text: text.replace(new RegExp("@" + state.bot.name + "\\b", "g"), `<@${state.bot.id}>`), thread_ts: threadTs });
   await refresh();
 }
