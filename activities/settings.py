@@ -45,6 +45,7 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(None, description="xapp- token for Socket Mode")
     slack_signing_secret: SecretStr | None = Field(None, description="HTTP mode signing secret")
     slack_api_url: str | None = Field(None, description="Web API base URL (emulator)")
+    slack_app_id: str | None = Field(None, description="This app's id (A…); others' are ignored")
 
     # Request understanding
     openai_api_key: SecretStr | None = Field(None, description="Enables the OpenAI parser")

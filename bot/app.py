@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.service import RPCError
@@ -40,6 +41,16 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
     app = AsyncApp(client=slack_client(settings), **app_options)
     conversations = Conversations(settings, temporal)
     cards = CardActions(settings, temporal)
+
+    @app.middleware
+    async def only_this_app(body, next):
+        """A request for another app (a shared endpoint, a misrouted event) is acked and
+        dropped, so it starts nothing here."""
+        other = body.get("api_app_id")
+        if settings.slack_app_id and other and other != settings.slack_app_id:
+            log.warning("ignored %s meant for app %s", body.get("type", "a request"), other)
+            return BoltResponse(status=200, body="")
+        return await next()
 
     @app.event("app_mention")
     async def on_mention(event, client):

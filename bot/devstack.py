@@ -158,6 +158,7 @@ def dev_environment(settings) -> dict[str, str]:
         "SHIPMATE_SLACK_APP_TOKEN": tokens["app"],
         "SHIPMATE_SLACK_SIGNING_SECRET": tokens["signing_secret"],
         "SHIPMATE_SLACK_API_URL": f"http://127.0.0.1:{settings.emulator_port}/api/",
+        "SHIPMATE_SLACK_APP_ID": DEFAULT_SEED["app_id"],
         **moto_credentials(settings.moto_port),
     }
 

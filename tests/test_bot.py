@@ -253,6 +253,29 @@ async def test_typed_commands_and_a_change_request_in_the_thread(chat, bot):
     await chat.card(ts, "v2: :raised_hand: waiting for approval")
 
 
+async def test_two_bot_replicas_behave_like_one(chat, slack_settings, emulator, scripted_worker):
+    replicas = [await start_bot(slack_settings, emulator)]
+    replicas.append(await start_bot(slack_settings, emulator))
+    try:
+        await eventually(lambda: len(emulator.events.sockets) == 2, what="two connections")
+        threads = []
+        for word in ("pier", "quay", "dock"):
+            name = f"{word}{letters()}"
+            threads.append(await chat.say("U0ALICE", f"<@U0SHIPMATE> build a {name} api"))
+        for ts in threads:
+            card = await chat.card(ts, "waiting for approval")
+            await chat.click("U0BOB", card["ts"], "approve")
+            await chat.card(ts, "delivered")
+            replies = [r["text"] for r in await chat.thread(ts)]
+            assert len([t for t in replies if t.startswith("On it")]) == 1, replies
+        deliveries = (await chat.web.get(f"{emulator.base_url}/_emulator/deliveries")).json()
+        used = {a["connection"] for d in deliveries["deliveries"] for a in d["attempts"]}
+        assert used == {0, 1}  # both replicas handled some of it
+    finally:
+        for replica in replicas:
+            await replica.close_async()
+
+
 async def test_a_click_still_works_after_the_bot_restarts(
     chat, slack_settings, emulator, scripted_worker
 ):

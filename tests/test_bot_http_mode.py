@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 import uuid
 
@@ -27,6 +28,7 @@ async def http_bot(settings):
             "slack_bot_token": SecretStr(TOKENS["bot"]),
             "slack_signing_secret": SecretStr(TOKENS["signing_secret"]),
             "slack_api_url": f"{emulator.base_url}/api/",
+            "slack_app_id": "A0SHIPMATE",
         }
     )
     app = build_app(local, TemporalLink(local), signing_secret=TOKENS["signing_secret"])
@@ -70,3 +72,38 @@ async def test_forged_or_stale_requests_are_refused(http_bot, forgery):
         await Chat(emulator).web.get(f"{emulator.base_url}/_emulator/channels/C0GENERAL/messages")
     ).json()["messages"]
     assert messages == []  # nothing was acted on
+
+
+async def test_an_event_for_another_app_is_acked_and_starts_nothing(http_bot, caplog):
+    emulator, url = http_bot
+    chat = Chat(emulator)
+
+    async def send(app_id: str) -> str:
+        """alice's mention, in the workspace, delivered to the bot as if for `app_id`."""
+        channel = emulator.workspace.channel("C0GENERAL")
+        said = emulator.workspace.post(channel, "U0ALICE", "<@U0SHIPMATE> help")
+        mention = {
+            "type": "app_mention",
+            "user": "U0ALICE",
+            "channel": "C0GENERAL",
+            "text": said["text"],
+            "ts": said["ts"],
+        }
+        event = {**emulator.events.event_callback(mention), "api_app_id": app_id}
+        body = json.dumps(event).encode()
+        timestamp = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/json",
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": sign(TOKENS["signing_secret"], timestamp, body),
+        }
+        async with httpx.AsyncClient() as web_client:
+            response = await web_client.post(url, content=body, headers=headers)
+        assert response.status_code == 200  # acked either way, so Slack does not retry it
+        return said["ts"]
+
+    elsewhere = await send("A0SOMEONEELSE")
+    ours = await send("A0SHIPMATE")
+    await chat.wait_for(ours, lambda r: "I build and ship backend services" in r["text"])
+    assert await chat.thread(elsewhere) == []
+    assert "ignored event_callback meant for app A0SOMEONEELSE" in caplog.text

@@ -141,12 +141,18 @@ class EventDispatcher:
             "retry_attempt": attempt,
             "retry_reason": reason,
         }
-        socket = self.sockets[self._next_socket % len(self.sockets)]
+        connection = self._next_socket % len(self.sockets)  # Slack picks one connection
+        socket = self.sockets[connection]
         self._next_socket += 1
         future = asyncio.get_running_loop().create_future()
         sent = time.monotonic()
         self._waiting[envelope_id] = (future, sent)
-        record = {"attempt": attempt, "envelope_id": envelope_id, "retry_reason": reason}
+        record = {
+            "attempt": attempt,
+            "envelope_id": envelope_id,
+            "retry_reason": reason,
+            "connection": connection,
+        }
         delivery.attempts.append(record)
         try:
             await socket.send_str(json.dumps(envelope))
