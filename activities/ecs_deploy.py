@@ -64,10 +64,15 @@ def console_url(settings: Settings, cluster: str, service_name: str) -> str:
     )
 
 
-def deploy_to_ecs(settings: Settings, service: str, environment: str, image: str) -> DeployResult:
-    """Make the environment's ECS service run `image`; returns once AWS has accepted it."""
+def deploy_to_ecs(
+    settings: Settings, service: str, environment: str, image: str, publishes_events: bool = False
+) -> DeployResult:
+    """Make the environment's ECS service run `image`; returns once AWS has accepted it.
+
+    A service that publishes its changes gets its SQS queue, made here, in EVENTS_QUEUE_URL.
+    """
     try:
-        return _deploy(settings, service, environment, image)
+        return _deploy(settings, service, environment, image, publishes_events)
     except NoCredentialsError:
         raise EcsDeployFailed(
             "no AWS credentials: give the worker a role or set AWS_ACCESS_KEY_ID and "
@@ -81,7 +86,9 @@ def deploy_to_ecs(settings: Settings, service: str, environment: str, image: str
         raise
 
 
-def _deploy(settings: Settings, service: str, environment: str, image: str) -> DeployResult:
+def _deploy(
+    settings: Settings, service: str, environment: str, image: str, publishes_events: bool
+) -> DeployResult:
     ecs = aws_client(settings, "ecs")
     cluster = cluster_name(settings, environment)
     name = ecs_service_name(service, environment)
@@ -90,7 +97,9 @@ def _deploy(settings: Settings, service: str, environment: str, image: str) -> D
     if current and _image_of(ecs, current["taskDefinition"]) == image:
         task_definition = current["taskDefinition"]
     else:
-        task_definition = _register_task_definition(ecs, settings, service, environment, image)
+        task_definition = _register_task_definition(
+            ecs, settings, service, environment, image, publishes_events
+        )
         if current:
             ecs.update_service(cluster=cluster, service=name, taskDefinition=task_definition)
         else:
@@ -174,9 +183,15 @@ def _latest_event(service: dict) -> str:
 
 
 def _register_task_definition(
-    ecs, settings: Settings, service: str, environment: str, image: str
+    ecs, settings: Settings, service: str, environment: str, image: str, publishes_events: bool
 ) -> str:
     secret_arn, keys = _service_secret(settings, service, environment)
+    plain = [{"name": "ENVIRONMENT", "value": environment}]
+    if publishes_events:
+        plain += [
+            {"name": "EVENTS_QUEUE_URL", "value": _events_queue(settings, service, environment)},
+            {"name": "AWS_REGION", "value": settings.aws_region},
+        ]
     log_group = f"/shipmate/{service}"
     _ensure_log_group(settings, log_group)
     container = {
@@ -184,7 +199,7 @@ def _register_task_definition(
         "image": image,
         "essential": True,
         "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
-        "environment": [{"name": "ENVIRONMENT", "value": environment}],
+        "environment": plain,
         "secrets": [{"name": key, "valueFrom": f"{secret_arn}:{key}::"} for key in keys],
         "healthCheck": {
             "command": ["CMD-SHELL", HEALTH_COMMAND],
@@ -213,6 +228,8 @@ def _register_task_definition(
     }
     if settings.ecs_execution_role_arn:
         request["executionRoleArn"] = settings.ecs_execution_role_arn
+    if settings.ecs_task_role_arn:
+        request["taskRoleArn"] = settings.ecs_task_role_arn
     described = ecs.register_task_definition(**request)
     return described["taskDefinition"]["taskDefinitionArn"]
 
@@ -242,6 +259,13 @@ def _service_secret(settings: Settings, service: str, environment: str) -> tuple
             found = manager.describe_secret(SecretId=name)
     held = json.loads(manager.get_secret_value(SecretId=found["ARN"])["SecretString"])
     return found["ARN"], sorted(held)
+
+
+def _events_queue(settings: Settings, service: str, environment: str) -> str:
+    """The queue the service publishes its changes to; creating it again returns it."""
+    sqs = aws_client(settings, "sqs")
+    name = f"shipmate-{service}-{environment}-events"
+    return sqs.create_queue(QueueName=name, tags={"shipmate.service": service})["QueueUrl"]
 
 
 def _ensure_log_group(settings: Settings, log_group: str) -> None:

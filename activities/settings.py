@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     ecs_execution_role_arn: str | None = Field(
         None, description="Role ECS uses to pull the image, read secrets and write logs"
     )
+    ecs_task_role_arn: str | None = Field(
+        None, description="Role the service itself runs as (e.g. to send its events to SQS)"
+    )
     ecs_cpu: str = Field("256", description="Fargate CPU units per task")
     ecs_memory: str = Field("512", description="Fargate memory (MiB) per task")
 

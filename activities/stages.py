@@ -127,6 +127,7 @@ class DeliveryActivities:
                     request.service,
                     request.environment,
                     request.pushed_image or request.image,
+                    publishes_events=request.publishes_events,
                 )
             except ecs_deploy.EcsDeployFailed as exc:
                 raise ApplicationError(str(exc), type="DeployRefused", non_retryable=True) from None

@@ -35,7 +35,7 @@ def aws(settings, name: str):
     )
 
 
-def deploy(settings, service: str, image: str, environment: str = "staging"):
+def deploy(settings, service: str, image: str, environment: str = "staging", events=False):
     stages = DeliveryActivities(settings)
     request = DeployInput(
         service=service,
@@ -43,6 +43,7 @@ def deploy(settings, service: str, image: str, environment: str = "staging"):
         image=image.rsplit("/", 1)[-1],
         target=DeployTarget.aws_ecs,
         pushed_image=image,
+        publishes_events=events,
     )
     return ActivityEnvironment().run(stages.deploy_service, request)
 
@@ -95,6 +96,19 @@ def test_secrets_are_referenced_never_written_into_the_task_definition(settings)
     assert values["FIRST_ADMIN_PASSWORD"] not in written
     container = task_definition(settings, deployed.task_definition)["containerDefinitions"][0]
     assert all(s["valueFrom"].startswith(stored["ARN"]) for s in container["secrets"])
+
+
+def test_a_service_that_publishes_changes_gets_its_queue(settings):
+    service = f"ledger-{uuid.uuid4().hex[:6]}"
+    deployed = deploy(settings, service, f"{settings.registry}/{service}:v1", events=True)
+    container = task_definition(settings, deployed.task_definition)["containerDefinitions"][0]
+    plain = {e["name"]: e["value"] for e in container["environment"]}
+    queue = aws(settings, "sqs").get_queue_url(QueueName=f"shipmate-{service}-staging-events")
+    assert plain["EVENTS_QUEUE_URL"] == queue["QueueUrl"]
+    assert plain["AWS_REGION"] == settings.aws_region
+    quiet = deploy(settings, f"quiet-{uuid.uuid4().hex[:6]}", f"{settings.registry}/quiet:v1")
+    container = task_definition(settings, quiet.task_definition)["containerDefinitions"][0]
+    assert "EVENTS_QUEUE_URL" not in {e["name"] for e in container["environment"]}
 
 
 def test_a_repeated_deploy_changes_nothing_and_a_new_image_rolls_out(settings):

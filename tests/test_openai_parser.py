@@ -37,6 +37,7 @@ DRAFT = {
         ],
         "deploy_target": "local",
         "environments": ["staging", "prod"],
+        "published_entities": ["Order"],
     },
     "questions": [],
     "assumptions": ["database: postgresql"],
@@ -87,6 +88,7 @@ def test_the_parsed_answer_becomes_the_spec(server, settings):
     assert [e.name for e in spec.entities] == ["Customer", "Order"]
     assert spec.entities[1].relations[0].target == "Customer"
     assert spec.deploy.environments == ["staging", "prod"]
+    assert [e.entity for e in spec.events] == ["Order"]
     assert result.defaults == ["database: postgresql"]
     assert result.notes == []
 

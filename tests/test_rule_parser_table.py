@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from activities.settings import Settings
-from activities.understanding import parse_request, understand
+from activities.understanding import parse_change, parse_request, understand
 from workflows.spec import Api, Database, DeployTarget
 
 
@@ -265,3 +265,48 @@ def test_grpc_alone_is_asked_about_and_grpc_beside_rest_is_left_out_with_a_note(
     answered = understand(settings, [*thread, "rest then"])
     assert answered.spec.api == [Api.rest]
     assert "gRPC isn't built yet, so this has REST only." in answered.notes
+
+
+def test_publishing_changes_to_sqs_is_read_for_the_entities_named():
+    named = parse_request(
+        "shop api: customers have name; orders have customer and total (decimal). "
+        "Publish order changes to SQS"
+    )
+    assert [e.entity for e in named.spec.events] == ["Order"]
+    unnamed = parse_request("notes api: notes have title and body (text); emit events to SQS")
+    assert [e.entity for e in unnamed.spec.events] == ["Note"]
+    assert "events: changes of every entity" in unnamed.defaults
+    assert parse_request("build a todo api").spec.events == []
+
+
+def test_a_reserved_entity_name_is_a_question_not_a_crash():
+    result = parse_request("bank api: accounts have owner and balance (decimal)")
+    assert result.spec is None
+    assert result.questions == [
+        "Entity name 'Account' is reserved; pick another. Could you correct that?"
+    ]
+
+
+SHOP = "shop api: customers have name and email; orders have customer and total (decimal)"
+CHANGES = [
+    ("add a status field to orders", ["+ Order.status (str)"]),
+    ("make email unique", ["~ Customer.email: email → email, unique"]),
+    ("add a Product entity with name and price (decimal)", ["+ entity Product (name, price)"]),
+    ("remove total from orders", ["- Order.total"]),
+    ("also deploy to prod", ["~ deploy: local staging ⇒ local staging → prod"]),
+    ("publish customer changes to sqs", ["+ Customer changes published to SQS"]),
+]
+
+
+@pytest.mark.parametrize(("text", "diff"), CHANGES, ids=[c[0] for c in CHANGES])
+def test_a_change_request_becomes_the_next_version_with_its_diff(text, diff):
+    result = parse_change(parse_request(SHOP).spec, text)
+    assert result.diff == diff
+    assert result.spec.version == 2
+
+
+def test_a_change_that_names_nothing_known_is_a_question():
+    base = parse_request(SHOP).spec
+    unknown = parse_change(base, "add a status field to invoices")
+    assert unknown.questions == ["There is no entity Invoice (entities: Customer, Order)."]
+    assert parse_change(base, "paint it blue").questions[0].startswith("I didn't catch")

@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+import boto3
 import docker
 import httpx
 import psycopg
@@ -34,6 +35,8 @@ SPECS = {
     "price (decimal), active bool, made date, seen_at datetime, ref uuid, "
     "contact email (unique) and nickname (optional)",
     "graphql on mysql": "a products api with graphql and mysql: products have name and price",
+    "events": "a ledger api with jwt: wallets have owner and email (unique); entries have "
+    "wallet (required), amount (decimal) and memo. Publish entry and wallet changes to SQS",
 }
 PYTHON = sys.executable
 
@@ -47,7 +50,14 @@ def generate(text: str, out: Path) -> Path:
 
 @contextlib.contextmanager
 def serving(project: Path, env: dict[str, str]) -> Iterator[str]:
-    """The generated app under uvicorn, yielding its base URL once `/health` answers."""
+    """The generated app, migrated and under uvicorn; its base URL once `/health` answers."""
+    subprocess.run(
+        [PYTHON, "-m", "alembic", "upgrade", "head"],
+        cwd=project,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     port = devstack.free_port()
     base = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as output:
@@ -191,8 +201,9 @@ def test_same_spec_same_bytes():
     assert render_service(spec) == render_service(spec)
 
 
-def test_generated_code_is_lint_clean(tmp_path):
-    project = generate(SPECS["every type"], tmp_path / "service")
+@pytest.mark.parametrize("label", SPECS)
+def test_generated_code_is_lint_clean(label, tmp_path):
+    project = generate(SPECS[label], tmp_path / "service")
     ruff = [PYTHON, "-m", "ruff"]
     for command in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
         result = subprocess.run([*ruff, *command], cwd=project, capture_output=True, text=True)
@@ -251,13 +262,6 @@ def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
         "FIRST_ADMIN_USERNAME": "admin",
         "FIRST_ADMIN_PASSWORD": "fuzz-pw",
     }
-    subprocess.run(
-        [PYTHON, "-m", "alembic", "upgrade", "head"],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     with serving(project, env) as base:
         token = httpx.post(
             f"{base}/auth/token", data={"username": "admin", "password": "fuzz-pw"}
@@ -281,6 +285,59 @@ def test_the_api_survives_schemathesis_without_a_server_error(tmp_path):
         )
         assert fuzz.returncode == 0, fuzz.stdout[-4000:]
         assert "passed" in fuzz.stdout
+
+
+def test_published_changes_arrive_on_a_real_sqs_queue(tmp_path, settings):
+    project = generate(SPECS["events"], tmp_path / "service")
+    sqs = boto3.client(
+        "sqs", region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+    )
+    queue = sqs.create_queue(QueueName=f"ledger-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path}/ledger.db",
+        "JWT_SECRET": "x",
+        "FIRST_ADMIN_USERNAME": "admin",
+        "FIRST_ADMIN_PASSWORD": "ledger-pw",
+        "EVENTS_QUEUE_URL": queue,
+        "AWS_ENDPOINT_URL": settings.aws_endpoint_url,
+        "AWS_REGION": settings.aws_region,
+    }
+    with serving(project, env) as base:
+        token = httpx.post(
+            f"{base}/auth/token", data={"username": "admin", "password": "ledger-pw"}
+        ).json()["access_token"]
+        web = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})
+        wallet = web.post("/wallets", json={"owner": "Ada", "email": "ada@example.com"})
+        assert wallet.status_code == 201, wallet.text
+        entry = web.post(
+            "/entries", json={"wallet_id": wallet.json()["id"], "amount": "12.50", "memo": "tea"}
+        ).json()
+        assert web.patch(f"/entries/{entry['id']}", json={"memo": "coffee"}).status_code == 200
+        assert web.delete(f"/entries/{entry['id']}").status_code == 204
+
+    received: list[dict] = []
+
+    def all_four_arrived() -> bool:
+        answer = sqs.receive_message(
+            QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+        )
+        received.extend(answer.get("Messages", []))
+        return len(received) >= 4
+
+    eventually_sync(all_four_arrived, what="four events on the queue")
+    bodies = [json.loads(m["Body"]) for m in received]
+    assert sorted((b["entity"], b["action"]) for b in bodies) == [
+        ("Entry", "created"),
+        ("Entry", "deleted"),
+        ("Entry", "updated"),
+        ("Wallet", "created"),
+    ]
+    updated = next(b for b in bodies if b["action"] == "updated")
+    assert updated["id"] == entry["id"] and updated["data"]["memo"] == "coffee"
+    attributes = next(m for m in received if "Wallet" in m["Body"])["MessageAttributes"]
+    assert attributes["entity"]["StringValue"] == "Wallet"
+    assert attributes["action"]["StringValue"] == "created"
 
 
 def test_the_image_runs_and_refuses_a_placeholder_secret(tmp_path, settings, docker_ready):

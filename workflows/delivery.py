@@ -240,6 +240,7 @@ class DeliveryWorkflow:
                 image=built.image,
                 target=spec.deploy.target,
                 pushed_image=pushed,
+                publishes_events=bool(spec.events),
             )
             deployed = await self._run_stage(
                 f"deploy {env}", "deploy_service", deploy, DeployResult, **long_stage

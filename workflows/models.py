@@ -242,6 +242,7 @@ class DeployInput(BaseModel):
     image: str = Field(description="The image as built on the worker's Docker engine")
     target: DeployTarget = DeployTarget.local
     pushed_image: str | None = Field(None, description="The image in the registry")
+    publishes_events: bool = Field(False, description="The service sends changes to SQS")
 
 
 class DeployResult(BaseModel):

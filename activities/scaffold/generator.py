@@ -31,6 +31,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_DIRS = ("app", "tests", "migrations")
 AUTH_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
 GRAPHQL_ONLY = {"app/graphql.py", "tests/test_graphql.py"}
+EVENTS_ONLY = {"app/events.py", "tests/test_events.py"}
 # Template files whose output name differs from the template's.
 RENAMES = {
     "dockerignore": ".dockerignore",
@@ -58,6 +59,8 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
         if relative in AUTH_ONLY and spec.auth == Auth.none:
             continue
         if relative in GRAPHQL_ONLY and Api.graphql not in spec.api:
+            continue
+        if relative in EVENTS_ONLY and not spec.events:
             continue
         if relative == "app/routers/entity.py":
             for entity in spec.entities:

@@ -1,8 +1,8 @@
 """Change requests on a running service, and the readable diff between two spec versions.
 
 "add a status field to orders", "make email unique", "add a Product entity with name
-and price", "remove notes from orders", "also deploy to prod": each becomes the next
-spec version; anything else becomes a question with examples.
+and price", "remove notes from orders", "also deploy to prod", "publish order changes to
+SQS": each becomes the next spec version; anything else becomes a question with examples.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import re
 from pydantic import ValidationError
 
 from activities.understanding.result import PlanResult, questions_from_validation
-from activities.understanding.rules import entity_noun, parse_fields, singular
+from activities.understanding.rules import entity_noun, events_asked, parse_fields, singular
 from activities.understanding.vocabulary import ENVIRONMENTS
 from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
 
@@ -85,6 +85,12 @@ def parse_change(base: ServiceSpec, text: str) -> PlanResult:
                 else:
                     field["required"] = match.group(3) == "required"
                 changed = True
+        elif (asked := events_asked(clause, list(entities))) is not None:
+            have = {e["entity"] for e in data["events"]}
+            wanted = [e.entity for e in asked] or list(entities)
+            added = [{"entity": name, "sink": "sqs"} for name in wanted if name not in have]
+            data["events"] += added
+            changed = changed or bool(added)
         elif re.search(r"\bdeploy", clause):
             envs = [ENVIRONMENTS[w] for w in re.findall(r"[a-z]+", clause) if w in ENVIRONMENTS]
             added = [e for e in dict.fromkeys(envs) if e not in data["deploy"]["environments"]]
@@ -159,6 +165,12 @@ def spec_diff(old: ServiceSpec, new: ServiceSpec) -> list[str]:
                 f"~ {attribute}: {_show(getattr(old, attribute))} → "
                 f"{_show(getattr(new, attribute))}"
             )
+    old_events = {e.entity for e in old.events}
+    new_events = {e.entity for e in new.events}
+    for name in sorted(new_events - old_events):
+        lines.append(f"+ {name} changes published to SQS")
+    for name in sorted(old_events - new_events):
+        lines.append(f"- {name} changes no longer published")
     if old.deploy != new.deploy:
         was = f"{old.deploy.target.value} {' → '.join(old.deploy.environments)}"
         now = f"{new.deploy.target.value} {' → '.join(new.deploy.environments)}"

@@ -37,6 +37,8 @@ Rules of the specification:
 - database: postgresql, mysql, sqlite, mongodb or dynamodb; auth: jwt, oauth2 or none;
   api: any of rest, graphql, grpc; deploy_target: local, aws-ecs, aws-lambda or none;
   environments: short lowercase names in deploy order (e.g. staging, prod).
+- published_entities: the entities whose changes are published to SQS, when the
+  conversation asks for events; otherwise empty.
 - Only include what the conversation says or clearly implies; list every value you
   chose yourself in assumptions.
 - If the conversation does not say what the service manages, or it is unclear whether
@@ -77,6 +79,7 @@ class SpecDraft(BaseModel):
     entities: list[EntityDraft]
     deploy_target: Literal["local", "aws-ecs", "aws-lambda", "none"]
     environments: list[str]
+    published_entities: list[str]
 
 
 class PlanDraft(BaseModel):
@@ -171,6 +174,7 @@ def _to_plan(draft: PlanDraft, base_spec: ServiceSpec | None) -> PlanResult:
             auth=spec.auth,
             roles=spec.roles,
             entities=[entity.model_dump() for entity in spec.entities],
+            events=[{"entity": name} for name in spec.published_entities],
             deploy={"target": spec.deploy_target, "environments": spec.environments},
             version=(base_spec.version + 1) if base_spec else 1,
         )

@@ -32,11 +32,13 @@ from workflows.spec import (
     DeploySpec,
     DeployTarget,
     EntitySpec,
+    EventSpec,
     FieldSpec,
     FieldType,
     RelationSpec,
     ServiceSpec,
     plural,
+    snake_case,
 )
 
 
@@ -67,7 +69,10 @@ def parse_request(text: str) -> PlanResult:
     deploy, deploy_questions = _deploy(flat, words, defaults)
     questions += deploy_questions
 
-    entities = _entities(text, defaults)
+    try:
+        entities = _entities(text, defaults)
+    except ValidationError as exc:  # a name the spec refuses, e.g. a reserved entity name
+        return PlanResult(questions=questions_from_validation(exc), defaults=defaults)
     if not entities:
         questions.append(
             "What should the service manage? Name the things and their fields, e.g. "
@@ -77,6 +82,10 @@ def parse_request(text: str) -> PlanResult:
         return PlanResult(questions=questions, defaults=defaults)
 
     name = _explicit_name(text) or _service_name(text.lower(), entities)
+    events = events_asked(text.lower(), [e.name for e in entities])
+    if events == []:
+        events = [EventSpec(entity=e.name) for e in entities]
+        defaults.append("events: changes of every entity")
     try:
         spec = ServiceSpec(
             name=name[:40].strip("-"),
@@ -86,6 +95,7 @@ def parse_request(text: str) -> PlanResult:
             auth=auth,
             roles=roles,
             entities=entities,
+            events=events or [],
             deploy=deploy,
         )
     except ValidationError as exc:
@@ -263,6 +273,23 @@ def _service_nouns(lowered: str) -> list[str]:
                 if noun and noun not in nouns:
                     nouns.append(noun)
     return nouns
+
+
+EVENTS_ASKED = re.compile(r"\bsqs\b|\b(?:publish|emit)\w*\b.*\b(?:events?|changes?)\b")
+
+
+def events_asked(lowered: str, entity_names: list[str]) -> list[EventSpec] | None:
+    """'publish order changes to SQS': events for the entities named where they are asked
+    for; [] when asked for without naming any; None when not asked for at all."""
+    asked = [c for c in re.split(r"[.;\n]", lowered) if EVENTS_ASKED.search(c)]
+    if not asked:
+        return None
+    said = " ".join(singular(w) for clause in asked for w in re.findall(r"[a-z]+", clause))
+    return [
+        EventSpec(entity=name)
+        for name in entity_names
+        if f" {snake_case(name).replace('_', ' ')} " in f" {said} "
+    ]
 
 
 def entity_noun(phrase: str) -> str | None:
