@@ -8,6 +8,7 @@ and the fix, never a bare traceback.
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -64,10 +65,37 @@ def port_open(port: int, host: str = "127.0.0.1") -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+_HANDED_OUT: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free port below the kernel's ephemeral range.
+
+    The Temporal dev server opens several ports of its own, picked by the kernel from
+    the ephemeral range; a port taken from that range for another part could be handed
+    to it before that part starts. Below the range, only a chosen port is ever used; none
+    is handed out twice by one process.
+    """
+    low = _ephemeral_range_start()
+    for _ in range(200):
+        port = random.randrange(max(1024, low - 12000), low)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise PartFailed("no free port below the ephemeral range")
+
+
+def _ephemeral_range_start() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
 
 
 def tool(name: str) -> str | None:

@@ -28,13 +28,14 @@ WHEEL_CACHE = Path(os.environ.get("SHIPMATE_TEST_WHEELHOUSE", "~/.cache/shipmate
 def stack(tmp_path_factory):
     state = tmp_path_factory.mktemp("stack")
     with devstack.LocalStack(echo=lambda line: None) as local:
-        # each port is picked just before its part starts: the Temporal dev server takes
-        # more ports than the two it is given, and must not take one promised to another
-        ports = {"temporal": devstack.free_port(), "ui": devstack.free_port()}
+        ports = {
+            "temporal": devstack.free_port(),
+            "ui": devstack.free_port(),
+            "registry": devstack.free_port(),
+            "moto": devstack.free_port(),
+        }
         local.start(devstack.temporal_part(state, ports["temporal"], ports["ui"]))
-        ports["registry"] = devstack.free_port()
         local.start(devstack.registry_part(state, ports["registry"]))
-        ports["moto"] = devstack.free_port()
         local.start(devstack.moto_part(ports["moto"]))
         aws = devstack.moto_credentials(ports["moto"])
         os.environ.update({k: v for k, v in aws.items() if k.startswith("AWS_")})
