@@ -43,6 +43,7 @@ class Part:
     url: str
     health_url: str | None = None
     ready_line: str | None = None  # for a part with no port: ready once it logs this
+    noise: str | None = None  # a log line holding this is routine, kept but not shown
     fix: str = ""
     env: dict[str, str] = field(default_factory=dict)
     process: subprocess.Popen | None = None
@@ -142,6 +143,7 @@ def moto_part(port: int) -> Part:
         fix="pip install 'moto[server]'",
         # moto runs no containers; this makes its ECS services report their task running
         env={"MOTO_ECS_SERVICE_RUNNING": "1"},
+        noise=' HTTP/1.1" 2',  # its access log line for every successful AWS call
     )
 
 
@@ -162,6 +164,8 @@ def registry_part(state_dir: Path, port: int) -> Part:
         url=f"http://127.0.0.1:{port}/v2/",
         health_url=f"http://127.0.0.1:{port}/v2/",
         fix="apt-get install -y docker-registry (or: shipmate doctor --fix)",
+        # every push first asks for layers the registry lacks; it logs each 404 as an error
+        noise='err.code="blob unknown"',
     )
 
 
@@ -282,7 +286,7 @@ class LocalStack:
             line = line.rstrip()
             part.log_lines.append(line)
             del part.log_lines[:-200]
-            if self.stream_logs:
+            if self.stream_logs and not (part.noise and part.noise in line):
                 self.echo(f"[{part.name}] {line}")
 
     def __enter__(self) -> LocalStack:
