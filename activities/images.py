@@ -19,6 +19,7 @@ from pathlib import Path
 import docker
 from docker.errors import BuildError, DockerException, ImageNotFound
 
+from activities import registry_login
 from activities.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -203,8 +204,9 @@ def push_image(settings: Settings, image: str, heartbeat: Callable[[str], None])
     repository, tag = image.rsplit(":", 1)
     remote = f"{settings.registry}/{repository}"
     client.images.get(image).tag(remote, tag)
+    signed_in = registry_login.push_credentials(settings, repository)
     digest = ""
-    for chunk in client.api.push(remote, tag=tag, stream=True, decode=True):
+    for chunk in client.api.push(remote, tag=tag, stream=True, decode=True, auth_config=signed_in):
         if "error" in chunk:
             raise RuntimeError(f"push of {remote}:{tag} failed: {chunk['error']}")
         if "status" in chunk:
