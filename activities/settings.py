@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     wheelhouse_python: str = Field("3.11", description="Python version of the base image")
     registry: str = Field("127.0.0.1:5000", description="Registry images are pushed to")
     registry_port: int = Field(5000, description="Port of the local registry (dev)")
+    git_remote: str | None = Field(
+        None,
+        description="Push each service's repository here ({service}: its name); off if unset",
+    )
     debian_mirror: str = Field("http://deb.debian.org/debian", description="Mirror for the base")
 
     # AWS

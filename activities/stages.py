@@ -16,7 +16,8 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import ecs_deploy, images, local_deploy, sandbox
-from activities.scaffold.generator import commit_version, write_service
+from activities.scaffold.generator import write_service
+from activities.scaffold.repository import PushFailed, commit_version, push_version
 from activities.settings import Settings
 from activities.understanding import understand
 from workflows.models import (
@@ -75,6 +76,11 @@ class DeliveryActivities:
             f"{spec.name} v{spec.version}: {request_line}\n\n"
             f"Requested by {request.requester or 'unknown'} through Shipmate.",
         )
+        if self.settings.git_remote:
+            try:
+                push_version(repo, self.settings.git_remote.format(service=spec.name))
+            except PushFailed as exc:  # `retry` pushes again once the remote is fixed
+                raise ApplicationError(str(exc), type="PushFailed", non_retryable=True) from None
         return ScaffoldResult(
             service=spec.name,
             version=spec.version,

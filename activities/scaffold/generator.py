@@ -128,27 +128,6 @@ def fingerprint(files: dict[str, str]) -> str:
     return digest.hexdigest()
 
 
-def commit_version(repo: Path, message: str) -> str:
-    """Commit the working tree of a generated repository; returns the commit id."""
-    git = [
-        "git",
-        "-C",
-        str(repo),
-        "-c",
-        "user.name=Shipmate",
-        "-c",
-        "user.email=shipmate@localhost",
-    ]
-    if not (repo / ".git").exists():
-        subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
-    if status.stdout.strip():
-        subprocess.run([*git, "commit", "-q", "-m", message], check=True)
-    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
-    return head.stdout.strip()
-
-
 def _environment(spec: ServiceSpec) -> Environment:
     env = Environment(
         loader=PackageLoader("activities.scaffold", "templates"),

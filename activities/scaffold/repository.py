@@ -1,0 +1,45 @@
+"""The generated service's git repository: one commit per spec version, and optionally
+a push to the team's own remote so the code lives where their other code lives.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+GIT_IDENTITY = ["-c", "user.name=Shipmate", "-c", "user.email=shipmate@localhost"]
+CREDENTIALS_IN_URL = re.compile(r"(\w+://)[^/@\s]+@")  # https://user:token@host/...
+
+
+class PushFailed(Exception):
+    """The remote refused the push; the message is git's, without credentials."""
+
+
+def commit_version(repo: Path, message: str) -> str:
+    """Commit the working tree of a generated repository; returns the commit id."""
+    git = ["git", "-C", str(repo), *GIT_IDENTITY]
+    if not (repo / ".git").exists():
+        subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
+    subprocess.run([*git, "add", "-A"], check=True)
+    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+    if status.stdout.strip():
+        subprocess.run([*git, "commit", "-q", "-m", message], check=True)
+    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+    return head.stdout.strip()
+
+
+def push_version(repo: Path, remote_url: str, timeout: float = 120) -> None:
+    """Push main to the remote. Fast-forward only: a remote someone else has moved on is
+    reported, never overwritten."""
+    result = subprocess.run(
+        ["git", "-C", str(repo), "push", "--quiet", remote_url, "HEAD:refs/heads/main"],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},  # fail, never wait for a password
+    )
+    if result.returncode != 0:
+        message = f"git push to {remote_url} failed: {result.stderr.strip()[-500:]}"
+        raise PushFailed(CREDENTIALS_IN_URL.sub(r"\1***@", message))
