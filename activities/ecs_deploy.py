@@ -10,13 +10,13 @@ service already runs changes nothing, so a retried activity makes no new revisio
 from __future__ import annotations
 
 import json
-import secrets
 import time
 from collections.abc import Callable
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from activities.service_secrets import new_service_secrets
 from activities.settings import Settings
 from workflows.models import DeployResult
 from workflows.spec import DeployTarget
@@ -242,23 +242,22 @@ def _service_secret(settings: Settings, service: str, environment: str) -> tuple
     manager = aws_client(settings, "secretsmanager")
     name = f"shipmate/{service}/{environment}"
     try:
-        found = manager.describe_secret(SecretId=name)
+        return _arn_and_keys(manager.get_secret_value(SecretId=name))
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
-        values = {
-            "JWT_SECRET": secrets.token_urlsafe(32),
-            "FIRST_ADMIN_USERNAME": "admin",
-            "FIRST_ADMIN_PASSWORD": secrets.token_urlsafe(12),
-        }
-        try:
-            found = manager.create_secret(Name=name, SecretString=json.dumps(values))
-        except ClientError as race:  # another attempt made it first
-            if race.response["Error"]["Code"] != "ResourceExistsException":
-                raise
-            found = manager.describe_secret(SecretId=name)
-    held = json.loads(manager.get_secret_value(SecretId=found["ARN"])["SecretString"])
-    return found["ARN"], sorted(held)
+    values = new_service_secrets()
+    try:
+        made = manager.create_secret(Name=name, SecretString=json.dumps(values))
+    except ClientError as race:  # another attempt made it first: use what it stored
+        if race.response["Error"]["Code"] != "ResourceExistsException":
+            raise
+        return _arn_and_keys(manager.get_secret_value(SecretId=name))
+    return made["ARN"], sorted(values)
+
+
+def _arn_and_keys(stored: dict) -> tuple[str, list[str]]:
+    return stored["ARN"], sorted(json.loads(stored["SecretString"]))
 
 
 def _events_queue(settings: Settings, service: str, environment: str) -> str:

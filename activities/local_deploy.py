@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
 import time
 from collections.abc import Callable
 
@@ -16,6 +15,7 @@ import httpx
 from docker.errors import NotFound
 
 from activities.images import docker_client
+from activities.service_secrets import new_service_secrets
 from activities.settings import Settings
 from workflows.models import DeployResult
 
@@ -35,11 +35,7 @@ def service_secrets(settings: Settings, service: str, environment: str) -> dict[
     if path.exists():
         return json.loads(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    values = {
-        "JWT_SECRET": secrets.token_urlsafe(32),
-        "FIRST_ADMIN_USERNAME": "admin",
-        "FIRST_ADMIN_PASSWORD": secrets.token_urlsafe(12),
-    }
+    values = new_service_secrets()
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as out:
         json.dump(values, out)

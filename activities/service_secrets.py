@@ -1,0 +1,18 @@
+"""The secrets a generated service starts with, made by Shipmate and never shown.
+
+Each deploy target keeps them in its own store (a 0600 file on the worker host for a
+local container, Secrets Manager for ECS); what they are is decided once, here.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+
+def new_service_secrets() -> dict[str, str]:
+    """A JWT signing key and the first admin's sign-in, fresh for one service and environment."""
+    return {
+        "JWT_SECRET": secrets.token_urlsafe(32),
+        "FIRST_ADMIN_USERNAME": "admin",
+        "FIRST_ADMIN_PASSWORD": secrets.token_urlsafe(12),
+    }
