@@ -48,17 +48,23 @@ class StageTimeouts(BaseModel):
     retry_window_seconds: float = 24 * 3600
 
 
-class DeliveryRequest(BaseModel):
+class RequestedChange(BaseModel):
+    """What a person asked for, under which rules, and where answers go: queued on the
+    service as a ChangeRequest, then handed on as its DeliveryRequest."""
+
     request_text: str
     requester: str = "cli"
-    service: str | None = None
     spec: ServiceSpec | None = None
-    base_spec: ServiceSpec | None = Field(None, description="The running version, for changes")
-    version: int = 1
     policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
     timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
+
+
+class DeliveryRequest(RequestedChange):
+    service: str | None = None
+    base_spec: ServiceSpec | None = Field(None, description="The running version, for changes")
+    version: int = 1
 
 
 class Stage(BaseModel):
@@ -147,18 +153,12 @@ class DeliveryStatus(BaseModel):
 # The service entity
 
 
-class ChangeRequest(BaseModel):
+class ChangeRequest(RequestedChange):
     """A request to build or change one service, as handed to its ServiceWorkflow."""
 
-    request_text: str
     requester: str
-    spec: ServiceSpec | None = None
     delivery_id: str = Field("", description="Assigned by the service when queued")
     request_key: str | None = Field(None, description="Same key, same delivery (redeliveries)")
-    policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
-    timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
-    slack_channel: str | None = None
-    slack_thread_ts: str | None = None
 
 
 class DeliveryTicket(BaseModel):

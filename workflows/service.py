@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
         DeliveryStatus,
         DeliveryTicket,
         Deployment,
+        RequestedChange,
         ServiceState,
     )
 
@@ -114,17 +115,12 @@ class ServiceWorkflow:
         )
         self._state.deliveries = [*self._state.deliveries, record][-KEEP_DELIVERIES:]
         self._running = record
+        asked = {name: getattr(change, name) for name in RequestedChange.model_fields}
         request = DeliveryRequest(
-            request_text=change.request_text,
-            requester=change.requester,
+            **asked,
             service=self._state.name,
-            spec=change.spec,
             base_spec=current,
             version=(current.version + 1) if current else 1,
-            policies=change.policies,
-            timeouts=change.timeouts,
-            slack_channel=change.slack_channel,
-            slack_thread_ts=change.slack_thread_ts,
         )
         child = await workflow.start_child_workflow(
             DeliveryWorkflow.run, request, id=change.delivery_id
