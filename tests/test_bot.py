@@ -46,9 +46,13 @@ class Chat:
         assert response["ok"], response
         return response["ts"]
 
+    async def messages(self, channel: str = "C0GENERAL") -> list[dict]:
+        """The channel's top-level messages, each with its replies."""
+        url = f"{self.base}/_emulator/channels/{channel}/messages"
+        return (await self.web.get(url)).json().get("messages", [])
+
     async def thread(self, ts: str, channel: str = "C0GENERAL") -> list[dict]:
-        data = (await self.web.get(f"{self.base}/_emulator/channels/{channel}/messages")).json()
-        parent = next(m for m in data["messages"] if m["ts"] == ts)
+        parent = next(m for m in await self.messages(channel) if m["ts"] == ts)
         return parent["replies"]
 
     async def wait_for(self, ts: str, predicate, timeout: float = PATIENCE, channel="C0GENERAL"):
@@ -96,9 +100,7 @@ class Chat:
         """The channel message saying `text`, once there is one."""
 
         async def found():
-            url = f"{self.base}/_emulator/channels/{channel}/messages"
-            messages = (await self.web.get(url)).json()["messages"]
-            return next((m for m in messages if m["text"] == text), None)
+            return next((m for m in await self.messages(channel) if m["text"] == text), None)
 
         return await eventually(found, what=f"a message saying {text!r}")
 
@@ -320,13 +322,9 @@ async def test_status_questions_are_answered_from_temporal(chat, bot):
 async def test_not_in_channel_gets_a_direct_message_with_what_to_do(chat, bot, emulator):
     await chat.say("U0ALICE", "<@U0SHIPMATE> what's running?", channel="C0RANDOM")
 
-    async def direct_messages():
-        url = f"{emulator.base_url}/_emulator/channels/D0ALICE/messages"
-        return (await chat.web.get(url)).json().get("messages")
-
-    dm = {"messages": await eventually(direct_messages, what="a direct message")}
-    assert "I'm not in <#C0RANDOM>" in dm["messages"][0]["text"]
-    assert "/invite @shipmate" in dm["messages"][0]["text"]
+    dm = await eventually(lambda: chat.messages("D0ALICE"), what="a direct message")
+    assert "I'm not in <#C0RANDOM>" in dm[0]["text"]
+    assert "/invite @shipmate" in dm[0]["text"]
 
 
 async def test_a_temporal_outage_gets_a_clear_answer_and_the_bot_keeps_running(
