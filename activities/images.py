@@ -20,7 +20,7 @@ import docker
 from docker.errors import BuildError, DockerException, ImageNotFound
 
 from activities import registry_login
-from activities.settings import Settings
+from shipmate.settings import Settings
 
 log = logging.getLogger(__name__)
 

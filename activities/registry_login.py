@@ -13,7 +13,7 @@ import re
 
 import boto3
 
-from activities.settings import Settings
+from shipmate.settings import Settings
 
 ECR_HOST = re.compile(r"^\d{12}\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(\.cn)?$")
 

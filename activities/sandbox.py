@@ -13,7 +13,7 @@ from collections.abc import Callable
 from docker.errors import DockerException
 
 from activities.images import docker_client, tail
-from activities.settings import Settings
+from shipmate.settings import Settings
 from workflows.models import TestReport
 
 SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors)")

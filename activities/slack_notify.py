@@ -16,11 +16,13 @@ from slack_sdk.http_retry.builtin_handlers import (
     ConnectionErrorRetryHandler,
     RateLimitErrorRetryHandler,
 )
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.settings import Settings
-from bot.views import announcement, card_text, status_card
+from shipmate.settings import Settings
+from slack_views.card import card_text, status_card
+from slack_views.thread import announcement
+from workflows import activity_contracts as contracts
+from workflows.activity_contracts import implements
 from workflows.models import NotifyInput, NotifyResult
 
 log = logging.getLogger(__name__)
@@ -55,7 +57,7 @@ class SlackNotifier:
             )
         return self._client
 
-    @activity.defn(name="notify")
+    @implements(contracts.notify)
     def notify(self, update: NotifyInput) -> NotifyResult:
         if self.settings.slack_bot_token is None or not update.channel:
             log.info("no Slack token or channel; %s not posted", update.status.delivery_id)

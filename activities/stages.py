@@ -15,11 +15,14 @@ from docker.errors import DockerException
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import ecs_deploy, images, local_deploy, sandbox
+from activities import images, sandbox
+from activities.deploy_targets import DeployFailed, driver_for
 from activities.scaffold.generator import write_service
 from activities.scaffold.repository import PushFailed, commit_version, push_version
-from activities.settings import Settings
-from activities.understanding import understand
+from shipmate.settings import Settings
+from understanding import understand
+from workflows import activity_contracts as contracts
+from workflows.activity_contracts import implements
 from workflows.models import (
     BuiltImage,
     DeployInput,
@@ -29,7 +32,7 @@ from workflows.models import (
     ScaffoldResult,
     TestReport,
 )
-from workflows.spec import DeployTarget, ServiceSpec
+from workflows.spec import ServiceSpec
 
 log = logging.getLogger(__name__)
 
@@ -43,17 +46,10 @@ class DeliveryActivities:
         self.settings = settings
 
     def all(self) -> list:
-        return [
-            self.plan_service,
-            self.scaffold_service,
-            self.test_service,
-            self.build_service_image,
-            self.push_service_image,
-            self.deploy_service,
-            self.verify_service,
-        ]
+        """One implementation per declared stage, found by the contract's name."""
+        return [getattr(self, contract.__name__) for contract in contracts.DELIVERY_STAGES]
 
-    @activity.defn(name="plan_service")
+    @implements(contracts.plan_service)
     def plan_service(self, request: PlanInput) -> ServiceSpec:
         result = understand(self.settings, [request.request_text], request.base_spec)
         if result.spec is None:
@@ -65,7 +61,7 @@ class DeliveryActivities:
             )
         return result.spec
 
-    @activity.defn(name="scaffold_service")
+    @implements(contracts.scaffold_service)
     def scaffold_service(self, request: ScaffoldInput) -> ScaffoldResult:
         spec = request.spec
         repo = (self.settings.services_dir / spec.name).resolve()
@@ -89,7 +85,7 @@ class DeliveryActivities:
             fingerprint=fingerprint,
         )
 
-    @activity.defn(name="test_service")
+    @implements(contracts.test_service)
     def test_service(self, scaffold: ScaffoldResult) -> TestReport:
         tag = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
         self._build(scaffold, tag, "test")
@@ -104,7 +100,7 @@ class DeliveryActivities:
                 f"Docker engine error: {exc}", type="DockerUnavailable"
             ) from None
 
-    @activity.defn(name="build_service_image")
+    @implements(contracts.build_service_image)
     def build_service_image(self, scaffold: ScaffoldResult) -> BuiltImage:
         image = f"{scaffold.service}:v{scaffold.version}-{scaffold.fingerprint[:12]}"
         return BuiltImage(image=image, image_id=self._build(scaffold, image, "runtime"))
@@ -120,40 +116,20 @@ class DeliveryActivities:
                 str(exc), exc.log_tail, type="BuildFailed", non_retryable=True
             ) from None
 
-    @activity.defn(name="push_service_image")
+    @implements(contracts.push_service_image)
     def push_service_image(self, built: BuiltImage) -> str:
         return images.push_image(self.settings, built.image, _heartbeat)
 
-    @activity.defn(name="deploy_service")
+    @implements(contracts.deploy_service)
     def deploy_service(self, request: DeployInput) -> DeployResult:
-        if request.target == DeployTarget.aws_ecs:
-            try:
-                return ecs_deploy.deploy_to_ecs(
-                    self.settings,
-                    request.service,
-                    request.environment,
-                    request.pushed_image or request.image,
-                    publishes_events=request.publishes_events,
-                )
-            except ecs_deploy.EcsDeployFailed as exc:
-                raise ApplicationError(str(exc), type="DeployRefused", non_retryable=True) from None
-        if request.target != DeployTarget.local:
-            raise ApplicationError(
-                f"deploying to {request.target.value} is not something I can do yet; "
-                "ask for ECS or the local Docker engine",
-                type="DeployRefused",
-                non_retryable=True,
-            )
-        return local_deploy.deploy_container(
-            self.settings, request.service, request.environment, request.image
-        )
+        try:
+            return driver_for(request.target).deploy(self.settings, request)
+        except DeployFailed as exc:
+            raise ApplicationError(str(exc), type="DeployRefused", non_retryable=True) from None
 
-    @activity.defn(name="verify_service")
+    @implements(contracts.verify_service)
     def verify_service(self, deployed: DeployResult) -> None:
         try:
-            if deployed.target == DeployTarget.aws_ecs:
-                ecs_deploy.wait_until_rolled_out(self.settings, deployed, _heartbeat)
-            else:
-                local_deploy.wait_until_healthy(deployed.url, _heartbeat)
-        except (local_deploy.UnhealthyService, ecs_deploy.EcsDeployFailed) as exc:
+            driver_for(deployed.target).verify(self.settings, deployed, _heartbeat)
+        except DeployFailed as exc:
             raise ApplicationError(str(exc), type="Unhealthy", non_retryable=True) from None

@@ -22,11 +22,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.scaffold.generator import write_service
-from activities.settings import Settings
-from activities.understanding import parse_request
 from bot.app import TemporalLink, build_app
-from bot.emulator.server import EmulatorConfig, EmulatorServer
-from bot.emulator.workspace import DEFAULT_SEED
+from shipmate.settings import Settings
+from slack_emulator.server import EmulatorConfig, EmulatorServer
+from slack_emulator.workspace import DEFAULT_SEED
+from understanding import parse_request
 
 SPECS = {
     "1 entity": "build a todo api",

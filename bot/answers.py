@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
-from bot import status_report
 from bot.intents import Reading
-from workflows.models import DeliveryState, DeliveryStatus, ServiceState
+from shipmate import status_report
+from workflows import search
+from workflows.models import DeliveryState, DeliveryStatus, GateState, ServiceState
 
 IN_FLIGHT = {DeliveryState.running, DeliveryState.waiting_for_approval, DeliveryState.failed}
 
@@ -19,7 +20,7 @@ def describe_delivery(status: DeliveryStatus) -> str:
         f"{where} (requested by <@{status.requester}>)."
     ]
     for gate in status.gates:
-        if gate.state == "open":
+        if gate.state == GateState.open:
             lines.append(f"{gate.environment} gate: {gate.summary()}.")
     for deployment in status.deployments:
         lines.append(f"{deployment.environment}: {deployment.url}")
@@ -94,9 +95,6 @@ def _who_approved(report: status_report.StatusReport, environment: str) -> str:
 
 async def thread_delivery(client: Client, channel: str, thread_ts: str) -> DeliveryStatus | None:
     """The newest delivery started from this thread, found by its search attributes."""
-    query = (
-        f"WorkflowType = 'DeliveryWorkflow' AND ShipmateChannel = {status_report.literal(channel)} "
-        f"AND ShipmateThread = {status_report.literal(thread_ts)}"
-    )
+    query = search.deliveries(channel=channel, thread=thread_ts)
     newest_first = await status_report.deliveries_matching(client, query, limit=20)
     return newest_first[0] if newest_first else None

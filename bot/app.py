@@ -1,7 +1,7 @@
 """The Slack bot's wiring: which events and buttons go where.
 
 Messages go to bot.conversation; buttons and the App Home are handled here. Every
-button carries its workflow id (see bot.views), so a click works on any replica, after
+button carries its workflow id (see slack_views.card), so a click works on any replica, after
 any restart, and on an old card.
 """
 
@@ -15,13 +15,16 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.service import RPCError
 
-from activities.settings import Settings
-from bot import deliveries, status_report, views
 from bot.conversation import ENGINE_DOWN, Conversations
-from bot.temporal import TemporalUnavailable
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn
-from workflows.models import DeliveryState
+from shipmate import deliveries, status_report
+from shipmate.settings import Settings
+from shipmate.temporal import TemporalUnavailable
+from slack_views.card import read_button_value
+from slack_views.home import home_view
+from workflows import search
+from workflows.models import DeliveryState, GateState
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +104,7 @@ class CardActions:
             user,
         )
         try:
-            delivery_id, env = views.read_button_value(action.get("value", ""))
+            delivery_id, env = read_button_value(action.get("value", ""))
         except ValueError:
             log.warning("ignoring a click with a foreign value: %s", action.get("action_id"))
             return
@@ -134,22 +137,16 @@ class CardActions:
     async def publish_home(self, client: AsyncWebClient, user: str) -> None:
         try:
             temporal = await self.temporal.client()
-            requester = status_report.literal(user)
-            mine = f"WorkflowType = 'DeliveryWorkflow' AND ShipmateRequester = {requester}"
-            waiting = (
-                "WorkflowType = 'DeliveryWorkflow' AND "
-                f"ShipmateState = '{DeliveryState.waiting_for_approval.value}'"
-            )
+            mine = search.deliveries(requester=user)
+            waiting = search.deliveries(state=DeliveryState.waiting_for_approval)
             recent = await status_report.deliveries_matching(temporal, mine, limit=15)
             candidates = await status_report.deliveries_matching(temporal, waiting)
             waiting_on_me = [
                 s
                 for s in candidates
                 if s.requester != user
-                and any(g.state == "open" and user in g.approvers for g in s.gates)
+                and any(g.state == GateState.open and user in g.approvers for g in s.gates)
             ]
         except (TemporalUnavailable, RPCError):
             recent, waiting_on_me = [], []
-        await client.views_publish(
-            user_id=user, view=views.home_view(recent, waiting_on_me, self.ui)
-        )
+        await client.views_publish(user_id=user, view=home_view(recent, waiting_on_me, self.ui))

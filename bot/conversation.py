@@ -3,10 +3,15 @@
 The bot holds no state. A thread finds its delivery through Temporal's search
 attributes; a conversation without a delivery yet is re-read from Slack, so a restarted
 bot (or another replica) carries on where the last one stopped.
+
+Planning happens here, in the conversation: a request that needs a question is asked
+in the thread before any work starts. Understanding blocks (rules, or an OpenAI call
+that may take seconds), so it runs in a thread and the event loop keeps acking.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 
@@ -15,14 +20,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.settings import Settings
-from activities.understanding import understand
-from bot import answers, deliveries, intents
+from bot import answers, intents
 from bot.intents import Intent, Reading
-from bot.temporal import TemporalUnavailable
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn
-from workflows.models import DeliveryStatus
+from shipmate import deliveries
+from shipmate.settings import Settings
+from shipmate.temporal import TemporalUnavailable
+from understanding import understand
+from workflows.models import DeliveryStatus, GateState
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +131,7 @@ class Conversations:
     async def _plan_and_start(
         self, turn: Turn, temporal: Client, thread: list[str], key: str
     ) -> None:
-        plan = understand(self.settings, thread)
+        plan = await asyncio.to_thread(understand, self.settings, thread)
         notes = "".join(f"_{note}_\n" for note in plan.notes)
         if plan.spec is None:
             questions = "\n".join(f"{n}. {q}" for n, q in enumerate(plan.questions, 1))
@@ -156,7 +162,7 @@ class Conversations:
     ) -> None:
         """'also add a status field to orders' in a delivery's thread: the next version."""
         base = await deliveries.current_spec(temporal, status.service) or status.spec
-        plan = understand(self.settings, [text], base)
+        plan = await asyncio.to_thread(understand, self.settings, [text], base)
         if plan.spec is None:
             await turn.say("\n".join(plan.questions))
             return
@@ -177,7 +183,7 @@ class Conversations:
         self, turn: Turn, temporal: Client, status: DeliveryStatus, reading: Reading
     ) -> None:
         env = reading.environment or next(
-            (g.environment for g in status.gates if g.state == "open"), None
+            (g.environment for g in status.gates if g.state == GateState.open), None
         )
         if env is None:
             await turn.tell_privately("There is no gate waiting for a decision in this delivery.")

@@ -10,6 +10,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from workflows.vocabulary import environments_named
+
 
 class Intent(StrEnum):
     help = "help"
@@ -33,23 +35,15 @@ class Reading:
 
 
 SERVICE_WORD = r"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)"  # kebab-case names: orders-api
-ENVIRONMENT = {
-    "prod": "prod",
-    "production": "prod",
-    "staging": "staging",
-    "stage": "staging",
-    "dev": "dev",
-    "qa": "qa",
-}
+# "what's live?" asks about every environment; "approve live" names prod.
+LIVE_AS_STATE = re.compile(r"\b(what'?s|what is|what are|is it|it'?s|are)\s+live\b")
 
 
 def read(text: str) -> Reading:
     clean = re.sub(r"<@[A-Z0-9]+>", " ", text).strip().lower()
     clean = " ".join(clean.split())
     service = _service(clean)
-    environment = next(
-        (ENVIRONMENT[w] for w in re.findall(r"[a-z]+", clean) if w in ENVIRONMENT), None
-    )
+    environment = next(iter(environments_named(LIVE_AS_STATE.sub(" ", clean))), None)
     words = clean.rstrip("?!. ")
     if words in ("", "help", "hi", "hello", "hey", "?") or words.startswith(("help ", "how do i")):
         return Reading(Intent.help)

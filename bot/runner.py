@@ -9,8 +9,8 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from activities.settings import Settings, SettingsError
 from bot.app import TemporalLink, build_app
+from shipmate.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from activities.settings import Settings
-from bot.temporal import TemporalUnavailable, connect
+from shipmate.settings import Settings
+from shipmate.temporal import TemporalUnavailable, connect
 
 
 class TemporalLink:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot import views
+from slack_views.thread import answer_blocks
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Turn:
                 channel=self.channel,
                 thread_ts=self.thread_ts,
                 text=text,
-                blocks=[b.to_dict() for b in views.answer_blocks(text)],
+                blocks=[b.to_dict() for b in answer_blocks(text)],
             )
         except SlackApiError as exc:
             await self._cannot_post(exc)

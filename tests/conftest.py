@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from temporalio.worker import Worker
 
-from activities.settings import Settings
-from bot import devstack, doctor
-from bot.temporal import connect
+from shipmate import devstack, doctor
+from shipmate.settings import Settings
+from shipmate.temporal import connect
 from tests.fake_stages import Script
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
@@ -75,7 +75,7 @@ async def client(settings):
 
 @pytest.fixture(scope="session")
 async def worker(client, settings, docker_ready):
-    from activities.worker import build_worker
+    from shipmate.worker import build_worker
 
     with ThreadPoolExecutor(max_workers=8) as executor:
         running = build_worker(client, settings, executor)

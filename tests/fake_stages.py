@@ -1,4 +1,4 @@
-"""Stand-in stage activities under the real activity names, for testing workflow logic.
+"""Stand-in stage activities implementing the declared contracts, for workflow logic.
 
 The project's real activities are tested on their own (with Docker); these let the
 workflow tests script failures, slowness and cancellation on the real Temporal server.
@@ -13,7 +13,9 @@ from dataclasses import dataclass, field
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities.understanding import parse_request
+from understanding import parse_request
+from workflows import activity_contracts as contracts
+from workflows.activity_contracts import implements
 from workflows.models import (
     BuiltImage,
     DeployInput,
@@ -38,7 +40,8 @@ class Script:
     cancelled: list[str] = field(default_factory=list)
     notified: list[str] = field(default_factory=list)
 
-    async def _enter(self, name: str) -> None:
+    async def _enter(self) -> None:
+        name = activity.info().activity_type  # the contract's name, as in history
         self.calls[name] += 1
         if name in self.block:
             try:
@@ -55,17 +58,17 @@ class Script:
     def activities(self) -> list:
         script = self
 
-        @activity.defn(name="plan_service")
+        @implements(contracts.plan_service)
         async def plan_service(request: PlanInput) -> ServiceSpec:
-            await script._enter("plan_service")
+            await script._enter()
             result = parse_request(request.request_text)
             if result.spec is None:
                 raise ApplicationError("unclear", result.questions, non_retryable=True)
             return result.spec
 
-        @activity.defn(name="scaffold_service")
+        @implements(contracts.scaffold_service)
         async def scaffold_service(request: ScaffoldInput) -> ScaffoldResult:
-            await script._enter("scaffold_service")
+            await script._enter()
             spec = request.spec
             return ScaffoldResult(
                 service=spec.name,
@@ -75,46 +78,50 @@ class Script:
                 fingerprint="f" * 64,
             )
 
-        @activity.defn(name="test_service")
+        @implements(contracts.test_service)
         async def test_service(scaffold: ScaffoldResult) -> TestReport:
-            await script._enter("test_service")
+            await script._enter()
             return TestReport(passed=4, failed=0, duration_seconds=0.1)
 
-        @activity.defn(name="build_service_image")
+        @implements(contracts.build_service_image)
         async def build_service_image(scaffold: ScaffoldResult) -> BuiltImage:
-            await script._enter("build_service_image")
+            await script._enter()
             return BuiltImage(image=f"{scaffold.service}:v{scaffold.version}", image_id="sha256:1")
 
-        @activity.defn(name="push_service_image")
+        @implements(contracts.push_service_image)
         async def push_service_image(built: BuiltImage) -> str:
-            await script._enter("push_service_image")
+            await script._enter()
             return f"registry.local/{built.image}"
 
-        @activity.defn(name="deploy_service")
+        @implements(contracts.deploy_service)
         async def deploy_service(request: DeployInput) -> DeployResult:
-            await script._enter("deploy_service")
+            await script._enter()
             return DeployResult(
                 environment=request.environment,
                 url=f"http://{request.service}.{request.environment}.local",
                 container=f"{request.service}-{request.environment}",
             )
 
-        @activity.defn(name="verify_service")
+        @implements(contracts.verify_service)
         async def verify_service(deployed: DeployResult) -> None:
-            await script._enter("verify_service")
+            await script._enter()
 
-        @activity.defn(name="notify")
+        @implements(contracts.notify)
         async def notify(update: NotifyInput) -> NotifyResult:
             script.notified.append(update.status.state.value)
             return NotifyResult(card_ts=update.card_ts or "1.000001")
 
-        return [
-            plan_service,
-            scaffold_service,
-            test_service,
-            build_service_image,
-            push_service_image,
-            deploy_service,
-            verify_service,
-            notify,
-        ]
+        fakes = {
+            f.__name__: f
+            for f in (
+                plan_service,
+                scaffold_service,
+                test_service,
+                build_service_image,
+                push_service_image,
+                deploy_service,
+                verify_service,
+                notify,
+            )
+        }
+        return [fakes[contract.__name__] for contract in contracts.ALL]

@@ -7,6 +7,7 @@ test_bot_end_to_end.py.
 
 from __future__ import annotations
 
+import asyncio
 import random
 import string
 import uuid
@@ -21,9 +22,11 @@ from temporalio.worker import Worker
 
 from activities.slack_notify import SlackNotifier
 from bot.app import ENGINE_DOWN, TemporalLink, build_app
-from bot.emulator.server import EmulatorConfig, EmulatorServer
-from bot.emulator.workspace import DEFAULT_SEED
+from slack_emulator.server import EmulatorConfig, EmulatorServer
+from slack_emulator.workspace import DEFAULT_SEED
 from tests.fake_stages import Script
+from tests.openai_server import OpenAIServer
+from tests.test_openai_parser import DRAFT
 from tests.waiting import PATIENCE, eventually
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
@@ -103,6 +106,11 @@ class Chat:
             return next((m for m in await self.messages(channel) if m["text"] == text), None)
 
         return await eventually(found, what=f"a message saying {text!r}")
+
+    async def deliveries(self, event_type: str) -> list[dict]:
+        """What the emulator delivered to the bot, with acks and attempts."""
+        data = (await self.web.get(f"{self.base}/_emulator/deliveries")).json()
+        return [d for d in data["deliveries"] if d["event_type"] == event_type]
 
     async def ephemeral(self, user: str) -> list[str]:
         data = (await self.web.get(f"{self.base}/_emulator/ephemeral/{user}")).json()
@@ -354,3 +362,46 @@ async def test_app_home_lists_what_waits_on_the_approver(chat, bot, emulator):
 
     view = await eventually(home_naming_the_service, what="bob's home tab")
     assert f"*{name}-api v1* → staging" in str(view["blocks"])
+
+
+async def test_acks_stay_prompt_while_a_slow_understanding_is_in_flight(
+    chat, slack_settings, emulator, scripted_worker
+):
+    """Understanding runs off the event loop: while a 5 s OpenAI answer is in flight,
+    every envelope is acked at once, nothing is redelivered, each request answered once."""
+    names = [f"kanban{letters()}" for _ in range(2)]
+    with OpenAIServer() as slow_openai:
+        slow_openai.delay = 5
+        slow_openai.answer = {
+            **DRAFT,
+            "spec": {**DRAFT["spec"], "name": f"{names[0]}-api", "environments": ["staging"]},
+        }
+        settings = slack_settings.model_copy(
+            update={
+                "openai_api_key": SecretStr("sk-test"),
+                "openai_base_url": slow_openai.base_url,
+                "openai_timeout_seconds": 30,
+            }
+        )
+        handler = await start_bot(settings, emulator)
+        try:
+            threads = []
+            for name in names:
+                threads.append(await chat.say("U0ALICE", f"<@U0SHIPMATE> build a {name} api"))
+                await asyncio.sleep(0.5)  # the second comes while the first is understood
+            mentions = await chat.deliveries("app_mention")
+            assert len(slow_openai.requests) >= 1 and len(mentions) == 2
+            assert all(d["acked"] for d in mentions), mentions
+            slowest = max(d["ack_latency_ms"] for d in mentions)
+            assert slowest < 1000, f"an ack took {slowest:.0f} ms during understanding"
+
+            for ts in threads:
+                await chat.wait_for(ts, lambda r: r["text"].startswith("On it"), timeout=60)
+            await asyncio.sleep(1)  # time for a redelivered event to show a second answer
+            for ts in threads:
+                answers = [r for r in await chat.thread(ts) if r["text"].startswith("On it")]
+                assert len(answers) == 1, answers
+            mentions = await chat.deliveries("app_mention")
+            assert [len(d["attempts"]) for d in mentions] == [1, 1]
+        finally:
+            await handler.close_async()

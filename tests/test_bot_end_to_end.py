@@ -16,8 +16,8 @@ import pytest
 from playwright.async_api import async_playwright, expect
 from pydantic import SecretStr
 
-from activities.worker import build_worker
-from bot.emulator.server import EmulatorConfig, EmulatorServer
+from shipmate.worker import build_worker
+from slack_emulator.server import EmulatorConfig, EmulatorServer
 from tests.test_bot import TOKENS, Chat, letters, start_bot
 from tests.test_emulator_page import CHROMIUM, FLAGS
 

@@ -13,8 +13,8 @@ from aiohttp import web
 from pydantic import SecretStr
 
 from bot.app import TemporalLink, build_app
-from bot.emulator.events import sign
-from bot.emulator.server import EmulatorConfig, EmulatorServer
+from slack_emulator.events import sign
+from slack_emulator.server import EmulatorConfig, EmulatorServer
 from tests.test_bot import TOKENS, Chat
 
 

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from activities.understanding import parse_request
-from activities.worker import build_worker
-from bot import deliveries
+from shipmate import deliveries
+from shipmate.worker import build_worker
+from understanding import parse_request
 from workflows.models import DeliveryState, StageState
 
 

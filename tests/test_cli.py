@@ -11,9 +11,9 @@ import time
 
 import httpx
 
-from bot import devstack
+from shipmate import devstack
 
-SHIPMATE = [sys.executable, "-m", "bot.cli"]
+SHIPMATE = [sys.executable, "-m", "shipmate.cli"]
 
 
 def run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

@@ -14,7 +14,7 @@ import sys
 
 from tests.waiting import eventually
 
-SHIPMATE = [sys.executable, "-m", "bot.cli"]
+SHIPMATE = [sys.executable, "-m", "shipmate.cli"]
 
 
 def letters() -> str:

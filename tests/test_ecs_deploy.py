@@ -19,7 +19,7 @@ from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
 from activities.stages import DeliveryActivities
-from bot import deliveries
+from shipmate import deliveries
 from tests.fake_stages import Script
 from tests.test_cli_deliveries import letters, shipmate
 from tests.test_workflows import gate_open, start, until

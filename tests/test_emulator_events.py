@@ -17,8 +17,8 @@ from slack_sdk.socket_mode.aiohttp import SocketModeClient
 from slack_sdk.socket_mode.response import SocketModeResponse
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator.server import EmulatorConfig, EmulatorServer
-from bot.emulator.workspace import DEFAULT_SEED
+from slack_emulator.server import EmulatorConfig, EmulatorServer
+from slack_emulator.workspace import DEFAULT_SEED
 from tests.waiting import eventually
 
 TOKENS = DEFAULT_SEED["tokens"]
@@ -270,8 +270,8 @@ async def test_with_no_bot_connected_deliveries_are_logged_as_undelivered():
 
 def test_envelopes_are_json_with_slacks_fields():
     # The shape bolt's Socket Mode client parses; a regression here breaks every bot.
-    from bot.emulator.events import EventDispatcher
-    from bot.emulator.workspace import Workspace
+    from slack_emulator.events import EventDispatcher
+    from slack_emulator.workspace import Workspace
 
     payload = EventDispatcher(Workspace.from_seed()).event_callback(
         {"type": "app_mention", "text": "hi", "user": "U0ALICE", "channel": "C0GENERAL"}

@@ -10,7 +10,7 @@ from playwright.async_api import async_playwright, expect
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator.server import EmulatorConfig, EmulatorServer
+from slack_emulator.server import EmulatorConfig, EmulatorServer
 from tests.test_emulator_events import TOKENS, echo_app
 
 CHROMIUM = "/usr/bin/chromium"

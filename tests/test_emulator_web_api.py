@@ -8,8 +8,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.emulator.server import EmulatorConfig, EmulatorServer
-from bot.emulator.workspace import DEFAULT_SEED
+from slack_emulator.server import EmulatorConfig, EmulatorServer
+from slack_emulator.workspace import DEFAULT_SEED
 
 BOT_TOKEN = DEFAULT_SEED["tokens"]["bot"]
 

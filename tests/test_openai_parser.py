@@ -11,9 +11,9 @@ import logging
 
 import pytest
 
-from activities.settings import Settings
-from activities.understanding import parse_request, understand
+from shipmate.settings import Settings
 from tests.openai_server import OpenAIServer
+from understanding import parse_request, understand
 
 DRAFT = {
     "spec": {

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from activities.settings import Settings
-from activities.understanding import parse_change, parse_request, understand
+from shipmate.settings import Settings
+from understanding import parse_change, parse_request, understand
 from workflows.spec import Api, Database, DeployTarget
 
 

@@ -22,9 +22,9 @@ import pytest
 from openapi_spec_validator import validate
 
 from activities.scaffold.generator import render_service, write_service
-from activities.understanding import parse_change, parse_request
-from bot import devstack
+from shipmate import devstack
 from tests.waiting import eventually_sync
+from understanding import parse_change, parse_request
 
 SPECS = {
     "one entity": "build a todo api",
@@ -234,7 +234,15 @@ def test_the_openapi_document_is_valid_and_documented(tmp_path):
 
 def test_shipmate_scaffold_writes_a_repository(tmp_path):
     result = subprocess.run(
-        [PYTHON, "-m", "bot.cli", "scaffold", "build a todo api", "--out", str(tmp_path / "todo")],
+        [
+            PYTHON,
+            "-m",
+            "shipmate.cli",
+            "scaffold",
+            "build a todo api",
+            "--out",
+            str(tmp_path / "todo"),
+        ],
         capture_output=True,
         text=True,
     )
@@ -244,7 +252,16 @@ def test_shipmate_scaffold_writes_a_repository(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text('{"name": "x; rm -rf /", "entities": []}')
     result = subprocess.run(
-        [PYTHON, "-m", "bot.cli", "scaffold", "--spec", str(bad), "--out", str(tmp_path / "bad")],
+        [
+            PYTHON,
+            "-m",
+            "shipmate.cli",
+            "scaffold",
+            "--spec",
+            str(bad),
+            "--out",
+            str(tmp_path / "bad"),
+        ],
         capture_output=True,
         text=True,
     )

@@ -11,7 +11,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.stages import DeliveryActivities
-from activities.understanding import parse_change, parse_request
+from understanding import parse_change, parse_request
 from workflows.models import ScaffoldInput
 
 

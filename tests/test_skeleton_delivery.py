@@ -8,8 +8,8 @@ import docker
 import httpx
 import pytest
 
-from activities.understanding import parse_request
-from bot import deliveries, status_report
+from shipmate import deliveries, status_report
+from understanding import parse_request
 from workflows.delivery import DeliveryWorkflow
 from workflows.models import (
     DeliveryRequest,

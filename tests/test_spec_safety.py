@@ -7,7 +7,7 @@ import re
 import pytest
 from pydantic import ValidationError
 
-from activities.understanding import parse_request
+from understanding import parse_request
 from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
 
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9-]{2,39}$")

@@ -17,9 +17,9 @@ import docker
 from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.service import RPCError
 
-from activities.understanding import parse_request
-from bot import deliveries
+from shipmate import deliveries
 from tests.waiting import eventually
+from understanding import parse_request
 from workflows.models import DeliveryState, StageState
 
 STAGE_ACTIVITIES = {
@@ -41,7 +41,7 @@ def start_worker(settings, queue: str) -> subprocess.Popen:
         "SHIPMATE_HEARTBEAT_SECONDS": "8",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "worker"],
+        [sys.executable, "-m", "shipmate.cli", "worker"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,

@@ -13,10 +13,10 @@ import pytest
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from activities.settings import EnvironmentPolicy
-from activities.understanding import parse_request
-from bot import deliveries
+from shipmate import deliveries
+from shipmate.settings import EnvironmentPolicy
 from tests.waiting import eventually
+from understanding import parse_request
 from workflows.delivery import DeliveryWorkflow
 from workflows.models import (
     ChangeRequest,

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workflows.models import ApprovalDecision, ApprovalPolicy, AuditEntry, GateStatus
+from workflows.models import (
+    ApprovalDecision,
+    ApprovalPolicy,
+    AuditEntry,
+    Decision,
+    GateState,
+    GateStatus,
+)
 
 
 class DecisionNotAllowed(ValueError):
@@ -25,8 +32,8 @@ def check_decision(
 ) -> None:
     if gate is None:
         raise DecisionNotAllowed(f"this delivery does not deploy to {decision.environment}")
-    if gate.state != "open":
-        state = "waiting for earlier stages" if gate.state == "pending" else gate.state
+    if gate.state != GateState.open:
+        state = "waiting for earlier stages" if gate.state == GateState.pending else gate.state
         raise DecisionNotAllowed(f"the {gate.environment} gate is {state}, not open")
     if policy.approvers and decision.user not in policy.approvers:
         raise DecisionNotAllowed(
@@ -45,15 +52,15 @@ def apply_decision(
 ) -> AuditEntry:
     """Record the decision on the gate and return its audit entry."""
     if not approving:
-        gate.state = "rejected"
+        gate.state = GateState.rejected
     else:
         gate.approvals.append(decision.user)
         if len(gate.approvals) >= gate.required_approvals:
-            gate.state = "approved"
+            gate.state = GateState.approved
     return AuditEntry(
         user=decision.user,
         environment=decision.environment,
-        decision="approved" if approving else "rejected",
+        decision=Decision.approved if approving else Decision.rejected,
         reason=decision.reason,
         at=at,
     )

@@ -1,7 +1,8 @@
 """DeliveryWorkflow: one change, from request text to a verified deployment.
 
-Deterministic orchestration only. Every side effect is an activity called by name, so
-this module never imports docker, boto3 or the network. The status the bot and the
+Deterministic orchestration only. Every side effect is an activity called by reference
+to its contract (workflows.activity_contracts), so this module never imports docker,
+boto3 or the network. The status the bot and the
 CLI show is always drawn from here, through the `status` query.
 
 A failed stage does not close the workflow at once: it waits (the retry window) for a
@@ -21,46 +22,37 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import activity_contracts as contracts
     from workflows import search
-    from workflows.announcements import thread_moments
     from workflows.approvals import apply_decision, check_decision
     from workflows.models import (
+        DELIVERY_CHANGED,
+        FINISHED,
         ApprovalDecision,
         ApprovalPolicy,
-        AuditEntry,
         BuiltImage,
+        Decision,
         DeliveryRequest,
         DeliveryState,
         DeliveryStatus,
         DeployInput,
         Deployment,
-        DeployResult,
+        GateState,
         GateStatus,
-        NotifyInput,
-        NotifyResult,
         PersonRequest,
         PlanInput,
         ScaffoldInput,
-        ScaffoldResult,
         Stage,
         StageState,
-        TestReport,
     )
     from workflows.spec import DeployTarget, ServiceSpec
+    from workflows.thread_updates import ThreadUpdates
 
 TRANSIENT = RetryPolicy(
     initial_interval=timedelta(seconds=2),
     backoff_coefficient=2.0,
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=5,
-)
-NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
-FINISHED = (
-    DeliveryState.succeeded,
-    DeliveryState.failed,
-    DeliveryState.rejected,
-    DeliveryState.expired,
-    DeliveryState.cancelled,
 )
 
 
@@ -72,7 +64,7 @@ class DeliveryCancelled(Exception):
     """Internal: someone cancelled the delivery through the `cancel` update."""
 
 
-@workflow.defn(name="DeliveryWorkflow")
+@workflow.defn(name=search.DELIVERY_TYPE)
 class DeliveryWorkflow:
     def __init__(self) -> None:
         self._status = DeliveryStatus(delivery_id="", requester="")
@@ -80,10 +72,7 @@ class DeliveryWorkflow:
         self._cancel: PersonRequest | None = None
         self._retry: PersonRequest | None = None
         self._waiting_for_retry = False
-        self._unsent = False
-        self._notifying = False
-        self._card_ts: str | None = None
-        self._announced: set[str] = set()
+        self._thread = ThreadUpdates(None, None)
         self._failures = 0
 
     # What the bot, the CLI and the Temporal UI talk to.
@@ -153,21 +142,24 @@ class DeliveryWorkflow:
                 else []
             )
         )
+        self._thread = ThreadUpdates(request.slack_channel, request.slack_thread_ts)
         if request.slack_channel:
-            self._notifier = asyncio.create_task(self._notify_slack())
+            self._notifier = asyncio.create_task(
+                self._thread.keep_current(lambda: self._status, lambda: self._failures)
+            )
         await self._set_state(DeliveryState.running)
         try:
             await self._deliver(request)
         except StageFailed:
             await self._set_state(DeliveryState.failed)
-            await self._flush_notifications()
+            await self._thread.flush()
             raise ApplicationError(
                 self._status.error or "delivery failed", type="DeliveryFailed", non_retryable=True
             ) from None
         except DeliveryCancelled:
             self._mark_cancelled()
             await self._set_state(DeliveryState.cancelled)
-            await self._flush_notifications()
+            await self._thread.flush()
             return self._status
         except asyncio.CancelledError:
             # Cancelled from outside (the Temporal UI, or the service superseding it).
@@ -176,15 +168,32 @@ class DeliveryWorkflow:
             raise
         if self._status.state in (DeliveryState.running, DeliveryState.waiting_for_approval):
             await self._set_state(DeliveryState.succeeded)
-        await self._flush_notifications()
+        await self._thread.flush()
         return self._status
 
     async def _deliver(self, request: DeliveryRequest) -> None:
-        timeouts = request.timeouts
-        long_stage = {
+        spec = await self._plan(request)
+        environments = [] if spec.deploy.target == DeployTarget.none else spec.deploy.environments
+        for env in environments:
+            self._status.add_environment(env, self._policy(env))
+        workflow.upsert_search_attributes(
+            [search.SERVICE.value_set(spec.name), search.ENVIRONMENT.value_set(environments)]
+        )
+        built, pushed = await self._build(spec, request)
+        for env in environments:
+            if not await self._gate(env):
+                return
+            await self._deploy(env, spec, built, pushed)
+
+    def _long_stage(self) -> dict:
+        timeouts = self._request.timeouts
+        return {
             "timeout": timedelta(minutes=timeouts.build_minutes),
             "heartbeat": timedelta(seconds=timeouts.heartbeat_seconds),
         }
+
+    async def _plan(self, request: DeliveryRequest) -> ServiceSpec:
+        """The spec planned in the conversation, or (for a request without one) planned now."""
         spec = request.spec
         if spec is None:
             plan = PlanInput(
@@ -193,7 +202,7 @@ class DeliveryWorkflow:
                 base_spec=request.base_spec,
             )
             spec = await self._run_stage(
-                "plan", "plan_service", plan, ServiceSpec, timeout=timedelta(minutes=2)
+                "plan", contracts.plan_service, plan, timeout=timedelta(minutes=2)
             )
         else:
             plan = self._stage("plan")
@@ -201,74 +210,67 @@ class DeliveryWorkflow:
         spec = spec.model_copy(
             update={"version": request.version, "name": request.service or spec.name}
         )
-        self._status.spec, self._status.service, self._status.version = (
-            spec,
-            spec.name,
-            spec.version,
-        )
-        environments = [] if spec.deploy.target == DeployTarget.none else spec.deploy.environments
-        self._open_gates(environments)
-        workflow.upsert_search_attributes(
-            [search.SERVICE.value_set(spec.name), search.ENVIRONMENT.value_set(environments)]
-        )
+        self._status.spec, self._status.service = spec, spec.name
+        self._status.version = spec.version
+        return spec
 
+    async def _build(self, spec: ServiceSpec, request: DeliveryRequest) -> tuple[BuiltImage, str]:
+        """Scaffold, test, build and push: everything before the first gate."""
         scaffold = await self._run_stage(
             "scaffold",
-            "scaffold_service",
+            contracts.scaffold_service,
             ScaffoldInput(
                 spec=spec, request_text=request.request_text[:500], requester=request.requester
             ),
-            ScaffoldResult,
             timeout=timedelta(minutes=2),
         )
         self._stage("scaffold").detail = f"{scaffold.files} files"
-        report = await self._run_stage("test", "test_service", scaffold, TestReport, **long_stage)
+        long_stage = self._long_stage()
+        report = await self._run_stage("test", contracts.test_service, scaffold, **long_stage)
         self._status.test_summary = self._stage("test").detail = report.summary()
         built = await self._run_stage(
-            "build", "build_service_image", scaffold, BuiltImage, **long_stage
+            "build", contracts.build_service_image, scaffold, **long_stage
         )
         self._status.image = built.image
-        pushed = await self._run_stage("push", "push_service_image", built, str, **long_stage)
+        pushed = await self._run_stage("push", contracts.push_service_image, built, **long_stage)
         self._stage("push").detail = pushed
+        return built, pushed
 
-        for env in environments:
-            if not await self._gate(env):
-                return
-            deploy = DeployInput(
-                service=spec.name,
+    async def _deploy(self, env: str, spec: ServiceSpec, built: BuiltImage, pushed: str) -> None:
+        deploy = DeployInput(
+            service=spec.name,
+            environment=env,
+            image=built.image,
+            target=spec.deploy.target,
+            pushed_image=pushed,
+            publishes_events=bool(spec.events),
+        )
+        deployed = await self._run_stage(
+            f"deploy {env}", contracts.deploy_service, deploy, **self._long_stage()
+        )
+        self._stage(f"deploy {env}").detail = deployed.url
+        await self._run_stage(
+            f"verify {env}",
+            contracts.verify_service,
+            deployed,
+            timeout=timedelta(minutes=12),  # an ECS rollout takes minutes
+            heartbeat=timedelta(seconds=30),
+        )
+        self._status.deployments.append(
+            Deployment(
                 environment=env,
+                url=deployed.url,
                 image=built.image,
-                target=spec.deploy.target,
-                pushed_image=pushed,
-                publishes_events=bool(spec.events),
+                version=spec.version,
+                delivery_id=self._status.delivery_id,
+                requested_by=self._request.requester,
+                approved_by=list(self._gate_for(env).approvals),
+                at=workflow.now(),
             )
-            deployed = await self._run_stage(
-                f"deploy {env}", "deploy_service", deploy, DeployResult, **long_stage
-            )
-            self._stage(f"deploy {env}").detail = deployed.url
-            await self._run_stage(
-                f"verify {env}",
-                "verify_service",
-                deployed,
-                type(None),
-                timeout=timedelta(minutes=12),  # an ECS rollout takes minutes
-                heartbeat=timedelta(seconds=30),
-            )
-            self._status.deployments.append(
-                Deployment(
-                    environment=env,
-                    url=deployed.url,
-                    image=built.image,
-                    version=spec.version,
-                    delivery_id=self._status.delivery_id,
-                    requested_by=request.requester,
-                    approved_by=list(self._gate_for(env).approvals),
-                    at=workflow.now(),
-                )
-            )
-            await self._report()
+        )
+        await self._report()
 
-    async def _run_stage(self, name, activity, arg, result_type, *, timeout, heartbeat=None):
+    async def _run_stage(self, name, activity, arg, *, timeout, heartbeat=None):
         """Run one stage's activity; on failure wait for a retry (from this stage) or cancel."""
         stage = self._stage(name)
         while True:
@@ -281,7 +283,6 @@ class DeliveryWorkflow:
             handle = workflow.start_activity(
                 activity,
                 arg,
-                result_type=result_type,
                 start_to_close_timeout=timeout,
                 heartbeat_timeout=heartbeat,
                 retry_policy=TRANSIENT,
@@ -330,15 +331,7 @@ class DeliveryWorkflow:
             self._waiting_for_retry = False
         if self._cancel is not None:
             raise DeliveryCancelled()
-        self._status.audit.append(
-            AuditEntry(
-                user=self._retry.user,
-                environment="-",
-                decision="retried",
-                reason=self._retry.reason,
-                at=workflow.now(),
-            )
-        )
+        self._status.record(self._retry, Decision.retried, workflow.now())
         self._retry = None
         self._status.error = self._status.log_tail = None
         await self._set_state(DeliveryState.running)
@@ -348,27 +341,27 @@ class DeliveryWorkflow:
         stage, gate, policy = self._stage(f"approve {env}"), self._gate_for(env), self._policy(env)
         stage.started_at = workflow.now()
         if not policy.gate:
-            gate.state, stage.state = "skipped", StageState.skipped
+            gate.state, stage.state = GateState.skipped, StageState.skipped
             return True
-        gate.state, stage.state = "open", StageState.waiting
+        gate.state, stage.state = GateState.open, StageState.waiting
         await self._set_state(DeliveryState.waiting_for_approval)
         try:
             await workflow.wait_condition(
-                lambda: gate.state != "open" or self._cancel is not None,
+                lambda: gate.state != GateState.open or self._cancel is not None,
                 timeout=timedelta(seconds=policy.timeout_seconds),
             )
         except TimeoutError:
-            gate.state = "expired"
+            gate.state = GateState.expired
         stage.finished_at = workflow.now()
-        if self._cancel is not None and gate.state == "open":
-            gate.state, stage.state = "cancelled", StageState.cancelled
+        if self._cancel is not None and gate.state == GateState.open:
+            gate.state, stage.state = GateState.cancelled, StageState.cancelled
             raise DeliveryCancelled()
-        if gate.state == "approved":
+        if gate.state == GateState.approved:
             stage.state = StageState.succeeded
             await self._set_state(DeliveryState.running)
             return True
         stage.state = StageState.cancelled
-        if gate.state == "rejected":
+        if gate.state == GateState.rejected:
             last = self._status.audit[-1]
             self._status.error = (
                 f"{env} deploy rejected by <@{last.user}>: {last.reason or 'no reason given'}"
@@ -383,9 +376,8 @@ class DeliveryWorkflow:
     # Approvals: the rules live in workflows.approvals.
 
     def _check(self, decision: ApprovalDecision, *, approving: bool) -> None:
-        gate = next((g for g in self._status.gates if g.environment == decision.environment), None)
         check_decision(
-            gate,
+            self._status.gate(decision.environment),
             self._policy(decision.environment),
             self._request.requester,
             decision,
@@ -396,42 +388,18 @@ class DeliveryWorkflow:
         gate = self._gate_for(decision.environment)
         entry = apply_decision(gate, decision, approving=approving, at=workflow.now())
         self._status.audit.append(entry)
-        self._unsent = True  # "1 of 2 approvals" belongs on the card even if the gate stays open
+        self._thread.changed()  # "1 of 2 approvals" belongs on the card though the gate stays open
         return gate
 
     # Bookkeeping.
-
-    def _open_gates(self, environments: list[str]) -> None:
-        for env in environments:
-            self._status.stages += [
-                Stage(name=f"{kind} {env}") for kind in ("approve", "deploy", "verify")
-            ]
-            policy = self._policy(env)
-            self._status.gates.append(
-                GateStatus(
-                    environment=env,
-                    required_approvals=policy.required_approvals,
-                    approvers=policy.approvers,
-                )
-            )
 
     def _mark_cancelled(self) -> None:
         who = self._cancel.user if self._cancel else "the workflow engine"
         reason = f": {self._cancel.reason}" if self._cancel and self._cancel.reason else ""
         self._status.error = f"cancelled by {who}{reason}"
         if self._cancel:
-            self._status.audit.append(
-                AuditEntry(
-                    user=self._cancel.user,
-                    environment="-",
-                    decision="cancelled",
-                    reason=self._cancel.reason,
-                    at=workflow.now(),
-                )
-            )
-        for stage in self._status.stages:
-            if stage.state in (StageState.running, StageState.waiting):
-                stage.state, stage.finished_at = StageState.cancelled, workflow.now()
+            self._status.record(self._cancel, Decision.cancelled, workflow.now())
+        self._status.stop_unfinished_stages(workflow.now())
 
     async def _set_state(self, state: DeliveryState) -> None:
         self._status.state = state
@@ -444,51 +412,17 @@ class DeliveryWorkflow:
         if parent is not None:
             try:
                 await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                    "delivery_changed", self._status
+                    DELIVERY_CHANGED, self._status
                 )
             except Exception:  # the service may be rolling over; it re-reads us when back
                 workflow.logger.warning("could not tell %s about a change", parent.workflow_id)
-        self._unsent = True
-
-    async def _notify_slack(self) -> None:
-        """One card edit at a time, always of the newest status; Slack being down is not fatal."""
-        while True:
-            await workflow.wait_condition(lambda: self._unsent)
-            self._unsent, self._notifying = False, True
-            moments = [
-                m for m in thread_moments(self._status, self._failures) if m not in self._announced
-            ]
-            update = NotifyInput(
-                status=self._status,
-                channel=self._request.slack_channel,
-                thread_ts=self._request.slack_thread_ts,
-                card_ts=self._card_ts,
-                announce=moments,
-            )
-            try:
-                result = await workflow.execute_activity(
-                    "notify",
-                    update,
-                    result_type=NotifyResult,
-                    start_to_close_timeout=timedelta(seconds=30),
-                    retry_policy=NOTIFY_RETRY,
-                )
-                self._card_ts = result.card_ts or self._card_ts
-                self._announced.update(moments)
-            except ActivityError:
-                workflow.logger.warning("Slack notification failed; the next change retries it")
-            self._notifying = False
-
-    async def _flush_notifications(self) -> None:
-        """Before the workflow ends: the last card edit is sent, not abandoned in flight."""
-        if self._request.slack_channel:
-            await workflow.wait_condition(lambda: not self._unsent and not self._notifying)
+        self._thread.changed()
 
     def _policy(self, env: str) -> ApprovalPolicy:
         return self._request.policies.get(env, ApprovalPolicy())
 
     def _stage(self, name: str) -> Stage:
-        return next(stage for stage in self._status.stages if stage.name == name)
+        return self._status.stage(name)
 
     def _gate_for(self, env: str) -> GateStatus:
-        return next(gate for gate in self._status.gates if gate.environment == env)
+        return self._status.gate(env)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.spec import DeployTarget, ServiceSpec
 
@@ -28,6 +28,40 @@ class DeliveryState(StrEnum):
     rejected = "rejected"
     expired = "expired"
     cancelled = "cancelled"
+
+
+class GateState(StrEnum):
+    pending = "pending"  # earlier stages still running
+    open = "open"  # waiting for approvals
+    approved = "approved"
+    rejected = "rejected"
+    expired = "expired"
+    skipped = "skipped"  # the environment's policy has no gate
+    cancelled = "cancelled"  # the delivery was cancelled while the gate was open
+
+
+class Decision(StrEnum):
+    """What a person decided, as the audit trail records it."""
+
+    approved = "approved"
+    rejected = "rejected"
+    retried = "retried"
+    cancelled = "cancelled"
+
+
+# The signal a delivery sends its service entity on every change.
+DELIVERY_CHANGED = "delivery_changed"
+
+
+FINISHED = frozenset(
+    {
+        DeliveryState.succeeded,
+        DeliveryState.failed,
+        DeliveryState.rejected,
+        DeliveryState.expired,
+        DeliveryState.cancelled,
+    }
+)
 
 
 class ApprovalPolicy(BaseModel):
@@ -99,14 +133,14 @@ class PersonRequest(BaseModel):
 class AuditEntry(BaseModel):
     user: str
     environment: str
-    decision: str
+    decision: Decision
     reason: str = ""
     at: datetime
 
 
 class GateStatus(BaseModel):
     environment: str
-    state: str = "pending"  # pending | open | approved | rejected | expired | skipped
+    state: GateState = GateState.pending
     approvals: list[str] = Field(default_factory=list)
     required_approvals: int = 1
     approvers: list[str] = Field(default_factory=list)
@@ -148,6 +182,38 @@ class DeliveryStatus(BaseModel):
             if stage.state in (StageState.running, StageState.waiting, StageState.failed):
                 return stage
         return None
+
+    def stage(self, name: str) -> Stage:
+        return next(stage for stage in self.stages if stage.name == name)
+
+    def gate(self, environment: str) -> GateStatus | None:
+        return next((g for g in self.gates if g.environment == environment), None)
+
+    def add_environment(self, environment: str, policy: ApprovalPolicy) -> None:
+        """An environment's approve, deploy and verify stages, and its gate."""
+        self.stages += [
+            Stage(name=f"{kind} {environment}") for kind in ("approve", "deploy", "verify")
+        ]
+        self.gates.append(
+            GateStatus(
+                environment=environment,
+                required_approvals=policy.required_approvals,
+                approvers=policy.approvers,
+            )
+        )
+
+    def record(self, person: PersonRequest, decision: Decision, at: datetime) -> None:
+        """A cancel or retry in the audit trail (gate decisions carry their environment)."""
+        self.audit.append(
+            AuditEntry(
+                user=person.user, environment="-", decision=decision, reason=person.reason, at=at
+            )
+        )
+
+    def stop_unfinished_stages(self, at: datetime) -> None:
+        for stage in self.stages:
+            if stage.state in (StageState.running, StageState.waiting):
+                stage.state, stage.finished_at = StageState.cancelled, at
 
 
 # The service entity
@@ -253,12 +319,30 @@ class DeployResult(BaseModel):
     task_definition: str | None = Field(None, description="ECS task definition ARN")
 
 
+class MomentKind(StrEnum):
+    gate_open = "gate_open"
+    decision = "decision"  # an approval, rejection or retry in the audit trail
+    deployed = "deployed"
+    failed = "failed"
+    ended = "ended"  # rejected, expired or cancelled
+
+
+class Moment(BaseModel):
+    """Something in a delivery worth a reply in its thread (see workflows.moments)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: MomentKind
+    environment: str = ""
+    number: int = 0  # the audit entry, or which failure (a retry may fail again)
+
+
 class NotifyInput(BaseModel):
     status: DeliveryStatus
     channel: str | None = None
     thread_ts: str | None = None
     card_ts: str | None = Field(None, description="The card to edit; None posts it")
-    announce: list[str] = Field(default_factory=list, description="Moments to reply about")
+    announce: list[Moment] = Field(default_factory=list, description="Moments to reply about")
 
 
 class NotifyResult(BaseModel):

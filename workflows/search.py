@@ -1,7 +1,10 @@
-"""Search attributes deliveries are listed by, without scanning histories.
+"""Search attributes deliveries are listed by, and the visibility queries built on them.
 
 `temporal workflow list --query "ShipmateService='orders-api' AND ShipmateState='failed'"`
+Every query Shipmate sends is built here, so an attribute's name is written once.
 """
+
+from __future__ import annotations
 
 from temporalio.common import SearchAttributeKey
 
@@ -13,3 +16,46 @@ CHANNEL = SearchAttributeKey.for_keyword("ShipmateChannel")
 THREAD = SearchAttributeKey.for_keyword("ShipmateThread")
 
 ALL = [SERVICE, ENVIRONMENT, STATE, REQUESTER, CHANNEL, THREAD]
+
+DELIVERY_TYPE = "DeliveryWorkflow"
+SERVICE_TYPE = "ServiceWorkflow"
+
+
+def literal(value: str) -> str:
+    """A value as a quoted visibility-query literal; only characters ids and names use."""
+    return "'" + "".join(c for c in value if c.isalnum() or c in ".-_") + "'"
+
+
+def query(
+    workflow_type: str,
+    *,
+    running: bool = False,
+    **attributes: str | None,
+) -> str:
+    """`WorkflowType = … AND <attribute> = …` for each attribute given (None is left out).
+
+    Attributes are named by their key in this module: service, state, requester,
+    channel, thread.
+    """
+    keys = {
+        "service": SERVICE,
+        "state": STATE,
+        "requester": REQUESTER,
+        "channel": CHANNEL,
+        "thread": THREAD,
+    }
+    clauses = [f"WorkflowType = {literal(workflow_type)}"]
+    if running:
+        clauses.append("ExecutionStatus = 'Running'")
+    for name, value in attributes.items():
+        if value is not None:
+            clauses.append(f"{keys[name].name} = {literal(value)}")
+    return " AND ".join(clauses)
+
+
+def deliveries(*, running: bool = False, **attributes: str | None) -> str:
+    return query(DELIVERY_TYPE, running=running, **attributes)
+
+
+def services(*, running: bool = False, **attributes: str | None) -> str:
+    return query(SERVICE_TYPE, running=running, **attributes)

@@ -16,6 +16,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.delivery import DeliveryWorkflow
     from workflows.models import (
+        DELIVERY_CHANGED,
         ChangeRequest,
         DeliveryRecord,
         DeliveryRequest,
@@ -36,7 +37,7 @@ def service_workflow_id(name: str) -> str:
     return f"service/{name}"
 
 
-@workflow.defn(name="ServiceWorkflow")
+@workflow.defn(name=search.SERVICE_TYPE)
 class ServiceWorkflow:
     @workflow.init
     def __init__(self, state: ServiceState) -> None:
@@ -76,7 +77,7 @@ class ServiceWorkflow:
         if len(self._state.queue) >= MAX_QUEUE:
             raise ValueError(f"{self._state.name} already has {MAX_QUEUE} changes waiting")
 
-    @workflow.signal
+    @workflow.signal(name=DELIVERY_CHANGED)
     def delivery_changed(self, status: DeliveryStatus) -> None:
         """Deliveries report every state change, so what is deployed where is always current."""
         record = next(

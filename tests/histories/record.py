@@ -15,11 +15,11 @@ from pathlib import Path
 
 from temporalio.worker import Worker
 
-from activities.settings import EnvironmentPolicy, Settings
-from activities.understanding import parse_request
-from bot import deliveries, devstack
-from bot.temporal import connect
+from shipmate import deliveries, devstack
+from shipmate.settings import EnvironmentPolicy, Settings
+from shipmate.temporal import connect
 from tests.fake_stages import Script
+from understanding import parse_request
 from workflows.delivery import DeliveryWorkflow
 from workflows.models import DeliveryState
 from workflows.service import ServiceWorkflow

@@ -20,7 +20,7 @@ from temporalio.client import (
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError, RPCStatusCode
 
-from activities.settings import Settings
+from shipmate.settings import Settings
 from workflows.delivery import FINISHED, DeliveryWorkflow
 from workflows.models import (
     ApprovalDecision,
@@ -28,6 +28,7 @@ from workflows.models import (
     ChangeRequest,
     DeliveryStatus,
     DeliveryTicket,
+    GateState,
     GateStatus,
     PersonRequest,
     ServiceState,
@@ -36,8 +37,7 @@ from workflows.models import (
 )
 from workflows.service import ServiceWorkflow, service_workflow_id
 from workflows.spec import ServiceSpec
-
-PROD_NAMES = ("prod", "production")
+from workflows.vocabulary import is_production
 
 
 class DecisionRefused(Exception):
@@ -55,7 +55,7 @@ def approval_policies(settings: Settings, environments: list[str]) -> dict[str, 
         policies[env] = ApprovalPolicy(
             approvers=_people(settings, entries),
             required_approvals=override.required_approvals if override else 1,
-            requester_may_approve=own if own is not None else env not in PROD_NAMES,
+            requester_may_approve=own if own is not None else not is_production(env),
             timeout_seconds=(hours or settings.approval_timeout_hours) * 3600,
             gate=override.gate if override else True,
         )
@@ -201,7 +201,7 @@ async def follow(
             on_change(status)
             last = snapshot
         for gate in status.gates:
-            if gate.state == "open" and gate.environment not in seen_gates and on_gate:
+            if gate.state == GateState.open and gate.environment not in seen_gates and on_gate:
                 seen_gates.add(gate.environment)
                 result = on_gate(status, gate)
                 if asyncio.iscoroutine(result):

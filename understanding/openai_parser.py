@@ -9,14 +9,14 @@ or an invalid answer becomes a question in the thread, never a crash.
 from __future__ import annotations
 
 import logging
-from typing import Literal
 
 import openai
 from pydantic import BaseModel, ValidationError
 
-from activities.settings import Settings
-from activities.understanding.result import PlanResult, questions_from_validation
-from workflows.spec import ServiceSpec
+from shipmate.settings import Settings
+from understanding.result import PlanResult, questions_from_validation
+from workflows.spec import Api, Auth, Database, DeployTarget, FieldType, ServiceSpec
+from workflows.vocabulary import ENVIRONMENT_WORDS
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +31,13 @@ Rules of the specification:
 - name: kebab-case, 3 to 40 characters, lowercase letters, digits and single hyphens
   (e.g. orders-api).
 - entities: singular PascalCase names (Order, LineItem); fields are snake_case
-  (created_by); field types are str, text, int, float, decimal, bool, date, datetime,
-  uuid or email. Never name a field id, created_at, updated_at or a Python keyword.
+  (created_by); field types are {field_types}.
+  Never name a field id, created_at, updated_at or a Python keyword.
 - relations: a many-to-one link from an entity to another entity in the spec.
-- database: postgresql, mysql, sqlite, mongodb or dynamodb; auth: jwt, oauth2 or none;
-  api: any of rest, graphql, grpc; deploy_target: local, aws-ecs, aws-lambda or none;
-  environments: short lowercase names in deploy order (e.g. staging, prod).
+- database: {databases}; auth: {auths};
+  api: any of {apis}; deploy_target: {targets};
+  environments: short lowercase names in deploy order (e.g. staging, prod); the usual
+  ones are called {environments}.
 - published_entities: the entities whose changes are published to SQS, when the
   conversation asks for events; otherwise empty.
 - Only include what the conversation says or clearly implies; list every value you
@@ -45,14 +46,19 @@ Rules of the specification:
   a production deploy is wanted, set spec to null and ask short questions instead.
 - When a current specification is given, return the whole new specification with the
   requested change applied and everything else unchanged.
-"""
+""".format(
+    field_types=", ".join(FieldType),
+    databases=", ".join(Database),
+    auths=", ".join(Auth),
+    apis=", ".join(Api),
+    targets=", ".join(DeployTarget),
+    environments=", ".join(sorted(set(ENVIRONMENT_WORDS.values()))),
+)
 
 
 class FieldDraft(BaseModel):
     name: str
-    type: Literal[
-        "str", "text", "int", "float", "decimal", "bool", "date", "datetime", "uuid", "email"
-    ]
+    type: FieldType
     required: bool
     unique: bool
 
@@ -72,12 +78,12 @@ class EntityDraft(BaseModel):
 class SpecDraft(BaseModel):
     name: str
     description: str
-    api: list[Literal["rest", "graphql", "grpc"]]
-    database: Literal["postgresql", "mysql", "sqlite", "mongodb", "dynamodb"]
-    auth: Literal["jwt", "oauth2", "none"]
+    api: list[Api]
+    database: Database
+    auth: Auth
     roles: list[str]
     entities: list[EntityDraft]
-    deploy_target: Literal["local", "aws-ecs", "aws-lambda", "none"]
+    deploy_target: DeployTarget
     environments: list[str]
     published_entities: list[str]
 

@@ -7,7 +7,7 @@ that quietly differs from what was asked, and never a failure after the build.
 
 from __future__ import annotations
 
-from activities.understanding.result import PlanResult
+from understanding.result import PlanResult
 from workflows.spec import Api, Database, DeployTarget
 
 NOT_BUILT_DATABASES = {Database.mongodb: "MongoDB", Database.dynamodb: "DynamoDB"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
-from activities.settings import Settings
+from shipmate.settings import Settings
 
 
 class TemporalUnavailable(Exception):

@@ -7,9 +7,9 @@ from concurrent.futures import ThreadPoolExecutor
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.settings import Settings
 from activities.slack_notify import SlackNotifier
 from activities.stages import DeliveryActivities
+from shipmate.settings import Settings
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
 

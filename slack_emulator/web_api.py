@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import secrets
 
-from bot.emulator.workspace import SlackError, Workspace
+from slack_emulator.workspace import SlackError, Workspace
 
 MAX_TEXT = 40_000
 MAX_BLOCKS = 50

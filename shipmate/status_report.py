@@ -13,7 +13,8 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from bot.deliveries import delivery_status
+from shipmate.deliveries import delivery_status
+from workflows import search
 from workflows.models import DeliveryStatus, ServiceState
 from workflows.service import ServiceWorkflow
 
@@ -26,27 +27,19 @@ class StatusReport(BaseModel):
     in_flight: list[DeliveryStatus] = Field(default_factory=list)
 
 
-def literal(value: str) -> str:
-    """A value as a quoted visibility-query literal; only characters ids and names use."""
-    return "'" + "".join(c for c in value if c.isalnum() or c in ".-_") + "'"
-
-
 async def gather(client: Client, service: str | None = None) -> StatusReport:
     """Services and deliveries in flight, asked concurrently; one that does not answer in
     time (its worker gone, say) is left out rather than holding up the answer."""
-    where = f" AND ShipmateService = {literal(service)}" if service else ""
     services = [
         e.id
         async for e in client.list_workflows(
-            f"WorkflowType = 'ServiceWorkflow' AND ExecutionStatus = 'Running'{where}",
-            limit=LIST_LIMIT,
+            search.services(running=True, service=service), limit=LIST_LIMIT
         )
     ]
     running = [
         e.id
         async for e in client.list_workflows(
-            f"WorkflowType = 'DeliveryWorkflow' AND ExecutionStatus = 'Running'{where}",
-            limit=LIST_LIMIT,
+            search.deliveries(running=True, service=service), limit=LIST_LIMIT
         )
     ]
 

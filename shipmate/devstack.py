@@ -172,7 +172,7 @@ def registry_part(state_dir: Path, port: int) -> Part:
 def emulator_part(port: int) -> Part:
     return Part(
         name="slack",
-        argv=[sys.executable, "-m", "bot.cli", "emulator", "--port", str(port)],
+        argv=[sys.executable, "-m", "shipmate.cli", "emulator", "--port", str(port)],
         port=port,
         url=f"http://127.0.0.1:{port}/",
         health_url=f"http://127.0.0.1:{port}/_emulator/state",
@@ -181,7 +181,7 @@ def emulator_part(port: int) -> Part:
 
 def dev_environment(settings) -> dict[str, str]:
     """What the worker and the bot are told under `shipmate dev`: the emulator and moto."""
-    from bot.emulator.workspace import DEFAULT_SEED
+    from slack_emulator.workspace import DEFAULT_SEED
 
     tokens = DEFAULT_SEED["tokens"]
     return {
@@ -207,7 +207,7 @@ def moto_credentials(port: int) -> dict[str, str]:
 def worker_part(settings, env: dict[str, str]) -> Part:
     return Part(
         name="worker",
-        argv=[sys.executable, "-m", "bot.cli", "worker"],
+        argv=[sys.executable, "-m", "shipmate.cli", "worker"],
         port=0,
         url=f"task queue {settings.task_queue}",
         ready_line="worker polling task queue",
@@ -218,7 +218,7 @@ def worker_part(settings, env: dict[str, str]) -> Part:
 def bot_part(settings, env: dict[str, str]) -> Part:
     return Part(
         name="bot",
-        argv=[sys.executable, "-m", "bot.cli", "bot"],
+        argv=[sys.executable, "-m", "shipmate.cli", "bot"],
         port=settings.bot_port,
         url=f"http://127.0.0.1:{settings.bot_port}/health",
         health_url=f"http://127.0.0.1:{settings.bot_port}/health",

@@ -12,8 +12,8 @@ from pathlib import Path
 from docker.errors import DockerException
 
 from activities import images
-from activities.settings import Settings
-from bot.devstack import port_open, tool
+from shipmate.devstack import port_open, tool
+from shipmate.settings import Settings
 
 APT_PACKAGES = ["docker.io", "docker-registry", "debootstrap"]
 

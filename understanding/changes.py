@@ -11,9 +11,9 @@ import re
 
 from pydantic import ValidationError
 
-from activities.understanding.result import PlanResult, questions_from_validation
-from activities.understanding.rules import entity_noun, events_asked, parse_fields, singular
-from activities.understanding.vocabulary import ENVIRONMENTS
+from understanding.result import PlanResult, questions_from_validation
+from understanding.rules import entity_noun, events_asked, parse_fields, singular
+from understanding.vocabulary import ENVIRONMENTS
 from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
 
 EXAMPLES = (

@@ -1,7 +1,7 @@
-"""Block Kit views: the status card, thread announcements, answers, and the App Home.
+"""The status card: one message per delivery, edited in place as it moves.
 
-Built with slack_sdk.models.blocks, which checks Slack's limits (header length, block
-counts) when the blocks are serialised. Every view is drawn from workflow state only.
+Built with slack_sdk.models.blocks (pure data classes, no client), which checks Slack's
+limits when the blocks are serialised. Every view is drawn from workflow state only.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from workflows.models import DeliveryState, DeliveryStatus, GateStatus, StageState
+from workflows.models import DeliveryState, DeliveryStatus, GateState, GateStatus, StageState
+from workflows.vocabulary import is_production
 
 STAGE_EMOJI = {
     StageState.pending: ":white_circle:",
@@ -40,7 +41,6 @@ STATE_LINE = {
     DeliveryState.expired: ":hourglass: expired",
     DeliveryState.cancelled: ":no_entry_sign: cancelled",
 }
-PROD = ("prod", "production")
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 
 
@@ -106,10 +106,10 @@ def _gate_line(gate: GateStatus) -> str:
 
 def _buttons(status: DeliveryStatus) -> list[ButtonElement]:
     buttons = []
-    open_gate = next((g for g in status.gates if g.state == "open"), None)
+    open_gate = next((g for g in status.gates if g.state == GateState.open), None)
     if open_gate and status.state == DeliveryState.waiting_for_approval:
         env = open_gate.environment
-        prod = env in PROD
+        prod = is_production(env)
         buttons.append(
             ButtonElement(
                 text=f"Approve {env}",
@@ -165,80 +165,3 @@ def _buttons(status: DeliveryStatus) -> list[ButtonElement]:
             )
         )
     return buttons
-
-
-def announcement(status: DeliveryStatus, moment: str) -> str | None:
-    """A thread reply for an important moment: gate waiting, failure, deployed, ended."""
-    kind, _, env = moment.partition(":")
-    if kind == "gate":
-        gate = next((g for g in status.gates if g.environment == env), None)
-        approvers = " ".join(f"<@{u}>" for u in (gate.approvers if gate else [])) or "Approvers:"
-        return (
-            f"{approvers} {status.service} v{status.version} is ready for *{env}*. "
-            "Approve or reject on the card above."
-        )
-    if kind == "failed":
-        tail = f"\n```{status.log_tail[-2500:]}```" if status.log_tail else ""
-        return (f":x: {status.error}{tail}\nReply `retry` once it is fixed, or `cancel`.")[:3900]
-    if kind == "deployed":
-        deployment = next((d for d in status.deployments if d.environment == env), None)
-        return (
-            f":rocket: {status.service} v{status.version} is live in *{env}*: {deployment.url}"
-            if deployment
-            else None
-        )
-    if kind == "audit":
-        entry = status.audit[int(env)]
-        where = f" {entry.environment}" if entry.environment != "-" else ""
-        reason = f": {entry.reason}" if entry.reason else ""
-        return f"<@{entry.user}> {entry.decision}{where}{reason}"
-    if kind in ("rejected", "expired", "cancelled"):
-        return f":information_source: {status.error}"
-    return None
-
-
-def answer_blocks(text: str) -> list[Block]:
-    return [SectionBlock(text=MarkdownTextObject(text=text[:MAX_TEXT]))]
-
-
-def home_view(
-    recent: list[DeliveryStatus], waiting: list[DeliveryStatus], temporal_ui: str
-) -> dict:
-    blocks: list[Block] = [HeaderBlock(text="Waiting on your approval")]
-    if not waiting:
-        blocks.append(SectionBlock(text=MarkdownTextObject(text="Nothing right now.")))
-    for status in waiting[:10]:
-        gate = next(g for g in status.gates if g.state == "open")
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{status.service} v{status.version}* → {gate.environment}"
-                    f" · requested by <@{status.requester}>"
-                ),
-                accessory=ButtonElement(
-                    text="Approve",
-                    action_id="approve",
-                    style="primary",
-                    value=button_value(status.delivery_id, gate.environment),
-                ),
-            )
-        )
-    blocks += [DividerBlock(), HeaderBlock(text="Your recent deliveries")]
-    if not recent:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text="None yet. Mention @shipmate in a channel to start one."
-                )
-            )
-        )
-    for status in recent[:15]:
-        blocks.append(
-            SectionBlock(
-                text=MarkdownTextObject(
-                    text=f"*{status.service} v{status.version}* · {STATE_LINE[status.state]} · "
-                    f"<{temporal_ui}/workflows/{status.delivery_id}|{status.delivery_id}>"
-                )
-            )
-        )
-    return {"type": "home", "blocks": [b.to_dict() for b in blocks[:100]]}

@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
 
 import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
 
+from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.service_secrets import new_service_secrets
-from activities.settings import Settings
-from workflows.models import DeployResult
+from shipmate.settings import Settings
+from workflows.models import DeployInput, DeployResult
 from workflows.spec import DeployTarget
 
 PORT = 8000
@@ -38,7 +38,7 @@ PERMANENT_ERRORS = {
 }
 
 
-class EcsDeployFailed(Exception):
+class EcsDeployFailed(DeployFailed):
     """AWS refused the deploy or the rollout failed; the message says what to fix."""
 
 
@@ -131,7 +131,7 @@ def _deploy(
 def wait_until_rolled_out(
     settings: Settings,
     deployed: DeployResult,
-    heartbeat: Callable[[str], None],
+    heartbeat: Heartbeat,
     timeout: float = 600,
 ) -> None:
     """Wait for the service's primary deployment to reach COMPLETED with its tasks running."""
@@ -310,3 +310,19 @@ def _default_security_group(ec2, subnet: str) -> list[str]:
         ]
     )["SecurityGroups"]
     return [g["GroupId"] for g in groups]
+
+
+class AwsEcs:
+    """The `aws-ecs` target: a Fargate service per service and environment."""
+
+    def deploy(self, settings: Settings, request: DeployInput) -> DeployResult:
+        return deploy_to_ecs(
+            settings,
+            request.service,
+            request.environment,
+            request.pushed_image or request.image,
+            publishes_events=request.publishes_events,
+        )
+
+    def verify(self, settings: Settings, deployed: DeployResult, heartbeat: Heartbeat) -> None:
+        wait_until_rolled_out(settings, deployed, heartbeat)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from workflows.spec import Database, FieldType
+from workflows.vocabulary import ENVIRONMENT_WORDS
 
 MAX_REQUEST_CHARS = 4000
 
@@ -47,17 +48,7 @@ TYPE_WORDS = {
     "email": FieldType.email,
 }
 
-ENVIRONMENTS = {
-    "dev": "dev",
-    "development": "dev",
-    "qa": "qa",
-    "test": "qa",
-    "staging": "staging",
-    "stage": "staging",
-    "prod": "prod",
-    "production": "prod",
-    "live": "prod",
-}
+ENVIRONMENTS = ENVIRONMENT_WORDS  # one vocabulary, shared with the thread commands
 
 # Words that describe the service, never a thing it manages.
 FILLER = (

@@ -12,10 +12,10 @@ import time
 
 from aiohttp import web
 
-from bot.emulator.events import EventDispatcher
-from bot.emulator.ratelimits import RateLimiter
-from bot.emulator.web_api import WebApi
-from bot.emulator.workspace import SlackError, Workspace
+from slack_emulator.events import EventDispatcher
+from slack_emulator.ratelimits import RateLimiter
+from slack_emulator.web_api import WebApi
+from slack_emulator.workspace import SlackError, Workspace
 
 
 def error(status: int, message: str) -> web.Response:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from activities.settings import Settings
-from activities.understanding.capabilities import deliverable
-from activities.understanding.changes import parse_change, spec_diff
-from activities.understanding.openai_parser import OpenAIUnavailable, parse_with_openai
-from activities.understanding.result import PlanResult
-from activities.understanding.rules import parse_request
+from shipmate.settings import Settings
+from understanding.capabilities import deliverable
+from understanding.changes import parse_change, spec_diff
+from understanding.openai_parser import OpenAIUnavailable, parse_with_openai
+from understanding.result import PlanResult
+from understanding.rules import parse_request
 from workflows.spec import ServiceSpec
 
 log = logging.getLogger(__name__)

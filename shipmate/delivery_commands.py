@@ -1,65 +1,23 @@
-"""The `shipmate` command line: the local stack, the worker, and deliveries from a terminal."""
+"""The command line's delivery commands: plan, scaffold, deliver, decide, cancel, retry, status."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import json
-import os
-import signal
 import sys
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from activities.settings import Settings, SettingsError, get_settings
-from activities.understanding import PlanResult, understand
-from bot import deliveries, devstack, doctor, status_report
-from bot.temporal import TemporalUnavailable, connect
-from workflows.models import DeliveryState, DeliveryStatus, GateStatus
+from shipmate import deliveries, status_report
+from shipmate.settings import Settings
+from shipmate.temporal import connect
+from understanding import PlanResult, understand
+from workflows.delivery import DeliveryWorkflow
+from workflows.models import DeliveryState, DeliveryStatus, GateState, GateStatus, StageState
 from workflows.spec import DeployTarget
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        settings = get_settings()
-        return args.handler(args, settings) or 0
-    except (SettingsError, TemporalUnavailable, devstack.PartFailed) as exc:
-        print(f"shipmate: {exc}", file=sys.stderr)
-        return 1
-    except deliveries.DecisionRefused as exc:
-        print(f"shipmate: refused: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="shipmate", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    dev = commands.add_parser("dev", help="run the whole local stack on embedded defaults")
-    dev.set_defaults(handler=cmd_dev)
-
-    check = commands.add_parser("doctor", help="check prerequisites; --fix installs them")
-    check.add_argument("--fix", action="store_true")
-    check.set_defaults(handler=cmd_doctor)
-
-    emulator = commands.add_parser("emulator", help="run the local Slack emulator alone")
-    emulator.add_argument("--port", type=int, help="default: SHIPMATE_EMULATOR_PORT (3000)")
-    emulator.add_argument("--seed", type=Path, help="JSON file with the workspace to emulate")
-    emulator.add_argument("--request-url", help="HTTP mode: POST events and clicks here")
-    emulator.add_argument("--no-rate-limits", action="store_true")
-    emulator.set_defaults(handler=cmd_emulator)
-
-    bot = commands.add_parser("bot", help="run the Slack bot (Socket Mode or HTTP mode)")
-    bot.set_defaults(handler=cmd_bot)
-
-    worker = commands.add_parser("worker", help="run the Temporal worker")
-    worker.set_defaults(handler=cmd_worker)
-
+def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
     plan = commands.add_parser("plan", help="print the service spec a request parses into")
     plan.add_argument("text")
     plan.add_argument("--json", action="store_true", help="print only JSON")
@@ -102,7 +60,6 @@ def _parser() -> argparse.ArgumentParser:
     status = commands.add_parser("status", help="deliveries in flight, what is deployed where")
     status.add_argument("service", nargs="?")
     status.set_defaults(handler=cmd_status)
-    return parser
 
 
 def cmd_plan(args, settings: Settings) -> int:
@@ -175,57 +132,6 @@ def cmd_scaffold(args, settings: Settings) -> int:
     return 0
 
 
-def cmd_doctor(args, settings: Settings) -> int:
-    if args.fix:
-        doctor.fix(settings)
-    return 0 if doctor.report(doctor.run_checks(settings)) else 1
-
-
-def cmd_emulator(args, settings: Settings) -> int:
-    from bot.emulator.server import EmulatorConfig, run
-
-    if args.seed and not args.seed.is_file():
-        raise SettingsError(f"--seed {args.seed}: no such file")
-    run(
-        EmulatorConfig(
-            port=args.port or settings.emulator_port,
-            seed=args.seed,
-            request_url=args.request_url,
-            rate_limits=not args.no_rate_limits,
-        )
-    )
-    return 0
-
-
-def cmd_bot(args, settings: Settings) -> int:
-    import logging
-
-    from bot.runner import serve
-
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(settings))
-    return 0
-
-
-def cmd_worker(args, settings: Settings) -> int:
-    async def run() -> None:
-        client = await connect(settings)
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            worker = _worker(client, settings, executor)
-            print(f"worker polling task queue {settings.task_queue!r}", flush=True)
-            await worker.run()
-
-    asyncio.run(run())
-    return 0
-
-
-def _worker(client, settings: Settings, executor: ThreadPoolExecutor):
-    """Imported late: only the worker needs docker and the activities."""
-    from activities.worker import build_worker
-
-    return build_worker(client, settings, executor)
-
-
 def cmd_deliver(args, settings: Settings) -> int:
     plan = asyncio.run(_understand(settings, args.text, args.service))
     for note in plan.notes:
@@ -256,7 +162,7 @@ def cmd_deliver(args, settings: Settings) -> int:
         def on_change(status: DeliveryStatus) -> None:
             for stage in status.stages:
                 key = f"{stage.name}:{stage.state}"
-                if key not in printed and stage.state != "pending":
+                if key not in printed and stage.state != StageState.pending:
                     printed.add(key)
                     took = f" ({stage.duration_seconds:.1f}s)" if stage.duration_seconds else ""
                     detail = f"  {stage.detail}" if stage.detail else ""
@@ -306,8 +212,8 @@ def cmd_decide(args, settings: Settings) -> int:
         env = args.env
         if env is None:
             handle = client.get_workflow_handle(args.delivery_id)
-            status = await handle.query("status", result_type=DeliveryStatus)
-            open_gates = [g.environment for g in status.gates if g.state == "open"]
+            status = await handle.query(DeliveryWorkflow.status)
+            open_gates = [g.environment for g in status.gates if g.state == GateState.open]
             if not open_gates:
                 raise deliveries.DecisionRefused(f"{args.delivery_id} has no open gate")
             env = open_gates[0]
@@ -339,62 +245,3 @@ def cmd_status(args, settings: Settings) -> int:
 
     print(asyncio.run(run()))
     return 0
-
-
-def cmd_dev(args, settings: Settings) -> int:
-    """Start every part as a child process, print where each is, stop all on Ctrl-C."""
-    if not doctor.docker_reachable(settings):
-        raise devstack.PartFailed(
-            "the Docker engine is not reachable. Fix: shipmate doctor --fix (starts dockerd)"
-        )
-    state = settings.state_dir.resolve()
-    state.mkdir(parents=True, exist_ok=True)
-    host_port = int(settings.temporal_address.rsplit(":", 1)[1])
-    print(f"Shipmate local stack (state in {state}); Ctrl-C stops it all")
-    with devstack.LocalStack(echo=lambda line: print(line, flush=True), stream_logs=True) as stack:
-        stack.start(devstack.temporal_part(state, host_port, settings.temporal_ui_port))
-        stack.start(devstack.moto_part(settings.moto_port))
-        stack.start(devstack.registry_part(state, settings.registry_port))
-        stack.start(devstack.emulator_part(settings.emulator_port))
-        env = devstack.dev_environment(settings)
-        stack.start(devstack.worker_part(settings, env))
-        stack.start(devstack.bot_part(settings, env))
-        stack.echo(
-            f"Ready. Open http://127.0.0.1:{settings.emulator_port}/ and write "
-            "'@shipmate build a todo api' "
-            'as alice; approve as bob. Or: shipmate deliver "build a todo api" '
-            "--approve-as U0BOB"
-        )
-        _wait_for_interrupt(stack)
-    return 0
-
-
-def _wait_for_interrupt(stack: devstack.LocalStack) -> None:
-    def stop(*_):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, stop)
-    try:
-        while all(p.process is None or p.process.poll() is None for p in stack.parts):
-            time.sleep(1)
-        dead = [p.name for p in stack.parts if p.process and p.process.poll() is not None]
-        print(f"shipmate: {', '.join(dead)} stopped; stopping the rest", file=sys.stderr)
-    except KeyboardInterrupt:
-        print("\nstopping…", flush=True)
-
-
-def run() -> None:
-    """The console entry point.
-
-    Exits without interpreter teardown: the Temporal client's native threads can abort a
-    finishing CLI process otherwise (temporalio/sdk-python#300), turning success into a
-    crash code.
-    """
-    code = main()
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
-
-
-if __name__ == "__main__":
-    run()

@@ -20,7 +20,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
-from bot.emulator.workspace import Workspace
+from slack_emulator.workspace import Workspace
 
 log = logging.getLogger(__name__)
 

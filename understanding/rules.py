@@ -11,8 +11,8 @@ import re
 
 from pydantic import ValidationError
 
-from activities.understanding.result import PlanResult, questions_from_validation
-from activities.understanding.vocabulary import (
+from understanding.result import PlanResult, questions_from_validation
+from understanding.vocabulary import (
     CONTROL,
     DATABASES,
     ENVIRONMENTS,

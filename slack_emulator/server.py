@@ -11,11 +11,11 @@ from urllib.parse import parse_qsl
 
 from aiohttp import web
 
-from bot.emulator.control import Control
-from bot.emulator.events import EventDispatcher
-from bot.emulator.ratelimits import RateLimiter
-from bot.emulator.web_api import WebApi
-from bot.emulator.workspace import SlackError, Workspace
+from slack_emulator.control import Control
+from slack_emulator.events import EventDispatcher
+from slack_emulator.ratelimits import RateLimiter
+from slack_emulator.web_api import WebApi
+from slack_emulator.workspace import SlackError, Workspace
 
 log = logging.getLogger(__name__)
 PAGE = Path(__file__).parent / "page"

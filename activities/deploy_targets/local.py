@@ -9,18 +9,18 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
 
 import httpx
 from docker.errors import NotFound
 
+from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.images import docker_client
 from activities.service_secrets import new_service_secrets
-from activities.settings import Settings
-from workflows.models import DeployResult
+from shipmate.settings import Settings
+from workflows.models import DeployInput, DeployResult
 
 
-class UnhealthyService(Exception):
+class UnhealthyService(DeployFailed):
     """The deployed service did not answer /health in time."""
 
 
@@ -68,7 +68,7 @@ def deploy_container(
     return DeployResult(environment=environment, url=_url(container), container=name)
 
 
-def wait_until_healthy(url: str, heartbeat: Callable[[str], None], timeout: float = 60) -> None:
+def wait_until_healthy(url: str, heartbeat: Heartbeat, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     last_error = "no answer"
     while time.monotonic() < deadline:
@@ -87,3 +87,13 @@ def wait_until_healthy(url: str, heartbeat: Callable[[str], None], timeout: floa
 def _url(container) -> str:
     binding = container.attrs["NetworkSettings"]["Ports"]["8000/tcp"][0]
     return f"http://127.0.0.1:{binding['HostPort']}"
+
+
+class LocalDocker:
+    """The `local` target: the worker's own Docker engine, published on loopback."""
+
+    def deploy(self, settings: Settings, request: DeployInput) -> DeployResult:
+        return deploy_container(settings, request.service, request.environment, request.image)
+
+    def verify(self, settings: Settings, deployed: DeployResult, heartbeat: Heartbeat) -> None:
+        wait_until_healthy(deployed.url, heartbeat)

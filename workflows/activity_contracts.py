@@ -1,0 +1,98 @@
+"""The activities the workflows call: each one's name and signature, written once.
+
+Workflows call these by reference (`workflow.execute_activity(contracts.deploy_service,
+…)`), so an activity's name and its input and result types live here and nowhere else.
+Nothing here runs: the worker registers implementations under the same names with
+`@implements(contract)`, and test fakes do the same. This module imports no docker,
+boto3 or network client, so the workflow sandbox stays clean.
+
+The names are in recorded histories: renaming a function here would strand every
+delivery parked at a gate, so they stay as they are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from temporalio import activity
+
+from workflows.models import (
+    BuiltImage,
+    DeployInput,
+    DeployResult,
+    NotifyInput,
+    NotifyResult,
+    PlanInput,
+    ScaffoldInput,
+    ScaffoldResult,
+    TestReport,
+)
+from workflows.spec import ServiceSpec
+
+Implementation = TypeVar("Implementation", bound=Callable)
+
+
+@activity.defn
+def plan_service(request: PlanInput) -> ServiceSpec:
+    """Understand a request that arrived without a spec (see README, 'Where things live')."""
+    raise NotImplementedError
+
+
+@activity.defn
+def scaffold_service(request: ScaffoldInput) -> ScaffoldResult:
+    """Write the service's repository and commit the version."""
+    raise NotImplementedError
+
+
+@activity.defn
+def test_service(scaffold: ScaffoldResult) -> TestReport:
+    """Run the generated tests in a locked-down container."""
+    raise NotImplementedError
+
+
+@activity.defn
+def build_service_image(scaffold: ScaffoldResult) -> BuiltImage:
+    """Build the runtime image."""
+    raise NotImplementedError
+
+
+@activity.defn
+def push_service_image(built: BuiltImage) -> str:
+    """Push the image; the result is the pushed reference (by digest where known)."""
+    raise NotImplementedError
+
+
+@activity.defn
+def deploy_service(request: DeployInput) -> DeployResult:
+    """Deploy one environment through the target the spec names."""
+    raise NotImplementedError
+
+
+@activity.defn
+def verify_service(deployed: DeployResult) -> None:
+    """Wait until the deployed version answers (or its rollout completes)."""
+    raise NotImplementedError
+
+
+@activity.defn
+def notify(update: NotifyInput) -> NotifyResult:
+    """Post or edit the delivery's status card and reply about moments in its thread."""
+    raise NotImplementedError
+
+
+DELIVERY_STAGES = (
+    plan_service,
+    scaffold_service,
+    test_service,
+    build_service_image,
+    push_service_image,
+    deploy_service,
+    verify_service,
+)
+ALL = (*DELIVERY_STAGES, notify)
+
+
+def implements(contract: Callable) -> Callable[[Implementation], Implementation]:
+    """Register a function or method as the implementation of a declared activity."""
+    return activity.defn(name=contract.__name__)

@@ -1,0 +1,68 @@
+"""Keeping a delivery's Slack thread current, from inside the DeliveryWorkflow.
+
+Deterministic workflow code: it only decides when the `notify` activity runs and with
+what. One card edit is in flight at a time and always carries the newest status, so
+a burst of stage changes becomes one edit; each moment is announced once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import activity_contracts as contracts
+    from workflows.models import DeliveryStatus, Moment, NotifyInput
+    from workflows.moments import thread_moments
+
+NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
+
+
+class ThreadUpdates:
+    def __init__(self, channel: str | None, thread_ts: str | None) -> None:
+        self.channel, self.thread_ts = channel, thread_ts
+        self.card_ts: str | None = None
+        self.announced: set[Moment] = set()
+        self.unsent = False  # the status changed since the last edit
+        self.sending = False
+
+    def changed(self) -> None:
+        self.unsent = True
+
+    async def keep_current(
+        self, status: Callable[[], DeliveryStatus], failures: Callable[[], int]
+    ) -> None:
+        """Runs for the workflow's life; Slack being down is never fatal to a delivery."""
+        while True:
+            await workflow.wait_condition(lambda: self.unsent)
+            self.unsent, self.sending = False, True
+            now = status()
+            moments = [m for m in thread_moments(now, failures()) if m not in self.announced]
+            update = NotifyInput(
+                status=now,
+                channel=self.channel,
+                thread_ts=self.thread_ts,
+                card_ts=self.card_ts,
+                announce=moments,
+            )
+            try:
+                result = await workflow.execute_activity(
+                    contracts.notify,
+                    update,
+                    start_to_close_timeout=timedelta(seconds=30),
+                    retry_policy=NOTIFY_RETRY,
+                )
+                self.card_ts = result.card_ts or self.card_ts
+                self.announced.update(moments)
+            except ActivityError:
+                workflow.logger.warning("Slack notification failed; the next change retries it")
+            self.sending = False
+
+    async def flush(self) -> None:
+        """Before the workflow ends: the last card edit is sent, not abandoned in flight."""
+        if self.channel:
+            await workflow.wait_condition(lambda: not self.unsent and not self.sending)
