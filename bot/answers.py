@@ -6,6 +6,7 @@ from temporalio.client import Client
 
 from bot.intents import Reading
 from shipmate import status_report
+from slack_views.text import escape, problem
 from workflows import search
 from workflows.models import DeliveryState, DeliveryStatus, GateState, ServiceState
 
@@ -25,7 +26,7 @@ def describe_delivery(status: DeliveryStatus) -> str:
     for deployment in status.deployments:
         lines.append(f"{deployment.environment}: {deployment.url}")
     if status.error:
-        lines.append(status.error)
+        lines.append(problem(status))
     return "\n".join(lines)
 
 
@@ -72,7 +73,7 @@ def _history(service: ServiceState) -> str:
         version = f"v{record.version}" if record.version else "-"
         lines.append(
             f"• `{record.delivery_id}` {version} {record.state.value.replace('_', ' ')}"
-            f" by <@{record.requester}>: {record.request_text[:80]}"
+            f" by <@{record.requester}>: {escape(record.request_text[:80])}"
         )
     return "\n".join(lines)
 

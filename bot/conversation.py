@@ -21,14 +21,19 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from bot import answers, intents
-from bot.intents import Intent, Reading
+from bot.commands import Verb, parse_command, sounds_like_decision
+from bot.decisions import Decisions
+from bot.intents import Intent
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn
 from shipmate import deliveries
+from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
+from slack_views.text import escape, unescape
 from understanding import understand
-from workflows.models import DeliveryStatus, GateState
+from workflows.models import DeliveryStatus
+from workflows.spec import UNREADABLE_TEXT, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -38,48 +43,59 @@ ENGINE_DOWN = (
 )
 ENGINE_ERRORS = (RPCStatusCode.UNAVAILABLE, RPCStatusCode.DEADLINE_EXCEEDED)
 QUESTIONS = (Intent.status, Intent.deployed, Intent.history, Intent.who_approved)
+SOUNDS_LIKE_DECISION = (Intent.approve, Intent.reject, Intent.cancel, Intent.retry)
+# In a delivery's thread these are change requests, even when a word in them sounds
+# like a decision ("add an approved flag to expenses").
+CHANGE_WORDS = re.compile(r"\b(add|remove|drop|rename|field|fields|entity|column|also)\b", re.I)
 ASKED = re.compile(r"<@U[A-Z0-9]+> asked: (.*)", re.DOTALL)
 
 
 class Conversations:
-    def __init__(self, settings: Settings, temporal: TemporalLink):
+    def __init__(
+        self, settings: Settings, temporal: TemporalLink, directory: Directory, decisions: Decisions
+    ):
         self.settings = settings
         self.temporal = temporal
+        self.directory = directory
+        self.decisions = decisions
 
-    async def on_message(self, client: AsyncWebClient, event: dict) -> None:
+    async def on_message(self, client: AsyncWebClient, event: dict, addressed: bool) -> None:
+        """`addressed`: a mention, a DM or a slash command; otherwise a reply in a thread,
+        which Shipmate answers only when the thread is its own."""
         text = event.get("text", "")
         turn = Turn(
             client, event["channel"], event.get("thread_ts") or event["ts"], event.get("user", "")
         )
-        reading = intents.read(text)
-        if reading.intent == Intent.help:
+        in_thread = event.get("thread_ts", event["ts"]) != event["ts"]
+        if not in_thread and not unreadable(text) and intents.read(text).intent == Intent.help:
             await turn.say(intents.HELP)  # needs no workflow engine
             return
         key = f"{event['channel']}:{event['ts']}"  # one delivery per message, however delivered
         try:
             temporal = await self.temporal.client()
-            if event.get("thread_ts", event["ts"]) != event["ts"]:
-                await self._thread_reply(
-                    turn, temporal, reading, text, key, is_dm=event.get("channel_type") == "im"
-                )
+            if in_thread:
+                await self._thread_reply(turn, temporal, text, key, addressed)
             else:
-                await self._new_request(turn, temporal, reading, text, key)
+                await self._new_request(turn, temporal, text, key)
         except (TemporalUnavailable, RPCError) as exc:
             if isinstance(exc, RPCError) and exc.status not in ENGINE_ERRORS:
                 raise
             self.temporal.up = False
             log.warning("Temporal unavailable in %s/%s: %s", turn.channel, turn.thread_ts, exc)
-            await turn.say(ENGINE_DOWN)
+            if addressed:
+                await turn.say(ENGINE_DOWN)
 
     async def on_command(self, client: AsyncWebClient, command: dict, respond) -> None:
         """`/shipmate TEXT`: Slack shows nobody the command, so the bot posts the request
         in the channel and answers in a thread under it, as for a mention."""
         text = command.get("text", "").strip() or "help"
         user, channel = command["user_id"], command["channel_id"]
+        if unreadable(text):
+            await respond(UNREADABLE_TEXT)
+            return
         try:
-            quoted = text.replace("<!", "&lt;!")  # no @channel or @here through the bot
             posted = await client.chat_postMessage(
-                channel=channel, text=f"<@{user}> asked: {quoted}", unfurl_links=False
+                channel=channel, text=f"<@{user}> asked: {escape(text)}", unfurl_links=False
             )  # read back by ASKED when the thread is re-read
         except SlackApiError as exc:
             log.warning("cannot post /shipmate in %s: %s", channel, exc.response.get("error"))
@@ -89,42 +105,67 @@ class Conversations:
             )
             return
         event = {"channel": channel, "ts": posted["ts"], "user": user, "text": text}
-        await self.on_message(client, event)
+        await self.on_message(client, event, addressed=True)
 
-    async def _new_request(
-        self, turn: Turn, temporal: Client, reading: Reading, text: str, key: str
-    ) -> None:
-        if reading.intent in QUESTIONS:
-            await turn.say(await answers.answer(temporal, reading))
-        elif reading.intent in (Intent.approve, Intent.reject, Intent.cancel, Intent.retry):
+    async def _new_request(self, turn: Turn, temporal: Client, text: str, key: str) -> None:
+        if unreadable(text):
+            await turn.say(UNREADABLE_TEXT)
+            return
+        reading = intents.read(text)
+        if command := parse_command(text):
+            await self.decisions.run(turn, temporal, command, None)
+        elif reading.intent in SOUNDS_LIKE_DECISION:
             await turn.say(
-                f"To {reading.intent.value} a delivery, use the buttons on its card "
-                "or reply in its thread."
+                f"To {reading.intent.value} a delivery, use the buttons on its card, or say "
+                f"`@shipmate {reading.intent.value} <service> <environment>`."
             )
+        elif reading.intent in QUESTIONS:
+            await turn.say(await answers.answer(temporal, reading))
         else:
             await self._plan_and_start(turn, temporal, [text], key)
 
     async def _thread_reply(
-        self, turn: Turn, temporal: Client, reading: Reading, text: str, key: str, is_dm: bool
+        self, turn: Turn, temporal: Client, text: str, key: str, addressed: bool
     ) -> None:
         status = await answers.thread_delivery(temporal, turn.channel, turn.thread_ts)
         if status is None:
             ours, thread = await self._conversation(turn)
-            if not ours and not is_dm:
+            if not ours and not addressed:
                 return  # a thread among people that Shipmate was never part of
-            if reading.intent in (Intent.build, Intent.retry):
-                await self._plan_and_start(turn, temporal, thread or [text], key)
-            else:
-                await turn.say(await answers.answer(temporal, reading))
+            await self._before_delivery(turn, temporal, text, thread, key)
             return
-        if reading.intent == Intent.status:
+        if unreadable(text):
+            await turn.say(UNREADABLE_TEXT)
+            return
+        reading = intents.read(text)
+        command = parse_command(text) if addressed else None
+        if command:
+            await self.decisions.run(turn, temporal, command, status)
+        elif (verb := sounds_like_decision(text)) and not CHANGE_WORDS.search(text):
+            await self.decisions.ask_privately(turn, status, verb)
+        elif reading.intent == Intent.help:
+            await turn.say(intents.HELP)
+        elif reading.intent == Intent.status:
             await turn.say(answers.describe_delivery(status))
-        elif reading.intent in (Intent.approve, Intent.reject):
-            await self._decide(turn, temporal, status, reading)
-        elif reading.intent in (Intent.cancel, Intent.retry):
-            await self._cancel_or_retry(turn, temporal, status.delivery_id, reading)
         elif reading.intent == Intent.build:
             await self._change(turn, temporal, status, text, key)
+        else:
+            await turn.say(await answers.answer(temporal, reading))
+
+    async def _before_delivery(
+        self, turn: Turn, temporal: Client, text: str, thread: list[str], key: str
+    ) -> None:
+        """A thread of Shipmate's with no delivery yet: answers to its questions, a
+        `retry` after the engine was down, or questions about what runs."""
+        if unreadable(text):
+            await turn.say(UNREADABLE_TEXT)
+            return
+        reading = intents.read(text)
+        again = sounds_like_decision(text) == Verb.retry
+        if reading.intent == Intent.help:
+            await turn.say(intents.HELP)
+        elif reading.intent == Intent.build or again:
+            await self._plan_and_start(turn, temporal, thread or [text], key)
         else:
             await turn.say(await answers.answer(temporal, reading))
 
@@ -132,9 +173,9 @@ class Conversations:
         self, turn: Turn, temporal: Client, thread: list[str], key: str
     ) -> None:
         plan = await asyncio.to_thread(understand, self.settings, thread)
-        notes = "".join(f"_{note}_\n" for note in plan.notes)
+        notes = "".join(f"_{escape(note)}_\n" for note in plan.notes)
         if plan.spec is None:
-            questions = "\n".join(f"{n}. {q}" for n, q in enumerate(plan.questions, 1))
+            questions = "\n".join(f"{n}. {escape(q)}" for n, q in enumerate(plan.questions, 1))
             await turn.say(f"{notes}Before I start:\n{questions}\nAnswer here in the thread.")
             return
         try:
@@ -147,11 +188,12 @@ class Conversations:
                 channel=turn.channel,
                 thread_ts=turn.thread_ts,
                 request_key=key,
+                directory=self.directory,
             )
         except deliveries.DecisionRefused as exc:
             await turn.say(f":warning: {exc}")
             return
-        assumed = f"\n_Assumed: {'; '.join(plan.defaults)}_" if plan.defaults else ""
+        assumed = f"\n_Assumed: {escape('; '.join(plan.defaults))}_" if plan.defaults else ""
         queued = f" (queued behind {ticket.queued_behind})" if ticket.queued_behind else ""
         await turn.say(
             f"{notes}On it: *{plan.spec.name}*, delivery `{ticket.delivery_id}`{queued}.{assumed}"
@@ -164,55 +206,25 @@ class Conversations:
         base = await deliveries.current_spec(temporal, status.service) or status.spec
         plan = await asyncio.to_thread(understand, self.settings, [text], base)
         if plan.spec is None:
-            await turn.say("\n".join(plan.questions))
-            return
-        ticket = await deliveries.request_change(
-            temporal,
-            self.settings,
-            text,
-            plan.spec,
-            turn.user,
-            channel=turn.channel,
-            thread_ts=turn.thread_ts,
-            request_key=key,
-        )
-        diff = "\n".join(f"`{line}`" for line in plan.diff)
-        await turn.say(f"Next version of *{plan.spec.name}* (`{ticket.delivery_id}`):\n{diff}")
-
-    async def _decide(
-        self, turn: Turn, temporal: Client, status: DeliveryStatus, reading: Reading
-    ) -> None:
-        env = reading.environment or next(
-            (g.environment for g in status.gates if g.state == GateState.open), None
-        )
-        if env is None:
-            await turn.tell_privately("There is no gate waiting for a decision in this delivery.")
+            await turn.say(escape("\n".join(plan.questions)))
             return
         try:
-            gate = await deliveries.decide(
+            ticket = await deliveries.request_change(
                 temporal,
-                status.delivery_id,
+                self.settings,
+                text,
+                plan.spec,
                 turn.user,
-                env,
-                approve=reading.intent == Intent.approve,
-                reason=reading.reason,
+                channel=turn.channel,
+                thread_ts=turn.thread_ts,
+                request_key=key,
+                directory=self.directory,
             )
         except deliveries.DecisionRefused as exc:
             await turn.tell_privately(f":no_entry: {exc}")
             return
-        # The thread hears of it from the workflow, as for a click, so it is said once.
-        log.info("%s decided %s on %s: %s", turn.user, env, status.delivery_id, gate.summary())
-
-    async def _cancel_or_retry(
-        self, turn: Turn, temporal: Client, delivery_id: str, reading: Reading
-    ) -> None:
-        try:
-            if reading.intent == Intent.cancel:
-                await deliveries.cancel(temporal, delivery_id, turn.user, reading.reason)
-            else:
-                await deliveries.retry(temporal, delivery_id, turn.user)
-        except deliveries.DecisionRefused as exc:
-            await turn.tell_privately(f":no_entry: {exc}")
+        diff = "\n".join(f"`{escape(line)}`" for line in plan.diff)
+        await turn.say(f"Next version of *{plan.spec.name}* (`{ticket.delivery_id}`):\n{diff}")
 
     async def _conversation(self, turn: Turn) -> tuple[bool, list[str]]:
         """Whether Shipmate is part of this thread, and the requests people made in it.
@@ -226,10 +238,12 @@ class Conversations:
         messages = replies.get("messages", [])
         ours = any(m.get("user") == bot or f"<@{bot}>" in m.get("text", "") for m in messages)
         people = [
-            m.get("text", "") for m in messages if not m.get("bot_id") and m.get("user") != bot
+            m.get("text", "")
+            for m in messages
+            if not m.get("bot_id") and m.get("user") != bot and not unreadable(m.get("text", ""))
         ]
         asked = [
-            found.group(1)
+            unescape(found.group(1))
             for m in messages[:1]  # a /shipmate request, posted by the bot as the thread's start
             if m.get("user") == bot and (found := ASKED.match(m.get("text", "")))
         ]

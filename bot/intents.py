@@ -1,7 +1,8 @@
 """What a chat message asks for: build or change, status, deployments, history, decisions.
 
 Plain rules over the words people use; anything unrecognised is treated as a build or
-change request, and the request parser asks questions if it is not one.
+change request, and the request parser asks questions if it is not one. Decisions are
+not read here: only bot.commands turns words into one, and only when addressed.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def read(text: str) -> Reading:
         return Reading(Intent.help)
     if re.match(r"^(approve|lgtm|ship it|approved)\b", words):
         return Reading(Intent.approve, service, environment)
-    if match := re.match(r"^(reject|rejected|deny|no)\b[:,]?\s*(.*)$", words):
+    if match := re.match(r"^(reject|rejected|deny)\b[:,]?\s*(.*)$", words):
         return Reading(Intent.reject, service, environment, reason=match.group(2))
     if re.match(r"^(cancel|stop|abort)\b", words):
         return Reading(Intent.cancel, service, reason=words.partition(" ")[2])
@@ -83,7 +84,10 @@ HELP = (
     "• `@shipmate user service: users have email (unique), name and role`\n"
     "• `/shipmate build a todo api`: the same, starting a thread under your request\n"
     "• in a delivery's thread: `status`, `also add a status field to orders`, "
-    "`deploy it to prod too`, `retry`, `cancel`, `approve`, `reject: reason`\n"
+    "`deploy it to prod too`\n"
+    "• decisions, said to me or by the card's buttons: `@shipmate approve staging`, "
+    "`@shipmate reject prod: reason`, `@shipmate cancel`, `@shipmate retry`; elsewhere "
+    "name the service: `/shipmate approve orders-api staging`\n"
     "• anywhere: `what's deployed in prod?`, `what's running?`, `history of orders-api`, "
     "`who approved the last prod deploy of orders-api?`"
 )

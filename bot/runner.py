@@ -10,9 +10,12 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import TemporalLink, build_app
+from bot.http_guard import signed_requests_only
 from shipmate.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
+
+EVENTS_PATH = "/slack/events"
 
 
 def require(settings: Settings, *names: str) -> None:
@@ -24,17 +27,21 @@ def require(settings: Settings, *names: str) -> None:
         )
 
 
+def http_app(settings: Settings, temporal: TemporalLink) -> web.Application:
+    """HTTP mode: Slack's events and clicks at /slack/events, signature checked first."""
+    require(settings, "slack_bot_token", "slack_signing_secret")
+    secret = settings.slack_signing_secret.get_secret_value()
+    web_app = build_app(settings, temporal, signing_secret=secret).web_app(path=EVENTS_PATH)
+    web_app.middlewares.append(signed_requests_only(secret, EVENTS_PATH))
+    web_app.router.add_get("/health", _health(temporal, lambda: True))
+    return web_app
+
+
 async def serve(settings: Settings) -> None:
     temporal = TemporalLink(settings)
     await temporal.check()  # not fatal: the bot answers "can't reach the engine" meanwhile
     if settings.slack_mode == "http":
-        require(settings, "slack_bot_token", "slack_signing_secret")
-        app = build_app(
-            settings, temporal, signing_secret=settings.slack_signing_secret.get_secret_value()
-        )
-        web_app = app.web_app(path="/slack/events")
-        web_app.router.add_get("/health", _health(temporal, lambda: True))
-        runner = web.AppRunner(web_app, access_log=None)
+        runner = web.AppRunner(http_app(settings, temporal), access_log=None)
         await runner.setup()
         await web.TCPSite(runner, settings.bot_host, settings.bot_port).start()
         log.info("bot listening for Slack events on :%s/slack/events", settings.bot_port)

@@ -35,13 +35,18 @@ class Turn:
         except SlackApiError as exc:
             await self._cannot_post(exc)
 
-    async def tell_privately(self, text: str) -> None:
+    async def tell_privately(self, text: str, blocks: list | None = None) -> None:
+        rendered = [b.to_dict() for b in blocks] if blocks else None
         if self.channel is None:
-            await self.client.chat_postMessage(channel=self.user, text=text)
+            await self.client.chat_postMessage(channel=self.user, text=text, blocks=rendered)
             return
         try:
             await self.client.chat_postEphemeral(
-                channel=self.channel, user=self.user, text=text, thread_ts=self.thread_ts
+                channel=self.channel,
+                user=self.user,
+                text=text,
+                blocks=rendered,
+                thread_ts=self.thread_ts,
             )
         except SlackApiError as exc:
             await self._cannot_post(exc)

@@ -11,7 +11,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shipmate import deliveries, devstack, doctor
+from temporalio.service import RPCError
+
+from shipmate import deliveries, devstack, doctor, identity
 from shipmate.delivery_commands import add_delivery_commands
 from shipmate.settings import Settings, SettingsError, get_settings
 from shipmate.temporal import TemporalUnavailable, connect
@@ -28,6 +30,9 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     except deliveries.DecisionRefused as exc:
         print(f"shipmate: refused: {exc}", file=sys.stderr)
+        return 1
+    except RPCError as exc:  # one line, never a traceback
+        print(f"shipmate: Temporal refused the call: {exc.message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
@@ -122,7 +127,10 @@ def cmd_dev(args, settings: Settings) -> int:
     state.mkdir(parents=True, exist_ok=True)
     host_port = int(settings.temporal_address.rsplit(":", 1)[1])
     print(f"Shipmate local stack (state in {state}); Ctrl-C stops it all")
-    with devstack.LocalStack(echo=lambda line: print(line, flush=True), stream_logs=True) as stack:
+    with (
+        identity.running_dev_stack(settings),
+        devstack.LocalStack(echo=lambda line: print(line, flush=True), stream_logs=True) as stack,
+    ):
         stack.start(devstack.temporal_part(state, host_port, settings.temporal_ui_port))
         stack.start(devstack.moto_part(settings.moto_port))
         stack.start(devstack.registry_part(state, settings.registry_port))

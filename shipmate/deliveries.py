@@ -2,13 +2,16 @@
 
 A change goes to its service's ServiceWorkflow through update-with-start (the service
 entity is created on first use), which queues it and answers with the delivery id.
-Approval policies and timeouts are resolved here, from settings, when a change is
-requested, so the workflow carries the rules it was started under.
+Approval and access policies and timeouts are resolved (shipmate.policies) when a
+change is requested, so the workflow carries the rules it was started under. Refusals
+come back as DecisionRefused in plain words; the engine being unreachable as
+TemporalUnavailable.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 from temporalio.client import (
@@ -18,63 +21,34 @@ from temporalio.client import (
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from shipmate.people import Directory
+from shipmate.policies import access_policy, approval_policies, stage_timeouts
 from shipmate.settings import Settings
-from workflows.delivery import FINISHED, DeliveryWorkflow
+from shipmate.temporal import TemporalUnavailable
+from workflows.delivery import DeliveryWorkflow
 from workflows.models import (
+    FINISHED,
     ApprovalDecision,
-    ApprovalPolicy,
     ChangeRequest,
     DeliveryStatus,
     DeliveryTicket,
     GateState,
     GateStatus,
-    PersonRequest,
+    PersonAction,
     ServiceState,
     StageState,
-    StageTimeouts,
 )
 from workflows.service import ServiceWorkflow, service_workflow_id
-from workflows.spec import ServiceSpec
-from workflows.vocabulary import is_production
+from workflows.spec import UNREADABLE_TEXT, ServiceSpec, unreadable
+
+log = logging.getLogger(__name__)
 
 
 class DecisionRefused(Exception):
     """The workflow's rules refused a request; the message is for the person who made it."""
-
-
-def approval_policies(settings: Settings, environments: list[str]) -> dict[str, ApprovalPolicy]:
-    """The rules for each environment: defaults, then SHIPMATE_APPROVAL_POLICIES overrides."""
-    policies = {}
-    for env in environments:
-        override = settings.approval_policies.get(env)
-        entries = override.approvers if override and override.approvers else settings.approvers
-        own = override.requester_may_approve if override else None
-        hours = override.timeout_hours if override and override.timeout_hours else None
-        policies[env] = ApprovalPolicy(
-            approvers=_people(settings, entries),
-            required_approvals=override.required_approvals if override else 1,
-            requester_may_approve=own if own is not None else not is_production(env),
-            timeout_seconds=(hours or settings.approval_timeout_hours) * 3600,
-            gate=override.gate if override else True,
-        )
-    return policies
-
-
-def _people(settings: Settings, entries: list[str]) -> list[str]:
-    """User ids, with user groups (S…) expanded to their members."""
-    people: list[str] = []
-    for entry in entries:
-        people += settings.approver_groups.get(entry, [entry] if entry.startswith("U") else [])
-    return list(dict.fromkeys(people))
-
-
-def stage_timeouts(settings: Settings) -> StageTimeouts:
-    return StageTimeouts(
-        heartbeat_seconds=settings.heartbeat_seconds,
-        retry_window_seconds=settings.retry_window_hours * 3600,
-    )
 
 
 async def request_change(
@@ -87,13 +61,18 @@ async def request_change(
     channel: str | None = None,
     thread_ts: str | None = None,
     request_key: str | None = None,
+    directory: Directory | None = None,
 ) -> DeliveryTicket:
     """Queue a change on the service (creating the service entity if new)."""
+    if unreadable(text):  # a lone surrogate would not even reach the workflow intact
+        raise DecisionRefused(UNREADABLE_TEXT)
+    directory = directory or Directory.for_settings(settings)
     change = ChangeRequest(
         request_text=text,
         requester=requester,
         spec=spec,
-        policies=approval_policies(settings, spec.deploy.environments),
+        policies=await approval_policies(settings, spec.deploy.environments, directory),
+        access=await access_policy(settings, directory),
         timeouts=stage_timeouts(settings),
         slack_channel=channel,
         slack_thread_ts=thread_ts,
@@ -115,6 +94,8 @@ async def request_change(
         )
     except WorkflowUpdateFailedError as exc:
         raise DecisionRefused(_reason(exc)) from None
+    except RPCError as exc:
+        raise _engine_trouble(exc) from None
 
 
 async def current_spec(client: Client, service: str) -> ServiceSpec | None:
@@ -137,19 +118,24 @@ async def decide(
     *,
     approve: bool,
     reason: str = "",
+    **how,
 ) -> GateStatus:
+    """`how`: where the decision came from (origin, channel, message_ts) and the person's
+    user groups, for the workflow's validator to judge."""
     update = DeliveryWorkflow.approve if approve else DeliveryWorkflow.reject
-    decision = ApprovalDecision(user=user, environment=environment, reason=reason)
+    decision = ApprovalDecision(user=user, environment=environment, reason=reason, **how)
     return await _update(client, workflow_id, update, decision, GateStatus)
 
 
-async def cancel(client: Client, workflow_id: str, user: str, reason: str = "") -> DeliveryStatus:
-    request = PersonRequest(user=user, reason=reason)
+async def cancel(
+    client: Client, workflow_id: str, user: str, reason: str = "", **how
+) -> DeliveryStatus:
+    request = PersonAction(user=user, reason=reason, **how)
     return await _update(client, workflow_id, DeliveryWorkflow.cancel, request, DeliveryStatus)
 
 
-async def retry(client: Client, workflow_id: str, user: str) -> DeliveryStatus:
-    request = PersonRequest(user=user)
+async def retry(client: Client, workflow_id: str, user: str, **how) -> DeliveryStatus:
+    request = PersonAction(user=user, **how)
     return await _update(client, workflow_id, DeliveryWorkflow.retry, request, DeliveryStatus)
 
 
@@ -161,13 +147,26 @@ async def _update(client: Client, workflow_id: str, update, argument, result_typ
         raise DecisionRefused(_reason(exc)) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise DecisionRefused(f"{workflow_id} is not running any more") from None
-        raise DecisionRefused(f"{workflow_id}: {exc.message}") from None
+            raise DecisionRefused(f"{workflow_id} has already ended") from None
+        raise _engine_trouble(exc) from None
+
+
+# Refusals written for people: the workflows' validators raise these types.
+PLAIN_REFUSALS = {"ValueError", "DecisionNotAllowed"}
 
 
 def _reason(exc: WorkflowUpdateFailedError) -> str:
+    """The validator's sentence; anything else is an internal and stays in the log."""
     cause = exc.cause
-    return str(getattr(cause, "message", None) or cause or exc)
+    if isinstance(cause, ApplicationError) and cause.type in PLAIN_REFUSALS:
+        return cause.message
+    log.warning("update refused for an internal reason: %s", cause or exc)
+    return "that delivery cannot take this decision (it may be from an older Shipmate)"
+
+
+def _engine_trouble(exc: RPCError) -> TemporalUnavailable:
+    log.warning("Temporal refused a call: %s %s", exc.status, exc.message)
+    return TemporalUnavailable("the workflow engine did not answer; nothing was decided")
 
 
 async def delivery_status(handle: WorkflowHandle, rpc_timeout=None) -> DeliveryStatus | None:

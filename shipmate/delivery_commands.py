@@ -9,10 +9,11 @@ import sys
 from pathlib import Path
 
 from shipmate import deliveries, status_report
+from shipmate.identity import acting_as
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from understanding import PlanResult, understand
-from workflows.delivery import DeliveryWorkflow
+from workflows.access import Origin
 from workflows.models import DeliveryState, DeliveryStatus, GateState, GateStatus, StageState
 from workflows.spec import DeployTarget
 
@@ -38,14 +39,18 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
         choices=["local", "aws-ecs", "none"],
         help="where to deploy, overriding the request (default: what it says, else local)",
     )
-    deliver.add_argument("--as", dest="requester", default="cli", metavar="USER")
+    deliver.add_argument(
+        "--as", dest="requester", metavar="USER", help="only under shipmate dev: ask as USER"
+    )
     deliver.add_argument("--service", help="a change to this running service")
     deliver.set_defaults(handler=cmd_deliver)
 
     for name, helptext in (("approve", "approve a gate"), ("reject", "reject a gate")):
         decide = commands.add_parser(name, help=helptext)
         decide.add_argument("delivery_id")
-        decide.add_argument("--as", dest="user", required=True, metavar="USER")
+        decide.add_argument(
+            "--as", dest="user", metavar="USER", help="default SHIPMATE_OPERATOR; others: dev only"
+        )
         decide.add_argument("--env", help="environment of the gate (default: the open one)")
         decide.add_argument("--reason", default="", required=name == "reject")
         decide.set_defaults(handler=cmd_decide, approve=name == "approve")
@@ -53,7 +58,9 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
     for name, helptext in (("cancel", "cancel a delivery"), ("retry", "retry a failed one")):
         person = commands.add_parser(name, help=helptext)
         person.add_argument("delivery_id")
-        person.add_argument("--as", dest="user", required=True, metavar="USER")
+        person.add_argument(
+            "--as", dest="user", metavar="USER", help="default SHIPMATE_OPERATOR; others: dev only"
+        )
         person.add_argument("--reason", default="")
         person.set_defaults(handler=cmd_cancel_or_retry, action=name)
 
@@ -140,6 +147,8 @@ def cmd_deliver(args, settings: Settings) -> int:
         for question in plan.questions:
             print(f"question: {question}", file=sys.stderr)
         return 2
+    requester = acting_as(settings, args.requester)
+    approver = args.approve_as and acting_as(settings, args.approve_as, "--approve-as")
     for line in plan.diff:
         print(f"change: {line}")
     spec = plan.spec
@@ -149,7 +158,7 @@ def cmd_deliver(args, settings: Settings) -> int:
 
     async def run() -> DeliveryStatus:
         client = await connect(settings)
-        ticket = await deliveries.request_change(client, settings, args.text, spec, args.requester)
+        ticket = await deliveries.request_change(client, settings, args.text, spec, requester)
         handle = client.get_workflow_handle(ticket.delivery_id)
         queued = f", queued behind {ticket.queued_behind}" if ticket.queued_behind else ""
         print(f"delivery {handle.id} started{queued}")
@@ -170,15 +179,15 @@ def cmd_deliver(args, settings: Settings) -> int:
                     print(f"  {mark} {stage.name:<16} {stage.state}{took}{detail}", flush=True)
 
         async def on_gate(status: DeliveryStatus, gate: GateStatus) -> None:
-            if args.approve_as:
+            if approver:
                 result = await deliveries.decide(
-                    client, handle.id, args.approve_as, gate.environment, approve=True
+                    client, handle.id, approver, gate.environment, approve=True, origin=Origin.cli
                 )
-                print(f"  approved {gate.environment} as {args.approve_as}: {result.summary()}")
+                print(f"  approved {gate.environment} as {approver}: {result.summary()}")
             else:
                 print(
                     f"  waiting for approval of {gate.environment}: "
-                    f"shipmate approve {handle.id} --as USER --env {gate.environment}"
+                    f"shipmate approve {handle.id} --env {gate.environment} (as an approver)"
                 )
 
         return await deliveries.follow(handle, on_change, on_gate)
@@ -194,31 +203,41 @@ def _print_outcome(status: DeliveryStatus) -> int:
         if not status.deployments:
             print(f"built {status.image} (no deploy asked for)")
         return 0
-    print(f"delivery {status.state}: {status.error}", file=sys.stderr)
+    reason = f": {status.ending_reason}" if status.ending_reason else ""
+    print(f"delivery {status.state}: {status.error}{reason}", file=sys.stderr)
     if status.log_tail:
         print(status.log_tail, file=sys.stderr)
     if status.state == DeliveryState.failed:
         print(
-            f"fix the cause, then: shipmate retry {status.delivery_id} --as USER "
-            f"(or shipmate cancel {status.delivery_id} --as USER)",
+            f"fix the cause, then: shipmate retry {status.delivery_id} "
+            f"(or shipmate cancel {status.delivery_id})",
             file=sys.stderr,
         )
     return 1
 
 
 def cmd_decide(args, settings: Settings) -> int:
+    user = acting_as(settings, args.user)
+
     async def run() -> GateStatus:
         client = await connect(settings)
         env = args.env
         if env is None:
-            handle = client.get_workflow_handle(args.delivery_id)
-            status = await handle.query(DeliveryWorkflow.status)
+            status = await deliveries.delivery_status(client.get_workflow_handle(args.delivery_id))
+            if status is None:
+                raise deliveries.DecisionRefused(f"there is no delivery {args.delivery_id}")
             open_gates = [g.environment for g in status.gates if g.state == GateState.open]
             if not open_gates:
                 raise deliveries.DecisionRefused(f"{args.delivery_id} has no open gate")
             env = open_gates[0]
         return await deliveries.decide(
-            client, args.delivery_id, args.user, env, approve=args.approve, reason=args.reason
+            client,
+            args.delivery_id,
+            user,
+            env,
+            approve=args.approve,
+            reason=args.reason,
+            origin=Origin.cli,
         )
 
     gate = asyncio.run(run())
@@ -227,11 +246,15 @@ def cmd_decide(args, settings: Settings) -> int:
 
 
 def cmd_cancel_or_retry(args, settings: Settings) -> int:
+    user = acting_as(settings, args.user)
+
     async def run() -> DeliveryStatus:
         client = await connect(settings)
         if args.action == "cancel":
-            return await deliveries.cancel(client, args.delivery_id, args.user, args.reason)
-        return await deliveries.retry(client, args.delivery_id, args.user)
+            return await deliveries.cancel(
+                client, args.delivery_id, user, args.reason, origin=Origin.cli
+            )
+        return await deliveries.retry(client, args.delivery_id, user, origin=Origin.cli)
 
     status = asyncio.run(run())
     print(f"{args.delivery_id}: {args.action} accepted (was {status.state})")

@@ -191,6 +191,8 @@ def dev_environment(settings) -> dict[str, str]:
         "SHIPMATE_SLACK_SIGNING_SECRET": tokens["signing_secret"],
         "SHIPMATE_SLACK_API_URL": f"http://127.0.0.1:{settings.emulator_port}/api/",
         "SHIPMATE_SLACK_APP_ID": DEFAULT_SEED["app_id"],
+        # The demo's roles: alice builds, bob approves, carol only watches.
+        "SHIPMATE_DEVELOPERS": '["U0ALICE", "U0BOB"]',
         **moto_credentials(settings.moto_port),
     }
 

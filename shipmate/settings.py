@@ -93,6 +93,18 @@ class Settings(BaseSettings):
     ecs_cpu: str = Field("256", description="Fargate CPU units per task")
     ecs_memory: str = Field("512", description="Fargate memory (MiB) per task")
 
+    # Who may do what (Slack user ids U…, user-group ids S…)
+    developers: list[str] = Field(
+        default_factory=lambda: ["*"],
+        description="Who may ask for builds and changes (JSON list; * is anyone)",
+    )
+    admins: list[str] = Field(
+        default_factory=list, description="Shipmate admins: may cancel or retry any delivery"
+    )
+    operator: str | None = Field(
+        None, description="The Slack user id the command line acts as (required outside dev)"
+    )
+
     # Approvals
     approvers: list[str] = Field(
         default_factory=lambda: ["U0BOB", "S0APPROVERS"],

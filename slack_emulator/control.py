@@ -119,7 +119,8 @@ class Control:
         try:
             user = self.ws.user(body["user"])
             channel = self.ws.channel(body["channel"])
-            message = self.ws.find(channel["id"], body["message_ts"])
+            ephemeral = self._ephemeral(user["id"], channel["id"], body["message_ts"])
+            message = ephemeral or self.ws.find(channel["id"], body["message_ts"])
         except SlackError as exc:
             return error(404, exc.code)
         found = _find_button(message.get("blocks") or [], body["action_id"])
@@ -146,7 +147,7 @@ class Control:
                 "type": "message",
                 "message_ts": message["ts"],
                 "channel_id": channel["id"],
-                "is_ephemeral": False,
+                "is_ephemeral": ephemeral is not None,
             },
             "trigger_id": self.api.new_trigger_id(),
             "team": {"id": self.ws.team["id"], "domain": self.ws.team["domain"]},
@@ -161,15 +162,29 @@ class Control:
                     "action_id": button["action_id"],
                     "block_id": block_id,
                     "text": button.get("text", {}),
-                    "value": button.get("value", ""),
+                    # `value` in the body stands for a modified client's forged value
+                    "value": str(body.get("value", button.get("value", ""))),
                     "style": button.get("style"),
                     "type": button.get("type", "button"),
                     "action_ts": f"{time.time():.6f}",
                 }
             ],
         }
+        if ephemeral is not None:
+            del payload["message"]  # Slack sends no message for an ephemeral one
         delivery = self.events.send("interactive", payload)
         return web.json_response({"ok": True, "delivery_id": delivery.id})
+
+    def _ephemeral(self, user: str, channel: str, ts: str) -> dict | None:
+        """A click on a message only `user` sees (chat.postEphemeral)."""
+        return next(
+            (
+                m
+                for m in self.ws.ephemeral.get(user, [])
+                if m["channel"] == channel and m["ts"] == ts
+            ),
+            None,
+        )
 
     async def slash_command(self, request: web.Request) -> web.Response:
         """A person runs `/command text` in a channel: Slack posts nothing, it sends the

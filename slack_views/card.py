@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from slack_views.text import problem
 from workflows.models import DeliveryState, DeliveryStatus, GateState, GateStatus, StageState
 from workflows.vocabulary import is_production
 
@@ -70,7 +71,7 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
     ]
     if status.error:
         blocks.append(
-            SectionBlock(text=MarkdownTextObject(text=f":warning: {status.error}"[:MAX_TEXT]))
+            SectionBlock(text=MarkdownTextObject(text=f":warning: {problem(status)}"[:MAX_TEXT]))
         )
     for gate in status.gates:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_gate_line(gate))]))
@@ -140,12 +141,8 @@ def _buttons(status: DeliveryStatus) -> list[ButtonElement]:
                 ),
             )
         )
-    if status.state in (
-        DeliveryState.running,
-        DeliveryState.waiting_for_approval,
-        DeliveryState.failed,
-    ):
-        if status.state == DeliveryState.failed:
+    if status.in_flight:
+        if status.retry_possible:
             buttons.append(
                 ButtonElement(
                     text="Retry", action_id="retry", value=button_value(status.delivery_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from slack_views.card import MAX_TEXT
+from slack_views.text import escape, problem
 from workflows.models import DeliveryStatus
 from workflows.moments import Moment, MomentKind
 
@@ -20,8 +21,13 @@ def announcement(status: DeliveryStatus, moment: Moment) -> str | None:
             "Approve or reject on the card above."
         )
     if moment.kind == MomentKind.failed:
-        tail = f"\n```{status.log_tail[-2500:]}```" if status.log_tail else ""
-        return (f":x: {status.error}{tail}\nReply `retry` once it is fixed, or `cancel`.")[:3900]
+        tail = f"\n```{escape(status.log_tail[-2500:])}```" if status.log_tail else ""
+        advice = (
+            "Once it is fixed, say `@shipmate retry` or use the card's buttons."
+            if status.retry_possible
+            else "This delivery has ended; ask again once that is fixed."
+        )
+        return f":x: {problem(status)}{tail}\n{advice}"[:3900]
     if moment.kind == MomentKind.deployed:
         deployment = next((d for d in status.deployments if d.environment == env), None)
         return (
@@ -32,10 +38,10 @@ def announcement(status: DeliveryStatus, moment: Moment) -> str | None:
     if moment.kind == MomentKind.decision:
         entry = status.audit[moment.number]
         where = f" {entry.environment}" if entry.environment != "-" else ""
-        reason = f": {entry.reason}" if entry.reason else ""
+        reason = f": {escape(entry.reason)}" if entry.reason else ""
         return f"<@{entry.user}> {entry.decision}{where}{reason}"
     if moment.kind == MomentKind.ended:
-        return f":information_source: {status.error}"
+        return f":information_source: {problem(status)}"
     return None
 
 

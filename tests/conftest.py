@@ -12,11 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from temporalio.worker import Worker
 
+from activities.slack_notify import SlackNotifier
 from shipmate import devstack, doctor
 from shipmate.settings import Settings
 from shipmate.temporal import connect
+from slack_emulator.server import EmulatorConfig, EmulatorServer
+from tests.chat import TOKENS, Chat, start_bot
 from tests.fake_stages import Script
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
@@ -99,3 +103,56 @@ async def fake(client, settings):
     )
     async with worker:
         yield script, local
+
+
+# The Slack side: an emulator, a bot connected to it, and a worker with scripted stages
+# and the real notify activity.
+
+
+@pytest.fixture()
+async def emulator():
+    server = await EmulatorServer(EmulatorConfig(port=0)).start()
+    yield server
+    await server.stop()
+
+
+@pytest.fixture()
+def slack_settings(settings, emulator):
+    return settings.model_copy(
+        update={
+            "task_queue": f"bot-{uuid.uuid4().hex[:6]}",
+            "slack_bot_token": SecretStr(TOKENS["bot"]),
+            "slack_app_token": SecretStr(TOKENS["app"]),
+            "slack_api_url": f"{emulator.base_url}/api/",
+            "heartbeat_seconds": 5,
+            "developers": ["U0ALICE", "U0BOB"],  # as under `shipmate dev`: carol only watches
+        }
+    )
+
+
+@pytest.fixture()
+async def scripted_worker(client, slack_settings):
+    script = Script()
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        activities = [a for a in script.activities() if a.__name__ != "notify"]
+        worker = Worker(
+            client,
+            task_queue=slack_settings.task_queue,
+            workflows=[ServiceWorkflow, DeliveryWorkflow],
+            activities=[*activities, SlackNotifier(slack_settings).notify],
+            activity_executor=executor,
+        )
+        async with worker:
+            yield script
+
+
+@pytest.fixture()
+async def bot(slack_settings, emulator, scripted_worker):
+    handler = await start_bot(slack_settings, emulator)
+    yield handler
+    await handler.close_async()
+
+
+@pytest.fixture()
+def chat(emulator) -> Chat:
+    return Chat(emulator)

@@ -18,7 +18,7 @@ from pydantic import SecretStr
 
 from shipmate.worker import build_worker
 from slack_emulator.server import EmulatorConfig, EmulatorServer
-from tests.test_bot import TOKENS, Chat, letters, start_bot
+from tests.chat import TOKENS, Chat, letters, start_bot
 from tests.test_emulator_page import CHROMIUM, FLAGS
 
 

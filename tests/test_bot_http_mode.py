@@ -12,10 +12,11 @@ import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
-from bot.app import TemporalLink, build_app
+from bot.app import TemporalLink
+from bot.runner import http_app
 from slack_emulator.events import sign
 from slack_emulator.server import EmulatorConfig, EmulatorServer
-from tests.test_bot import TOKENS, Chat
+from tests.chat import TOKENS, Chat
 
 
 def signed(body: bytes, age: int = 0) -> dict[str, str]:
@@ -41,8 +42,7 @@ async def http_bot(settings):
             "slack_app_id": "A0SHIPMATE",
         }
     )
-    app = build_app(local, TemporalLink(local), signing_secret=TOKENS["signing_secret"])
-    runner = web.AppRunner(app.web_app(path="/slack/events"))
+    runner = web.AppRunner(http_app(local, TemporalLink(local)))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
@@ -104,3 +104,30 @@ async def test_an_event_for_another_app_is_acked_and_starts_nothing(http_bot, ca
     await chat.wait_for(ours, lambda r: "I build and ship backend services" in r["text"])
     assert await chat.thread(elsewhere) == []
     assert "ignored event_callback meant for app A0SOMEONEELSE" in caplog.text
+
+
+MALFORMED = {
+    "broken json": (b"{not json", "application/json"),
+    "a json list": (b"[1,2]", "application/json"),
+    "invalid utf-8": (b'{"type": "\xff\xfe"}', "application/json"),
+    "a form without payload": (b"hello=world", "application/x-www-form-urlencoded"),
+    "a payload that is a list": (b"payload=%5B1%5D", "application/x-www-form-urlencoded"),
+    "not a form at all": (b"\x00\x01\x02", "application/x-www-form-urlencoded"),
+}
+
+
+@pytest.mark.parametrize("case", list(MALFORMED))
+async def test_malformed_bodies_get_400_when_signed_and_401_when_not(http_bot, case, caplog):
+    emulator, url = http_bot
+    body, content_type = MALFORMED[case]
+    async with httpx.AsyncClient() as web_client:
+        unsigned = await web_client.post(url, content=body, headers={"Content-Type": content_type})
+        forged = {**signed(body), "Content-Type": content_type, "X-Slack-Signature": "v0=bad"}
+        bad_signature = await web_client.post(url, content=body, headers=forged)
+        good = {**signed(body), "Content-Type": content_type}
+        malformed = await web_client.post(url, content=body, headers=good)
+    assert (unsigned.status_code, bad_signature.status_code) == (401, 401)
+    assert malformed.status_code == 400
+    assert "Traceback" not in caplog.text and "Traceback" not in malformed.text
+    await asyncio.sleep(0.2)
+    assert await Chat(emulator).messages() == []  # nothing was acted on

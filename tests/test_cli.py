@@ -57,7 +57,9 @@ def test_a_bad_setting_is_one_line_naming_the_variable():
 
 def test_unreachable_temporal_is_a_clear_error():
     result = run(
-        "approve", "delivery/x/1", "--as", "U0BOB", env={"SHIPMATE_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+        "approve",
+        "delivery/x/1",
+        env={"SHIPMATE_TEMPORAL_ADDRESS": "127.0.0.1:1", "SHIPMATE_OPERATOR": "U0BOB"},
     )
     assert result.returncode == 1
     assert "cannot reach Temporal at 127.0.0.1:1 (SHIPMATE_TEMPORAL_ADDRESS)" in result.stderr

@@ -212,6 +212,7 @@ async def test_deliver_with_target_aws_ecs_ends_with_the_console_link(ecs_worker
         "aws-ecs",
         "--approve-as",
         "U0BOB",
+        SHIPMATE_OPERATOR="U0BOB",  # the operator may approve their own staging deploy
     )
     assert code == 0, err
     console = (

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import docker
@@ -25,7 +26,7 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     text = "build a todo api"
     spec = parse_request(text).spec
     ticket = await deliveries.request_change(client, settings, text, spec, "U0ALICE")
-    assert ticket.delivery_id == "delivery/todo-api/1"
+    assert re.fullmatch(r"delivery/todo-api/1-[0-9a-f]{6}", ticket.delivery_id)
     handle = client.get_workflow_handle(ticket.delivery_id)
 
     async def on_gate(status, gate):
@@ -91,6 +92,6 @@ async def test_request_without_anything_to_build_fails_with_a_question(client, s
     await deliveries.cancel(client, handle.id, "U0ALICE", "typo")
     final = await handle.result()
     assert final.state == DeliveryState.cancelled
-    assert final.error == "cancelled by U0ALICE: typo"
+    assert (final.error, final.ending_reason) == ("cancelled by <@U0ALICE>", "typo")
     status = await handle.query(DeliveryWorkflow.status, result_type=DeliveryStatus)
     assert status.audit[-1].decision == "cancelled"

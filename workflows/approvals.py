@@ -1,21 +1,16 @@
-"""The approval rules of a gate: pure functions the DeliveryWorkflow's validators call.
+"""Who may decide what: pure functions the DeliveryWorkflow's validators call.
 
 Nobody ships to prod alone: who may approve, how many must, and whether the requester
-counts are decided here, before anything is written to the workflow's history.
+counts are decided here, before anything is written to the workflow's history. Cancel
+and retry belong to the requester, the delivery's approvers and Shipmate's admins.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from workflows.models import (
-    ApprovalDecision,
-    ApprovalPolicy,
-    AuditEntry,
-    Decision,
-    GateState,
-    GateStatus,
-)
+from workflows.access import AccessPolicy, ApprovalDecision, ApprovalPolicy, Origin, PersonAction
+from workflows.models import AuditEntry, Decision, GateState, GateStatus
 
 
 class DecisionNotAllowed(ValueError):
@@ -35,9 +30,10 @@ def check_decision(
     if gate.state != GateState.open:
         state = "waiting for earlier stages" if gate.state == GateState.pending else gate.state
         raise DecisionNotAllowed(f"the {gate.environment} gate is {state}, not open")
-    if policy.approvers and decision.user not in policy.approvers:
+    if not policy.allows(decision):  # fails closed: no approvers means nobody may
+        verb = "approve" if approving else "reject"
         raise DecisionNotAllowed(
-            f"<@{decision.user}> is not allowed to approve {gate.environment} deploys"
+            f"<@{decision.user}> is not allowed to {verb} {gate.environment} deploys"
         )
     if decision.user == requester and not policy.requester_may_approve:
         raise DecisionNotAllowed(
@@ -64,3 +60,32 @@ def apply_decision(
         reason=decision.reason,
         at=at,
     )
+
+
+def check_may_stop_or_retry(
+    person: PersonAction,
+    requester: str,
+    policies: dict[str, ApprovalPolicy],
+    access: AccessPolicy,
+    verb: str,
+) -> None:
+    """Cancel and retry: the requester, an approver of any of its environments, or an admin."""
+    if person.user == requester or person.user in access.admins:
+        return
+    if any(policy.allows(person) for policy in policies.values()):
+        return
+    raise DecisionNotAllowed(
+        f"only <@{requester}> (who asked for it), its approvers or a Shipmate admin "
+        f"may {verb} this delivery"
+    )
+
+
+def check_origin(action: PersonAction, channel: str | None, card_ts: str | None) -> None:
+    """A button acts only on the delivery whose card (or private question) it sits on."""
+    if action.origin == Origin.card and (action.channel, action.message_ts) != (channel, card_ts):
+        raise DecisionNotAllowed(
+            "that button is not on this delivery's card, so nothing was decided; "
+            "use the buttons on the card in the delivery's own thread"
+        )
+    if action.origin == Origin.prompt and action.channel != channel:
+        raise DecisionNotAllowed("that question was about a delivery in another channel")

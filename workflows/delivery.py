@@ -24,7 +24,12 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows import search
-    from workflows.approvals import apply_decision, check_decision
+    from workflows.approvals import (
+        apply_decision,
+        check_decision,
+        check_may_stop_or_retry,
+        check_origin,
+    )
     from workflows.models import (
         DELIVERY_CHANGED,
         FINISHED,
@@ -39,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         Deployment,
         GateState,
         GateStatus,
+        PersonAction,
         PersonRequest,
         PlanInput,
         ScaffoldInput,
@@ -71,7 +77,6 @@ class DeliveryWorkflow:
         self._request = DeliveryRequest(request_text="")
         self._cancel: PersonRequest | None = None
         self._retry: PersonRequest | None = None
-        self._waiting_for_retry = False
         self._thread = ThreadUpdates(None, None)
         self._failures = 0
 
@@ -104,10 +109,11 @@ class DeliveryWorkflow:
 
     @cancel.validator
     def _validate_cancel(self, request: PersonRequest) -> None:
-        if self._status.state in FINISHED and not self._waiting_for_retry:
+        if self._status.state in FINISHED and not self._status.retry_possible:
             raise ValueError(f"this delivery has already ended ({self._status.state})")
         if self._cancel is not None:
             raise ValueError(f"<@{self._cancel.user}> has already cancelled this delivery")
+        self._check_person(request, "cancel")
 
     @workflow.update
     def retry(self, request: PersonRequest) -> DeliveryStatus:
@@ -116,10 +122,11 @@ class DeliveryWorkflow:
 
     @retry.validator
     def _validate_retry(self, request: PersonRequest) -> None:
-        if not self._waiting_for_retry or self._retry is not None:
+        if not self._status.retry_possible or self._retry is not None:
             raise ValueError(
                 f"only a failed delivery can be retried; this one is {self._status.state}"
             )
+        self._check_person(request, "retry")
 
     # The delivery itself.
 
@@ -133,13 +140,11 @@ class DeliveryWorkflow:
             stages=[Stage(name=n) for n in ("plan", "scaffold", "test", "build", "push")],
         )
         workflow.upsert_search_attributes(
-            [search.REQUESTER.value_set(request.requester)]
-            + ([search.SERVICE.value_set(request.service)] if request.service else [])
-            + ([search.CHANNEL.value_set(request.slack_channel)] if request.slack_channel else [])
-            + (
-                [search.THREAD.value_set(request.slack_thread_ts)]
-                if request.slack_thread_ts
-                else []
+            search.values(
+                requester=request.requester,
+                service=request.service,
+                channel=request.slack_channel,
+                thread=request.slack_thread_ts,
             )
         )
         self._thread = ThreadUpdates(request.slack_channel, request.slack_thread_ts)
@@ -318,7 +323,7 @@ class DeliveryWorkflow:
             self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
 
     async def _wait_for_retry(self) -> None:
-        self._waiting_for_retry = True  # before the state shows: a click may come at once
+        self._status.retry_possible = True  # before the state shows: a click may come at once
         await self._set_state(DeliveryState.failed)
         window = timedelta(seconds=self._request.timeouts.retry_window_seconds)
         try:
@@ -328,7 +333,7 @@ class DeliveryWorkflow:
         except TimeoutError:
             raise StageFailed() from None
         finally:
-            self._waiting_for_retry = False
+            self._status.retry_possible = False
         if self._cancel is not None:
             raise DeliveryCancelled()
         self._status.record(self._retry, Decision.retried, workflow.now())
@@ -343,6 +348,10 @@ class DeliveryWorkflow:
         if not policy.gate:
             gate.state, stage.state = GateState.skipped, StageState.skipped
             return True
+        if not policy.has_approvers:  # fail closed: a gate nobody may open stops here
+            stage.state, stage.finished_at = StageState.failed, workflow.now()
+            self._status.error = policy.missing_approvers(env)
+            raise StageFailed()
         gate.state, stage.state = GateState.open, StageState.waiting
         await self._set_state(DeliveryState.waiting_for_approval)
         try:
@@ -362,10 +371,9 @@ class DeliveryWorkflow:
             return True
         stage.state = StageState.cancelled
         if gate.state == GateState.rejected:
-            last = self._status.audit[-1]
-            self._status.error = (
-                f"{env} deploy rejected by <@{last.user}>: {last.reason or 'no reason given'}"
-            )
+            # What people wrote stays in the audit trail (ending_reason), out of Shipmate's
+            # own sentences, so every view can escape it.
+            self._status.error = f"{env} deploy rejected by <@{self._status.audit[-1].user}>"
             await self._set_state(DeliveryState.rejected)
         else:
             hours = policy.timeout_seconds / 3600
@@ -376,6 +384,7 @@ class DeliveryWorkflow:
     # Approvals: the rules live in workflows.approvals.
 
     def _check(self, decision: ApprovalDecision, *, approving: bool) -> None:
+        self._check_origin(decision)
         check_decision(
             self._status.gate(decision.environment),
             self._policy(decision.environment),
@@ -383,6 +392,15 @@ class DeliveryWorkflow:
             decision,
             approving=approving,
         )
+
+    def _check_person(self, person: PersonAction, verb: str) -> None:
+        self._check_origin(person)
+        check_may_stop_or_retry(
+            person, self._request.requester, self._request.policies, self._request.access, verb
+        )
+
+    def _check_origin(self, action: PersonAction) -> None:
+        check_origin(action, self._request.slack_channel, self._thread.card_ts)
 
     def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
         gate = self._gate_for(decision.environment)
@@ -394,9 +412,8 @@ class DeliveryWorkflow:
     # Bookkeeping.
 
     def _mark_cancelled(self) -> None:
-        who = self._cancel.user if self._cancel else "the workflow engine"
-        reason = f": {self._cancel.reason}" if self._cancel and self._cancel.reason else ""
-        self._status.error = f"cancelled by {who}{reason}"
+        who = f"<@{self._cancel.user}>" if self._cancel else "the workflow engine"
+        self._status.error = f"cancelled by {who}"
         if self._cancel:
             self._status.record(self._cancel, Decision.cancelled, workflow.now())
         self._status.stop_unfinished_stages(workflow.now())

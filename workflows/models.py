@@ -7,6 +7,14 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.access import (  # noqa: F401  (re-exported: one place to import models from)
+    AccessPolicy,
+    ApprovalDecision,
+    ApprovalPolicy,
+    Origin,
+    PersonAction,
+    PersonRequest,
+)
 from workflows.spec import DeployTarget, ServiceSpec
 
 
@@ -64,16 +72,6 @@ FINISHED = frozenset(
 )
 
 
-class ApprovalPolicy(BaseModel):
-    """Who may let a change into one environment; resolved by whoever starts the delivery."""
-
-    approvers: list[str] = Field(default_factory=list, description="Slack user ids")
-    required_approvals: int = 1
-    requester_may_approve: bool = True
-    timeout_seconds: float = 24 * 3600
-    gate: bool = True
-
-
 class StageTimeouts(BaseModel):
     """How long stages may take and how soon a silent one counts as lost (heartbeats)."""
 
@@ -90,6 +88,7 @@ class RequestedChange(BaseModel):
     requester: str = "cli"
     spec: ServiceSpec | None = None
     policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
+    access: AccessPolicy = Field(default_factory=AccessPolicy)
     timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
@@ -113,21 +112,6 @@ class Stage(BaseModel):
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()
         return None
-
-
-class ApprovalDecision(BaseModel):
-    """One click (or command) on a gate, as sent by the bot or the CLI."""
-
-    user: str
-    environment: str
-    reason: str = ""
-
-
-class PersonRequest(BaseModel):
-    """Cancel or retry, and who asked."""
-
-    user: str
-    reason: str = ""
 
 
 class AuditEntry(BaseModel):
@@ -175,6 +159,12 @@ class DeliveryStatus(BaseModel):
     error: str | None = None
     log_tail: str | None = None
     test_summary: str | None = None
+    retry_possible: bool = Field(False, description="Failed, and waiting for a retry")
+
+    @property
+    def in_flight(self) -> bool:
+        """Still able to take a cancel (and, when failed, a retry)."""
+        return self.state not in FINISHED or self.retry_possible
 
     @property
     def current_stage(self) -> Stage | None:
@@ -182,6 +172,15 @@ class DeliveryStatus(BaseModel):
             if stage.state in (StageState.running, StageState.waiting, StageState.failed):
                 return stage
         return None
+
+    @property
+    def ending_reason(self) -> str:
+        """What the person who rejected or cancelled this delivery wrote, if it ended so."""
+        if self.state in (DeliveryState.rejected, DeliveryState.cancelled) and self.audit:
+            last = self.audit[-1]
+            if last.decision in (Decision.rejected, Decision.cancelled):
+                return last.reason or "no reason given"
+        return ""
 
     def stage(self, name: str) -> Stage:
         return next(stage for stage in self.stages if stage.name == name)

@@ -21,6 +21,21 @@ DELIVERY_TYPE = "DeliveryWorkflow"
 SERVICE_TYPE = "ServiceWorkflow"
 
 
+# By the names queries and updates use.
+KEYS = {
+    "service": SERVICE,
+    "state": STATE,
+    "requester": REQUESTER,
+    "channel": CHANNEL,
+    "thread": THREAD,
+}
+
+
+def values(**attributes: str | None) -> list:
+    """Search attribute updates for the attributes given (None is left out)."""
+    return [KEYS[name].value_set(value) for name, value in attributes.items() if value]
+
+
 def literal(value: str) -> str:
     """A value as a quoted visibility-query literal; only characters ids and names use."""
     return "'" + "".join(c for c in value if c.isalnum() or c in ".-_") + "'"
@@ -37,19 +52,12 @@ def query(
     Attributes are named by their key in this module: service, state, requester,
     channel, thread.
     """
-    keys = {
-        "service": SERVICE,
-        "state": STATE,
-        "requester": REQUESTER,
-        "channel": CHANNEL,
-        "thread": THREAD,
-    }
     clauses = [f"WorkflowType = {literal(workflow_type)}"]
     if running:
         clauses.append("ExecutionStatus = 'Running'")
     for name, value in attributes.items():
         if value is not None:
-            clauses.append(f"{keys[name].name} = {literal(value)}")
+            clauses.append(f"{KEYS[name].name} = {literal(value)}")
     return " AND ".join(clauses)
 
 

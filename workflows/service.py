@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 
 from temporalio import workflow
+from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
@@ -27,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         RequestedChange,
         ServiceState,
     )
+    from workflows.spec import UNREADABLE_TEXT, unreadable
 
 MAX_QUEUE = 20
 KEEP_DELIVERIES = 100
@@ -60,6 +62,10 @@ class ServiceWorkflow:
             return DeliveryTicket(delivery_id=known, queued_behind=0)
         self._state.delivery_count += 1
         delivery_id = f"delivery/{self._state.name}/{self._state.delivery_count}"
+        if workflow.patched("unique-delivery-ids"):
+            # Unique for ever: a recreated service entity restarts its count, and an old
+            # card's buttons must never reach the new delivery that reuses a number.
+            delivery_id += f"-{str(workflow.uuid4())[:6]}"
         change = change.model_copy(update={"delivery_id": delivery_id})
         if change.request_key:
             keys = {**self._state.request_keys, change.request_key: delivery_id}
@@ -72,6 +78,13 @@ class ServiceWorkflow:
     def _validate_change(self, change: ChangeRequest) -> None:
         if not change.request_text.strip() and change.spec is None:
             raise ValueError("a change request needs some text")
+        if unreadable(change.request_text):
+            raise ValueError(UNREADABLE_TEXT)
+        if not change.access.may_request(change.requester):
+            raise ValueError(
+                f"<@{change.requester}> may not ask for builds or changes; an admin can add "
+                "you to SHIPMATE_DEVELOPERS"
+            )
         if change.spec is not None and change.spec.name != self._state.name:
             raise ValueError(f"that spec is for {change.spec.name}, not {self._state.name}")
         if len(self._state.queue) >= MAX_QUEUE:
@@ -124,7 +137,10 @@ class ServiceWorkflow:
             version=(current.version + 1) if current else 1,
         )
         child = await workflow.start_child_workflow(
-            DeliveryWorkflow.run, request, id=change.delivery_id
+            DeliveryWorkflow.run,
+            request,
+            id=change.delivery_id,
+            id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
         )
         # A failed delivery waits for a retry; a newer change request supersedes it.
         await workflow.wait_condition(

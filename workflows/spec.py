@@ -37,6 +37,18 @@ RESERVED_FIELD_NAMES = frozenset(keyword.kwlist) | {
     "sort",
     "skip",
 }
+# NUL and other control characters, and lone surrogates: nothing a person types, and
+# what breaks git, JSON and Slack further down.
+UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+UNREADABLE_TEXT = (
+    "I can't read that message: it has invisible control characters in it. Could you type it again?"
+)
+
+
+def unreadable(text: str) -> bool:
+    return bool(UNREADABLE.search(text))
+
+
 RESERVED_ENTITY_NAMES = frozenset(
     {"Base", "Session", "Settings", "Model", "App", "Health", "Account", "Token", "Me"}
 )
