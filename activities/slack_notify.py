@@ -1,94 +1,68 @@
-"""The `notify` activity: keep the delivery's status card current and announce moments.
+"""The `notify` activity: the delivery's status card and its announcements, to the outbox.
 
-Called by the workflow with the newest status (edits are coalesced there). It posts the
-card once and edits it after; important moments become thread replies. Slack's 429s
-are waited out (slack_sdk's retry handler); any other Slack failure is logged and left
-to Temporal's retries: it never fails a delivery.
+Called by the workflow with the newest status (edits are coalesced there). It renders
+the card and each moment's reply and hands them to the channel's SlackOutbox, keyed:
+the card by its delivery (posted once, then edited), each moment by what it is, so a
+retried activity or a worker killed halfway queues nothing twice. Sending (pace,
+429s, exactly once) is the outbox's.
 """
 
 from __future__ import annotations
 
 import logging
 
-from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-)
-from temporalio.exceptions import ApplicationError
+from temporalio import activity
 
+from shipmate.outbox import enqueue
 from shipmate.settings import Settings
 from slack_views.card import card_text, status_card
 from slack_views.thread import announcement
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
-from workflows.models import NotifyInput, NotifyResult
+from workflows.models import Moment, NotifyInput, NotifyResult
+from workflows.slack_messages import MessageKind, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
-# Errors retrying cannot fix: say so once in the worker log, do not hammer Slack.
-PERMANENT = {
-    "not_in_channel",
-    "channel_not_found",
-    "invalid_auth",
-    "missing_scope",
-    "account_inactive",
-    "is_archived",
-}
+
+def moment_key(delivery_id: str, moment: Moment) -> str:
+    return f"{delivery_id}/{moment.kind}/{moment.environment}/{moment.number}"
 
 
 class SlackNotifier:
     def __init__(self, settings: Settings):
         self.settings = settings
-        self._client: WebClient | None = None
-
-    @property
-    def client(self) -> WebClient:
-        if self._client is None:
-            token = self.settings.slack_bot_token
-            self._client = WebClient(
-                token=token.get_secret_value() if token else None,
-                base_url=self.settings.slack_api_url or WebClient.BASE_URL,
-                retry_handlers=[
-                    RateLimitErrorRetryHandler(max_retry_count=5),
-                    ConnectionErrorRetryHandler(max_retry_count=2),
-                ],
-            )
-        return self._client
 
     @implements(contracts.notify)
-    def notify(self, update: NotifyInput) -> NotifyResult:
+    async def notify(self, update: NotifyInput) -> NotifyResult:
         if self.settings.slack_bot_token is None or not update.channel:
             log.info("no Slack token or channel; %s not posted", update.status.delivery_id)
             return NotifyResult(card_ts=update.card_ts)
         status = update.status
         ui = f"{self.settings.temporal_ui_url}/namespaces/{self.settings.temporal_namespace}"
-        blocks = [b.to_dict() for b in status_card(status, ui)]
-        try:
-            if update.card_ts:
-                self.client.chat_update(
-                    channel=update.channel, ts=update.card_ts, text=card_text(status), blocks=blocks
-                )
-                card_ts = update.card_ts
-            else:
-                posted = self.client.chat_postMessage(
-                    channel=update.channel,
-                    thread_ts=update.thread_ts,
-                    text=card_text(status),
-                    blocks=blocks,
-                )
-                card_ts = posted["ts"]
-            for moment in update.announce:
-                text = announcement(status, moment)
-                if text:
-                    self.client.chat_postMessage(
-                        channel=update.channel, thread_ts=update.thread_ts or card_ts, text=text
+        messages = [
+            OutgoingMessage(
+                key=f"card/{status.delivery_id}",
+                kind=MessageKind.card,
+                channel=update.channel,
+                thread_ts=update.thread_ts,
+                text=card_text(status),
+                blocks=[b.to_dict() for b in status_card(status, ui)],
+                edit_ts=update.card_ts,
+                reply_to=status.delivery_id,
+            )
+        ]
+        for moment in update.announce:
+            text = announcement(status, moment)
+            if text:
+                messages.append(
+                    OutgoingMessage(
+                        key=moment_key(status.delivery_id, moment),
+                        channel=update.channel,
+                        thread_ts=update.thread_ts,
+                        text=text,
                     )
-        except SlackApiError as exc:
-            error = exc.response.get("error", "unknown")
-            log.warning("Slack refused an update of %s: %s", status.delivery_id, error)
-            raise ApplicationError(
-                f"Slack: {error}", type="SlackError", non_retryable=error in PERMANENT
-            ) from None
-        return NotifyResult(card_ts=card_ts)
+                )
+        for message in messages:
+            await enqueue(activity.client(), self.settings.task_queue, message)
+        return NotifyResult(card_ts=update.card_ts)

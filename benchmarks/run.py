@@ -3,7 +3,9 @@
 - generation: time to render and format a service repository, per spec size
   (target: under 1 s for a 5-entity spec on a 2-core machine);
 - ack latency: how fast the bot acks the emulator's Socket Mode envelopes (p50/p99);
-  Slack's limit is 3 s, whatever the workflow engine or OpenAI are doing.
+  Slack's limit is 3 s, whatever the workflow engine or OpenAI are doing;
+- Slack under load (benchmarks.slack_load): questions and deliveries at once, with the
+  emulator's rate limits on.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.scaffold.generator import write_service
+from benchmarks import slack_load
 from bot.app import TemporalLink, build_app
 from shipmate.settings import Settings
 from slack_emulator.server import EmulatorConfig, EmulatorServer
@@ -108,3 +111,4 @@ if __name__ == "__main__":
     logging.disable(logging.WARNING)  # the engine-down replies are expected here
     generation()
     asyncio.run(ack_latency())
+    asyncio.run(slack_load.main())

@@ -7,9 +7,11 @@ replica and after any restart; the workflow checks it is on that delivery's own 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
@@ -37,11 +39,32 @@ def slack_client(settings: Settings) -> AsyncWebClient:
     )
 
 
+def single_flight_authorization(client: AsyncWebClient):
+    """Who the bot is, asked of Slack once: a burst of first events must not each call
+    auth.test (and wait out its rate limit before being seen)."""
+    lock = asyncio.Lock()
+    known: list[AuthorizeResult] = []
+
+    async def authorize(**_) -> AuthorizeResult:
+        async with lock:
+            if not known:
+                response = await client.auth_test()
+                known.append(
+                    AuthorizeResult.from_auth_test_response(
+                        auth_test_response=response, bot_token=client.token, user_token=None
+                    )
+                )
+        return known[0]
+
+    return authorize
+
+
 def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> AsyncApp:
-    app = AsyncApp(client=slack_client(settings), **app_options)
+    client = slack_client(settings)
+    app = AsyncApp(client=client, authorize=single_flight_authorization(client), **app_options)
     directory = Directory(settings, app.client)
     home = AppHome(settings, temporal)
-    decisions = Decisions(temporal, directory, home.publish)
+    decisions = Decisions(temporal, settings.task_queue, directory, home.publish)
     conversations = Conversations(settings, temporal, directory, decisions)
 
     @app.middleware

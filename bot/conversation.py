@@ -63,14 +63,22 @@ class Conversations:
         """`addressed`: a mention, a DM or a slash command; otherwise a reply in a thread,
         which Shipmate answers only when the thread is its own."""
         text = event.get("text", "")
+        key = f"{event['channel']}:{event['ts']}"  # one delivery per message, however delivered
         turn = Turn(
-            client, event["channel"], event.get("thread_ts") or event["ts"], event.get("user", "")
+            client,
+            event["channel"],
+            event.get("thread_ts") or event["ts"],
+            event.get("user", ""),
+            key=key,
+            temporal=self.temporal,
+            task_queue=self.settings.task_queue,
         )
         in_thread = event.get("thread_ts", event["ts"]) != event["ts"]
+        if addressed:
+            await turn.react()
         if not in_thread and not unreadable(text) and intents.read(text).intent == Intent.help:
-            await turn.say(intents.HELP)  # needs no workflow engine
+            await turn.say(intents.HELP)
             return
-        key = f"{event['channel']}:{event['ts']}"  # one delivery per message, however delivered
         try:
             temporal = await self.temporal.client()
             if in_thread:

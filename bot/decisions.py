@@ -45,10 +45,12 @@ class Decisions:
     def __init__(
         self,
         temporal: TemporalLink,
+        task_queue: str,
         directory: Directory,
         after_home_click: Callable[[AsyncWebClient, str], Awaitable[None]],
     ):
         self.temporal = temporal
+        self.task_queue = task_queue
         self.directory = directory
         self.after_home_click = after_home_click
 
@@ -60,7 +62,15 @@ class Decisions:
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         message = body.get("message") or {}
-        turn = Turn(client, channel, message.get("thread_ts") or message.get("ts"), user)
+        turn = Turn(
+            client,
+            channel,
+            message.get("thread_ts") or message.get("ts"),
+            user,
+            key=f"click:{user}:{action.get('action_ts', '')}",  # the same on a redelivery
+            temporal=self.temporal,
+            task_queue=self.task_queue,
+        )
         try:
             delivery_id, env = read_button_value(action.get("value", ""))
         except ValueError:

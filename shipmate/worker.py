@@ -1,4 +1,4 @@
-"""The Temporal worker: the delivery workflows and every stage activity on one queue."""
+"""The Temporal worker: the workflows and every activity on one queue."""
 
 from __future__ import annotations
 
@@ -8,10 +8,19 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.slack_notify import SlackNotifier
+from activities.slack_sender import SlackSender
 from activities.stages import DeliveryActivities
 from shipmate.settings import Settings
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
+from workflows.slack_outbox import SlackOutbox
+
+WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox]
+
+
+def slack_activities(settings: Settings) -> list:
+    """Announcing to the outbox, and the outbox's one Slack call."""
+    return [SlackNotifier(settings).notify, SlackSender(settings).send_to_slack]
 
 
 def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
@@ -19,8 +28,8 @@ def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecuto
     return Worker(
         client,
         task_queue=settings.task_queue,
-        workflows=[ServiceWorkflow, DeliveryWorkflow],
-        activities=[*DeliveryActivities(settings).all(), SlackNotifier(settings).notify],
+        workflows=WORKFLOWS,
+        activities=[*DeliveryActivities(settings).all(), *slack_activities(settings)],
         activity_executor=executor,
         max_concurrent_activities=executor._max_workers,
     )

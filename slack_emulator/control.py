@@ -48,6 +48,8 @@ class Control:
             web.get("/_emulator/ephemeral/{user}", self.ephemeral_messages),
             web.get("/_emulator/home/{user}", self.home_view),
             web.get("/_emulator/deliveries", self.deliveries),
+            web.post("/_emulator/deliveries/{delivery_id}/redeliver", self.redeliver),
+            web.post("/_emulator/ratelimits", self.rate_limits),
             web.post("/_emulator/response/{response_id}", self.response_url),
         ]
 
@@ -321,6 +323,18 @@ class Control:
     async def home_view(self, request: web.Request) -> web.Response:
         view = self.ws.home_views.get(request.match_info["user"])
         return web.json_response({"ok": True, "view": view})
+
+    async def redeliver(self, request: web.Request) -> web.Response:
+        delivery = self.events.redeliver(request.match_info["delivery_id"])
+        if delivery is None:
+            return error(404, "no such delivery")
+        return web.json_response({"ok": True, "delivery_id": delivery.id})
+
+    async def rate_limits(self, request: web.Request) -> web.Response:
+        """`{"storm_seconds": N}`: every Web API call is answered 429 for N seconds."""
+        body = await self._body(request, "storm_seconds")
+        self.limiter.storm(float(body["storm_seconds"]))
+        return web.json_response({"ok": True, "rate_limits": self.limiter.stats()})
 
     async def deliveries(self, request: web.Request) -> web.Response:
         return web.json_response(

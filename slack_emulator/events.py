@@ -43,6 +43,7 @@ class Delivery:
     acked: bool = False
     ack_latency_ms: float | None = None
     status: str = "pending"  # pending | acked | failed | undelivered
+    payload: dict = field(default_factory=dict, repr=False)
 
     def as_dict(self) -> dict:
         return {
@@ -100,16 +101,30 @@ class EventDispatcher:
     def send(self, kind: str, payload: dict) -> Delivery:
         """Queue one delivery (with its retries) and return its log entry at once."""
         event_type = payload.get("event", {}).get("type") or payload.get("type", kind)
-        delivery = Delivery(id=self.workspace.next_id("Dl"), type=kind, event_type=event_type)
+        delivery = Delivery(
+            id=self.workspace.next_id("Dl"), type=kind, event_type=event_type, payload=payload
+        )
         self.deliveries.append(delivery)
-        task = asyncio.get_running_loop().create_task(self._deliver(delivery, payload))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._start(self._deliver(delivery, payload))
         return delivery
 
-    async def _deliver(self, delivery: Delivery, payload: dict) -> None:
-        reason = ""
-        for attempt in range(MAX_RETRIES + 1):
+    def redeliver(self, delivery_id: str) -> Delivery | None:
+        """Send a delivery again as Slack's retry would (same payload and event_id), as
+        when an ack was lost on the way back."""
+        delivery = next((d for d in self.deliveries if d.id == delivery_id), None)
+        if delivery is not None:
+            attempt = len(delivery.attempts)
+            self._start(self._deliver(delivery, delivery.payload, first_attempt=attempt))
+        return delivery
+
+    def _start(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _deliver(self, delivery: Delivery, payload: dict, first_attempt: int = 0) -> None:
+        reason = "timeout" if first_attempt else ""
+        for attempt in range(first_attempt, first_attempt + MAX_RETRIES + 1):
             if self.sockets:
                 delivery.transport = "socket_mode"
                 acked, latency, reason_now = await self._send_socket(

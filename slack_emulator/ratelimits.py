@@ -2,7 +2,18 @@
 
 Numbers follow Slack's tiers (per minute: tier 1 = 1, tier 2 = 20, tier 3 = 50,
 tier 4 = 100) and chat.postMessage's one message per second per channel with short
-bursts. Over the limit the Web API answers 429 with Retry-After, as Slack does.
+bursts; views.publish is counted per user. Over the limit the Web API answers 429 with
+Retry-After, as Slack does. A storm (POST /_emulator/ratelimits {"storm_seconds": N})
+answers every call 429 for N seconds, so tests can see that nothing is lost or doubled.
+
+| method | budget |
+| --- | --- |
+| chat.postMessage | 1 per second per channel, bursts of 5 |
+| chat.update, chat.delete, reactions.*, conversations.* | tier 3: 50 per minute |
+| chat.postEphemeral, auth.test, users.info, views.open | tier 4: 100 per minute |
+| views.publish | tier 4, per user |
+| conversations.list, users.list, usergroups.* | tier 2: 20 per minute |
+| apps.connections.open | tier 1: 1 per minute |
 """
 
 from __future__ import annotations
@@ -62,9 +73,18 @@ class RateLimiter:
         self.buckets: dict[str, Bucket] = {}
         self.allowed: Counter = Counter()
         self.limited: Counter = Counter()
+        self.storm_until = 0.0
 
-    def check(self, method: str, channel: str | None = None) -> int:
+    def storm(self, seconds: float) -> None:
+        """Every call is answered 429 for `seconds` (0 ends a storm)."""
+        self.storm_until = time.monotonic() + seconds
+
+    def check(self, method: str, channel: str | None = None, user: str | None = None) -> int:
         """Seconds to wait (Retry-After) or 0; counts both in the stats."""
+        storm_left = self.storm_until - time.monotonic()
+        if storm_left > 0:
+            self.limited[method] += 1
+            return max(1, math.ceil(storm_left))
         if not self.enabled:
             self.allowed[method] += 1
             return 0
@@ -73,7 +93,8 @@ class RateLimiter:
         else:
             per_minute = TIER_PER_MINUTE[METHOD_TIERS.get(method, 3)]
             # Slack tolerates short bursts above a tier's rate (reconnects, page loads).
-            key, capacity, per_second = method, max(5, per_minute / 3), per_minute / 60
+            key = f"{method}:{user}" if method == "views.publish" else method
+            capacity, per_second = max(5, per_minute / 3), per_minute / 60
         bucket = self.buckets.get(key)
         if bucket is None:
             capacity, per_second = capacity * self.scale, per_second * self.scale
@@ -88,11 +109,13 @@ class RateLimiter:
     def stats(self) -> dict:
         return {
             "enabled": self.enabled,
+            "storm": self.storm_until > time.monotonic(),
             "allowed": dict(self.allowed),
             "limited": dict(self.limited),
         }
 
     def reset(self) -> None:
+        self.storm_until = 0.0
         self.buckets.clear()
         self.allowed.clear()
         self.limited.clear()

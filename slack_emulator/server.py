@@ -84,7 +84,9 @@ def build_app(config: EmulatorConfig) -> web.Application:
         token = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         token = token or args.pop("token", None)
         if method in api.methods:
-            wait = limiter.check(method, str(args.get("channel") or ""))
+            wait = limiter.check(
+                method, str(args.get("channel") or ""), str(args.get("user_id") or "")
+            )
             if wait:
                 return web.json_response(
                     {"ok": False, "error": "ratelimited"},

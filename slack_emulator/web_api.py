@@ -123,6 +123,8 @@ class WebApi:
         self.ws.require_member(channel, self.ws.bot["id"])
         thread_ts = args.get("thread_ts") or None
         message = self.ws.post(channel, self.ws.bot["id"], text, blocks, thread_ts)
+        if args.get("metadata"):
+            message["metadata"] = _json_arg(args["metadata"])
         self.on_change(channel["id"])
         return {"channel": channel["id"], "ts": message["ts"], "message": message}
 
@@ -231,7 +233,7 @@ class WebApi:
             if (not latest or m["ts"] < str(latest)) and (not oldest or m["ts"] > str(oldest))
         ]
         return {
-            "messages": messages[:limit],
+            "messages": _with_metadata(messages[:limit], args),
             "has_more": len(messages) > limit,
             "response_metadata": {"next_cursor": ""},
         }
@@ -244,7 +246,7 @@ class WebApi:
         replies = self.ws.replies(channel["id"], str(ts))
         limit = _int(args.get("limit"), 1000, 1, 1000)
         return {
-            "messages": replies[:limit],
+            "messages": _with_metadata(replies[:limit], args),
             "has_more": len(replies) > limit,
             "response_metadata": {"next_cursor": ""},
         }
@@ -331,3 +333,10 @@ def _json_arg(value) -> dict:
     if not isinstance(value, dict):
         raise SlackError("invalid_arguments", errors=["view must be an object"])
     return value
+
+
+def _with_metadata(messages: list[dict], args: dict) -> list[dict]:
+    """Slack returns messages' metadata only when asked (include_all_metadata)."""
+    if str(args.get("include_all_metadata", "")).lower() in ("1", "true"):
+        return messages
+    return [{k: v for k, v in m.items() if k != "metadata"} for m in messages]

@@ -30,3 +30,18 @@ def problem(status: DeliveryStatus) -> str:
     own = status.error if status.state in DECIDED else escape(status.error)
     reason = f": {escape(status.ending_reason)}" if status.ending_reason else ""
     return own + reason
+
+
+def cannot_post_advice(channel: str, error: str, needed: str | None = None) -> str | None:
+    """What to tell a person by DM when Slack will not let the bot answer where they asked."""
+    if error in ("not_in_channel", "channel_not_found"):
+        return (
+            f"I'm not in <#{channel}>, so I can't answer there. Invite me with "
+            "`/invite @shipmate` and ask again."
+        )
+    if error == "missing_scope":
+        return (
+            f"I'm missing a Slack permission for that ({needed or 'a scope'}). Ask an admin "
+            "to reinstall me with the scopes in deploy/slack-manifest.yml."
+        )
+    return None

@@ -15,13 +15,12 @@ import pytest
 from pydantic import SecretStr
 from temporalio.worker import Worker
 
-from activities.slack_notify import SlackNotifier
 from shipmate import devstack, doctor
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from tests.chat import TOKENS, Chat, start_bot
-from tests.fake_stages import Script
+from tests.fake_stages import Script, worker_with_slack
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
 
@@ -134,15 +133,7 @@ def slack_settings(settings, emulator):
 async def scripted_worker(client, slack_settings):
     script = Script()
     with ThreadPoolExecutor(max_workers=4) as executor:
-        activities = [a for a in script.activities() if a.__name__ != "notify"]
-        worker = Worker(
-            client,
-            task_queue=slack_settings.task_queue,
-            workflows=[ServiceWorkflow, DeliveryWorkflow],
-            activities=[*activities, SlackNotifier(slack_settings).notify],
-            activity_executor=executor,
-        )
-        async with worker:
+        async with worker_with_slack(client, slack_settings, script, executor):
             yield script
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
 
 from understanding import parse_request
 from workflows import activity_contracts as contracts
@@ -124,4 +125,18 @@ class Script:
                 notify,
             )
         }
-        return [fakes[contract.__name__] for contract in contracts.ALL]
+        return [fakes[c.__name__] for c in (*contracts.DELIVERY_STAGES, contracts.notify)]
+
+
+def worker_with_slack(client, settings, script: Script, executor) -> Worker:
+    """Scripted stages, with the real notify activity, Slack outbox and its sender."""
+    from shipmate.worker import WORKFLOWS, slack_activities
+
+    stages = [a for a in script.activities() if a.__name__ != "notify"]
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[*stages, *slack_activities(settings)],
+        activity_executor=executor,
+    )

@@ -6,14 +6,17 @@ import asyncio
 import json
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
 from aiohttp import web
 from pydantic import SecretStr
+from temporalio.worker import Worker
 
 from bot.app import TemporalLink
 from bot.runner import http_app
+from shipmate.worker import WORKFLOWS, slack_activities
 from slack_emulator.events import sign
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from tests.chat import TOKENS, Chat
@@ -30,7 +33,7 @@ def signed(body: bytes, age: int = 0) -> dict[str, str]:
 
 
 @pytest.fixture()
-async def http_bot(settings):
+async def http_bot(settings, client):
     emulator = await EmulatorServer(EmulatorConfig(port=0)).start()
     local = settings.model_copy(
         update={
@@ -47,7 +50,16 @@ async def http_bot(settings):
     await web.TCPSite(runner, "127.0.0.1", 0).start()
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     emulator.events.request_url = url
-    yield emulator, url
+    # The bot's replies go through the channel's outbox, which a worker sends.
+    worker = Worker(
+        client,
+        task_queue=local.task_queue,
+        workflows=WORKFLOWS,
+        activities=slack_activities(local),
+        activity_executor=ThreadPoolExecutor(max_workers=2),
+    )
+    async with worker:
+        yield emulator, url
     await runner.cleanup()
     await emulator.stop()
 

@@ -28,6 +28,7 @@ from workflows.models import (
     ScaffoldResult,
     TestReport,
 )
+from workflows.slack_messages import SlackCall, SlackSent
 from workflows.spec import ServiceSpec
 
 Implementation = TypeVar("Implementation", bound=Callable)
@@ -81,6 +82,12 @@ def notify(update: NotifyInput) -> NotifyResult:
     raise NotImplementedError
 
 
+@activity.defn
+def send_to_slack(call: SlackCall) -> SlackSent:
+    """Post, edit or whisper one outbox message; a 429 is retried after Retry-After."""
+    raise NotImplementedError
+
+
 DELIVERY_STAGES = (
     plan_service,
     scaffold_service,
@@ -90,7 +97,7 @@ DELIVERY_STAGES = (
     deploy_service,
     verify_service,
 )
-ALL = (*DELIVERY_STAGES, notify)
+ALL = (*DELIVERY_STAGES, notify, send_to_slack)
 
 
 def implements(contract: Callable) -> Callable[[Implementation], Implementation]:

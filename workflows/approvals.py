@@ -81,8 +81,12 @@ def check_may_stop_or_retry(
 
 
 def check_origin(action: PersonAction, channel: str | None, card_ts: str | None) -> None:
-    """A button acts only on the delivery whose card (or private question) it sits on."""
-    if action.origin == Origin.card and (action.channel, action.message_ts) != (channel, card_ts):
+    """A button acts only on the delivery whose card (or private question) it sits on.
+
+    In the instant between the outbox posting a card and telling the delivery its ts,
+    a click from that card is judged by its channel alone."""
+    here = (channel, card_ts or action.message_ts)
+    if action.origin == Origin.card and (action.channel, action.message_ts) != here:
         raise DecisionNotAllowed(
             "that button is not on this delivery's card, so nothing was decided; "
             "use the buttons on the card in the delivery's own thread"

@@ -51,6 +51,7 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         StageState,
     )
+    from workflows.slack_outbox import CARD_POSTED
     from workflows.spec import DeployTarget, ServiceSpec
     from workflows.thread_updates import ThreadUpdates
 
@@ -85,6 +86,11 @@ class DeliveryWorkflow:
     @workflow.query
     def status(self) -> DeliveryStatus:
         return self._status
+
+    @workflow.signal(name=CARD_POSTED)
+    def card_posted(self, card_ts: str) -> None:
+        """The outbox posted this delivery's card: its buttons are the ones that count."""
+        self._thread.card_ts = card_ts
 
     @workflow.update
     def approve(self, decision: ApprovalDecision) -> GateStatus:
@@ -384,7 +390,7 @@ class DeliveryWorkflow:
     # Approvals: the rules live in workflows.approvals.
 
     def _check(self, decision: ApprovalDecision, *, approving: bool) -> None:
-        self._check_origin(decision)
+        check_origin(decision, self._request.slack_channel, self._thread.card_ts)
         check_decision(
             self._status.gate(decision.environment),
             self._policy(decision.environment),
@@ -394,13 +400,10 @@ class DeliveryWorkflow:
         )
 
     def _check_person(self, person: PersonAction, verb: str) -> None:
-        self._check_origin(person)
+        check_origin(person, self._request.slack_channel, self._thread.card_ts)
         check_may_stop_or_retry(
             person, self._request.requester, self._request.policies, self._request.access, verb
         )
-
-    def _check_origin(self, action: PersonAction) -> None:
-        check_origin(action, self._request.slack_channel, self._thread.card_ts)
 
     def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
         gate = self._gate_for(decision.environment)

@@ -1,0 +1,123 @@
+"""The `send_to_slack` activity: one outbox message, posted, edited or whispered once.
+
+A 429 becomes a retry after Slack's Retry-After; errors no retry can fix (the bot is
+not in the channel, a revoked token) end the message at once, and when the bot cannot
+post where it was asked, the person it answers gets a DM saying what to do. A post
+carries its key in Slack's message metadata, so a retry after a worker died between
+posting and reporting finds the message and posts nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from shipmate.settings import Settings
+from slack_views.text import cannot_post_advice
+from workflows import activity_contracts as contracts
+from workflows.activity_contracts import implements
+from workflows.slack_messages import OutgoingMessage, SlackCall, SlackSent
+
+log = logging.getLogger(__name__)
+
+METADATA_TYPE = "shipmate_message"
+# Errors retrying cannot fix: say so once in the worker log, do not hammer Slack.
+PERMANENT = {
+    "not_in_channel",
+    "channel_not_found",
+    "invalid_auth",
+    "missing_scope",
+    "account_inactive",
+    "is_archived",
+    "user_not_in_channel",
+    "invalid_blocks",
+    "msg_too_long",
+}
+
+
+class SlackSender:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._client: WebClient | None = None
+
+    @property
+    def client(self) -> WebClient:
+        """No rate-limit handler: a 429 goes back to Temporal, which waits Retry-After."""
+        if self._client is None:
+            token = self.settings.slack_bot_token
+            self._client = WebClient(
+                token=token.get_secret_value() if token else None,
+                base_url=self.settings.slack_api_url or WebClient.BASE_URL,
+                retry_handlers=[ConnectionErrorRetryHandler(max_retry_count=2)],
+            )
+        return self._client
+
+    @implements(contracts.send_to_slack)
+    def send_to_slack(self, call: SlackCall) -> SlackSent:
+        message = call.message
+        try:
+            return self._send(message, call.edit_ts)
+        except SlackApiError as exc:
+            error = exc.response.get("error", "unknown")
+            if exc.response.status_code == 429 or error == "ratelimited":
+                wait = int(exc.response.headers.get("Retry-After", "1") or 1)
+                raise ApplicationError(
+                    f"Slack asked to wait {wait}s",
+                    type="RateLimited",
+                    next_retry_delay=timedelta(seconds=wait),
+                ) from None
+            log.warning("Slack refused %s in %s: %s", message.key, message.channel, error)
+            if error in PERMANENT:
+                self._tell_instead(message, error, exc.response.get("needed"))
+                raise ApplicationError(f"Slack: {error}", type="SlackRefused") from None
+            raise ApplicationError(f"Slack: {error}", type="SlackError") from None
+
+    def _send(self, message: OutgoingMessage, edit_ts: str | None) -> SlackSent:
+        common = {"channel": message.channel, "text": message.text, "blocks": message.blocks}
+        if message.private_to:
+            self.client.chat_postEphemeral(
+                **common, user=message.private_to, thread_ts=message.thread_ts
+            )
+            return SlackSent()
+        if edit_ts:
+            self.client.chat_update(**common, ts=edit_ts)
+            return SlackSent(ts=edit_ts)
+        if activity.info().attempt > 1 and (posted := self._already_posted(message)):
+            return SlackSent(ts=posted)
+        posted = self.client.chat_postMessage(
+            **common,
+            thread_ts=message.thread_ts,
+            unfurl_links=False,
+            metadata={"event_type": METADATA_TYPE, "event_payload": {"key": message.key}},
+        )
+        return SlackSent(ts=posted["ts"])
+
+    def _already_posted(self, message: OutgoingMessage) -> str | None:
+        """The ts of this key's message, if an earlier attempt posted it."""
+        if message.thread_ts:
+            found = self.client.conversations_replies(
+                channel=message.channel, ts=message.thread_ts, include_all_metadata=True
+            )
+        else:
+            found = self.client.conversations_history(
+                channel=message.channel, limit=200, include_all_metadata=True
+            )
+        for posted in found.get("messages", []):
+            payload = (posted.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == message.key:
+                return posted["ts"]
+        return None
+
+    def _tell_instead(self, message: OutgoingMessage, error: str, needed: str | None) -> None:
+        advice = cannot_post_advice(message.channel, error, needed)
+        if advice and message.on_behalf_of:
+            try:
+                self.client.chat_postMessage(channel=message.on_behalf_of, text=advice)
+            except SlackApiError as second:
+                log.error("could not DM %s either: %s", message.on_behalf_of, second)

@@ -1,0 +1,46 @@
+"""What Shipmate says in Slack, as the outbox (workflows.slack_outbox) carries it."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class MessageKind(StrEnum):
+    once = "once"  # sent at most once per key
+    card = "card"  # posted once per key, then edited; queued edits collapse
+
+
+class OutgoingMessage(BaseModel):
+    """One thing Shipmate says in Slack, keyed so that it is said once."""
+
+    key: str
+    kind: MessageKind = MessageKind.once
+    channel: str
+    thread_ts: str | None = None
+    text: str
+    blocks: list[dict] | None = None
+    private_to: str | None = Field(None, description="Only this user sees it (ephemeral)")
+    edit_ts: str | None = Field(None, description="The card's ts, when the sender knows it")
+    reply_to: str | None = Field(None, description="Workflow told the card's ts once posted")
+    on_behalf_of: str | None = Field(None, description="Told by DM if the bot cannot post")
+
+
+class SlackCall(BaseModel):
+    message: OutgoingMessage
+    edit_ts: str | None = None
+
+
+class SlackSent(BaseModel):
+    ts: str | None = None
+
+
+class OutboxState(BaseModel):
+    channel: str
+    queue: list[OutgoingMessage] = Field(default_factory=list)
+    sent: list[str] = Field(default_factory=list, description="Recent keys, oldest first")
+    cards: dict[str, str] = Field(default_factory=dict, description="Card key -> its ts")
+    edits: dict[str, OutgoingMessage] = Field(
+        default_factory=dict, description="Card key -> its newest edit not sent yet"
+    )

@@ -1,0 +1,161 @@
+"""SlackOutbox: everything Shipmate posts in a channel, sent once, in order, at Slack's pace.
+
+One workflow per channel (id `slack-outbox/<task queue>/<channel>`), fed by signal-with-start from
+the bot's replies and the worker's notify activity. It lives in Temporal because a
+reply the bot has accepted must survive a restart of the bot or the worker, several
+bot replicas must share one queue per channel, and one sender per channel is what
+keeps Slack's pace (about a message a second) and the order within a thread.
+
+Every message has a key. A key already sent or queued is dropped, so a redelivered
+event or a retried activity posts nothing twice; a status card's key is posted once
+and then edited. Two lanes: posts go out in order at Slack's pace, while card edits
+(another rate tier) wait in a lane of their own where a newer edit of a card replaces
+the one not yet sent, so a slow edit never holds up a reply. A 429 is waited out as
+long as Slack's Retry-After says, up to a deadline of minutes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import activity_contracts as contracts
+    from workflows.slack_messages import (
+        MessageKind,
+        OutboxState,
+        OutgoingMessage,
+        SlackCall,
+        SlackSent,
+    )
+
+OUTBOX_TYPE = "SlackOutbox"
+CARD_POSTED = "card_posted"  # the signal that tells a delivery where its card is
+DEADLINE = timedelta(minutes=15)
+PACE = timedelta(seconds=1)  # chat.postMessage: about one a second per channel
+IDLE = timedelta(minutes=10)
+KEEP_KEYS = 2000
+KEEP_CARDS = 500
+SEND_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    non_retryable_error_types=["SlackRefused"],
+)
+
+
+def outbox_id(task_queue: str, channel: str) -> str:
+    """Per installation (its task queue) and channel: two Shipmates never share one."""
+    return f"slack-outbox/{task_queue}/{channel}"
+
+
+@workflow.defn(name=OUTBOX_TYPE)
+class SlackOutbox:
+    @workflow.init
+    def __init__(self, state: OutboxState) -> None:
+        self._state = state
+        self._posting: str | None = None  # the key of the post in flight
+        self._editing = False
+
+    @workflow.signal
+    def enqueue(self, message: OutgoingMessage) -> None:
+        state, key = self._state, message.key
+        if message.kind == MessageKind.card:
+            if message.edit_ts and key not in state.cards:
+                state.cards[key] = message.edit_ts
+            if key in state.cards or key == self._posting:
+                state.edits[key] = message  # the newest edit of a posted card
+                return
+            waiting = next((i for i, q in enumerate(state.queue) if q.key == key), None)
+            if waiting is not None:
+                state.queue[waiting] = message  # its first post, not sent yet: the newest
+                return
+        elif key in state.sent or any(q.key == key for q in state.queue):
+            return
+        state.queue.append(message)
+
+    @workflow.query
+    def waiting(self) -> int:
+        return len(self._state.queue) + len(self._state.edits)
+
+    @workflow.run
+    async def run(self, state: OutboxState) -> None:
+        posts, edits = (asyncio.create_task(lane()) for lane in (self._posts, self._edits))
+        while True:
+            await workflow.wait_condition(lambda: not self._busy())
+            if workflow.info().get_current_history_length() > 5000:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                workflow.continue_as_new(self._state)
+            try:
+                await workflow.wait_condition(self._busy, timeout=IDLE)
+            except TimeoutError:
+                await workflow.wait_condition(workflow.all_handlers_finished)
+                if not self._busy():
+                    posts.cancel()
+                    edits.cancel()
+                    return  # idle: the next message starts a fresh outbox
+
+    def _busy(self) -> bool:
+        state = self._state
+        return bool(state.queue or state.edits or self._posting or self._editing)
+
+    async def _posts(self) -> None:
+        """Replies, announcements and first card posts, in order, at Slack's pace."""
+        while True:
+            await workflow.wait_condition(lambda: bool(self._state.queue))
+            message = self._state.queue.pop(0)
+            self._posting = message.key
+            try:
+                sent = await self._call(message, None)
+                if sent is not None and message.kind == MessageKind.card and sent.ts:
+                    self._state.cards = dict(
+                        list({**self._state.cards, message.key: sent.ts}.items())[-KEEP_CARDS:]
+                    )
+                    if message.reply_to:
+                        await self._tell(message.reply_to, sent.ts)
+            finally:
+                self._posting = None
+            if message.private_to is None:
+                await workflow.sleep(PACE)
+
+    async def _edits(self) -> None:
+        """Card edits, each card's newest only, once the card is posted."""
+
+        def ready() -> str | None:
+            return next((k for k in self._state.edits if k in self._state.cards), None)
+
+        while True:
+            await workflow.wait_condition(lambda: ready() is not None)
+            key = ready()
+            message = self._state.edits.pop(key)
+            self._editing = True
+            try:
+                await self._call(message, self._state.cards[key])
+            finally:
+                self._editing = False
+
+    async def _call(self, message: OutgoingMessage, edit_ts: str | None) -> SlackSent | None:
+        try:
+            sent = await workflow.execute_activity(
+                contracts.send_to_slack,
+                SlackCall(message=message, edit_ts=edit_ts),
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=DEADLINE,
+                retry_policy=SEND_RETRY,
+            )
+        except ActivityError as err:
+            workflow.logger.warning("gave up on %s: %s", message.key, err.cause or err)
+            return None
+        if message.kind == MessageKind.once:
+            self._state.sent = [*self._state.sent, message.key][-KEEP_KEYS:]
+        return sent
+
+    async def _tell(self, workflow_id: str, card_ts: str) -> None:
+        try:
+            await workflow.get_external_workflow_handle(workflow_id).signal(CARD_POSTED, card_ts)
+        except Exception:  # the delivery has ended; it needs its card no more
+            workflow.logger.info("%s has ended; its card is %s", workflow_id, card_ts)
