@@ -88,6 +88,20 @@ async def questions(chat: Chat, n: int = 20) -> None:
     )
 
 
+EXPECTED = ("On it", "is ready for", "approved staging", "is live in")
+
+
+def tally(threads: dict[str, list[dict]], asked: list[str]) -> tuple[int, int]:
+    """Replies each delivery's thread should have and lacks, and replies said twice."""
+    missing = doubled = 0
+    for ts in asked:
+        texts = [r["text"] for r in threads.get(ts, [])]
+        counts = Counter(next((e for e in EXPECTED if e in t), t) for t in texts)
+        missing += sum(1 for e in EXPECTED if counts[e] == 0)
+        doubled += sum(c - 1 for c in counts.values() if c > 1)
+    return missing, doubled
+
+
 async def deliveries(chat: Chat, n: int) -> None:
     started = time.monotonic()
     threads = await asyncio.gather(
@@ -141,14 +155,7 @@ async def deliveries(chat: Chat, n: int) -> None:
                 if "is live in" in reply["text"] and ts not in live:
                     live[ts] = time.monotonic() - started
         await asyncio.sleep(0.3)
-    expected = ("On it", "is ready for", "approved staging", "is live in")
-    missing = doubled = 0
-    final = await replies()
-    for ts in threads:
-        texts = [r["text"] for r in final.get(ts, [])]
-        counts = Counter(next((e for e in expected if e in t), t) for t in texts)
-        missing += sum(1 for e in expected if counts[e] == 0)
-        doubled += sum(c - 1 for c in counts.values() if c > 1)
+    missing, doubled = tally(await replies(), threads)
     times, seen_times = list(live.values()), list(seen.values())
     print(
         f"{n} deliveries at once across two channels: live {len(live)}/{n}, replies missing "
