@@ -111,6 +111,9 @@ class SlackOutbox:
             self._posting = message.key
             try:
                 sent = await self._call(message, None)
+                if sent is None and message.key in self._state.edits:
+                    # The card never went out: its newest edit is the next first post.
+                    self._state.queue.insert(0, self._state.edits.pop(message.key))
                 if sent is not None and message.kind == MessageKind.card and sent.ts:
                     self._state.cards = dict(
                         list({**self._state.cards, message.key: sent.ts}.items())[-KEEP_CARDS:]
