@@ -156,7 +156,7 @@ class Conversations:
         elif reading.intent == Intent.status:
             await turn.say(answers.describe_delivery(status))
         elif reading.intent == Intent.build:
-            await self._change(turn, temporal, status, text, key)
+            await self._change(turn, temporal, status, text, key, addressed)
         else:
             await turn.say(await answers.answer(temporal, reading))
 
@@ -208,13 +208,22 @@ class Conversations:
         )
 
     async def _change(
-        self, turn: Turn, temporal: Client, status: DeliveryStatus, text: str, key: str
+        self,
+        turn: Turn,
+        temporal: Client,
+        status: DeliveryStatus,
+        text: str,
+        key: str,
+        addressed: bool,
     ) -> None:
-        """'also add a status field to orders' in a delivery's thread: the next version."""
+        """'also add a status field to orders' in a delivery's thread: the next version.
+        People also just talk in these threads ("thanks!"): what reads as no change at
+        all gets a question only when it was said to Shipmate."""
         base = await deliveries.current_spec(temporal, status.service) or status.spec
         plan = await asyncio.to_thread(understand, self.settings, [text], base)
         if plan.spec is None:
-            await turn.say(escape("\n".join(plan.questions)))
+            if addressed:
+                await turn.say(escape("\n".join(plan.questions)))
             return
         try:
             ticket = await deliveries.request_change(

@@ -237,3 +237,22 @@ async def test_approver_groups_are_resolved_from_slack_when_a_person_clicks(
         await chat.card(ts, "delivered")
     finally:
         await handler.close_async()
+
+
+async def test_chatter_in_a_delivery_thread_gets_no_reply_unless_said_to_shipmate(chat, bot):
+    ts, delivery_id, card = await started(chat)
+    await chat.say("U0BOB", "thanks!", thread_ts=ts)
+    await chat.say("U0ALICE", "nice, looking forward to it", thread_ts=ts)
+    await chat.say("U0ALICE", "<@U0SHIPMATE> something nice please", thread_ts=ts)
+    await chat.wait_for(ts, lambda r: r["text"].startswith("I didn't catch the change"))
+    await quiet()
+    own = ("On it", "ready for *staging*")
+    said = [
+        r["text"]
+        for r in await chat.thread(ts)
+        if r["user"] == "U0SHIPMATE"
+        and r["ts"] != card["ts"]
+        and not r["text"].startswith(own)
+        and own[1] not in r["text"]
+    ]
+    assert len(said) == 1, said  # the answer to the one who asked Shipmate, nothing else
