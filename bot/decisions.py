@@ -10,6 +10,7 @@ that person alone, in plain words.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -30,6 +31,8 @@ from workflows.access import Origin
 from workflows.models import DeliveryStatus, GateState
 
 log = logging.getLogger(__name__)
+
+CARD_WAITS = 10  # half-second waits for a just-posted card to reach its delivery
 
 ENGINE_BUSY = (
     ":warning: I can't reach the workflow engine right now. Nothing was decided; "
@@ -138,27 +141,40 @@ class Decisions:
     async def _decide(
         self, turn: Turn, delivery_id: str, verb: Verb, env: str, reason: str, how: dict
     ) -> None:
-        try:
-            temporal = await self.temporal.client()
-            how["groups"] = await self.directory.groups_of(turn.user)
-            if verb in (Verb.approve, Verb.reject):
-                default = "" if verb == Verb.approve else "rejected in Slack"
-                await deliveries.decide(
-                    temporal,
-                    delivery_id,
-                    turn.user,
-                    env,
-                    approve=verb == Verb.approve,
-                    reason=reason or default,
-                    **how,
-                )
-            elif verb == Verb.cancel:
-                await deliveries.cancel(
-                    temporal, delivery_id, turn.user, reason or "cancelled in Slack", **how
-                )
-            else:
-                await deliveries.retry(temporal, delivery_id, turn.user, **how)
-        except deliveries.DecisionRefused as exc:
-            await turn.tell_privately(f":no_entry: {exc}")
-        except (TemporalUnavailable, RPCError):
-            await turn.tell_privately(ENGINE_BUSY)
+        for attempt in range(CARD_WAITS):
+            try:
+                await self._send_decision(turn, delivery_id, verb, env, reason, how)
+                return
+            except deliveries.CardNotReady as exc:
+                if attempt == CARD_WAITS - 1:
+                    await turn.tell_privately(f":hourglass: {exc}")
+                await asyncio.sleep(0.5)  # the outbox tells the delivery in a moment
+            except deliveries.DecisionRefused as exc:
+                await turn.tell_privately(f":no_entry: {exc}")
+                return
+            except (TemporalUnavailable, RPCError):
+                await turn.tell_privately(ENGINE_BUSY)
+                return
+
+    async def _send_decision(
+        self, turn: Turn, delivery_id: str, verb: Verb, env: str, reason: str, how: dict
+    ) -> None:
+        temporal = await self.temporal.client()
+        how["groups"] = await self.directory.groups_of(turn.user)
+        if verb in (Verb.approve, Verb.reject):
+            default = "" if verb == Verb.approve else "rejected in Slack"
+            await deliveries.decide(
+                temporal,
+                delivery_id,
+                turn.user,
+                env,
+                approve=verb == Verb.approve,
+                reason=reason or default,
+                **how,
+            )
+        elif verb == Verb.cancel:
+            await deliveries.cancel(
+                temporal, delivery_id, turn.user, reason or "cancelled in Slack", **how
+            )
+        else:
+            await deliveries.retry(temporal, delivery_id, turn.user, **how)

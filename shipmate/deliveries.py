@@ -144,6 +144,8 @@ async def _update(client: Client, workflow_id: str, update, argument, result_typ
     try:
         return await handle.execute_update(update, argument, result_type=result_type)
     except WorkflowUpdateFailedError as exc:
+        if getattr(exc.cause, "type", None) == "CardNotReady":
+            raise CardNotReady(_reason(exc)) from None
         raise DecisionRefused(_reason(exc)) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
@@ -152,7 +154,11 @@ async def _update(client: Client, workflow_id: str, update, argument, result_typ
 
 
 # Refusals written for people: the workflows' validators raise these types.
-PLAIN_REFUSALS = {"ValueError", "DecisionNotAllowed"}
+PLAIN_REFUSALS = {"ValueError", "DecisionNotAllowed", "CardNotReady"}
+
+
+class CardNotReady(DecisionRefused):
+    """The delivery does not know its card yet (it is being posted); ask again shortly."""
 
 
 def _reason(exc: WorkflowUpdateFailedError) -> str:

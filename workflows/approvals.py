@@ -17,6 +17,11 @@ class DecisionNotAllowed(ValueError):
     """A click or command the gate refuses; the message is shown to that person only."""
 
 
+class CardNotReady(DecisionNotAllowed):
+    """A click in the instant between the outbox posting a card and the delivery learning
+    where it is: the bot asks again shortly rather than judging the click blind."""
+
+
 def check_decision(
     gate: GateStatus | None,
     policy: ApprovalPolicy,
@@ -81,12 +86,10 @@ def check_may_stop_or_retry(
 
 
 def check_origin(action: PersonAction, channel: str | None, card_ts: str | None) -> None:
-    """A button acts only on the delivery whose card (or private question) it sits on.
-
-    In the instant between the outbox posting a card and telling the delivery its ts,
-    a click from that card is judged by its channel alone."""
-    here = (channel, card_ts or action.message_ts)
-    if action.origin == Origin.card and (action.channel, action.message_ts) != here:
+    """A button acts only on the delivery whose card (or private question) it sits on."""
+    if action.origin == Origin.card and card_ts is None:
+        raise CardNotReady("this delivery's card is still being posted; click again")
+    if action.origin == Origin.card and (action.channel, action.message_ts) != (channel, card_ts):
         raise DecisionNotAllowed(
             "that button is not on this delivery's card, so nothing was decided; "
             "use the buttons on the card in the delivery's own thread"
