@@ -63,13 +63,13 @@ class Conversations:
         """`addressed`: a mention, a DM or a slash command; otherwise a reply in a thread,
         which Shipmate answers only when the thread is its own."""
         text = event.get("text", "")
-        key = f"{event['channel']}:{event['ts']}"  # one delivery per message, however delivered
         turn = Turn(
             client,
             event["channel"],
             event.get("thread_ts") or event["ts"],
             event.get("user", ""),
-            key=key,
+            key=f"{event['channel']}:{event['ts']}",  # one delivery per message, however delivered
+            message_ts=event["ts"],
             temporal=self.temporal,
             task_queue=self.settings.task_queue,
         )
@@ -82,9 +82,9 @@ class Conversations:
         try:
             temporal = await self.temporal.client()
             if in_thread:
-                await self._thread_reply(turn, temporal, text, key, addressed)
+                await self._thread_reply(turn, temporal, text, addressed)
             else:
-                await self._new_request(turn, temporal, text, key)
+                await self._new_request(turn, temporal, text)
         except (TemporalUnavailable, RPCError) as exc:
             if isinstance(exc, RPCError) and exc.status not in ENGINE_ERRORS:
                 raise
@@ -115,7 +115,7 @@ class Conversations:
         event = {"channel": channel, "ts": posted["ts"], "user": user, "text": text}
         await self.on_message(client, event, addressed=True)
 
-    async def _new_request(self, turn: Turn, temporal: Client, text: str, key: str) -> None:
+    async def _new_request(self, turn: Turn, temporal: Client, text: str) -> None:
         if unreadable(text):
             await turn.say(UNREADABLE_TEXT)
             return
@@ -130,17 +130,15 @@ class Conversations:
         elif reading.intent in QUESTIONS:
             await turn.say(await answers.answer(temporal, reading))
         else:
-            await self._plan_and_start(turn, temporal, [text], key)
+            await self._plan_and_start(turn, temporal, [text])
 
-    async def _thread_reply(
-        self, turn: Turn, temporal: Client, text: str, key: str, addressed: bool
-    ) -> None:
+    async def _thread_reply(self, turn: Turn, temporal: Client, text: str, addressed: bool) -> None:
         status = await answers.thread_delivery(temporal, turn.channel, turn.thread_ts)
         if status is None:
             ours, thread = await self._conversation(turn)
             if not ours and not addressed:
                 return  # a thread among people that Shipmate was never part of
-            await self._before_delivery(turn, temporal, text, thread, key)
+            await self._before_delivery(turn, temporal, text, thread)
             return
         if unreadable(text):
             await turn.say(UNREADABLE_TEXT)
@@ -156,12 +154,12 @@ class Conversations:
         elif reading.intent == Intent.status:
             await turn.say(answers.describe_delivery(status))
         elif reading.intent == Intent.build:
-            await self._change(turn, temporal, status, text, key, addressed)
+            await self._change(turn, temporal, status, text, addressed)
         else:
             await turn.say(await answers.answer(temporal, reading))
 
     async def _before_delivery(
-        self, turn: Turn, temporal: Client, text: str, thread: list[str], key: str
+        self, turn: Turn, temporal: Client, text: str, thread: list[str]
     ) -> None:
         """A thread of Shipmate's with no delivery yet: answers to its questions, a
         `retry` after the engine was down, or questions about what runs."""
@@ -173,13 +171,11 @@ class Conversations:
         if reading.intent == Intent.help:
             await turn.say(intents.HELP)
         elif reading.intent == Intent.build or again:
-            await self._plan_and_start(turn, temporal, thread or [text], key)
+            await self._plan_and_start(turn, temporal, thread or [text])
         else:
             await turn.say(await answers.answer(temporal, reading))
 
-    async def _plan_and_start(
-        self, turn: Turn, temporal: Client, thread: list[str], key: str
-    ) -> None:
+    async def _plan_and_start(self, turn: Turn, temporal: Client, thread: list[str]) -> None:
         plan = await asyncio.to_thread(understand, self.settings, thread)
         notes = "".join(f"_{escape(note)}_\n" for note in plan.notes)
         if plan.spec is None:
@@ -195,7 +191,7 @@ class Conversations:
                 turn.user,
                 channel=turn.channel,
                 thread_ts=turn.thread_ts,
-                request_key=key,
+                request_key=turn.key,
                 directory=self.directory,
             )
         except deliveries.DecisionRefused as exc:
@@ -213,7 +209,6 @@ class Conversations:
         temporal: Client,
         status: DeliveryStatus,
         text: str,
-        key: str,
         addressed: bool,
     ) -> None:
         """'also add a status field to orders' in a delivery's thread: the next version.
@@ -234,7 +229,7 @@ class Conversations:
                 turn.user,
                 channel=turn.channel,
                 thread_ts=turn.thread_ts,
-                request_key=key,
+                request_key=turn.key,
                 directory=self.directory,
             )
         except deliveries.DecisionRefused as exc:

@@ -35,6 +35,7 @@ class Turn:
     thread_ts: str | None
     user: str
     key: str = ""  # what Slack delivered: the same on a redelivery
+    message_ts: str | None = None  # the person's message, to react to
     temporal: TemporalLink | None = None
     task_queue: str = ""
     _said: int = field(default=0, init=False)
@@ -54,13 +55,11 @@ class Turn:
         """Seen at once, even when the reply waits its turn in a busy channel: a reaction,
         or when reactions are rate limited, a word to that person alone (another budget).
         No waiting here: an acknowledgement that comes late is no acknowledgement."""
-        if self.channel is None or not self.key.startswith(f"{self.channel}:"):
+        if self.channel is None or self.message_ts is None:
             return
         at_once = AsyncWebClient(token=self.client.token, base_url=self.client.base_url)
         try:
-            await at_once.reactions_add(
-                channel=self.channel, timestamp=self.key.split(":", 1)[1], name=name
-            )
+            await at_once.reactions_add(channel=self.channel, timestamp=self.message_ts, name=name)
         except SlackApiError as exc:
             if exc.response.get("error") != "ratelimited":
                 log.info("no reaction in %s: %s", self.channel, exc.response.get("error"))

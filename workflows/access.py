@@ -44,9 +44,6 @@ class ApprovalDecision(PersonAction):
     environment: str
 
 
-PersonRequest = PersonAction  # the name recorded histories and callers know
-
-
 class ApprovalPolicy(BaseModel):
     """Who may let a change into one environment; resolved by whoever starts the delivery."""
 

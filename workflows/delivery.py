@@ -45,7 +45,6 @@ with workflow.unsafe.imports_passed_through():
         GateState,
         GateStatus,
         PersonAction,
-        PersonRequest,
         PlanInput,
         ScaffoldInput,
         Stage,
@@ -76,8 +75,8 @@ class DeliveryWorkflow:
     def __init__(self) -> None:
         self._status = DeliveryStatus(delivery_id="", requester="")
         self._request = DeliveryRequest(request_text="")
-        self._cancel: PersonRequest | None = None
-        self._retry: PersonRequest | None = None
+        self._cancel: PersonAction | None = None
+        self._retry: PersonAction | None = None
         self._thread = ThreadUpdates(None, None)
         self._failures = 0
 
@@ -109,12 +108,12 @@ class DeliveryWorkflow:
         self._check(decision, approving=False)
 
     @workflow.update
-    def cancel(self, request: PersonRequest) -> DeliveryStatus:
+    def cancel(self, request: PersonAction) -> DeliveryStatus:
         self._cancel = request
         return self._status
 
     @cancel.validator
-    def _validate_cancel(self, request: PersonRequest) -> None:
+    def _validate_cancel(self, request: PersonAction) -> None:
         if self._status.state in FINISHED and not self._status.retry_possible:
             raise ValueError(f"this delivery has already ended ({self._status.state})")
         if self._cancel is not None:
@@ -122,12 +121,12 @@ class DeliveryWorkflow:
         self._check_person(request, "cancel")
 
     @workflow.update
-    def retry(self, request: PersonRequest) -> DeliveryStatus:
+    def retry(self, request: PersonAction) -> DeliveryStatus:
         self._retry = request
         return self._status
 
     @retry.validator
-    def _validate_retry(self, request: PersonRequest) -> None:
+    def _validate_retry(self, request: PersonAction) -> None:
         if not self._status.retry_possible or self._retry is not None:
             raise ValueError(
                 f"only a failed delivery can be retried; this one is {self._status.state}"

@@ -13,7 +13,6 @@ from workflows.access import (  # noqa: F401  (re-exported: one place to import 
     ApprovalPolicy,
     Origin,
     PersonAction,
-    PersonRequest,
 )
 from workflows.spec import DeployTarget, ServiceSpec
 
@@ -201,7 +200,7 @@ class DeliveryStatus(BaseModel):
             )
         )
 
-    def record(self, person: PersonRequest, decision: Decision, at: datetime) -> None:
+    def record(self, person: PersonAction, decision: Decision, at: datetime) -> None:
         """A cancel or retry in the audit trail (gate decisions carry their environment)."""
         self.audit.append(
             AuditEntry(
