@@ -123,13 +123,17 @@ class DeliveryActivities:
     @implements(contracts.deploy_service)
     def deploy_service(self, request: DeployInput) -> DeployResult:
         try:
-            return driver_for(request.target).deploy(self.settings, request)
+            return driver_for(request.target).deploy(self.settings, request, _heartbeat)
         except DeployFailed as exc:
-            raise ApplicationError(str(exc), type="DeployRefused", non_retryable=True) from None
+            raise ApplicationError(
+                str(exc), exc.log_tail, type="DeployRefused", non_retryable=True
+            ) from None
 
     @implements(contracts.verify_service)
     def verify_service(self, deployed: DeployResult) -> None:
         try:
             driver_for(deployed.target).verify(self.settings, deployed, _heartbeat)
         except DeployFailed as exc:
-            raise ApplicationError(str(exc), type="Unhealthy", non_retryable=True) from None
+            raise ApplicationError(
+                str(exc), exc.log_tail, type="Unhealthy", non_retryable=True
+            ) from None

@@ -93,6 +93,29 @@ class Settings(BaseSettings):
     ecs_cpu: str = Field("256", description="Fargate CPU units per task")
     ecs_memory: str = Field("512", description="Fargate memory (MiB) per task")
 
+    # Databases and addresses of services deployed to the local Docker engine
+    postgres_url: str | None = Field(
+        None,
+        description="Admin URL of the PostgreSQL that local services get their databases on "
+        "(shipmate dev runs its own)",
+    )
+    mysql_url: str | None = Field(
+        None,
+        description="Admin URL of the MySQL/MariaDB that local services asking for MySQL use",
+    )
+    local_ports: str = Field(
+        "18100-18999", description="Stable ports of local services, first-last (one per env)"
+    )
+    router_admin_port: int = Field(
+        18099, description="Loopback port of the local router's admin API (Caddy)"
+    )
+    installation: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]{1,12}$",
+        description="Names every container, database and AWS resource this installation "
+        "makes; default: made once in the state dir",
+    )
+
     # Who may do what (Slack user ids U…, user-group ids S…)
     developers: list[str] = Field(
         default_factory=lambda: ["*"],

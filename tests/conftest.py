@@ -24,6 +24,10 @@ from tests.fake_stages import Script, worker_with_slack
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
 
+POSTGRES_URL = os.environ.get(
+    "SHIPMATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+MYSQL_URL = os.environ.get("SHIPMATE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306")
 WHEEL_CACHE = Path(os.environ.get("SHIPMATE_TEST_WHEELHOUSE", "~/.cache/shipmate/wheelhouse"))
 
 
@@ -58,7 +62,35 @@ def settings(stack) -> Settings:
         state_dir=state,
         wheelhouse=WHEEL_CACHE.expanduser(),
         approval_timeout_hours=1,
+        # deployed services get their databases on the machine's own servers
+        postgres_url=POSTGRES_URL,
+        mysql_url=MYSQL_URL,
+        router_admin_port=devstack.free_port(),
+        local_ports=_port_range(),
+        installation=f"t{uuid.uuid4().hex[:6]}",
     )
+
+
+def _port_range(size: int = 40) -> str:
+    first = devstack.free_port()
+    return f"{first}-{first + size - 1}"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def leave_nothing_deployed(settings):
+    """Whatever the session's installation deployed goes when the session ends."""
+    yield
+    import docker
+
+    try:
+        engine = docker.from_env()
+        label = f"shipmate.installation={settings.installation}"
+        for container in engine.containers.list(all=True, filters={"label": label}):
+            container.remove(force=True)
+        for volume in engine.volumes.list(filters={"label": label}):
+            volume.remove(force=True)
+    except docker.errors.DockerException:
+        pass  # no engine: nothing was deployed
 
 
 @pytest.fixture(scope="session")

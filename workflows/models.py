@@ -14,7 +14,7 @@ from workflows.access import (  # noqa: F401  (re-exported: one place to import 
     Origin,
     PersonAction,
 )
-from workflows.spec import DeployTarget, ServiceSpec
+from workflows.spec import Database, DeployTarget, ServiceSpec
 
 
 class StageState(StrEnum):
@@ -307,6 +307,18 @@ class DeployInput(BaseModel):
     target: DeployTarget = DeployTarget.local
     pushed_image: str | None = Field(None, description="The image in the registry")
     publishes_events: bool = Field(False, description="The service sends changes to SQS")
+    database: Database = Field(Database.postgresql, description="The spec's database")
+    version: int = Field(0, description="The version being deployed")
+    migrate_down_with: str | None = Field(
+        None, description="Roll back: the live image, whose migrations take the database down"
+    )
+
+
+class TeardownInput(BaseModel):
+    service: str
+    environment: str
+    target: DeployTarget = DeployTarget.local
+    database: Database = Database.postgresql
 
 
 class DeployResult(BaseModel):

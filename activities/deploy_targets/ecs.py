@@ -315,7 +315,9 @@ def _default_security_group(ec2, subnet: str) -> list[str]:
 class AwsEcs:
     """The `aws-ecs` target: a Fargate service per service and environment."""
 
-    def deploy(self, settings: Settings, request: DeployInput) -> DeployResult:
+    def deploy(
+        self, settings: Settings, request: DeployInput, heartbeat: Heartbeat
+    ) -> DeployResult:
         return deploy_to_ecs(
             settings,
             request.service,

@@ -1,99 +1,245 @@
-"""Deploy a service image to the local Docker engine and check that it answers.
+"""Deploy a service image to the local Docker engine, blue/green, behind a stable address.
 
-One container per service and environment, named after both, so a repeated deploy of
-the same image is a no-op and a new image replaces the old container.
+The new version starts beside the live one with the service's own database (see
+local_databases), migrates it and must answer /ready; only then does the router send it
+the traffic and the old version stop. A version that never becomes ready is removed,
+the live one keeps serving, and the failure says "rolled back" with its last log lines.
+
+Containers run on the host network, each on a port of its own, so they reach database
+servers that listen on loopback (the machine's or `shipmate dev`'s) as they are; the
+router's stable port is the only address people use.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import socket
 import time
 
 import httpx
 from docker.errors import NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
+from activities.deploy_targets.local_databases import (
+    database_password,
+    describe_database,
+    drop_database,
+    prepare_database,
+)
+from activities.deploy_targets.local_router import LocalRouter
+from activities.deploy_targets.naming import label_filters, labels, resource_name, secrets_file
 from activities.images import docker_client
 from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
-from workflows.models import DeployInput, DeployResult
+from workflows.models import DeployInput, DeployResult, TeardownInput
+
+READY_TIMEOUT = 90.0  # migrations run before /ready answers
+PORT_LABEL = "shipmate.port"
+VERSION_LABEL = "shipmate.version"
 
 
 class UnhealthyService(DeployFailed):
-    """The deployed service did not answer /health in time."""
-
-
-def container_name(service: str, environment: str) -> str:
-    return f"shipmate-{service}-{environment}"
+    """The deployed service did not answer in time."""
 
 
 def service_secrets(settings: Settings, service: str, environment: str) -> dict[str, str]:
     """Per service and environment, made once and kept on the worker host (mode 0600):
-    the JWT signing secret and the first admin's password never pass through Slack."""
-    path = settings.state_dir.resolve() / "secrets" / f"{service}-{environment}.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    values = new_service_secrets()
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(descriptor, "w") as out:
-        json.dump(values, out)
+    the JWT signing secret, the first admin's password and the database password never
+    pass through Slack."""
+    path = secrets_file(settings, service, environment)
+    values = json.loads(path.read_text()) if path.exists() else new_service_secrets()
+    before = dict(values)
+    database_password(values)
+    if values != before or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        temporary = path.with_suffix(".tmp")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            json.dump(values, out)
+        temporary.replace(path)
     return values
 
 
-def deploy_container(
-    settings: Settings, service: str, environment: str, image: str
+def deploy_blue_green(
+    settings: Settings, request: DeployInput, heartbeat: Heartbeat
 ) -> DeployResult:
     client = docker_client(settings)
-    name = container_name(service, environment)
-    wanted = client.images.get(image).id
-    try:
-        existing = client.containers.get(name)
-        if existing.image.id == wanted and existing.status == "running":
-            return DeployResult(environment=environment, url=_url(existing), container=name)
-        existing.remove(force=True)
-    except NotFound:
-        pass
-    container = client.containers.run(
-        image,
+    service, environment = request.service, request.environment
+    router = LocalRouter(settings)
+    router.ensure_running()
+    url = router.address(service, environment)
+    wanted = client.images.get(request.image).id
+    live = _live_container(settings, client, router, service, environment)
+    if live is not None and live.image.id == wanted and live.status == "running":
+        return _result(request, url, live.name)  # a retried deploy: this version already serves
+    secrets = service_secrets(settings, service, environment)
+    database_url, volumes = prepare_database(
+        settings, request.database, service, environment, secrets["DATABASE_PASSWORD"]
+    )
+    if request.migrate_down_with:
+        _migrate_down(settings, request, database_url, volumes)
+    name = f"{resource_name(settings, service, environment)}-v{request.version}-{wanted[7:15]}"
+    _remove_if_present(client, name)  # an earlier attempt's leftover
+    port = _free_port()
+    heartbeat(f"starting v{request.version} beside the live version")
+    new = client.containers.run(
+        request.image,
         name=name,
         detach=True,
-        ports={"8000/tcp": ("127.0.0.1", None)},
-        labels={"shipmate.service": service, "shipmate.environment": environment},
-        environment={"ENVIRONMENT": environment, **service_secrets(settings, service, environment)},
+        network_mode="host",
+        labels={
+            **labels(settings, service, environment),
+            PORT_LABEL: str(port),
+            VERSION_LABEL: str(request.version),
+        },
+        environment={
+            "ENVIRONMENT": environment,
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "DATABASE_URL": database_url,
+            **{k: v for k, v in secrets.items() if k != "DATABASE_PASSWORD"},
+        },
+        volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},
         restart_policy={"Name": "unless-stopped"},
     )
-    container.reload()
-    return DeployResult(environment=environment, url=_url(container), container=name)
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}", heartbeat, container=new)
+    except UnhealthyService as exc:
+        tail = _log_tail(new)
+        new.remove(force=True)
+        keeps = (
+            f"v{live.labels.get(VERSION_LABEL)} keeps serving at {url}"
+            if live
+            else ("nothing was serving before it")
+        )
+        raise UnhealthyService(
+            f"rolled back: v{request.version} never became ready ({exc}); {keeps}", tail
+        ) from None
+    router.point(service, environment, port)
+    for old in _containers(settings, client, service, environment):
+        if old.id != new.id:
+            old.stop(timeout=10)  # in-flight requests finish; the router already moved on
+            old.remove(force=True)
+    return _result(request, url, name)
 
 
-def wait_until_healthy(url: str, heartbeat: Heartbeat, timeout: float = 60) -> None:
+def wait_until_ready(
+    url: str, heartbeat: Heartbeat, timeout: float = READY_TIMEOUT, container=None
+) -> None:
     deadline = time.monotonic() + timeout
     last_error = "no answer"
     while time.monotonic() < deadline:
         try:
-            response = httpx.get(f"{url}/health", timeout=2)
+            response = httpx.get(f"{url}/ready", timeout=2)
             if response.status_code == 200:
                 return
             last_error = f"HTTP {response.status_code}"
         except httpx.HTTPError as exc:
             last_error = type(exc).__name__
-        heartbeat(f"waiting for {url}/health: {last_error}")
+        if container is not None:
+            container.reload()
+            if container.status == "exited" or container.attrs["RestartCount"] > 0:
+                raise UnhealthyService(f"it exited with {container.attrs['State']['ExitCode']}")
+        heartbeat(f"waiting for {url}/ready: {last_error}")
         time.sleep(0.5)
-    raise UnhealthyService(f"{url}/health did not answer 200 within {timeout:.0f}s ({last_error})")
+    raise UnhealthyService(f"{url}/ready did not answer 200 within {timeout:.0f}s ({last_error})")
 
 
-def _url(container) -> str:
-    binding = container.attrs["NetworkSettings"]["Ports"]["8000/tcp"][0]
-    return f"http://127.0.0.1:{binding['HostPort']}"
+def tear_down(settings: Settings, request: TeardownInput) -> str:
+    """Remove the service's containers, route, database and secrets in one environment."""
+    client = docker_client(settings)
+    removed = []
+    for container in _containers(settings, client, request.service, request.environment):
+        container.remove(force=True)
+        removed.append(f"container {container.name}")
+    LocalRouter(settings).forget(request.service, request.environment)
+    removed.append(drop_database(settings, request.database, request.service, request.environment))
+    secrets_file(settings, request.service, request.environment).unlink(missing_ok=True)
+    return ", ".join(removed)
+
+
+def _migrate_down(settings: Settings, request: DeployInput, database_url: str, volumes) -> None:
+    """Put the database back to the older version's revision with the newer version's own
+    migrations (only they know how); a migration that dropped data refuses, and so do we."""
+    revision = f"v{request.version:04d}"
+    client = docker_client(settings)
+    try:
+        client.containers.run(
+            request.migrate_down_with,
+            ["alembic", "downgrade", revision],
+            network_mode="host",
+            environment={"DATABASE_URL": database_url, "ENVIRONMENT": request.environment},
+            volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},
+            remove=True,
+            stderr=True,
+        )
+    except Exception as exc:  # ContainerError carries the migration's own words
+        words = getattr(exc, "stderr", b"") or str(exc).encode()
+        lines = [line for line in words.decode(errors="replace").splitlines() if line.strip()]
+        reason = next(
+            (line for line in reversed(lines) if "Error" in line), lines[-1] if lines else ""
+        )
+        raise DeployFailed(
+            f"cannot roll the database back to v{request.version}: {reason.strip()}; "
+            "the live version keeps serving",
+            lines[-20:],
+        ) from None
+
+
+def _live_container(settings, client, router: LocalRouter, service: str, environment: str):
+    port = router.upstream(service, environment)
+    for container in _containers(settings, client, service, environment):
+        if port is not None and container.labels.get(PORT_LABEL) == str(port):
+            return container
+    return None
+
+
+def _containers(settings: Settings, client, service: str, environment: str) -> list:
+    return client.containers.list(
+        all=True, filters={"label": label_filters(settings, service, environment)}
+    )
+
+
+def _remove_if_present(client, name: str) -> None:
+    try:
+        client.containers.get(name).remove(force=True)
+    except NotFound:
+        pass
+
+
+def _log_tail(container, lines: int = 15) -> list[str]:
+    try:
+        text = container.logs(tail=lines).decode(errors="replace")
+    except Exception:  # the logs are a courtesy; the rollback is what matters
+        return []
+    return text.splitlines()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _result(request: DeployInput, url: str, container: str) -> DeployResult:
+    return DeployResult(environment=request.environment, url=url, container=container)
 
 
 class LocalDocker:
-    """The `local` target: the worker's own Docker engine, published on loopback."""
+    """The `local` target: the worker's own Docker engine, behind the local router."""
 
-    def deploy(self, settings: Settings, request: DeployInput) -> DeployResult:
-        return deploy_container(settings, request.service, request.environment, request.image)
+    def deploy(
+        self, settings: Settings, request: DeployInput, heartbeat: Heartbeat
+    ) -> DeployResult:
+        return deploy_blue_green(settings, request, heartbeat)
 
     def verify(self, settings: Settings, deployed: DeployResult, heartbeat: Heartbeat) -> None:
-        wait_until_healthy(deployed.url, heartbeat)
+        """The stable address itself answers: the router points at a ready version."""
+        wait_until_ready(deployed.url, heartbeat, timeout=30)
+
+    def tear_down(self, settings: Settings, request: TeardownInput) -> str:
+        return tear_down(settings, request)
+
+    def describe_teardown(self, settings: Settings, request: TeardownInput) -> str:
+        return describe_database(settings, request.database, request.service, request.environment)

@@ -42,14 +42,20 @@ def migration_files(chain: list[ServiceSpec]) -> dict[str, str]:
     previous: ServiceSpec | None = None
     for spec in chain:
         upgrade = _create_all(spec) if previous is None else _changes(previous, spec)
-        files[f"migrations/versions/v{spec.version:04d}.py"] = _render(spec, previous, upgrade)
+        downgrade = _reversal(previous, spec, upgrade)
+        files[f"migrations/versions/v{spec.version:04d}.py"] = _render(
+            spec, previous, upgrade, downgrade
+        )
         previous = spec
     return files
 
 
-def _render(spec: ServiceSpec, previous: ServiceSpec | None, upgrade: list[str]) -> str:
+def _render(
+    spec: ServiceSpec, previous: ServiceSpec | None, upgrade: list[str], downgrade: list[str]
+) -> str:
     down = f'"v{previous.version:04d}"' if previous else "None"
     body = "\n".join(f"    {line}" for line in upgrade) or "    pass"
+    back = "\n".join(f"    {line}" for line in downgrade) or "    pass"
     return f'''"""{spec.name} v{spec.version}{" (initial)" if previous is None else ""}
 
 Revision ID: v{spec.version:04d}
@@ -70,8 +76,70 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("restore from a backup to go back a version")
+{back}
 '''
+
+
+def _reversal(old: ServiceSpec | None, new: ServiceSpec, upgrade: list[str]) -> list[str]:
+    """What takes the database from `new` back to `old`, so a rollback restores the older
+    version's schema. A version whose upgrade dropped a table or a column cannot be undone:
+    the rows are gone, and its downgrade says so instead of pretending."""
+    if old is None:
+        return ['raise RuntimeError("v1 created the database; there is no version before it")']
+    dropped = [line for line in upgrade if ".drop_column(" in line or "op.drop_table(" in line]
+    if dropped:
+        what = ", ".join(line.split('"')[1] for line in dropped)
+        return [
+            f'raise RuntimeError("v{new.version} dropped {what}; '
+            'that data cannot come back, restore a backup instead")'
+        ]
+    lines: list[str] = []
+    before = {e.name: e for e in old.entities}
+    for name, entity in {e.name: e for e in new.entities}.items():
+        if name in before:
+            lines += _entity_reversal(before[name], entity)
+    for entity in reversed(_ordered(new)):
+        if entity.name not in before:
+            lines.append(f'op.drop_table("{entity.table}")')
+    if old.auth == Auth.none and new.auth != Auth.none:
+        lines.append('op.drop_table("accounts")')
+    return lines
+
+
+def _entity_reversal(old: EntitySpec, new: EntitySpec) -> list[str]:
+    ops: list[str] = []
+    table = new.table
+    old_fields = {f.name: f for f in old.fields}
+    old_relations = {r.name for r in old.relations}
+    for relation in new.relations:
+        if relation.name not in old_relations:
+            target = plural(snake_case(relation.target))
+            # SQLite rebuilds the table without the column, and its key with it
+            ops.append('if op.get_bind().dialect.name != "sqlite":')
+            ops.append(
+                f'    batch.drop_constraint("fk_{relation.name}_id_{target}", type_="foreignkey")'
+            )
+            ops.append(f'batch.drop_column("{relation.name}_id")')
+    for field in new.fields:
+        was = old_fields.get(field.name)
+        if was is None:
+            if field.unique:
+                ops.append(f'batch.drop_constraint("uq_{table}_{field.name}", type_="unique")')
+            ops.append(f'batch.drop_column("{field.name}")')
+            continue
+        if field.unique and not was.unique:
+            ops.append(f'batch.drop_constraint("uq_{table}_{field.name}", type_="unique")')
+        if was.unique and not field.unique:
+            ops.append(
+                f'batch.create_unique_constraint("uq_{table}_{field.name}", ["{field.name}"])'
+            )
+        if was.required != field.required:
+            ops.append(f'batch.alter_column("{field.name}", nullable={not was.required})')
+        if was.type != field.type:
+            ops.append(f'batch.alter_column("{field.name}", type_={COLUMN_TYPES[was.type]})')
+    if not ops:
+        return []
+    return [f'with op.batch_alter_table("{table}") as batch:'] + [f"    {op}" for op in ops]
 
 
 def _ordered(spec: ServiceSpec) -> list[EntitySpec]:

@@ -1,0 +1,219 @@
+"""The local target's router: a stable address per service and environment.
+
+A Caddy container (Debian's binary on the base image, host network, restarted by
+Docker) listens on one loopback port per service and environment, allocated once from
+SHIPMATE_LOCAL_PORTS and kept, and forwards to whichever version is live. Switching
+versions is one graceful reload of Caddy's whole config through its admin API, so a
+client never sees the change. Which port belongs to whom, and where it points, is kept
+in the state dir and pushed whole on every change; Caddy also keeps the last config it
+was given, so after a reboot it serves before any deploy runs.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import io
+import json
+import shutil
+import tarfile
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import httpx
+from docker.errors import ImageNotFound, NotFound
+
+from activities.deploy_targets.base import DeployFailed
+from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
+from activities.images import docker_client
+from shipmate.settings import Settings
+
+ROUTER_IMAGE = "shipmate/router:caddy"
+
+
+class RouterUnavailable(DeployFailed):
+    """The router could not start or took no config; the message says what to fix."""
+
+
+@dataclass
+class Route:
+    port: int  # the stable one people use
+    upstream: int | None = None  # the live version's own port
+
+
+class LocalRouter:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self._admin_listen = f"127.0.0.1:{settings.router_admin_port}"
+        self.admin = f"http://{self._admin_listen}"
+        self._table = settings.state_dir.resolve() / "local-routes.json"
+
+    def address(self, service: str, environment: str) -> str:
+        """The service's stable URL, allocating its port the first time."""
+        with self._routes() as routes:
+            route = routes.get(_key(service, environment))
+            if route is None:
+                route = routes[_key(service, environment)] = Route(self._free_port(routes))
+        return f"http://127.0.0.1:{route.port}"
+
+    def upstream(self, service: str, environment: str) -> int | None:
+        with self._routes() as routes:
+            route = routes.get(_key(service, environment))
+        return route.upstream if route else None
+
+    def point(self, service: str, environment: str, upstream: int) -> None:
+        """Send the stable address's traffic to `upstream` from the next request on."""
+        with self._routes() as routes:
+            routes[_key(service, environment)].upstream = upstream
+            self._push(routes)
+
+    def forget(self, service: str, environment: str) -> None:
+        """Tear-down: the port stops answering and goes back to the pool."""
+        with self._routes() as routes:
+            if routes.pop(_key(service, environment), None) is not None:
+                self._push(routes)
+
+    # Caddy itself.
+
+    def ensure_running(self) -> None:
+        client = docker_client(self.settings)
+        name = f"shipmate-{installation_id(self.settings)}-router"
+        try:
+            container = client.containers.get(name)
+            if container.status != "running":
+                container.start()
+        except NotFound:
+            self._ensure_image(client)
+            client.containers.run(
+                ROUTER_IMAGE,
+                # the last config it was given wins; the first start knows only its admin port
+                [
+                    "sh",
+                    "-c",
+                    'printf %s "$FIRST_CONFIG" > /tmp/first.json && '
+                    "exec caddy run --resume --config /tmp/first.json",
+                ],
+                name=name,
+                detach=True,
+                network_mode="host",
+                environment={
+                    "FIRST_CONFIG": json.dumps({"admin": {"listen": self._admin_listen}}),
+                    "XDG_CONFIG_HOME": "/config",
+                    "XDG_DATA_HOME": "/config",
+                },
+                volumes={f"{name}-config": {"bind": "/config", "mode": "rw"}},
+                labels={MANAGED_BY: "shipmate", INSTALLATION: installation_id(self.settings)},
+                restart_policy={"Name": "unless-stopped"},
+            )
+        self._wait_for_admin(name)
+        with self._routes() as routes:
+            self._push(routes)
+
+    def _ensure_image(self, client) -> None:
+        try:
+            client.images.get(ROUTER_IMAGE)
+            return
+        except ImageNotFound:
+            pass
+        caddy = shutil.which("caddy")
+        if caddy is None:
+            raise RouterUnavailable(
+                "the local target routes through Caddy, which is not installed: "
+                "apt-get install caddy (deploy/setup-local.sh does it)"
+            )
+        context = io.BytesIO()
+        dockerfile = f"FROM {self.settings.base_image}\nCOPY caddy /usr/local/bin/caddy\n"
+        with tarfile.open(fileobj=context, mode="w") as tar:
+            tar.add(caddy, arcname="caddy")
+            info = tarfile.TarInfo("Dockerfile")
+            info.size = len(dockerfile)
+            tar.addfile(info, io.BytesIO(dockerfile.encode()))
+        context.seek(0)
+        client.images.build(fileobj=context, custom_context=True, tag=ROUTER_IMAGE, rm=True)
+
+    def _wait_for_admin(self, name: str, timeout: float = 20) -> None:
+        """Until our own Caddy answers: one that cannot bind its ports keeps restarting."""
+        client = docker_client(self.settings)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{self.admin}/config/", timeout=2)
+                if client.containers.get(name).status == "running":
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RouterUnavailable(
+            f"the local router did not answer on port {self.settings.router_admin_port}; "
+            "another program may hold it (set SHIPMATE_ROUTER_ADMIN_PORT)"
+        )
+
+    def _push(self, routes: dict[str, Route]) -> None:
+        servers = {
+            key.replace("/", "--"): {
+                "listen": [f"127.0.0.1:{route.port}"],
+                "automatic_https": {"disable": True},
+                "routes": [
+                    {
+                        "handle": [
+                            {
+                                "handler": "reverse_proxy",
+                                "upstreams": [{"dial": f"127.0.0.1:{route.upstream}"}],
+                            }
+                        ]
+                    }
+                ],
+            }
+            for key, route in routes.items()
+            if route.upstream
+        }
+        config = {
+            "admin": {"listen": self._admin_listen},
+            "apps": {"http": {"servers": servers}},
+        }
+        try:
+            answer = httpx.post(f"{self.admin}/load", json=config, timeout=10)
+        except httpx.HTTPError as exc:
+            raise RouterUnavailable(f"the local router took no config: {exc}") from None
+        if answer.status_code != 200:
+            raise RouterUnavailable(f"the local router refused its config: {answer.text[:300]}")
+
+    # The table of routes, shared by every activity on this host.
+
+    @contextmanager
+    def _routes(self):
+        self._table.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._table.with_suffix(".lock"), "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            routes = {
+                key: Route(**value)
+                for key, value in (
+                    json.loads(self._table.read_text()) if self._table.exists() else {}
+                ).items()
+            }
+            yield routes
+            self._table.write_text(
+                json.dumps({key: vars(route) for key, route in routes.items()}, indent=1)
+            )
+
+    def _free_port(self, routes: dict[str, Route]) -> int:
+        first, _, last = self.settings.local_ports.partition("-")
+        taken = {route.port for route in routes.values()}
+        for port in range(int(first), int(last or first) + 1):
+            if port not in taken and not _port_in_use(port):
+                return port
+        raise RouterUnavailable(
+            f"every port in SHIPMATE_LOCAL_PORTS ({self.settings.local_ports}) is taken"
+        )
+
+
+def _key(service: str, environment: str) -> str:
+    return f"{service}/{environment}"
+
+
+def _port_in_use(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.2)
+        return sock.connect_ex(("127.0.0.1", port)) == 0

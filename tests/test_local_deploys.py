@@ -1,0 +1,268 @@
+"""Deploys a team can live on, locally: real Docker, real PostgreSQL and MariaDB.
+
+A service keeps its rows through later versions, answers on one URL throughout, is
+rolled back when a version never becomes ready and on request, and tears down without
+leaving anything of its own behind, or touching another installation's things.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+import docker
+import httpx
+import psycopg
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from activities.deploy_targets import DeployFailed
+from activities.deploy_targets.local import LocalDocker
+from activities.deploy_targets.naming import database_identifier
+from activities.stages import DeliveryActivities
+from tests.conftest import POSTGRES_URL
+from workflows.models import DeployInput, ScaffoldInput, TeardownInput
+from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
+
+LOCAL = LocalDocker()
+
+
+def notes_spec(version: int) -> ServiceSpec:
+    fields = [FieldSpec(name="title", required=True)]
+    if version > 1:
+        fields.append(FieldSpec(name="body", type="text", required=False))
+    return ServiceSpec(
+        name="notes-api", entities=[EntitySpec(name="Note", fields=fields)], version=version
+    )
+
+
+@pytest.fixture(scope="module")
+def images(settings, docker_ready, tmp_path_factory):
+    """v1 and v2 (which adds a column) of one service, and a v3 that never starts."""
+    stages = DeliveryActivities(
+        settings.model_copy(update={"state_dir": tmp_path_factory.mktemp("notes")})
+    )
+    run = ActivityEnvironment().run  # the stages heartbeat, as they do under a worker
+    built = {}
+    for version in (1, 2):
+        asked = ScaffoldInput(spec=notes_spec(version), request_text="")
+        scaffold = run(stages.scaffold_service, asked)
+        built[version] = run(stages.build_service_image, scaffold).image
+    engine = docker.from_env()
+    broken = "notes-api:broken"
+    engine.images.build(
+        fileobj=_dockerfile(
+            f'FROM {built[2]}\nCMD ["sh", "-c", "echo \'migration exploded\' >&2; exit 3"]\n'
+        ),
+        tag=broken,
+        rm=True,
+    )
+    built[3] = broken
+    return built
+
+
+def _dockerfile(text: str):
+    import io
+
+    return io.BytesIO(text.encode())
+
+
+def deploy(settings, service, image, version, database=Database.postgresql, **extra):
+    request = DeployInput(
+        service=service,
+        environment="staging",
+        image=image,
+        database=database,
+        version=version,
+        **extra,
+    )
+    seen: list[str] = []
+    return LOCAL.deploy(settings, request, seen.append)
+
+
+def tear_down(settings, service, database=Database.postgresql):
+    return LOCAL.tear_down(
+        settings, TeardownInput(service=service, environment="staging", database=database)
+    )
+
+
+def name() -> str:
+    return f"notes-{uuid.uuid4().hex[:5]}"
+
+
+class Poller(threading.Thread):
+    """A client that keeps reading through a deploy and counts what failed."""
+
+    def __init__(self, url: str):
+        super().__init__(daemon=True)
+        self.url, self.failures, self.requests = url, [], 0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        with httpx.Client(timeout=5) as web:
+            while not self.stop.is_set():
+                try:
+                    answer = web.get(f"{self.url}/notes")
+                    if answer.status_code != 200:
+                        self.failures.append(answer.status_code)
+                except httpx.HTTPError as exc:
+                    self.failures.append(type(exc).__name__)
+                self.requests += 1
+
+    def __enter__(self):
+        self.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.join()
+
+
+@pytest.mark.parametrize("database", [Database.postgresql, Database.mysql, Database.sqlite])
+def test_rows_survive_a_new_version_on_the_same_url_with_no_failed_request(
+    settings, images, database
+):
+    service = name()
+    try:
+        first = deploy(settings, service, images[1], 1, database)
+        LOCAL.verify(settings, first, lambda detail: None)
+        created = httpx.post(f"{first.url}/notes", json={"title": "keep me"})
+        assert created.status_code == 201, created.text
+
+        with Poller(first.url) as poller:
+            second = deploy(settings, service, images[2], 2, database)
+        assert poller.requests > 5 and poller.failures == []
+
+        assert second.url == first.url
+        [note] = httpx.get(f"{second.url}/notes").json()
+        assert note["title"] == "keep me" and note["body"] is None  # v2's column, v1's row
+        assert _containers(settings, service) == [second.container]
+    finally:
+        tear_down(settings, service, database)
+
+
+def test_postgres_database_and_role_are_the_services_own(settings, images):
+    service = name()
+    try:
+        deploy(settings, service, images[1], 1)
+        expected = database_identifier(settings, service, "staging")
+        with psycopg.connect(POSTGRES_URL) as conn:
+            owner = conn.execute(
+                "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (expected,)
+            ).fetchone()
+        assert owner == (expected,)
+        assert settings.installation in expected
+    finally:
+        tear_down(settings, service)
+
+
+def test_a_version_that_never_becomes_ready_is_removed_and_the_old_one_keeps_serving(
+    settings, images
+):
+    service = name()
+    try:
+        live = deploy(settings, service, images[2], 2)
+        httpx.post(f"{live.url}/notes", json={"title": "still here"})
+        with Poller(live.url) as poller, pytest.raises(DeployFailed) as failed:
+            deploy(settings, service, images[3], 3)
+        assert str(failed.value).startswith("rolled back: v3 never became ready")
+        assert f"v2 keeps serving at {live.url}" in str(failed.value)
+        assert "migration exploded" in "\n".join(failed.value.log_tail)
+        assert poller.failures == []
+        assert _containers(settings, service) == [live.container]
+        assert httpx.get(f"{live.url}/notes").json()[0]["title"] == "still here"
+    finally:
+        tear_down(settings, service)
+
+
+def test_roll_back_puts_the_older_version_and_its_schema_back(settings, images):
+    service = name()
+    try:
+        deploy(settings, service, images[1], 1)
+        live = deploy(settings, service, images[2], 2)
+        httpx.post(f"{live.url}/notes", json={"title": "written on v2", "body": "text"})
+        back = deploy(settings, service, images[1], 1, migrate_down_with=images[2])
+        assert back.url == live.url
+        [note] = httpx.get(f"{back.url}/notes").json()
+        assert note == {"id": note["id"], "title": "written on v2"}  # v1's shape, v2's row
+        assert _columns(settings, service) == ["id", "title"]
+    finally:
+        tear_down(settings, service)
+
+
+def test_tear_down_leaves_nothing_of_its_own_and_touches_no_other_installation(
+    settings, images, tmp_path
+):
+    service = name()
+    other = settings.model_copy(  # another team's Shipmate on the same engine and servers
+        update={
+            "state_dir": tmp_path,
+            "installation": f"o{uuid.uuid4().hex[:6]}",
+            "router_admin_port": settings.router_admin_port + 1,
+            "local_ports": _shifted(settings.local_ports, 20),
+        }
+    )
+    try:
+        mine = deploy(settings, service, images[1], 1)
+        theirs = deploy(other, service, images[1], 1)
+        assert mine.url != theirs.url
+
+        removed = tear_down(settings, service)
+
+        assert database_identifier(settings, service, "staging") in removed
+        assert _containers(settings, service) == []
+        assert not _database_exists(database_identifier(settings, service, "staging"))
+        with pytest.raises(httpx.ConnectError):
+            httpx.get(f"{mine.url}/health")
+        assert httpx.get(f"{theirs.url}/ready").status_code == 200
+        assert _containers(other, service) == [theirs.container]
+    finally:
+        tear_down(settings, service)
+        tear_down(other, service)
+        _remove_router(other)
+
+
+def test_a_mysql_spec_without_a_server_says_what_to_set(settings, images):
+    bare = settings.model_copy(update={"mysql_url": None})
+    with pytest.raises(DeployFailed, match="SHIPMATE_MYSQL_URL"):
+        deploy(bare, name(), images[1], 1, Database.mysql)
+
+
+def _containers(settings, service: str) -> list[str]:
+    from activities.deploy_targets.naming import label_filters
+
+    engine = docker.from_env()
+    found = engine.containers.list(
+        all=True, filters={"label": label_filters(settings, service, "staging")}
+    )
+    return [c.name for c in found]
+
+
+def _columns(settings, service: str) -> list[str]:
+    database = database_identifier(settings, service, "staging")
+    with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}") as conn:
+        rows = conn.execute(
+            "SELECT column_name FROM information_schema.columns "
+            "WHERE table_name = 'notes' ORDER BY ordinal_position"
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def _database_exists(database: str) -> bool:
+    with psycopg.connect(POSTGRES_URL) as conn:
+        return bool(
+            conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
+        )
+
+
+def _shifted(ports: str, by: int) -> str:
+    first, last = (int(p) for p in ports.split("-"))
+    return f"{first + by}-{last}"
+
+
+def _remove_router(settings) -> None:
+    engine = docker.from_env()
+    for container in engine.containers.list(
+        all=True, filters={"label": f"shipmate.installation={settings.installation}"}
+    ):
+        container.remove(force=True)
