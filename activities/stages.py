@@ -30,6 +30,7 @@ from workflows.models import (
     PlanInput,
     ScaffoldInput,
     ScaffoldResult,
+    TeardownInput,
     TestReport,
 )
 from workflows.spec import ServiceSpec
@@ -128,6 +129,17 @@ class DeliveryActivities:
             raise ApplicationError(
                 str(exc), exc.log_tail, type="DeployRefused", non_retryable=True
             ) from None
+
+    @implements(contracts.describe_teardown)
+    def describe_teardown(self, request: TeardownInput) -> str:
+        return driver_for(request.target).describe_teardown(self.settings, request)
+
+    @implements(contracts.tear_down_service)
+    def tear_down_service(self, request: TeardownInput) -> str:
+        try:
+            return driver_for(request.target).tear_down(self.settings, request)
+        except DeployFailed as exc:
+            raise ApplicationError(str(exc), type="TeardownRefused", non_retryable=True) from None
 
     @implements(contracts.verify_service)
     def verify_service(self, deployed: DeployResult) -> None:

@@ -37,6 +37,7 @@ from workflows.models import (
     DeliveryTicket,
     GateState,
     GateStatus,
+    Operation,
     PersonAction,
     ServiceState,
     StageState,
@@ -96,6 +97,47 @@ async def request_change(
         raise DecisionRefused(_reason(exc)) from None
     except RPCError as exc:
         raise _engine_trouble(exc) from None
+
+
+async def request_undo(
+    client: Client,
+    settings: Settings,
+    operation: Operation,
+    service: str,
+    environment: str,
+    requester: str,
+    *,
+    channel: str | None = None,
+    thread_ts: str | None = None,
+    request_key: str | None = None,
+    directory: Directory | None = None,
+) -> DeliveryTicket:
+    """Queue a roll back or tear-down of one environment; gated like any deploy."""
+    directory = directory or Directory.for_settings(settings)
+    change = ChangeRequest(
+        request_text=f"{operation.value} {service} in {environment}",
+        operation=operation,
+        environment=environment,
+        requester=requester,
+        policies=await approval_policies(settings, [environment], directory),
+        access=await access_policy(settings, directory),
+        timeouts=stage_timeouts(settings),
+        slack_channel=channel,
+        slack_thread_ts=thread_ts,
+        request_key=request_key,
+    )
+    try:
+        return await _update(
+            client,
+            service_workflow_id(service),
+            ServiceWorkflow.request_change,
+            change,
+            DeliveryTicket,
+        )
+    except DecisionRefused as exc:
+        if str(exc).endswith("has already ended"):
+            raise DecisionRefused(f"I know no service called {service}") from None
+        raise
 
 
 async def current_spec(client: Client, service: str) -> ServiceSpec | None:

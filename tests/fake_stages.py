@@ -26,6 +26,7 @@ from workflows.models import (
     PlanInput,
     ScaffoldInput,
     ScaffoldResult,
+    TeardownInput,
     TestReport,
 )
 from workflows.spec import ServiceSpec
@@ -40,6 +41,8 @@ class Script:
     calls: Counter = field(default_factory=Counter)
     cancelled: list[str] = field(default_factory=list)
     notified: list[str] = field(default_factory=list)
+    deployed: list[DeployInput] = field(default_factory=list)
+    torn_down: list[tuple[str, str]] = field(default_factory=list)
 
     async def _enter(self) -> None:
         name = activity.info().activity_type  # the contract's name, as in history
@@ -97,6 +100,7 @@ class Script:
         @implements(contracts.deploy_service)
         async def deploy_service(request: DeployInput) -> DeployResult:
             await script._enter()
+            script.deployed.append(request)
             return DeployResult(
                 environment=request.environment,
                 url=f"http://{request.service}.{request.environment}.local",
@@ -106,6 +110,17 @@ class Script:
         @implements(contracts.verify_service)
         async def verify_service(deployed: DeployResult) -> None:
             await script._enter()
+
+        @implements(contracts.describe_teardown)
+        async def describe_teardown(request: TeardownInput) -> str:
+            await script._enter()
+            return f"the {request.database.value} database of {request.service}"
+
+        @implements(contracts.tear_down_service)
+        async def tear_down_service(request: TeardownInput) -> str:
+            await script._enter()
+            script.torn_down.append((request.service, request.environment))
+            return f"{request.service} in {request.environment}"
 
         @implements(contracts.notify)
         async def notify(update: NotifyInput) -> NotifyResult:
@@ -122,6 +137,8 @@ class Script:
                 push_service_image,
                 deploy_service,
                 verify_service,
+                describe_teardown,
+                tear_down_service,
                 notify,
             )
         }

@@ -26,6 +26,7 @@ from workflows.models import (
     PlanInput,
     ScaffoldInput,
     ScaffoldResult,
+    TeardownInput,
     TestReport,
 )
 from workflows.slack_messages import SlackCall, SlackSent
@@ -77,6 +78,18 @@ def verify_service(deployed: DeployResult) -> None:
 
 
 @activity.defn
+def describe_teardown(request: TeardownInput) -> str:
+    """Name what tear-down would delete (the database above all), for the approvers."""
+    raise NotImplementedError
+
+
+@activity.defn
+def tear_down_service(request: TeardownInput) -> str:
+    """Delete what this installation made for one service and environment; says what."""
+    raise NotImplementedError
+
+
+@activity.defn
 def notify(update: NotifyInput) -> NotifyResult:
     """Post or edit the delivery's status card and reply about moments in its thread."""
     raise NotImplementedError
@@ -96,6 +109,8 @@ DELIVERY_STAGES = (
     push_service_image,
     deploy_service,
     verify_service,
+    describe_teardown,
+    tear_down_service,
 )
 ALL = (*DELIVERY_STAGES, notify, send_to_slack)
 

@@ -44,6 +44,7 @@ with workflow.unsafe.imports_passed_through():
         Deployment,
         GateState,
         GateStatus,
+        Operation,
         PersonAction,
         PlanInput,
         ScaffoldInput,
@@ -53,6 +54,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.slack_outbox import CARD_POSTED
     from workflows.spec import DeployTarget, ServiceSpec
     from workflows.thread_updates import ThreadUpdates
+    from workflows.undoing import UndoSteps
 
 TRANSIENT = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -70,8 +72,16 @@ class DeliveryCancelled(Exception):
     """Internal: someone cancelled the delivery through the `cancel` update."""
 
 
+# The stages a delivery shows before its environments' gates.
+FIRST_STAGES = {
+    Operation.build: ("plan", "scaffold", "test", "build", "push"),
+    Operation.roll_back: (),
+    Operation.tear_down: ("plan",),
+}
+
+
 @workflow.defn(name=search.DELIVERY_TYPE)
-class DeliveryWorkflow:
+class DeliveryWorkflow(UndoSteps):
     def __init__(self) -> None:
         self._status = DeliveryStatus(delivery_id="", requester="")
         self._request = DeliveryRequest(request_text="")
@@ -142,7 +152,7 @@ class DeliveryWorkflow:
             delivery_id=workflow.info().workflow_id,
             requester=request.requester,
             service=request.service,
-            stages=[Stage(name=n) for n in ("plan", "scaffold", "test", "build", "push")],
+            stages=[Stage(name=n) for n in FIRST_STAGES[request.operation]],
         )
         workflow.upsert_search_attributes(
             search.values(
@@ -182,6 +192,10 @@ class DeliveryWorkflow:
         return self._status
 
     async def _deliver(self, request: DeliveryRequest) -> None:
+        if request.operation == Operation.roll_back:
+            return await self._roll_back(request)
+        if request.operation == Operation.tear_down:
+            return await self._tear_down(request)
         spec = await self._plan(request)
         environments = [] if spec.deploy.target == DeployTarget.none else spec.deploy.environments
         for env in environments:
@@ -193,7 +207,7 @@ class DeliveryWorkflow:
         for env in environments:
             if not await self._gate(env):
                 return
-            await self._deploy(env, spec, built, pushed)
+            await self._deploy(env, spec, built.image, pushed)
 
     def _long_stage(self) -> dict:
         timeouts = self._request.timeouts
@@ -246,14 +260,25 @@ class DeliveryWorkflow:
         self._stage("push").detail = pushed
         return built, pushed
 
-    async def _deploy(self, env: str, spec: ServiceSpec, built: BuiltImage, pushed: str) -> None:
+    async def _deploy(
+        self,
+        env: str,
+        spec: ServiceSpec,
+        image: str,
+        pushed: str,
+        migrate_down_with: str | None = None,
+        rolled_back_from: int | None = None,
+    ) -> None:
         deploy = DeployInput(
             service=spec.name,
             environment=env,
-            image=built.image,
+            image=image,
             target=spec.deploy.target,
             pushed_image=pushed,
             publishes_events=bool(spec.events),
+            database=spec.database,
+            version=spec.version,
+            migrate_down_with=migrate_down_with,
         )
         deployed = await self._run_stage(
             f"deploy {env}", contracts.deploy_service, deploy, **self._long_stage()
@@ -270,7 +295,9 @@ class DeliveryWorkflow:
             Deployment(
                 environment=env,
                 url=deployed.url,
-                image=built.image,
+                image=image,
+                pushed_image=pushed,
+                rolled_back_from=rolled_back_from,
                 version=spec.version,
                 delivery_id=self._status.delivery_id,
                 requested_by=self._request.requester,

@@ -79,11 +79,34 @@ class StageTimeouts(BaseModel):
     retry_window_seconds: float = 24 * 3600
 
 
+class Deployment(BaseModel):
+    environment: str
+    url: str
+    image: str
+    version: int
+    delivery_id: str = ""
+    approved_by: list[str] = Field(default_factory=list)
+    requested_by: str = ""
+    at: datetime | None = None
+    pushed_image: str | None = Field(None, description="The image in the registry")
+    rolled_back_from: int | None = Field(None, description="The version a rollback replaced")
+
+
+class Operation(StrEnum):
+    """What a delivery does: build a new version, or undo (roll back, tear down)."""
+
+    build = "build"
+    roll_back = "roll back"
+    tear_down = "tear down"
+
+
 class RequestedChange(BaseModel):
     """What a person asked for, under which rules, and where answers go: queued on the
     service as a ChangeRequest, then handed on as its DeliveryRequest."""
 
     request_text: str
+    operation: Operation = Operation.build
+    environment: str | None = Field(None, description="Where to roll back or tear down")
     requester: str = "cli"
     spec: ServiceSpec | None = None
     policies: dict[str, ApprovalPolicy] = Field(default_factory=dict)
@@ -97,6 +120,8 @@ class DeliveryRequest(RequestedChange):
     service: str | None = None
     base_spec: ServiceSpec | None = Field(None, description="The running version, for changes")
     version: int = 1
+    live: Deployment | None = Field(None, description="Roll back: what serves now")
+    rollback_to: Deployment | None = Field(None, description="Roll back: what served before")
 
 
 class Stage(BaseModel):
@@ -132,17 +157,6 @@ class GateStatus(BaseModel):
         return f"{len(self.approvals)} of {self.required_approvals} approvals ({self.state})"
 
 
-class Deployment(BaseModel):
-    environment: str
-    url: str
-    image: str
-    version: int
-    delivery_id: str = ""
-    approved_by: list[str] = Field(default_factory=list)
-    requested_by: str = ""
-    at: datetime | None = None
-
-
 class DeliveryStatus(BaseModel):
     delivery_id: str
     service: str | None = None
@@ -159,6 +173,9 @@ class DeliveryStatus(BaseModel):
     log_tail: str | None = None
     test_summary: str | None = None
     retry_possible: bool = Field(False, description="Failed, and waiting for a retry")
+    operation: Operation = Operation.build
+    teardown_plan: str = Field("", description="What tear-down deletes, for the approvers")
+    torn_down: list[str] = Field(default_factory=list, description="Environments removed")
 
     @property
     def in_flight(self) -> bool:
@@ -187,11 +204,11 @@ class DeliveryStatus(BaseModel):
     def gate(self, environment: str) -> GateStatus | None:
         return next((g for g in self.gates if g.environment == environment), None)
 
-    def add_environment(self, environment: str, policy: ApprovalPolicy) -> None:
-        """An environment's approve, deploy and verify stages, and its gate."""
-        self.stages += [
-            Stage(name=f"{kind} {environment}") for kind in ("approve", "deploy", "verify")
-        ]
+    def add_environment(
+        self, environment: str, policy: ApprovalPolicy, steps=("deploy", "verify")
+    ) -> None:
+        """An environment's gate, its approve stage and the stages after it."""
+        self.stages += [Stage(name=f"{kind} {environment}") for kind in ("approve", *steps)]
         self.gates.append(
             GateStatus(
                 environment=environment,
@@ -249,6 +266,9 @@ class ServiceState(BaseModel):
     specs: list[ServiceSpec] = Field(default_factory=list)
     deliveries: list[DeliveryRecord] = Field(default_factory=list)
     deployments: dict[str, Deployment] = Field(default_factory=dict)
+    earlier: dict[str, list[Deployment]] = Field(
+        default_factory=dict, description="What served before, newest last, to roll back to"
+    )
     queue: list[ChangeRequest] = Field(default_factory=list)
     delivery_count: int = 0
     request_keys: dict[str, str] = Field(default_factory=dict, description="key -> delivery id")

@@ -25,10 +25,17 @@ with workflow.unsafe.imports_passed_through():
         DeliveryStatus,
         DeliveryTicket,
         Deployment,
+        Operation,
         RequestedChange,
         ServiceState,
     )
     from workflows.spec import UNREADABLE_TEXT, unreadable
+    from workflows.undoing import (
+        check_undo,
+        forget_torn_down,
+        remember_replaced,
+        undo_request,
+    )
 
 MAX_QUEUE = 20
 KEEP_DELIVERIES = 100
@@ -89,6 +96,8 @@ class ServiceWorkflow:
             raise ValueError(f"that spec is for {change.spec.name}, not {self._state.name}")
         if len(self._state.queue) >= MAX_QUEUE:
             raise ValueError(f"{self._state.name} already has {MAX_QUEUE} changes waiting")
+        if change.operation != Operation.build:
+            check_undo(self._state, change)
 
     @workflow.signal(name=DELIVERY_CHANGED)
     def delivery_changed(self, status: DeliveryStatus) -> None:
@@ -101,7 +110,9 @@ class ServiceWorkflow:
         record.state, record.version, record.error = status.state, status.version, status.error
         record.audit = status.audit
         for deployment in status.deployments:
+            remember_replaced(self._state, deployment)
             self._state.deployments[deployment.environment] = deployment
+        forget_torn_down(self._state, status.torn_down)
         if status.state == DeliveryState.succeeded and status.spec is not None:
             if not any(s.version == status.spec.version for s in self._state.specs):
                 self._state.specs = [*self._state.specs, status.spec][-KEEP_SPECS:]
@@ -136,6 +147,8 @@ class ServiceWorkflow:
             base_spec=current,
             version=(current.version + 1) if current else 1,
         )
+        if change.operation != Operation.build:
+            request = undo_request(self._state, request)
         child = await workflow.start_child_workflow(
             DeliveryWorkflow.run,
             request,

@@ -84,6 +84,8 @@ class LocalRouter:
                 container.start()
         except NotFound:
             self._ensure_image(client)
+            mine = {MANAGED_BY: "shipmate", INSTALLATION: installation_id(self.settings)}
+            client.volumes.create(f"{name}-config", labels=mine)
             client.containers.run(
                 ROUTER_IMAGE,
                 # the last config it was given wins; the first start knows only its admin port
@@ -102,7 +104,7 @@ class LocalRouter:
                     "XDG_DATA_HOME": "/config",
                 },
                 volumes={f"{name}-config": {"bind": "/config", "mode": "rw"}},
-                labels={MANAGED_BY: "shipmate", INSTALLATION: installation_id(self.settings)},
+                labels=mine,
                 restart_policy={"Name": "unless-stopped"},
             )
         self._wait_for_admin(name)
