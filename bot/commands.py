@@ -7,7 +7,10 @@ wait for CI" or "approve staging?" is not one. Text in a Shipmate thread that so
 like a decision without being one gets a private question with buttons, and nothing
 happens until the click.
 
-A small hand-written grammar, not a parsing library: four verbs, an optional
+`@shipmate roll back orders-api in prod` and `tear down orders-api in staging` start a
+delivery of their own, which waits for the environment's approvers like any deploy.
+
+A small hand-written grammar, not a parsing library: six verbs, an optional
 environment, service or delivery, and an optional reason after a separator. Every
 phrasing that matters is a row in tests/test_commands_table.py.
 """
@@ -26,6 +29,13 @@ class Verb(StrEnum):
     reject = "reject"
     cancel = "cancel"
     retry = "retry"
+    roll_back = "roll back"
+    tear_down = "tear down"
+
+
+# Commands that start a delivery of their own (it waits at a gate) instead of deciding one.
+UNDOING = (Verb.roll_back, Verb.tear_down)
+VERB_WORDS = {"rollback": Verb.roll_back, "teardown": Verb.tear_down}
 
 
 @dataclass(frozen=True)
@@ -45,7 +55,7 @@ TARGET = rf"(?:{DELIVERY}|{SERVICE}|[a-z]+)"
 # A reason or comment follows a colon, a comma, a dash or "because".
 SEPARATOR = r"(?:\s*[:,;]\s*|\s+(?:-|–|—)\s+|\s+because\s+|\s+reason:?\s+)"
 COMMAND = re.compile(
-    rf"^(?:please\s+)?(?P<verb>approve|reject|cancel|retry)"
+    rf"^(?:please\s+)?(?P<verb>approve|reject|cancel|retry|roll\s*back|tear\s*down)"
     rf"(?P<args>(?:\s+{TARGET})*?)"
     rf"(?:{SEPARATOR}(?P<reason>.*?))?"
     rf"(?:\s+please)?[.!]?$",
@@ -74,7 +84,8 @@ def parse_command(text: str) -> Command | None:
     match = COMMAND.match(clean)
     if match is None:
         return None
-    verb = Verb(match["verb"].lower())
+    word = "".join(match["verb"].lower().split())
+    verb = VERB_WORDS.get(word) or Verb(word)
     reason = (match["reason"] or "").strip()
     if CONDITIONAL.match(reason.lower()) or clean.endswith("?"):
         return None
@@ -90,6 +101,8 @@ def parse_command(text: str) -> Command | None:
             return None  # a word that is neither target nor filler: not a command
     if verb in (Verb.cancel, Verb.retry) and environment is not None:
         return None  # "cancel prod" is not a way to cancel a delivery: ask instead
+    if verb in UNDOING and (environment is None or delivery_id is not None):
+        return None  # an undo names its environment; said loosely, it is only talk
     return Command(verb, environment, service, delivery_id, reason[:500])
 
 

@@ -21,11 +21,12 @@ from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
 from bot import answers, intents
-from bot.commands import Verb, parse_command, sounds_like_decision
+from bot.commands import UNDOING, Verb, parse_command, sounds_like_decision
 from bot.decisions import Decisions
 from bot.intents import Intent
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn
+from bot.undo_commands import ask_to_undo
 from shipmate import deliveries
 from shipmate.people import Directory
 from shipmate.settings import Settings
@@ -120,7 +121,9 @@ class Conversations:
             await turn.say(UNREADABLE_TEXT)
             return
         reading = intents.read(text)
-        if command := parse_command(text):
+        if (command := parse_command(text)) and command.verb in UNDOING:
+            await self._undo(turn, temporal, command, None)
+        elif command:
             await self.decisions.run(turn, temporal, command, None)
         elif reading.intent in SOUNDS_LIKE_DECISION:
             await turn.say(
@@ -145,7 +148,9 @@ class Conversations:
             return
         reading = intents.read(text)
         command = parse_command(text) if addressed else None
-        if command:
+        if command and command.verb in UNDOING:
+            await self._undo(turn, temporal, command, status)
+        elif command:
             await self.decisions.run(turn, temporal, command, status)
         elif (verb := sounds_like_decision(text)) and not CHANGE_WORDS.search(text):
             await self.decisions.ask_privately(turn, status, verb)
@@ -237,6 +242,9 @@ class Conversations:
             return
         diff = "\n".join(f"`{escape(line)}`" for line in plan.diff)
         await turn.say(f"Next version of *{plan.spec.name}* (`{ticket.delivery_id}`):\n{diff}")
+
+    async def _undo(self, turn: Turn, temporal: Client, command, status) -> None:
+        await ask_to_undo(turn, temporal, self.settings, self.directory, command, status)
 
     async def _conversation(self, turn: Turn) -> tuple[bool, list[str]]:
         """Whether Shipmate is part of this thread, and the requests people made in it.

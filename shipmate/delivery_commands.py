@@ -14,7 +14,14 @@ from shipmate.settings import Settings
 from shipmate.temporal import connect
 from understanding import PlanResult, understand
 from workflows.access import Origin
-from workflows.models import DeliveryState, DeliveryStatus, GateState, GateStatus, StageState
+from workflows.models import (
+    DeliveryState,
+    DeliveryStatus,
+    GateState,
+    GateStatus,
+    Operation,
+    StageState,
+)
 from workflows.spec import DeployTarget
 
 
@@ -63,6 +70,19 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
         )
         person.add_argument("--reason", default="")
         person.set_defaults(handler=cmd_cancel_or_retry, action=name)
+
+    for name, helptext in (
+        ("rollback", "put the version that served before back (gated like a deploy)"),
+        ("teardown", "delete a service's environment, database included (gated)"),
+    ):
+        undo = commands.add_parser(name, help=helptext)
+        undo.add_argument("service")
+        undo.add_argument("environment")
+        undo.add_argument(
+            "--as", dest="user", metavar="USER", help="default SHIPMATE_OPERATOR; others: dev only"
+        )
+        operation = Operation.roll_back if name == "rollback" else Operation.tear_down
+        undo.set_defaults(handler=cmd_undo, operation=operation)
 
     status = commands.add_parser("status", help="deliveries in flight, what is deployed where")
     status.add_argument("service", nargs="?")
@@ -258,6 +278,24 @@ def cmd_cancel_or_retry(args, settings: Settings) -> int:
 
     status = asyncio.run(run())
     print(f"{args.delivery_id}: {args.action} accepted (was {status.state})")
+    return 0
+
+
+def cmd_undo(args, settings: Settings) -> int:
+    user = acting_as(settings, args.user)
+
+    async def run():
+        client = await connect(settings)
+        return await deliveries.request_undo(
+            client, settings, args.operation, args.service, args.environment, user
+        )
+
+    ticket = asyncio.run(run())
+    print(f"{args.operation.value} {args.service} in {args.environment}: {ticket.delivery_id}")
+    print(
+        f"  waiting for approval: shipmate approve {ticket.delivery_id} "
+        f"--env {args.environment} (as an approver)"
+    )
     return 0
 
 

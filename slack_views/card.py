@@ -21,7 +21,14 @@ from slack_sdk.models.blocks import (
 )
 
 from slack_views.text import problem
-from workflows.models import DeliveryState, DeliveryStatus, GateState, GateStatus, StageState
+from workflows.models import (
+    DeliveryState,
+    DeliveryStatus,
+    GateState,
+    GateStatus,
+    Operation,
+    StageState,
+)
 from workflows.vocabulary import is_production
 
 STAGE_EMOJI = {
@@ -59,9 +66,8 @@ def read_button_value(value: str) -> tuple[str, str]:
 
 def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
     """One card per delivery, edited in place as it moves."""
-    title = f"{status.service or 'new service'}" + (f" v{status.version}" if status.version else "")
     blocks: list[Block] = [
-        HeaderBlock(text=title[:150]),
+        HeaderBlock(text=card_title(status)[:150]),
         SectionBlock(
             text=MarkdownTextObject(
                 text=f"*{STATE_LINE[status.state]}* · requested by <@{status.requester}>"
@@ -69,6 +75,9 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
         ),
         SectionBlock(text=MarkdownTextObject(text=_stage_lines(status))),
     ]
+    if status.teardown_plan and not status.torn_down:
+        deletes = f":wastebasket: Approving deletes {status.teardown_plan}. It cannot be undone."
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=deletes[:MAX_TEXT])))
     if status.error:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=f":warning: {problem(status)}"[:MAX_TEXT]))
@@ -86,9 +95,19 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
     return blocks
 
 
+def card_title(status: DeliveryStatus) -> str:
+    service = status.service or "new service"
+    environments = ", ".join(g.environment for g in status.gates)
+    if status.operation == Operation.roll_back:
+        return f"{service}: roll back {environments} to v{status.version}"
+    if status.operation == Operation.tear_down:
+        return f"{service}: tear down {environments}".rstrip()
+    return service + (f" v{status.version}" if status.version else "")
+
+
 def card_text(status: DeliveryStatus) -> str:
     """The plain-text fallback (notifications, screen readers)."""
-    return f"{status.service} v{status.version}: {STATE_LINE[status.state]}"
+    return f"{card_title(status)}: {STATE_LINE[status.state]}"
 
 
 def _stage_lines(status: DeliveryStatus) -> str:
@@ -98,6 +117,25 @@ def _stage_lines(status: DeliveryStatus) -> str:
         detail = f" · {stage.detail}" if stage.detail and stage.name not in ("push",) else ""
         lines.append(f"{STAGE_EMOJI[stage.state]} {stage.name}{took}{detail}")
     return "\n".join(lines)[:MAX_TEXT]
+
+
+def _approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
+    """Production, and every tear-down, ask once more; the tear-down names what goes."""
+    if status.operation == Operation.tear_down:
+        return ConfirmObject(
+            title=f"Tear down {env}?"[:100],
+            text=f"This deletes {status.teardown_plan}. It cannot be undone."[:300],
+            confirm="Tear it down",
+            deny="Keep it",
+        )
+    if not is_production(env):
+        return None
+    return ConfirmObject(
+        title="Deploy to production?",
+        text=f"{status.service} v{status.version} goes to {env}.",
+        confirm="Approve",
+        deny="Not yet",
+    )
 
 
 def _gate_line(gate: GateStatus) -> str:
@@ -110,21 +148,13 @@ def _buttons(status: DeliveryStatus) -> list[ButtonElement]:
     open_gate = next((g for g in status.gates if g.state == GateState.open), None)
     if open_gate and status.state == DeliveryState.waiting_for_approval:
         env = open_gate.environment
-        prod = is_production(env)
         buttons.append(
             ButtonElement(
                 text=f"Approve {env}",
                 action_id="approve",
                 style="primary",
                 value=button_value(status.delivery_id, env),
-                confirm=ConfirmObject(
-                    title="Deploy to production?",
-                    text=f"{status.service} v{status.version} goes to {env}.",
-                    confirm="Approve",
-                    deny="Not yet",
-                )
-                if prod
-                else None,
+                confirm=_approve_confirm(status, env),
             )
         )
         buttons.append(

@@ -6,7 +6,7 @@ from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from slack_views.card import MAX_TEXT
 from slack_views.text import escape, problem
-from workflows.models import DeliveryStatus
+from workflows.models import DeliveryStatus, Operation
 from workflows.moments import Moment, MomentKind
 
 
@@ -16,10 +16,7 @@ def announcement(status: DeliveryStatus, moment: Moment) -> str | None:
     if moment.kind == MomentKind.gate_open:
         gate = next((g for g in status.gates if g.environment == env), None)
         approvers = " ".join(f"<@{u}>" for u in (gate.approvers if gate else [])) or "Approvers:"
-        return (
-            f"{approvers} {status.service} v{status.version} is ready for *{env}*. "
-            "Approve or reject on the card above."
-        )
+        return f"{approvers} {_asks(status, env)} Approve or reject on the card above."
     if moment.kind == MomentKind.failed:
         tail = f"\n```{escape(status.log_tail[-2500:])}```" if status.log_tail else ""
         advice = (
@@ -30,11 +27,14 @@ def announcement(status: DeliveryStatus, moment: Moment) -> str | None:
         return f":x: {problem(status)}{tail}\n{advice}"[:3900]
     if moment.kind == MomentKind.deployed:
         deployment = next((d for d in status.deployments if d.environment == env), None)
-        return (
-            f":rocket: {status.service} v{status.version} is live in *{env}*: {deployment.url}"
-            if deployment
-            else None
-        )
+        if deployment is None:
+            return None
+        if deployment.rolled_back_from is not None:
+            return (
+                f":rewind: {status.service} is rolled back to v{status.version} in *{env}* "
+                f"(from v{deployment.rolled_back_from}): {deployment.url}"
+            )
+        return f":rocket: {status.service} v{status.version} is live in *{env}*: {deployment.url}"
     if moment.kind == MomentKind.decision:
         entry = status.audit[moment.number]
         where = f" {entry.environment}" if entry.environment != "-" else ""
@@ -43,6 +43,14 @@ def announcement(status: DeliveryStatus, moment: Moment) -> str | None:
     if moment.kind == MomentKind.ended:
         return f":information_source: {problem(status)}"
     return None
+
+
+def _asks(status: DeliveryStatus, env: str) -> str:
+    if status.operation == Operation.roll_back:
+        return f"{status.service} wants to roll *{env}* back to v{status.version}."
+    if status.operation == Operation.tear_down:
+        return f"{status.service} asks to tear down *{env}*: {status.teardown_plan} goes."
+    return f"{status.service} v{status.version} is ready for *{env}*."
 
 
 def answer_blocks(text: str) -> list[Block]:

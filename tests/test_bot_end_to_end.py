@@ -10,16 +10,17 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 
-import docker
 import httpx
 import pytest
 from playwright.async_api import async_playwright, expect
 from pydantic import SecretStr
 
+from activities.deploy_targets.local import LocalDocker
 from shipmate.worker import build_worker
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from tests.chat import TOKENS, Chat, letters, start_bot
 from tests.test_emulator_page import CHROMIUM, FLAGS
+from workflows.models import TeardownInput
 
 
 @pytest.fixture()
@@ -43,12 +44,8 @@ async def real_stack(client, settings, docker_ready):
                 await emulator.stop()
 
 
-def remove_containers(service: str) -> None:
-    engine = docker.from_env()
-    for container in engine.containers.list(
-        all=True, filters={"label": f"shipmate.service={service}"}
-    ):
-        container.remove(force=True)
+def tear_down(settings, service: str) -> None:
+    LocalDocker().tear_down(settings, TeardownInput(service=service, environment="staging"))
 
 
 async def test_from_a_mention_to_a_service_that_answers(real_stack):
@@ -80,7 +77,7 @@ async def test_from_a_mention_to_a_service_that_answers(real_stack):
         answer = await chat.wait_for(asked, lambda r: True)
         assert f"*{name}-api* v1 in *staging*: {url}" in answer["text"]
     finally:
-        remove_containers(f"{name}-api")
+        tear_down(settings, f"{name}-api")
 
 
 async def test_the_same_story_through_the_page_in_chromium(real_stack):
@@ -106,4 +103,4 @@ async def test_the_same_story_through_the_page_in_chromium(real_stack):
             await expect(thread).to_contain_text("delivered")
         finally:
             await browser.close()
-            remove_containers(f"{name}-api")
+            tear_down(settings, f"{name}-api")

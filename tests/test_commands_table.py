@@ -12,6 +12,7 @@ import pytest
 from bot.commands import Command, Verb, parse_command, sounds_like_decision
 
 A, R, C, T = Verb.approve, Verb.reject, Verb.cancel, Verb.retry
+B, D = Verb.roll_back, Verb.tear_down
 
 TABLE = [
     # explicit commands
@@ -39,6 +40,19 @@ TABLE = [
     ("<@U0SHIPMATE> retry", Command(T), T),
     ("<@U0SHIPMATE> retry it", Command(T), T),
     ("retry delivery/a-api/3-a1b2c3", Command(T, delivery_id="delivery/a-api/3-a1b2c3"), T),
+    # undoing: a delivery of its own, gated; it always names its environment
+    ("<@U0SHIPMATE> roll back orders-api in prod", Command(B, "prod", "orders-api"), None),
+    ("<@U0SHIPMATE> rollback orders-api production", Command(B, "prod", "orders-api"), None),
+    ("<@U0SHIPMATE> Roll back staging", Command(B, "staging"), None),
+    ("<@U0SHIPMATE> tear down orders-api in staging", Command(D, "staging", "orders-api"), None),
+    ("<@U0SHIPMATE> teardown the orders-api staging", Command(D, "staging", "orders-api"), None),
+    ("<@U0SHIPMATE> roll back orders-api", None, None),
+    ("<@U0SHIPMATE> tear down orders-api", None, None),
+    ("<@U0SHIPMATE> roll back prod?", None, None),
+    ("<@U0SHIPMATE> roll back prod if the errors continue", None, None),
+    ("should we roll back prod", None, None),
+    ("we might tear down staging tomorrow", None, None),
+    ("roll back delivery/a-api/3-a1b2c3 prod", None, None),
     # sound like a decision, but are not one: a private question at most
     ("lgtm", None, A),
     ("LGTM!", None, A),

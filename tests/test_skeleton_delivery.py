@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 import subprocess
 
-import docker
 import httpx
 import pytest
 
+from activities.deploy_targets.local import LocalDocker
 from shipmate import deliveries, status_report
 from understanding import parse_request
 from workflows.delivery import DeliveryWorkflow
@@ -18,6 +18,7 @@ from workflows.models import (
     DeliveryStatus,
     ServiceState,
     StageState,
+    TeardownInput,
 )
 from workflows.service import ServiceWorkflow
 
@@ -66,7 +67,10 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     report = status_report.render_text(await status_report.gather(client, "todo-api"))
     assert f"staging    v1  {base}" in report
     assert "approved by U0BOB" in report
-    docker.from_env().containers.get("shipmate-todo-api-staging").remove(force=True)
+    removed = LocalDocker().tear_down(
+        settings, TeardownInput(service="todo-api", environment="staging")
+    )
+    assert "the PostgreSQL database `todo_api_staging_" in removed
 
     # The generated code is kept as a git repository, one commit per version.
     repo = settings.services_dir / "todo-api"

@@ -242,4 +242,8 @@ class LocalDocker:
         return tear_down(settings, request)
 
     def describe_teardown(self, settings: Settings, request: TeardownInput) -> str:
-        return describe_database(settings, request.database, request.service, request.environment)
+        database = describe_database(
+            settings, request.database, request.service, request.environment
+        )
+        address = LocalRouter(settings).address(request.service, request.environment)
+        return f"its containers, its address {address} and {database} with all its rows"

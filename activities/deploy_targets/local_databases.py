@@ -62,13 +62,13 @@ def drop_database(settings: Settings, kind: Database, service: str, environment:
             docker_client(settings).volumes.get(volume).remove(force=True)
         except NotFound:
             pass
-        return f"the SQLite volume {volume}"
+        return f"the SQLite volume `{volume}`"
     if kind == Database.postgresql and settings.postgres_url:
         _postgres_drop(settings.postgres_url, name)
-        return f"the PostgreSQL database {name}"
+        return f"the PostgreSQL database `{name}`"
     if kind == Database.mysql and settings.mysql_url:
         _mysql_drop(settings.mysql_url, name)
-        return f"the MySQL database {name}"
+        return f"the MySQL database `{name}`"
     return "no database"
 
 
@@ -76,14 +76,18 @@ def describe_database(settings: Settings, kind: Database, service: str, environm
     """What tear-down will delete, for the confirmation people are asked."""
     name = database_identifier(settings, service, environment)
     if kind == Database.sqlite:
-        return f"the SQLite volume {_sqlite_volume(settings, service, environment)}"
-    return f"the {'PostgreSQL' if kind == Database.postgresql else 'MySQL'} database {name}"
+        return f"the SQLite volume `{_volume_name(settings, service, environment)}`"
+    return f"the {'PostgreSQL' if kind == Database.postgresql else 'MySQL'} database `{name}`"
+
+
+def _volume_name(settings: Settings, service: str, environment: str) -> str:
+    return resource_name(settings, service, environment) + "-data"
 
 
 def _sqlite_volume(settings: Settings, service: str, environment: str) -> str:
     from activities.images import docker_client
 
-    volume = resource_name(settings, service, environment) + "-data"
+    volume = _volume_name(settings, service, environment)
     docker_client(settings).volumes.create(volume, labels=labels(settings, service, environment))
     return volume
 
