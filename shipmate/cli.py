@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.service import RPCError
 
-from shipmate import deliveries, devstack, doctor, identity
+from shipmate import deliveries, dev_postgres, devstack, doctor, identity
 from shipmate.delivery_commands import add_delivery_commands
 from shipmate.settings import Settings, SettingsError, get_settings
 from shipmate.temporal import TemporalUnavailable, connect
@@ -136,6 +136,9 @@ def cmd_dev(args, settings: Settings) -> int:
         stack.start(devstack.registry_part(state, settings.registry_port))
         stack.start(devstack.emulator_part(settings.emulator_port))
         env = devstack.dev_environment(settings)
+        if settings.postgres_url is None:  # deployed services get their databases here
+            stack.start(dev_postgres.postgres_part(state, settings.dev_postgres_port))
+            env["SHIPMATE_POSTGRES_URL"] = dev_postgres.admin_url(state, settings.dev_postgres_port)
         stack.start(devstack.worker_part(settings, env))
         stack.start(devstack.bot_part(settings, env))
         stack.echo(

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +47,8 @@ class Part:
     noise: str | None = None  # a log line holding this is routine, kept but not shown
     fix: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    stop_signal: int = signal.SIGTERM  # PostgreSQL's fast shutdown is SIGINT
+    user: str | None = None  # run as this user (PostgreSQL refuses root)
     process: subprocess.Popen | None = None
     log_lines: list[str] = field(default_factory=list)
 
@@ -256,6 +259,8 @@ class LocalStack:
             text=True,
             env={**os.environ, **part.env},
             start_new_session=True,
+            user=part.user,
+            group=part.user,
         )
         threading.Thread(target=self._pump, args=(part,), daemon=True).start()
         self.parts.append(part)
@@ -273,7 +278,7 @@ class LocalStack:
     def stop(self) -> None:
         for part in reversed(self.parts):
             if part.process and part.process.poll() is None:
-                part.process.terminate()
+                part.process.send_signal(part.stop_signal)
         for part in reversed(self.parts):
             if part.process:
                 try:

@@ -99,6 +99,9 @@ class Settings(BaseSettings):
         description="Admin URL of the PostgreSQL that local services get their databases on "
         "(shipmate dev runs its own)",
     )
+    dev_postgres_port: int = Field(
+        54329, description="Port of the PostgreSQL shipmate dev runs when POSTGRES_URL is unset"
+    )
     mysql_url: str | None = Field(
         None,
         description="Admin URL of the MySQL/MariaDB that local services asking for MySQL use",

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
 import time
 
 import httpx
+import psycopg
 
-from shipmate import devstack
+from shipmate import dev_postgres, devstack
 
 SHIPMATE = [sys.executable, "-m", "shipmate.cli"]
 
@@ -76,7 +78,7 @@ def test_doctor_reports_this_machine_ready(docker_ready):
 def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
     ports = {
         name: devstack.free_port()
-        for name in ("temporal", "ui", "moto", "registry", "emulator", "bot")
+        for name in ("temporal", "ui", "moto", "registry", "emulator", "bot", "postgres")
     }
     env = {
         **os.environ,
@@ -89,7 +91,9 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         "SHIPMATE_TASK_QUEUE": "shipmate-dev-test",
         "SHIPMATE_EMULATOR_PORT": str(ports["emulator"]),
         "SHIPMATE_BOT_PORT": str(ports["bot"]),
+        "SHIPMATE_DEV_POSTGRES_PORT": str(ports["postgres"]),
     }
+    env.pop("SHIPMATE_POSTGRES_URL", None)
     dev = subprocess.Popen(
         [*SHIPMATE, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
@@ -102,7 +106,7 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
                 break
         output = "\n".join(lines)
         assert "Ready." in output, output
-        for part in ("temporal", "moto", "registry", "slack", "worker", "bot"):
+        for part in ("temporal", "moto", "registry", "slack", "postgres", "worker", "bot"):
             assert any(line.strip().startswith(f"{part} ") and "ready" in line for line in lines), (
                 output
             )
@@ -110,8 +114,15 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         assert httpx.get(f"http://127.0.0.1:{ports['registry']}/v2/").status_code == 200
         assert "Shipmate" in httpx.get(f"http://127.0.0.1:{ports['emulator']}/").text
         assert (tmp_path / "temporal.db").exists()
+        # deployed services' databases live in a PostgreSQL of the stack's own
+        admin = (tmp_path / "postgres.password").read_text()
+        with psycopg.connect(
+            f"postgresql://shipmate:{admin}@127.0.0.1:{ports['postgres']}/postgres"
+        ) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == ("shipmate",)
     finally:
         dev.send_signal(signal.SIGINT)
         assert dev.wait(timeout=30) == 0
     for port in ports.values():
         assert not devstack.port_open(port)
+    shutil.rmtree(dev_postgres.data_dir(tmp_path), ignore_errors=True)
