@@ -50,7 +50,13 @@ def stack(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def settings(stack) -> Settings:
+def installation() -> str:
+    """The session's installation id: what it deploys carries it, and goes at the end."""
+    return f"t{uuid.uuid4().hex[:6]}"
+
+
+@pytest.fixture(scope="session")
+def settings(stack, installation) -> Settings:
     ports, state = stack
     return Settings(
         temporal_address=f"127.0.0.1:{ports['temporal']}",
@@ -67,7 +73,7 @@ def settings(stack) -> Settings:
         mysql_url=MYSQL_URL,
         router_admin_port=devstack.free_port(),
         local_ports=_port_range(),
-        installation=f"t{uuid.uuid4().hex[:6]}",
+        installation=installation,
     )
 
 
@@ -77,20 +83,42 @@ def _port_range(size: int = 40) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def leave_nothing_deployed(settings):
+def leave_nothing_deployed(installation):
     """Whatever the session's installation deployed goes when the session ends."""
     yield
     import docker
 
     try:
         engine = docker.from_env()
-        label = f"shipmate.installation={settings.installation}"
+        label = f"shipmate.installation={installation}"
         for container in engine.containers.list(all=True, filters={"label": label}):
             container.remove(force=True)
         for volume in engine.volumes.list(filters={"label": label}):
             volume.remove(force=True)
     except docker.errors.DockerException:
         pass  # no engine: nothing was deployed
+    _drop_databases_of(installation)
+
+
+def _drop_databases_of(installation: str) -> None:
+    """Databases and roles the session's deploys made on the machine's servers."""
+    import psycopg
+    import pymysql
+
+    suffix = f"%\\_{installation}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        for (name,) in conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (suffix,)
+        ).fetchall():
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
+    mysql = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
+    with mysql.cursor() as cursor:
+        cursor.execute("SHOW DATABASES LIKE %s", (suffix,))
+        for (name,) in cursor.fetchall():
+            cursor.execute(f"DROP DATABASE `{name}`")
+            cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
+    mysql.close()
 
 
 @pytest.fixture(scope="session")

@@ -14,17 +14,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
+from activities.deploy_targets.ecs import AwsEcs
 from activities.stages import DeliveryActivities
 from shipmate import deliveries
 from tests.fake_stages import Script
 from tests.test_cli_deliveries import letters, shipmate
 from tests.test_workflows import gate_open, start, until
 from workflows.delivery import DeliveryWorkflow
-from workflows.models import DeliveryState, DeployInput
+from workflows.models import DeliveryState, DeployInput, TeardownInput
 from workflows.service import ServiceWorkflow
 from workflows.spec import DeployTarget
 
@@ -81,6 +83,30 @@ def test_a_deploy_runs_the_pushed_image_as_a_fargate_service(settings):
         "FIRST_ADMIN_USERNAME",
         "JWT_SECRET",
     ]
+
+
+def test_tear_down_removes_the_service_its_revisions_secret_and_queue(settings):
+    service = f"gone-{uuid.uuid4().hex[:6]}"
+    deploy(settings, service, f"{settings.registry}/{service}:v1-abc", events=True)
+    deploy(settings, service, f"{settings.registry}/{service}:v2-abc", events=True)
+    request = TeardownInput(service=service, environment="staging", target="aws-ecs")
+    assert f"the secret `shipmate/{service}/staging`" in AwsEcs().describe_teardown(
+        settings, request
+    )
+
+    removed = AwsEcs().tear_down(settings, request)
+
+    assert f"ECS service {service}-staging" in removed and "2 task definition" in removed
+    found = aws(settings, "ecs").describe_services(
+        cluster="shipmate-staging", services=[f"{service}-staging"]
+    )["services"]
+    assert all(s["status"] != "ACTIVE" for s in found)
+    active = aws(settings, "ecs").list_task_definitions(familyPrefix=f"{service}-staging")
+    assert active["taskDefinitionArns"] == []
+    with pytest.raises(ClientError):
+        aws(settings, "secretsmanager").get_secret_value(SecretId=f"shipmate/{service}/staging")
+    again = AwsEcs().tear_down(settings, request)  # a retried activity is harmless
+    assert "ECS service" not in again and "task definition" not in again
 
 
 def test_secrets_are_referenced_never_written_into_the_task_definition(settings):

@@ -39,6 +39,11 @@ def start_worker(settings, queue: str) -> subprocess.Popen:
         "SHIPMATE_STATE_DIR": str(settings.state_dir),
         "SHIPMATE_WHEELHOUSE": str(settings.wheelhouse_dir),
         "SHIPMATE_HEARTBEAT_SECONDS": "8",
+        # deploys as the session's installation, on its database server and router
+        "SHIPMATE_POSTGRES_URL": settings.postgres_url,
+        "SHIPMATE_INSTALLATION": settings.installation,
+        "SHIPMATE_ROUTER_ADMIN_PORT": str(settings.router_admin_port),
+        "SHIPMATE_LOCAL_PORTS": settings.local_ports,
     }
     return subprocess.Popen(
         [sys.executable, "-m", "shipmate.cli", "worker"],

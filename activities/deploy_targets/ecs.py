@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
-from workflows.models import DeployInput, DeployResult
+from workflows.models import DeployInput, DeployResult, TeardownInput
 from workflows.spec import DeployTarget
 
 PORT = 8000
@@ -328,3 +328,13 @@ class AwsEcs:
 
     def verify(self, settings: Settings, deployed: DeployResult, heartbeat: Heartbeat) -> None:
         wait_until_rolled_out(settings, deployed, heartbeat)
+
+    def describe_teardown(self, settings: Settings, request: TeardownInput) -> str:
+        from activities.deploy_targets.ecs_teardown import describe_ecs_teardown
+
+        return describe_ecs_teardown(settings, request)
+
+    def tear_down(self, settings: Settings, request: TeardownInput) -> str:
+        from activities.deploy_targets.ecs_teardown import tear_down_ecs
+
+        return tear_down_ecs(settings, request)
