@@ -10,6 +10,7 @@ import pytest
 
 from shipmate import deliveries
 from tests.test_workflows import gate_open, unique, until
+from tests.waiting import eventually
 from workflows.delivery import DeliveryWorkflow
 from workflows.models import DeliveryState, Operation, ServiceState
 from workflows.service import ServiceWorkflow, service_workflow_id
@@ -119,3 +120,24 @@ async def test_only_developers_may_ask_to_undo(client, fake):
     closed = settings.model_copy(update={"developers": ["U0ALICE"]})
     with pytest.raises(deliveries.DecisionRefused, match="may not ask for builds or changes"):
         await undo(client, closed, TEAR_DOWN, spec.name, who="U0CAROL")
+
+
+async def test_an_undo_that_queued_behind_a_tear_down_ends_with_the_reason(client, fake):
+    script, settings = fake
+    text, spec = unique("build a todo api")
+    await deliver(client, settings, text, spec)
+    await deliver(client, settings, "also add a priority field", spec)
+    teardown = await undo(client, settings, TEAR_DOWN, spec.name)
+    rollback = await undo(client, settings, ROLL_BACK, spec.name)  # fine when asked
+    assert rollback.queued_behind == 1
+
+    await approve_and_finish(client, teardown.delivery_id)
+
+    async def rollback_record():
+        state = await service_state(client, spec.name)
+        found = [d for d in state.deliveries if d.delivery_id == rollback.delivery_id]
+        return found[0] if found and found[0].state == DeliveryState.failed else None
+
+    record = await eventually(rollback_record, what="the queued rollback's end")
+    assert "not deployed in staging" in record.error
+    assert script.deployed[-1].version == 2  # nothing was rolled back onto nothing

@@ -148,6 +148,12 @@ class ServiceWorkflow:
             version=(current.version + 1) if current else 1,
         )
         if change.operation != Operation.build:
+            try:  # what was true when it was asked may have changed while it queued
+                check_undo(self._state, change)
+            except ValueError as exc:
+                record.state, record.error = DeliveryState.failed, str(exc)
+                self._running = None
+                return
             request = undo_request(self._state, request)
         child = await workflow.start_child_workflow(
             DeliveryWorkflow.run,
