@@ -67,14 +67,13 @@ async def request_change(
     """Queue a change on the service (creating the service entity if new)."""
     if unreadable(text):  # a lone surrogate would not even reach the workflow intact
         raise DecisionRefused(UNREADABLE_TEXT)
-    directory = directory or Directory.for_settings(settings)
-    change = ChangeRequest(
+    change = await _change_request(
+        settings,
+        directory,
+        spec.deploy.environments,
         request_text=text,
         requester=requester,
         spec=spec,
-        policies=await approval_policies(settings, spec.deploy.environments, directory),
-        access=await access_policy(settings, directory),
-        timeouts=stage_timeouts(settings),
         slack_channel=channel,
         slack_thread_ts=thread_ts,
         request_key=request_key,
@@ -113,31 +112,40 @@ async def request_undo(
     directory: Directory | None = None,
 ) -> DeliveryTicket:
     """Queue a roll back or tear-down of one environment; gated like any deploy."""
-    directory = directory or Directory.for_settings(settings)
-    change = ChangeRequest(
+    change = await _change_request(
+        settings,
+        directory,
+        [environment],
         request_text=f"{operation.value} {service} in {environment}",
         operation=operation,
         environment=environment,
         requester=requester,
-        policies=await approval_policies(settings, [environment], directory),
-        access=await access_policy(settings, directory),
-        timeouts=stage_timeouts(settings),
         slack_channel=channel,
         slack_thread_ts=thread_ts,
         request_key=request_key,
     )
-    try:
-        return await _update(
-            client,
-            service_workflow_id(service),
-            ServiceWorkflow.request_change,
-            change,
-            DeliveryTicket,
-        )
-    except DecisionRefused as exc:
-        if str(exc).endswith("has already ended"):
-            raise DecisionRefused(f"I know no service called {service}") from None
-        raise
+    return await _update(
+        client,
+        service_workflow_id(service),
+        ServiceWorkflow.request_change,
+        change,
+        DeliveryTicket,
+        missing=f"I know no service called {service}",
+    )
+
+
+async def _change_request(
+    settings: Settings, directory: Directory | None, environments: list[str], **asked
+) -> ChangeRequest:
+    """What every request carries besides its own words: the rules of its environments,
+    who may ask, and the stage timeouts, as the settings and Slack's groups say now."""
+    directory = directory or Directory.for_settings(settings)
+    return ChangeRequest(
+        **asked,
+        policies=await approval_policies(settings, environments, directory),
+        access=await access_policy(settings, directory),
+        timeouts=stage_timeouts(settings),
+    )
 
 
 async def current_spec(client: Client, service: str) -> ServiceSpec | None:
@@ -181,7 +189,10 @@ async def retry(client: Client, workflow_id: str, user: str, **how) -> DeliveryS
     return await _update(client, workflow_id, DeliveryWorkflow.retry, request, DeliveryStatus)
 
 
-async def _update(client: Client, workflow_id: str, update, argument, result_type):
+async def _update(
+    client: Client, workflow_id: str, update, argument, result_type, missing: str | None = None
+):
+    """`missing`: what to tell the person when there is no such workflow running."""
     handle = client.get_workflow_handle(workflow_id)
     try:
         return await handle.execute_update(update, argument, result_type=result_type)
@@ -191,7 +202,7 @@ async def _update(client: Client, workflow_id: str, update, argument, result_typ
         raise DecisionRefused(_reason(exc)) from None
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
-            raise DecisionRefused(f"{workflow_id} has already ended") from None
+            raise DecisionRefused(missing or f"{workflow_id} has already ended") from None
         raise _engine_trouble(exc) from None
 
 

@@ -55,9 +55,7 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
     for name, helptext in (("approve", "approve a gate"), ("reject", "reject a gate")):
         decide = commands.add_parser(name, help=helptext)
         decide.add_argument("delivery_id")
-        decide.add_argument(
-            "--as", dest="user", metavar="USER", help="default SHIPMATE_OPERATOR; others: dev only"
-        )
+        _acting_as_option(decide)
         decide.add_argument("--env", help="environment of the gate (default: the open one)")
         decide.add_argument("--reason", default="", required=name == "reject")
         decide.set_defaults(handler=cmd_decide, approve=name == "approve")
@@ -65,9 +63,7 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
     for name, helptext in (("cancel", "cancel a delivery"), ("retry", "retry a failed one")):
         person = commands.add_parser(name, help=helptext)
         person.add_argument("delivery_id")
-        person.add_argument(
-            "--as", dest="user", metavar="USER", help="default SHIPMATE_OPERATOR; others: dev only"
-        )
+        _acting_as_option(person)
         person.add_argument("--reason", default="")
         person.set_defaults(handler=cmd_cancel_or_retry, action=name)
 
@@ -78,15 +74,19 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
         undo = commands.add_parser(name, help=helptext)
         undo.add_argument("service")
         undo.add_argument("environment")
-        undo.add_argument(
-            "--as", dest="user", metavar="USER", help="default SHIPMATE_OPERATOR; others: dev only"
-        )
+        _acting_as_option(undo)
         operation = Operation.roll_back if name == "rollback" else Operation.tear_down
         undo.set_defaults(handler=cmd_undo, operation=operation)
 
     status = commands.add_parser("status", help="deliveries in flight, what is deployed where")
     status.add_argument("service", nargs="?")
     status.set_defaults(handler=cmd_status)
+
+
+def _acting_as_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--as", dest="user", metavar="USER", help="default SHIPMATE_OPERATOR; others: dev only"
+    )
 
 
 def cmd_plan(args, settings: Settings) -> int:

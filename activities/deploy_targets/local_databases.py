@@ -14,8 +14,11 @@ from __future__ import annotations
 import secrets
 from urllib.parse import quote, urlsplit
 
+from docker.errors import NotFound
+
 from activities.deploy_targets.base import DeployFailed
 from activities.deploy_targets.naming import database_identifier, labels, resource_name
+from activities.images import docker_client
 from shipmate.settings import Settings
 from workflows.spec import Database
 
@@ -53,11 +56,7 @@ def drop_database(settings: Settings, kind: Database, service: str, environment:
     """Remove what prepare_database made; returns what was removed, in words."""
     name = database_identifier(settings, service, environment)
     if kind == Database.sqlite:
-        volume = _sqlite_volume(settings, service, environment)
-        from docker.errors import NotFound
-
-        from activities.images import docker_client
-
+        volume = _volume_name(settings, service, environment)  # made or not, it goes
         try:
             docker_client(settings).volumes.get(volume).remove(force=True)
         except NotFound:
@@ -85,8 +84,6 @@ def _volume_name(settings: Settings, service: str, environment: str) -> str:
 
 
 def _sqlite_volume(settings: Settings, service: str, environment: str) -> str:
-    from activities.images import docker_client
-
     volume = _volume_name(settings, service, environment)
     docker_client(settings).volumes.create(volume, labels=labels(settings, service, environment))
     return volume

@@ -26,6 +26,7 @@ from docker.errors import ImageNotFound, NotFound
 from activities.deploy_targets.base import DeployFailed
 from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
 from activities.images import docker_client
+from shipmate.devstack import port_open
 from shipmate.settings import Settings
 
 ROUTER_IMAGE = "shipmate/router:caddy"
@@ -81,7 +82,9 @@ class LocalRouter:
         try:
             container = client.containers.get(name)
             if container.status != "running":
-                container.start()
+                container.start()  # it resumes the last config it was given
+            self._wait_for_admin(name)
+            return
         except NotFound:
             self._ensure_image(client)
             mine = {MANAGED_BY: "shipmate", INSTALLATION: installation_id(self.settings)}
@@ -108,7 +111,7 @@ class LocalRouter:
                 restart_policy={"Name": "unless-stopped"},
             )
         self._wait_for_admin(name)
-        with self._routes() as routes:
+        with self._routes() as routes:  # a new router starts empty: give it every route
             self._push(routes)
 
     def _ensure_image(self, client) -> None:
@@ -202,7 +205,7 @@ class LocalRouter:
         first, _, last = self.settings.local_ports.partition("-")
         taken = {route.port for route in routes.values()}
         for port in range(int(first), int(last or first) + 1):
-            if port not in taken and not _port_in_use(port):
+            if port not in taken and not port_open(port):
                 return port
         raise RouterUnavailable(
             f"every port in SHIPMATE_LOCAL_PORTS ({self.settings.local_ports}) is taken"
@@ -211,11 +214,3 @@ class LocalRouter:
 
 def _key(service: str, environment: str) -> str:
     return f"{service}/{environment}"
-
-
-def _port_in_use(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        sock.settimeout(0.2)
-        return sock.connect_ex(("127.0.0.1", port)) == 0
