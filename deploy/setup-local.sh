@@ -11,6 +11,7 @@ command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v git >/dev/null || need+=(git)
 command -v caddy >/dev/null || need+=(caddy)  # the local target's router (stable URLs)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # shipmate dev's own
+[ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)  # shipmate dev's own, for MySQL specs
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the emulator page's browser test
 if ((${#need[@]})); then
     echo "setup: apt-get install ${need[*]}"

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.service import RPCError
 
-from shipmate import deliveries, dev_postgres, devstack, doctor, identity
+from shipmate import deliveries, dev_mariadb, dev_postgres, devstack, doctor, identity
 from shipmate.delivery_commands import add_delivery_commands
 from shipmate.settings import Settings, SettingsError, get_settings
 from shipmate.temporal import TemporalUnavailable, connect
@@ -139,6 +139,9 @@ def cmd_dev(args, settings: Settings) -> int:
         if settings.postgres_url is None:  # deployed services get their databases here
             stack.start(dev_postgres.postgres_part(state, settings.dev_postgres_port))
             env["SHIPMATE_POSTGRES_URL"] = dev_postgres.admin_url(state, settings.dev_postgres_port)
+        if settings.mysql_url is None:  # and those whose spec asks for MySQL, here
+            stack.start(dev_mariadb.mariadb_part(state, settings.dev_mariadb_port))
+            env["SHIPMATE_MYSQL_URL"] = dev_mariadb.admin_url(state, settings.dev_mariadb_port)
         stack.start(devstack.worker_part(settings, env))
         stack.start(devstack.bot_part(settings, env))
         stack.echo(

@@ -92,6 +92,12 @@ class Settings(BaseSettings):
     )
     ecs_cpu: str = Field("256", description="Fargate CPU units per task")
     ecs_memory: str = Field("512", description="Fargate memory (MiB) per task")
+    ecs_listener_ports: str = Field(
+        "8100-8999",
+        description="Ports of the environment's load balancer, one kept per service (first-last)",
+    )
+    rds_instance_class: str = Field("db.t4g.micro", description="RDS class per service and env")
+    rds_storage_gb: int = Field(20, description="RDS storage (GiB) per service and environment")
 
     # Databases and addresses of services deployed to the local Docker engine
     postgres_url: str | None = Field(
@@ -105,6 +111,9 @@ class Settings(BaseSettings):
     mysql_url: str | None = Field(
         None,
         description="Admin URL of the MySQL/MariaDB that local services asking for MySQL use",
+    )
+    dev_mariadb_port: int = Field(
+        33069, description="Port of the MariaDB shipmate dev runs when MYSQL_URL is unset"
     )
     local_ports: str = Field(
         "18100-18999", description="Stable ports of local services, first-last (one per env)"

@@ -12,8 +12,9 @@ import time
 
 import httpx
 import psycopg
+import pymysql
 
-from shipmate import dev_postgres, devstack
+from shipmate import dev_mariadb, dev_postgres, devstack
 
 SHIPMATE = [sys.executable, "-m", "shipmate.cli"]
 
@@ -76,10 +77,8 @@ def test_doctor_reports_this_machine_ready(docker_ready):
 
 
 def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
-    ports = {
-        name: devstack.free_port()
-        for name in ("temporal", "ui", "moto", "registry", "emulator", "bot", "postgres")
-    }
+    names = ("temporal", "ui", "moto", "registry", "emulator", "bot", "postgres", "mariadb")
+    ports = {name: devstack.free_port() for name in names}
     env = {
         **os.environ,
         "SHIPMATE_STATE_DIR": str(tmp_path),
@@ -92,8 +91,10 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         "SHIPMATE_EMULATOR_PORT": str(ports["emulator"]),
         "SHIPMATE_BOT_PORT": str(ports["bot"]),
         "SHIPMATE_DEV_POSTGRES_PORT": str(ports["postgres"]),
+        "SHIPMATE_DEV_MARIADB_PORT": str(ports["mariadb"]),
     }
     env.pop("SHIPMATE_POSTGRES_URL", None)
+    env.pop("SHIPMATE_MYSQL_URL", None)
     dev = subprocess.Popen(
         [*SHIPMATE, "dev"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env
     )
@@ -106,7 +107,8 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
                 break
         output = "\n".join(lines)
         assert "Ready." in output, output
-        for part in ("temporal", "moto", "registry", "slack", "postgres", "worker", "bot"):
+        started = ("temporal", "moto", "registry", "slack", "postgres", "mariadb", "worker", "bot")
+        for part in started:
             assert any(line.strip().startswith(f"{part} ") and "ready" in line for line in lines), (
                 output
             )
@@ -120,9 +122,18 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
             f"postgresql://shipmate:{admin}@127.0.0.1:{ports['postgres']}/postgres"
         ) as conn:
             assert conn.execute("SELECT current_user").fetchone() == ("shipmate",)
+        # and those asking for MySQL, in a MariaDB of its own beside the system's
+        admin = (tmp_path / "mariadb.password").read_text()
+        mariadb = pymysql.connect(
+            host="127.0.0.1", port=ports["mariadb"], user="shipmate", password=admin
+        )
+        with mariadb, mariadb.cursor() as cursor:
+            cursor.execute("SELECT @@port")
+            assert cursor.fetchone() == (ports["mariadb"],)
     finally:
         dev.send_signal(signal.SIGINT)
         assert dev.wait(timeout=30) == 0
     for port in ports.values():
         assert not devstack.port_open(port)
-    shutil.rmtree(dev_postgres.data_dir(tmp_path), ignore_errors=True)
+    shutil.rmtree(dev_postgres.SERVER.data_dir(tmp_path), ignore_errors=True)
+    shutil.rmtree(dev_mariadb.SERVER.data_dir(tmp_path), ignore_errors=True)

@@ -2,13 +2,12 @@
 
 Deterministic orchestration only. Every side effect is an activity called by reference
 to its contract (workflows.activity_contracts), so this module never imports docker,
-boto3 or the network. The status the bot and the
-CLI show is always drawn from here, through the `status` query.
+boto3 or the network. The status the bot and the CLI show is always drawn from here,
+through the `status` query.
 
-A failed stage does not close the workflow at once: it waits (the retry window) for a
-`retry` update, which resumes from the failed stage without redoing earlier ones, or
-for `cancel`. Approvals, cancel and retry are updates with validators, so a refused
-click leaves nothing in the history.
+A failed stage does not close the workflow at once: it waits for a `retry` or `cancel`
+update (workflows.stage_runner, mixed in as StageRunner). Approvals, cancel and retry
+are updates with validators, so a refused click leaves nothing in the history.
 """
 
 from __future__ import annotations
@@ -17,9 +16,7 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, ApplicationError
-from temporalio.workflow import ActivityCancellationType
+from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
@@ -53,24 +50,9 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.slack_outbox import CARD_POSTED
     from workflows.spec import DeployTarget, ServiceSpec
+    from workflows.stage_runner import DeliveryCancelled, StageFailed, StageRunner
     from workflows.thread_updates import ThreadUpdates
     from workflows.undoing import UndoSteps
-
-TRANSIENT = RetryPolicy(
-    initial_interval=timedelta(seconds=2),
-    backoff_coefficient=2.0,
-    maximum_interval=timedelta(seconds=30),
-    maximum_attempts=5,
-)
-
-
-class StageFailed(Exception):
-    """Internal: a stage failed and nobody retried it in time."""
-
-
-class DeliveryCancelled(Exception):
-    """Internal: someone cancelled the delivery through the `cancel` update."""
-
 
 # The stages a delivery shows before its environments' gates.
 FIRST_STAGES = {
@@ -81,7 +63,7 @@ FIRST_STAGES = {
 
 
 @workflow.defn(name=search.DELIVERY_TYPE)
-class DeliveryWorkflow(UndoSteps):
+class DeliveryWorkflow(StageRunner, UndoSteps):
     def __init__(self) -> None:
         self._status = DeliveryStatus(delivery_id="", requester="")
         self._request = DeliveryRequest(request_text="")
@@ -306,72 +288,6 @@ class DeliveryWorkflow(UndoSteps):
             )
         )
         await self._report()
-
-    async def _run_stage(self, name, activity, arg, *, timeout, heartbeat=None):
-        """Run one stage's activity; on failure wait for a retry (from this stage) or cancel."""
-        stage = self._stage(name)
-        while True:
-            stage.state, stage.started_at, stage.finished_at = (
-                StageState.running,
-                workflow.now(),
-                None,
-            )
-            await self._report()
-            handle = workflow.start_activity(
-                activity,
-                arg,
-                start_to_close_timeout=timeout,
-                heartbeat_timeout=heartbeat,
-                retry_policy=TRANSIENT,
-                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
-            )
-            await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
-            if not handle.done():
-                handle.cancel()
-                try:
-                    await handle
-                except (ActivityError, asyncio.CancelledError):
-                    pass
-                stage.state, stage.finished_at = StageState.cancelled, workflow.now()
-                raise DeliveryCancelled()
-            try:
-                result = handle.result()
-            except ActivityError as err:
-                self._record_failure(stage, name, err)
-                await self._wait_for_retry()
-                continue
-            stage.state, stage.finished_at = StageState.succeeded, workflow.now()
-            return result
-
-    def _record_failure(self, stage: Stage, name: str, err: ActivityError) -> None:
-        self._failures += 1
-        stage.state, stage.finished_at = StageState.failed, workflow.now()
-        cause = err.cause
-        message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-        self._status.error = f"{name} failed: {message}"
-        self._status.log_tail = None
-        if isinstance(cause, ApplicationError) and cause.details:
-            detail = cause.details[0]
-            self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
-
-    async def _wait_for_retry(self) -> None:
-        self._status.retry_possible = True  # before the state shows: a click may come at once
-        await self._set_state(DeliveryState.failed)
-        window = timedelta(seconds=self._request.timeouts.retry_window_seconds)
-        try:
-            await workflow.wait_condition(
-                lambda: self._retry is not None or self._cancel is not None, timeout=window
-            )
-        except TimeoutError:
-            raise StageFailed() from None
-        finally:
-            self._status.retry_possible = False
-        if self._cancel is not None:
-            raise DeliveryCancelled()
-        self._status.record(self._retry, Decision.retried, workflow.now())
-        self._retry = None
-        self._status.error = self._status.log_tail = None
-        await self._set_state(DeliveryState.running)
 
     async def _gate(self, env: str) -> bool:
         """Wait for the environment's approvals; False when rejected or expired."""

@@ -2,11 +2,11 @@
 
 PostgreSQL and MySQL specs get a database and a role named after the service, the
 environment and the installation, on the server `SHIPMATE_POSTGRES_URL` or
-`SHIPMATE_MYSQL_URL` names (`shipmate dev` runs its own PostgreSQL and points the first
-at it). The role's password is made once and kept with the service's other secrets;
-it reaches the container in DATABASE_URL and nowhere else. A SQLite spec gets a Docker
-volume that outlives every container. Creating is idempotent, so a retried deploy
-finds what the first attempt made.
+`SHIPMATE_MYSQL_URL` names (`shipmate dev` runs its own PostgreSQL and MariaDB and
+points them there). The role's password is made once and kept with the service's other
+secrets; it reaches the container in DATABASE_URL and nowhere else. A SQLite spec gets
+a Docker volume that outlives every container. Creating is idempotent, so a retried
+deploy finds what the first attempt made.
 """
 
 from __future__ import annotations
@@ -93,7 +93,7 @@ def _admin_url(url: str | None, variable: str, product: str) -> str:
     if not url:
         raise DatabaseUnavailable(
             f"the spec asks for {product}, but no {product} server is set: set {variable} "
-            "to an admin URL (shipmate dev sets it for its own PostgreSQL)"
+            "to an admin URL (shipmate dev sets it for its own PostgreSQL and MariaDB)"
         )
     return url
 

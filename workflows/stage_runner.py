@@ -1,0 +1,106 @@
+"""How DeliveryWorkflow runs a stage: one activity, and on its failure a wait for a person.
+
+A failed stage does not close the workflow at once: it waits (the retry window) for a
+`retry` update, which re-runs the failed stage without redoing earlier ones, or for
+`cancel`. Kept apart from workflows.delivery (StageRunner, mixed into it) so the
+workflow reads as its stages; the commands it issues are the same as before the move,
+which the recorded histories of tests/test_replay.py hold it to.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError, ApplicationError
+from temporalio.workflow import ActivityCancellationType
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.models import Decision, DeliveryState, Stage, StageState
+
+TRANSIENT = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    backoff_coefficient=2.0,
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=5,
+)
+
+
+class StageFailed(Exception):
+    """Internal: a stage failed and nobody retried it in time."""
+
+
+class DeliveryCancelled(Exception):
+    """Internal: someone cancelled the delivery through the `cancel` update."""
+
+
+class StageRunner:
+    """Mixed into DeliveryWorkflow: uses its status, cancel and retry requests, and reports."""
+
+    async def _run_stage(self, name, activity, arg, *, timeout, heartbeat=None):
+        """Run one stage's activity; on failure wait for a retry (from this stage) or cancel."""
+        stage = self._stage(name)
+        while True:
+            stage.state, stage.started_at, stage.finished_at = (
+                StageState.running,
+                workflow.now(),
+                None,
+            )
+            await self._report()
+            handle = workflow.start_activity(
+                activity,
+                arg,
+                start_to_close_timeout=timeout,
+                heartbeat_timeout=heartbeat,
+                retry_policy=TRANSIENT,
+                cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+            )
+            await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
+            if not handle.done():
+                handle.cancel()
+                try:
+                    await handle
+                except (ActivityError, asyncio.CancelledError):
+                    pass
+                stage.state, stage.finished_at = StageState.cancelled, workflow.now()
+                raise DeliveryCancelled()
+            try:
+                result = handle.result()
+            except ActivityError as err:
+                self._record_failure(stage, name, err)
+                await self._wait_for_retry()
+                continue
+            stage.state, stage.finished_at = StageState.succeeded, workflow.now()
+            return result
+
+    def _record_failure(self, stage: Stage, name: str, err: ActivityError) -> None:
+        self._failures += 1
+        stage.state, stage.finished_at = StageState.failed, workflow.now()
+        cause = err.cause
+        message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
+        self._status.error = f"{name} failed: {message}"
+        self._status.log_tail = None
+        if isinstance(cause, ApplicationError) and cause.details:
+            detail = cause.details[0]
+            self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
+
+    async def _wait_for_retry(self) -> None:
+        self._status.retry_possible = True  # before the state shows: a click may come at once
+        await self._set_state(DeliveryState.failed)
+        window = timedelta(seconds=self._request.timeouts.retry_window_seconds)
+        try:
+            await workflow.wait_condition(
+                lambda: self._retry is not None or self._cancel is not None, timeout=window
+            )
+        except TimeoutError:
+            raise StageFailed() from None
+        finally:
+            self._status.retry_possible = False
+        if self._cancel is not None:
+            raise DeliveryCancelled()
+        self._status.record(self._retry, Decision.retried, workflow.now())
+        self._retry = None
+        self._status.error = self._status.log_tail = None
+        await self._set_state(DeliveryState.running)
