@@ -1,6 +1,7 @@
 """The Slack bot's wiring: which events and buttons go where.
 
-Messages go to bot.conversation, buttons to bot.decisions, the App Home to bot.home.
+Messages go to bot.conversation, decision buttons to bot.decisions, the Roll back
+button of a live message to bot.rollback_button, the App Home to bot.home.
 Every button carries its workflow id (see slack_views.card), so a click works on any
 replica and after any restart; the workflow checks it is on that delivery's own card.
 """
@@ -16,14 +17,16 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.commands import Verb
+from bot.commands import UNDOING, Verb
 from bot.conversation import ENGINE_DOWN, Conversations
 from bot.decisions import Decisions
 from bot.home import AppHome
+from bot.rollback_button import RollbackButton
 from bot.temporal_link import TemporalLink
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from slack_views.prompts import DISMISS
+from slack_views.rollback import ROLL_BACK
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +69,7 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
     home = AppHome(settings, temporal)
     decisions = Decisions(temporal, settings.task_queue, directory, home.publish)
     conversations = Conversations(settings, temporal, directory, decisions)
+    rollback = RollbackButton(settings, temporal, directory)
 
     @app.middleware
     async def only_this_app(body, next):
@@ -97,8 +101,9 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
         await ack()  # at once: the answer comes in a thread under the request
         await conversations.on_command(client, command, respond)
 
-    for action in (*Verb, DISMISS):
+    for action in (*(v for v in Verb if v not in UNDOING), DISMISS):
         app.action(action)(decisions.on_button)
+    app.action(ROLL_BACK)(rollback.on_click)
 
     @app.event("app_home_opened")
     async def on_home(event, client):

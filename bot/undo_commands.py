@@ -15,7 +15,7 @@ from shipmate import deliveries
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from slack_views.text import escape
-from workflows.models import DeliveryStatus, Operation
+from workflows.models import DeliveryStatus, DeliveryTicket, Operation
 
 OPERATIONS = {Verb.roll_back: Operation.roll_back, Verb.tear_down: Operation.tear_down}
 WHAT_HAPPENS = {
@@ -55,7 +55,14 @@ async def ask_to_undo(
     except deliveries.DecisionRefused as exc:
         await turn.say(f":no_entry: {escape(str(exc))}")
         return
-    await turn.say(
-        f"*{operation.value.capitalize()}* of *{service}* in *{command.environment}* "
+    await turn.say(undo_started(operation, service, command.environment or "", ticket))
+
+
+def undo_started(
+    operation: Operation, service: str, environment: str, ticket: DeliveryTicket
+) -> str:
+    """What Shipmate says once a roll back or tear-down is queued (command or button)."""
+    return (
+        f"*{operation.value.capitalize()}* of *{service}* in *{environment}* "
         f"(`{ticket.delivery_id}`): this {WHAT_HAPPENS[operation]}, once approved on its card."
     )

@@ -18,6 +18,7 @@ from temporalio.client import (
     Client,
     WithStartWorkflowOperation,
     WorkflowHandle,
+    WorkflowQueryFailedError,
     WorkflowUpdateFailedError,
 )
 from temporalio.common import WorkflowIDConflictPolicy
@@ -35,6 +36,7 @@ from workflows.models import (
     ChangeRequest,
     DeliveryStatus,
     DeliveryTicket,
+    Deployment,
     GateState,
     GateStatus,
     Operation,
@@ -110,8 +112,10 @@ async def request_undo(
     thread_ts: str | None = None,
     request_key: str | None = None,
     directory: Directory | None = None,
+    from_delivery: str | None = None,
 ) -> DeliveryTicket:
-    """Queue a roll back or tear-down of one environment; gated like any deploy."""
+    """Queue a roll back or tear-down of one environment; gated like any deploy.
+    `from_delivery`: asked from that delivery's live message, which must still serve."""
     change = await _change_request(
         settings,
         directory,
@@ -123,6 +127,7 @@ async def request_undo(
         slack_channel=channel,
         slack_thread_ts=thread_ts,
         request_key=request_key,
+        from_delivery=from_delivery,
     )
     return await _update(
         client,
@@ -132,6 +137,17 @@ async def request_undo(
         DeliveryTicket,
         missing=f"I know no service called {service}",
     )
+
+
+async def rollback_target(client: Client, service: str, environment: str) -> Deployment | None:
+    """What a roll back of the environment would put back now; None when nothing would
+    (or the service entity does not answer: then no button, and the command still works)."""
+    handle = client.get_workflow_handle(service_workflow_id(service))
+    try:
+        return await handle.query(ServiceWorkflow.rollback_to, environment)
+    except (RPCError, WorkflowQueryFailedError) as exc:
+        log.info("no roll back target for %s in %s: %s", service, environment, exc)
+        return None
 
 
 async def _change_request(

@@ -19,9 +19,18 @@ ROLL_BACK, TEAR_DOWN = Operation.roll_back, Operation.tear_down
 
 
 async def deliver(client, settings, text, spec):
-    """One approved delivery to staging, finished."""
+    """One approved delivery to staging, finished and taken off its service's queue (the
+    service hears of the end a moment after the delivery's own result)."""
     ticket = await deliveries.request_change(client, settings, text, spec, "U0ALICE")
-    return await approve_and_finish(client, ticket.delivery_id)
+    final = await approve_and_finish(client, ticket.delivery_id)
+
+    async def recorded():
+        state = await service_state(client, spec.name)
+        found = [d for d in state.deliveries if d.delivery_id == ticket.delivery_id]
+        return found and found[0].state != DeliveryState.running
+
+    await eventually(recorded, what="the service to record the delivery's end")
+    return final
 
 
 async def approve_and_finish(client, delivery_id, approver="U0BOB"):

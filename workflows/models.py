@@ -240,11 +240,15 @@ class ChangeRequest(RequestedChange):
     requester: str
     delivery_id: str = Field("", description="Assigned by the service when queued")
     request_key: str | None = Field(None, description="Same key, same delivery (redeliveries)")
+    from_delivery: str | None = Field(
+        None, description="Roll back from a live message: the delivery whose deploy it announced"
+    )
 
 
 class DeliveryTicket(BaseModel):
     delivery_id: str
     queued_behind: int = Field(0, description="Deliveries ahead of this one")
+    asked_before: bool = Field(False, description="Its request_key was seen: an earlier answer")
 
 
 class DeliveryRecord(BaseModel):
@@ -347,6 +351,7 @@ class DeployResult(BaseModel):
     container: str = Field(description="The container (local) or the ECS service's name")
     target: DeployTarget = DeployTarget.local
     task_definition: str | None = Field(None, description="ECS task definition ARN")
+    service: str = Field("", description="The service deployed (its logs are found by it)")
 
 
 class MomentKind(StrEnum):

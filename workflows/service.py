@@ -31,9 +31,11 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.spec import UNREADABLE_TEXT, unreadable
     from workflows.undoing import (
+        check_nothing_in_flight,
         check_undo,
         forget_torn_down,
         remember_replaced,
+        rollback_target,
         undo_request,
     )
 
@@ -62,11 +64,17 @@ class ServiceWorkflow:
     def deployments(self) -> dict[str, Deployment]:
         return self._state.deployments
 
+    @workflow.query
+    def rollback_to(self, environment: str) -> Deployment | None:
+        """What `roll back` would put back in that environment now: a live message offers
+        its Roll back button only when there is one."""
+        return rollback_target(self._state, environment)
+
     @workflow.update
     def request_change(self, change: ChangeRequest) -> DeliveryTicket:
         known = self._state.request_keys.get(change.request_key or "")
         if known:  # the same Slack message delivered twice, or to two bot replicas
-            return DeliveryTicket(delivery_id=known, queued_behind=0)
+            return DeliveryTicket(delivery_id=known, queued_behind=0, asked_before=True)
         self._state.delivery_count += 1
         delivery_id = f"delivery/{self._state.name}/{self._state.delivery_count}"
         if workflow.patched("unique-delivery-ids"):
@@ -78,8 +86,21 @@ class ServiceWorkflow:
             keys = {**self._state.request_keys, change.request_key: delivery_id}
             self._state.request_keys = dict(list(keys.items())[-KEEP_DELIVERIES:])
         self._state.queue.append(change)
-        ahead = len(self._state.queue) - 1 + (1 if self._running else 0)
+        ahead = len(self._state.queue) - 1 + (1 if self._still_running() else 0)
         return DeliveryTicket(delivery_id=delivery_id, queued_behind=ahead)
+
+    def _still_running(self) -> bool:
+        """The running delivery has not reported its end yet (it is reaped a moment after)."""
+        if self._running is None:
+            return False
+        record = next(
+            (r for r in self._state.deliveries if r.delivery_id == self._running.delivery_id),
+            None,
+        )
+        return record is None or record.state in (
+            DeliveryState.running,
+            DeliveryState.waiting_for_approval,
+        )
 
     @request_change.validator
     def _validate_change(self, change: ChangeRequest) -> None:
@@ -92,12 +113,19 @@ class ServiceWorkflow:
                 f"<@{change.requester}> may not ask for builds or changes; an admin can add "
                 "you to SHIPMATE_DEVELOPERS"
             )
+        if change.request_key and change.request_key in self._state.request_keys:
+            return  # asked again (a redelivery, a double click): the first answer stands
         if change.spec is not None and change.spec.name != self._state.name:
             raise ValueError(f"that spec is for {change.spec.name}, not {self._state.name}")
         if len(self._state.queue) >= MAX_QUEUE:
             raise ValueError(f"{self._state.name} already has {MAX_QUEUE} changes waiting")
         if change.operation != Operation.build:
             check_undo(self._state, change)
+        if change.from_delivery is not None:
+            running = [self._running.delivery_id] if self._still_running() else []
+            check_nothing_in_flight(
+                self._state.name, running + [c.delivery_id for c in self._state.queue]
+            )
 
     @workflow.signal(name=DELIVERY_CHANGED)
     def delivery_changed(self, status: DeliveryStatus) -> None:

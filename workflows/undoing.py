@@ -8,7 +8,8 @@ nothing behind); the delivery runs the steps (UndoSteps, mixed into DeliveryWork
 A rollback puts the previous version's image back and, with the newer version's own
 migrations, the previous version's schema; a newer version whose migration dropped data
 cannot be undone that way, and the deploy refuses with the reason while the live
-version keeps serving.
+version keeps serving. A roll back asked from a live message's button names the
+delivery that message announced: it is refused once another deploy serves there.
 """
 
 from __future__ import annotations
@@ -46,6 +47,11 @@ def check_undo(state: ServiceState, change: ChangeRequest) -> None:
         raise ValueError(f"{name} is not deployed in {env} (it runs in: {deployed})")
     if change.operation != Operation.roll_back:
         return
+    if change.from_delivery is not None and live.delivery_id != change.from_delivery:
+        raise ValueError(
+            f"{name} in {env} has changed since that message: v{live.version} serves now. "
+            f"To roll that back, say `@shipmate roll back {name} in {env}`"
+        )
     earlier = state.earlier.get(env) or []
     if not earlier:
         raise ValueError(
@@ -54,6 +60,24 @@ def check_undo(state: ServiceState, change: ChangeRequest) -> None:
         )
     if _spec(state, earlier[-1].version) is None:
         raise ValueError(f"v{earlier[-1].version} of {name} is too old: its spec is not kept")
+
+
+def rollback_target(state: ServiceState, env: str) -> Deployment | None:
+    """What a roll back of `env` would put back now, or None when check_undo would refuse."""
+    earlier = state.earlier.get(env) or []
+    if env not in state.deployments or not earlier or _spec(state, earlier[-1].version) is None:
+        return None
+    return earlier[-1]
+
+
+def check_nothing_in_flight(name: str, busy: list[str]) -> None:
+    """A roll back asked from a live message acts on that deployment; with a delivery of
+    the service running or queued, what serves may change first, so it waits for none."""
+    if busy:
+        raise ValueError(
+            f"{name} has a delivery in flight (`{busy[0]}`): roll back once it has finished, "
+            "or cancel it first"
+        )
 
 
 def undo_request(state: ServiceState, request: DeliveryRequest) -> DeliveryRequest:
