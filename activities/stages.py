@@ -137,7 +137,7 @@ class DeliveryActivities:
     @implements(contracts.tear_down_service)
     def tear_down_service(self, request: TeardownInput) -> str:
         try:
-            return driver_for(request.target).tear_down(self.settings, request)
+            return driver_for(request.target).tear_down(self.settings, request, _heartbeat)
         except DeployFailed as exc:
             raise ApplicationError(str(exc), type="TeardownRefused", non_retryable=True) from None
 

@@ -45,7 +45,9 @@ async def real_stack(client, settings, docker_ready):
 
 
 def tear_down(settings, service: str) -> None:
-    LocalDocker().tear_down(settings, TeardownInput(service=service, environment="staging"))
+    LocalDocker().tear_down(
+        settings, TeardownInput(service=service, environment="staging"), heartbeat=print
+    )
 
 
 async def test_from_a_mention_to_a_service_that_answers(real_stack):

@@ -1,9 +1,11 @@
 """Deploying to AWS ECS, against moto in server mode.
 
-What an operator would check in the AWS console: the cluster, one Fargate service per
-environment running the pushed image, secrets referenced from Secrets Manager and not
-written into the task definition, no new revision for a repeated deploy. A delivery
-asked to run "on ECS" ends with the service's console link and its deployment recorded.
+What an operator would check in the AWS console: one Fargate service per environment
+running the pushed image behind the environment's load balancer, an RDS database made
+once with its password in Secrets Manager, secrets referenced and never written into the
+task definition, nothing new made by a repeated deploy. moto runs no containers, so a
+live health call is stood in for by what ECS reports: the service's deployment COMPLETED
+with its tasks running, and the target group health-checking /ready.
 """
 
 from __future__ import annotations
@@ -14,21 +16,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 from temporalio.worker import Worker
 
-from activities.deploy_targets.ecs import AwsEcs
 from activities.stages import DeliveryActivities
 from shipmate import deliveries
 from tests.fake_stages import Script
 from tests.test_cli_deliveries import letters, shipmate
 from tests.test_workflows import gate_open, start, until
 from workflows.delivery import DeliveryWorkflow
-from workflows.models import DeliveryState, DeployInput, TeardownInput
+from workflows.models import DeliveryState, DeployInput
 from workflows.service import ServiceWorkflow
-from workflows.spec import DeployTarget
+from workflows.spec import Database, DeployTarget
 
 
 def aws(settings, name: str):
@@ -37,7 +37,15 @@ def aws(settings, name: str):
     )
 
 
-def deploy(settings, service: str, image: str, environment: str = "staging", events=False):
+def deploy(
+    settings,
+    service: str,
+    image: str,
+    environment: str = "staging",
+    events=False,
+    database=Database.postgresql,
+    **more,
+):
     stages = DeliveryActivities(settings)
     request = DeployInput(
         service=service,
@@ -46,6 +54,8 @@ def deploy(settings, service: str, image: str, environment: str = "staging", eve
         target=DeployTarget.aws_ecs,
         pushed_image=image,
         publishes_events=events,
+        database=database,
+        **more,
     )
     return ActivityEnvironment().run(stages.deploy_service, request)
 
@@ -54,112 +64,183 @@ def verify(settings, deployed) -> None:
     ActivityEnvironment().run(DeliveryActivities(settings).verify_service, deployed)
 
 
+def ecs_name(settings, service: str, environment: str = "staging") -> str:
+    return f"shipmate-{settings.installation}-{service}-{environment}"
+
+
 def task_definition(settings, arn: str) -> dict:
     return aws(settings, "ecs").describe_task_definition(taskDefinition=arn)["taskDefinition"]
 
 
-def test_a_deploy_runs_the_pushed_image_as_a_fargate_service(settings):
+def container_of(settings, deployed) -> dict:
+    return task_definition(settings, deployed.task_definition)["containerDefinitions"][0]
+
+
+def ecs_service(settings, service: str, environment: str = "staging") -> dict:
+    (found,) = aws(settings, "ecs").describe_services(
+        cluster=f"shipmate-{environment}", services=[ecs_name(settings, service, environment)]
+    )["services"]
+    return found
+
+
+def rds_instance(settings, service: str, environment: str = "staging") -> dict:
+    rds = aws(settings, "rds")
+    identifier = ecs_name(settings, service, environment)
+    (found,) = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"]
+    return found
+
+
+def test_a_deploy_runs_the_pushed_image_behind_the_load_balancer(settings):
     service = f"orders-{uuid.uuid4().hex[:6]}"
     image = f"{settings.registry}/{service}:v1-abc"
     deployed = deploy(settings, service, image)
     verify(settings, deployed)
 
-    ecs = aws(settings, "ecs")
-    found = ecs.describe_services(cluster="shipmate-staging", services=[f"{service}-staging"])
-    (running,) = found["services"]
-    assert running["status"] == "ACTIVE"
-    assert running["launchType"] == "FARGATE"
+    running = ecs_service(settings, service)
+    assert running["status"] == "ACTIVE" and running["launchType"] == "FARGATE"
     assert running["desiredCount"] == 1
     assert running["taskDefinition"] == deployed.task_definition
-    assert deployed.url.startswith("https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/")
-    assert f"/services/{service}-staging/" in deployed.url
-
-    container = task_definition(settings, deployed.task_definition)["containerDefinitions"][0]
-    assert container["image"] == image
-    assert container["portMappings"][0]["containerPort"] == 8000
-    assert {"name": "ENVIRONMENT", "value": "staging"} in container["environment"]
-    assert sorted(s["name"] for s in container["secrets"]) == [
-        "FIRST_ADMIN_PASSWORD",
-        "FIRST_ADMIN_USERNAME",
-        "JWT_SECRET",
+    (attached,) = running["loadBalancers"]
+    elb = aws(settings, "elbv2")
+    (group,) = elb.describe_target_groups(TargetGroupArns=[attached["targetGroupArn"]])[
+        "TargetGroups"
     ]
+    assert group["HealthCheckPath"] == "/ready" and group["TargetType"] == "ip"
+    assert attached["containerPort"] == 8000
+    (balancer,) = elb.describe_load_balancers(LoadBalancerArns=group["LoadBalancerArns"])[
+        "LoadBalancers"
+    ]
+    listeners = elb.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]
+    (ours,) = [
+        item
+        for item in listeners
+        if item["DefaultActions"][0].get("TargetGroupArn") == group["TargetGroupArn"]
+    ]
+    assert deployed.url == f"http://{balancer['DNSName']}:{ours['Port']}"
 
-
-def test_tear_down_removes_the_service_its_revisions_secret_and_queue(settings):
-    service = f"gone-{uuid.uuid4().hex[:6]}"
-    deploy(settings, service, f"{settings.registry}/{service}:v1-abc", events=True)
-    deploy(settings, service, f"{settings.registry}/{service}:v2-abc", events=True)
-    request = TeardownInput(service=service, environment="staging", target="aws-ecs")
-    assert f"the secret `shipmate/{service}/staging`" in AwsEcs().describe_teardown(
-        settings, request
+    container = container_of(settings, deployed)
+    assert container["image"] == image
+    assert {"name": "ENVIRONMENT", "value": "staging"} in container["environment"]
+    assert container["logConfiguration"]["options"]["awslogs-group"] == (
+        f"/shipmate/{settings.installation}/{service}/staging"
     )
 
-    removed = AwsEcs().tear_down(settings, request)
 
-    assert f"ECS service {service}-staging" in removed and "2 task definition" in removed
-    found = aws(settings, "ecs").describe_services(
-        cluster="shipmate-staging", services=[f"{service}-staging"]
+def test_the_database_is_rds_made_once_with_its_password_in_secrets_manager(settings):
+    service = f"ledger-{uuid.uuid4().hex[:6]}"
+    first = deploy(settings, service, f"{settings.registry}/{service}:v1")
+    instance = rds_instance(settings, service)
+    assert instance["Engine"] == "postgres" and not instance["PubliclyAccessible"]
+    master = instance["MasterUserSecret"]["SecretArn"]
+    stored = json.loads(
+        aws(settings, "secretsmanager").get_secret_value(SecretId=master)["SecretString"]
+    )
+    written = json.dumps(task_definition(settings, first.task_definition))
+    assert stored["password"] not in written  # only a reference to the secret is
+
+    container = container_of(settings, first)
+    plain = {e["name"]: e["value"] for e in container["environment"]}
+    assert plain["DATABASE_HOST"] == instance["Endpoint"]["Address"]
+    assert plain["DATABASE_PORT"] == str(instance["Endpoint"]["Port"])
+    assert plain["DATABASE_NAME"] == instance["DBName"]
+    assert plain["DATABASE_SCHEME"] == "postgresql"
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    assert secrets["DATABASE_USER"] == f"{master}:username::"
+    assert secrets["DATABASE_PASSWORD"] == f"{master}:password::"
+
+    second = deploy(settings, service, f"{settings.registry}/{service}:v2")
+    assert rds_instance(settings, service)["DbiResourceId"] == instance["DbiResourceId"]
+    assert container_of(settings, second)["environment"] == container["environment"]
+
+
+def test_a_mysql_spec_gets_mysql_and_a_sqlite_one_is_refused_on_ecs(settings):
+    service = f"shop-{uuid.uuid4().hex[:6]}"
+    deployed = deploy(settings, service, f"{settings.registry}/{service}:v1", database="mysql")
+    assert rds_instance(settings, service)["Engine"] == "mysql"
+    plain = {e["name"]: e["value"] for e in container_of(settings, deployed)["environment"]}
+    assert plain["DATABASE_SCHEME"] == "mysql"
+
+    lonely = f"notes-{uuid.uuid4().hex[:6]}"
+    with pytest.raises(ApplicationError) as raised:
+        deploy(settings, lonely, f"{settings.registry}/{lonely}:v1", database="sqlite")
+    assert raised.value.non_retryable
+    assert "ask for PostgreSQL or MySQL on ECS" in str(raised.value)
+    assert not aws(settings, "ecs").describe_services(
+        cluster="shipmate-staging", services=[ecs_name(settings, lonely)]
     )["services"]
-    assert all(s["status"] != "ACTIVE" for s in found)
-    active = aws(settings, "ecs").list_task_definitions(familyPrefix=f"{service}-staging")
-    assert active["taskDefinitionArns"] == []
-    with pytest.raises(ClientError):
-        aws(settings, "secretsmanager").get_secret_value(SecretId=f"shipmate/{service}/staging")
-    again = AwsEcs().tear_down(settings, request)  # a retried activity is harmless
-    assert "ECS service" not in again and "task definition" not in again
 
 
 def test_secrets_are_referenced_never_written_into_the_task_definition(settings):
     service = f"vault-{uuid.uuid4().hex[:6]}"
     deployed = deploy(settings, service, f"{settings.registry}/{service}:v1-abc")
     stored = aws(settings, "secretsmanager").get_secret_value(
-        SecretId=f"shipmate/{service}/staging"
+        SecretId=f"shipmate/{settings.installation}/{service}/staging"
     )
     values = json.loads(stored["SecretString"])
     assert len(values["JWT_SECRET"]) >= 32
     written = json.dumps(task_definition(settings, deployed.task_definition))
     assert values["JWT_SECRET"] not in written
     assert values["FIRST_ADMIN_PASSWORD"] not in written
-    container = task_definition(settings, deployed.task_definition)["containerDefinitions"][0]
-    assert all(s["valueFrom"].startswith(stored["ARN"]) for s in container["secrets"])
+    own = [s for s in container_of(settings, deployed)["secrets"] if "DATABASE" not in s["name"]]
+    assert sorted(s["name"] for s in own) == [
+        "FIRST_ADMIN_PASSWORD",
+        "FIRST_ADMIN_USERNAME",
+        "JWT_SECRET",
+    ]
+    assert all(s["valueFrom"].startswith(stored["ARN"]) for s in own)
 
 
 def test_a_service_that_publishes_changes_gets_its_queue(settings):
     service = f"ledger-{uuid.uuid4().hex[:6]}"
     deployed = deploy(settings, service, f"{settings.registry}/{service}:v1", events=True)
-    container = task_definition(settings, deployed.task_definition)["containerDefinitions"][0]
-    plain = {e["name"]: e["value"] for e in container["environment"]}
-    queue = aws(settings, "sqs").get_queue_url(QueueName=f"shipmate-{service}-staging-events")
+    plain = {e["name"]: e["value"] for e in container_of(settings, deployed)["environment"]}
+    queue = aws(settings, "sqs").get_queue_url(QueueName=f"{ecs_name(settings, service)}-events")
     assert plain["EVENTS_QUEUE_URL"] == queue["QueueUrl"]
     assert plain["AWS_REGION"] == settings.aws_region
     quiet = deploy(settings, f"quiet-{uuid.uuid4().hex[:6]}", f"{settings.registry}/quiet:v1")
-    container = task_definition(settings, quiet.task_definition)["containerDefinitions"][0]
-    assert "EVENTS_QUEUE_URL" not in {e["name"] for e in container["environment"]}
+    assert "EVENTS_QUEUE_URL" not in {
+        e["name"] for e in container_of(settings, quiet)["environment"]
+    }
 
 
-def test_a_repeated_deploy_changes_nothing_and_a_new_image_rolls_out(settings):
+def counts(settings) -> dict:
+    elb = aws(settings, "elbv2")
+    return {
+        "databases": len(aws(settings, "rds").describe_db_instances()["DBInstances"]),
+        "target groups": len(elb.describe_target_groups()["TargetGroups"]),
+        "balancers": len(elb.describe_load_balancers()["LoadBalancers"]),
+        "secrets": len(aws(settings, "secretsmanager").list_secrets()["SecretList"]),
+    }
+
+
+def test_a_repeated_deploy_changes_nothing_and_a_new_version_keeps_the_address(settings):
     service = f"ledger-{uuid.uuid4().hex[:6]}"
     first = deploy(settings, service, f"{settings.registry}/{service}:v1-abc")
+    made = counts(settings)
     again = deploy(settings, service, f"{settings.registry}/{service}:v1-abc")
-    assert again.task_definition == first.task_definition
+    assert again == first
+    assert counts(settings) == made
     ecs = aws(settings, "ecs")
-    family = f"{service}-staging"
+    family = ecs_name(settings, service)
     assert len(ecs.list_task_definitions(familyPrefix=family)["taskDefinitionArns"]) == 1
 
     second = deploy(settings, service, f"{settings.registry}/{service}:v2-def")
     assert second.task_definition.endswith(f"{family}:2")
-    (running,) = ecs.describe_services(cluster="shipmate-staging", services=[family])["services"]
-    assert running["taskDefinition"] == second.task_definition
+    assert second.url == first.url
+    assert counts(settings) == made
+    assert ecs_service(settings, service)["taskDefinition"] == second.task_definition
     verify(settings, second)
 
 
-def test_each_environment_gets_its_own_cluster(settings):
+def test_each_environment_gets_its_own_cluster_and_load_balancer(settings):
     service = f"atlas-{uuid.uuid4().hex[:6]}"
-    deploy(settings, service, f"{settings.registry}/{service}:v1", environment="staging")
-    deploy(settings, service, f"{settings.registry}/{service}:v1", environment="prod")
+    staging = deploy(settings, service, f"{settings.registry}/{service}:v1", environment="staging")
+    prod = deploy(settings, service, f"{settings.registry}/{service}:v1", environment="prod")
     clusters = aws(settings, "ecs").list_clusters()["clusterArns"]
     assert any(arn.endswith("/shipmate-staging") for arn in clusters)
     assert any(arn.endswith("/shipmate-prod") for arn in clusters)
+    assert staging.url.split(":")[1] != prod.url.split(":")[1]  # two balancers' hosts
+    assert rds_instance(settings, service, "prod")["DBInstanceIdentifier"].endswith("-prod")
 
 
 def test_aws_refusing_the_deploy_is_a_clear_error_not_a_retry(settings):
@@ -169,7 +250,6 @@ def test_aws_refusing_the_deploy_is_a_clear_error_not_a_retry(settings):
         deploy(broken, service, f"{settings.registry}/{service}:v1")
     assert raised.value.non_retryable
     assert raised.value.type == "DeployRefused"
-    assert "AWS refused the deploy (InvalidParameterException)" in str(raised.value)
     assert "subnet-does-not-exist" in str(raised.value)
 
 
@@ -207,13 +287,11 @@ async def ecs_worker(client, settings):
             yield local
 
 
-def running_image(settings, service_name: str) -> str:
+def running_image(settings, service: str) -> str:
     """The image the environment's ECS service runs, as the console shows it."""
-    found = aws(settings, "ecs").describe_services(
-        cluster="shipmate-staging", services=[service_name]
-    )["services"]
-    assert found and found[0]["status"] == "ACTIVE", found
-    return task_definition(settings, found[0]["taskDefinition"])["containerDefinitions"][0]["image"]
+    found = ecs_service(settings, service)
+    assert found["status"] == "ACTIVE", found
+    return task_definition(settings, found["taskDefinition"])["containerDefinitions"][0]["image"]
 
 
 async def test_a_delivery_asked_for_on_ecs_is_deployed_there(client, ecs_worker):
@@ -224,11 +302,11 @@ async def test_a_delivery_asked_for_on_ecs_is_deployed_there(client, ecs_worker)
     status = await handle.result()
     assert status.state == DeliveryState.succeeded, status.error
     (deployment,) = status.deployments
-    assert deployment.url.startswith("https://us-east-1.console.aws.amazon.com/ecs/")
-    assert running_image(ecs_worker, f"{spec.name}-staging") == f"registry.local/{spec.name}:v1"
+    assert deployment.url.startswith("http://") and ".elb.amazonaws.com:" in deployment.url
+    assert running_image(ecs_worker, spec.name) == f"registry.local/{spec.name}:v1"
 
 
-async def test_deliver_with_target_aws_ecs_ends_with_the_console_link(ecs_worker):
+async def test_deliver_with_target_aws_ecs_ends_with_the_service_address(ecs_worker):
     name = f"crate{letters()}"
     code, out, err = await shipmate(
         ecs_worker,
@@ -241,9 +319,8 @@ async def test_deliver_with_target_aws_ecs_ends_with_the_console_link(ecs_worker
         SHIPMATE_OPERATOR="U0BOB",  # the operator may approve their own staging deploy
     )
     assert code == 0, err
-    console = (
-        "https://us-east-1.console.aws.amazon.com/ecs/v2/clusters/shipmate-staging"
-        f"/services/{name}-api-staging/health?region=us-east-1"
-    )
-    assert out.strip().endswith(f"staging: {console}")
-    assert running_image(ecs_worker, f"{name}-api-staging") == f"registry.local/{name}-api:v1"
+    address = ecs_service(ecs_worker, f"{name}-api")["loadBalancers"][0]
+    assert address["containerName"] == f"{name}-api"
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("staging: http://") and ".elb.amazonaws.com:" in last
+    assert running_image(ecs_worker, f"{name}-api") == f"registry.local/{name}-api:v1"

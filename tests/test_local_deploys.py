@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.deploy_targets import DeployFailed
+from activities.deploy_targets import DeployFailed, local
 from activities.deploy_targets.local import LocalDocker
 from activities.deploy_targets.naming import database_identifier
 from activities.stages import DeliveryActivities
@@ -82,7 +82,9 @@ def deploy(settings, service, image, version, database=Database.postgresql, **ex
 
 def tear_down(settings, service, database=Database.postgresql):
     return LOCAL.tear_down(
-        settings, TeardownInput(service=service, environment="staging", database=database)
+        settings,
+        TeardownInput(service=service, environment="staging", database=database),
+        heartbeat=print,
     )
 
 
@@ -188,6 +190,41 @@ def test_roll_back_puts_the_older_version_and_its_schema_back(settings, images):
         assert _columns(settings, service) == ["id", "title"]
     finally:
         tear_down(settings, service)
+
+
+def test_a_migration_that_fails_in_its_container_refuses_with_its_own_words(settings, images):
+    back = DeployInput(
+        service=name(),
+        environment="staging",
+        image=images[1],
+        version=1,
+        migrate_down_with=images[2],
+    )
+    nowhere = "postgresql://nobody:x@127.0.0.1:1/none"  # alembic cannot reach it and says so
+    with pytest.raises(DeployFailed) as failed:
+        local._migrate_down(settings, back, nowhere, {})
+    assert str(failed.value).startswith("cannot roll the database back to v1: ")
+    assert "the live version keeps serving" in str(failed.value)
+    assert any("Error" in line for line in failed.value.log_tail)
+
+
+def test_a_docker_error_around_the_migration_is_left_to_temporal_to_retry(settings, monkeypatch):
+    class Engine:  # the engine fails the call itself: no migration ever ran
+        class containers:
+            @staticmethod
+            def run(*args, **kwargs):
+                raise docker.errors.APIError("500 Server Error: the engine is restarting")
+
+    monkeypatch.setattr(local, "docker_client", lambda settings: Engine)
+    back = DeployInput(
+        service=name(),
+        environment="staging",
+        image="notes-api:v1",
+        version=1,
+        migrate_down_with="notes-api:v2",
+    )
+    with pytest.raises(docker.errors.APIError):  # not DeployFailed, which is never retried
+        local._migrate_down(settings, back, "sqlite:////data/notes.db", {})
 
 
 def test_tear_down_leaves_nothing_of_its_own_and_touches_no_other_installation(

@@ -42,5 +42,5 @@ class DeployTargetDriver(Protocol):
     def describe_teardown(self, settings: Settings, request: TeardownInput) -> str:
         """What tear-down would delete, in words, for the confirmation people approve."""
 
-    def tear_down(self, settings: Settings, request: TeardownInput) -> str:
+    def tear_down(self, settings: Settings, request: TeardownInput, heartbeat: Heartbeat) -> str:
         """Delete everything this installation made for the service and environment."""

@@ -1,78 +1,55 @@
-"""Deploy a service image to AWS ECS on Fargate and wait for the rollout to finish.
+"""Deploy a service image to AWS ECS on Fargate, behind a load balancer, with its database.
 
-One ECS service per service and environment, in the environment's cluster. The task
-definition names the pushed image; the service's secrets (JWT signing key, first
-admin) live in Secrets Manager and reach the task as `secrets`, so their values never
-appear in a task definition, a log line or Slack. A repeated deploy of the image the
-service already runs changes nothing, so a retried activity makes no new revision.
+One ECS service per service and environment, in the environment's cluster, with:
+- an RDS database made on the first deploy and kept (ecs_database);
+- a target group and a listener port on the environment's ALB, so the URL never changes
+  (ecs_load_balancer);
+- the service's secrets (JWT signing key, first admin) in Secrets Manager, reaching the
+  task as ECS `secrets`, never as values in a task definition, a log line or Slack.
+ECS starts a new version beside the old one and its circuit breaker puts the old one
+back when the new never becomes healthy (ecs_rollout). Deploying an image that a
+revision already runs reuses that revision: a retried activity makes no new one, and a
+rollback puts the previous revision itself back.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
-import boto3
 from botocore.exceptions import ClientError, NoCredentialsError
 
-from activities.deploy_targets.base import DeployFailed, Heartbeat
+from activities.deploy_targets.base import Heartbeat
+from activities.deploy_targets.ecs_database import DatabaseAccess, ensure_database
+from activities.deploy_targets.ecs_load_balancer import CONTAINER_PORT, ensure_route
+from activities.deploy_targets.ecs_resources import (
+    PERMANENT_ERRORS,
+    EcsDeployFailed,
+    aws_client,
+    cluster_name,
+    ecs_service_name,
+    log_group_name,
+    network,
+    queue_name,
+    secret_name,
+    vpc_of,
+)
+from activities.deploy_targets.ecs_rollout import run_migration_down, wait_until_rolled_out
+from activities.deploy_targets.naming import aws_tags
 from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
 from workflows.models import DeployInput, DeployResult, TeardownInput
 from workflows.spec import DeployTarget
 
-PORT = 8000
 HEALTH_COMMAND = (
     'python3 -c "import urllib.request; '
-    "urllib.request.urlopen('http://127.0.0.1:8000/health', timeout=2)\""
+    f"urllib.request.urlopen('http://127.0.0.1:{CONTAINER_PORT}/health', timeout=2)\""
 )
-# AWS answers that no retry will change: the person must fix something first.
-PERMANENT_ERRORS = {
-    "AccessDeniedException",
-    "AccessDenied",
-    "ClientException",
-    "InvalidParameterException",
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "ExpiredTokenException",
-}
 
 
-class EcsDeployFailed(DeployFailed):
-    """AWS refused the deploy or the rollout failed; the message says what to fix."""
-
-
-def aws_client(settings: Settings, service_name: str):
-    return boto3.client(
-        service_name, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
-    )
-
-
-def cluster_name(settings: Settings, environment: str) -> str:
-    return settings.ecs_cluster.format(environment=environment)
-
-
-def ecs_service_name(service: str, environment: str) -> str:
-    return f"{service}-{environment}"
-
-
-def console_url(settings: Settings, cluster: str, service_name: str) -> str:
-    region = settings.aws_region
-    return (
-        f"https://{region}.console.aws.amazon.com/ecs/v2/clusters/{cluster}"
-        f"/services/{service_name}/health?region={region}"
-    )
-
-
-def deploy_to_ecs(
-    settings: Settings, service: str, environment: str, image: str, publishes_events: bool = False
-) -> DeployResult:
-    """Make the environment's ECS service run `image`; returns once AWS has accepted it.
-
-    A service that publishes its changes gets its SQS queue, made here, in EVENTS_QUEUE_URL.
-    """
+def deploy_to_ecs(settings: Settings, request: DeployInput, heartbeat: Heartbeat) -> DeployResult:
+    """Make the environment's ECS service run the pushed image; returns once AWS accepted it."""
     try:
-        return _deploy(settings, service, environment, image, publishes_events)
+        return _deploy(settings, request, heartbeat)
     except NoCredentialsError:
         raise EcsDeployFailed(
             "no AWS credentials: give the worker a role or set AWS_ACCESS_KEY_ID and "
@@ -86,83 +63,84 @@ def deploy_to_ecs(
         raise
 
 
-def _deploy(
-    settings: Settings, service: str, environment: str, image: str, publishes_events: bool
-) -> DeployResult:
+def _deploy(settings: Settings, request: DeployInput, heartbeat: Heartbeat) -> DeployResult:
+    service, environment = request.service, request.environment
     ecs = aws_client(settings, "ecs")
     cluster = cluster_name(settings, environment)
-    name = ecs_service_name(service, environment)
+    name = ecs_service_name(settings, service, environment)
     ecs.create_cluster(clusterName=cluster)  # returns the existing cluster when there is one
+    placement = network(settings)
+    vpc = vpc_of(settings, placement["subnets"][0])  # a wrong subnet is named before anything
+    database = ensure_database(
+        settings,
+        aws_client(settings, "rds"),
+        service,
+        environment,
+        request.database,
+        placement,
+        heartbeat,
+    )
+    route = ensure_route(
+        settings,
+        aws_client(settings, "elbv2"),
+        service,
+        environment,
+        placement,
+        vpc,
+    )
+    wanted = _container(settings, request, database)
+    task_definition = _revision_running(ecs, name, wanted) or _register(
+        ecs, settings, request, wanted
+    )
     current = _active_service(ecs, cluster, name)
-    if current and _image_of(ecs, current["taskDefinition"]) == image:
-        task_definition = current["taskDefinition"]
-    else:
-        task_definition = _register_task_definition(
-            ecs, settings, service, environment, image, publishes_events
-        )
-        if current:
-            ecs.update_service(cluster=cluster, service=name, taskDefinition=task_definition)
-        else:
-            ecs.create_service(
-                cluster=cluster,
-                serviceName=name,
-                taskDefinition=task_definition,
-                desiredCount=1,
-                launchType="FARGATE",
-                # a task that never turns healthy fails the rollout instead of retrying forever
-                deploymentConfiguration={
-                    "deploymentCircuitBreaker": {"enable": True, "rollback": True}
-                },
-                networkConfiguration={"awsvpcConfiguration": _network(settings)},
-                tags=[
-                    {"key": "shipmate.service", "value": service},
-                    {"key": "shipmate.environment", "value": environment},
-                ],
+    if current is None:
+        _create_service(ecs, settings, request, cluster, task_definition, placement, route)
+    elif current["taskDefinition"] != task_definition:
+        if request.migrate_down_with:
+            run_migration_down(
+                settings,
+                environment,
+                current["taskDefinition"],
+                service,
+                f"v{request.version:04d}",
+                placement,
+                heartbeat,
             )
+        ecs.update_service(cluster=cluster, service=name, taskDefinition=task_definition)
     return DeployResult(
         environment=environment,
-        url=console_url(settings, cluster, name),
+        url=route.url,
         container=name,
         target=DeployTarget.aws_ecs,
         task_definition=task_definition,
+        service=service,
     )
 
 
-def wait_until_rolled_out(
-    settings: Settings,
-    deployed: DeployResult,
-    heartbeat: Heartbeat,
-    timeout: float = 600,
-) -> None:
-    """Wait for the service's primary deployment to reach COMPLETED with its tasks running."""
-    ecs = aws_client(settings, "ecs")
-    cluster = cluster_name(settings, deployed.environment)
-    deadline = time.monotonic() + timeout
-    state = "not started"
-    while time.monotonic() < deadline:
-        current = _active_service(ecs, cluster, deployed.container)
-        if current is None:
-            raise EcsDeployFailed(f"ECS service {deployed.container} is gone from {cluster}")
-        if current["taskDefinition"] != deployed.task_definition:
-            raise EcsDeployFailed(
-                f"{deployed.container} was deployed again meanwhile "
-                f"({current['taskDefinition'].rsplit('/', 1)[-1]})"
-            )
-        primary = next((d for d in current["deployments"] if d["status"] == "PRIMARY"), None)
-        if primary:
-            state = primary.get("rolloutState", "IN_PROGRESS")
-            running, desired = primary["runningCount"], primary["desiredCount"]
-            if state == "FAILED":
-                reason = primary.get("rolloutStateReason") or _latest_event(current)
-                raise EcsDeployFailed(f"the ECS rollout failed: {reason}")
-            if state == "COMPLETED" and running >= desired:
-                return
-            state = f"{state}, {running} of {desired} tasks running"
-        heartbeat(f"waiting for {deployed.container}: {state}")
-        time.sleep(2)
-    raise EcsDeployFailed(
-        f"{deployed.container} did not finish rolling out in {timeout / 60:.0f} min ({state}); "
-        "its events in the ECS console say why"
+def _create_service(ecs, settings, request, cluster, task_definition, placement, route) -> None:
+    ecs.create_service(
+        cluster=cluster,
+        serviceName=ecs_service_name(settings, request.service, request.environment),
+        taskDefinition=task_definition,
+        desiredCount=1,
+        launchType="FARGATE",
+        loadBalancers=[
+            {
+                "targetGroupArn": route.target_group_arn,
+                "containerName": request.service,
+                "containerPort": CONTAINER_PORT,
+            }
+        ],
+        healthCheckGracePeriodSeconds=120,  # migrations run before /ready answers
+        deploymentConfiguration={
+            # the new version starts beside the old one, which stops once it is healthy
+            "minimumHealthyPercent": 100,
+            "maximumPercent": 200,
+            # a version that never turns healthy is rolled back instead of retried forever
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        },
+        networkConfiguration={"awsvpcConfiguration": placement},
+        tags=aws_tags(settings, request.service, request.environment, key="key"),
     )
 
 
@@ -171,42 +149,56 @@ def _active_service(ecs, cluster: str, name: str) -> dict | None:
     return next((s for s in found if s["status"] == "ACTIVE"), None)
 
 
-def _image_of(ecs, task_definition: str) -> str | None:
-    described = ecs.describe_task_definition(taskDefinition=task_definition)["taskDefinition"]
-    containers = described["containerDefinitions"]
-    return containers[0]["image"] if containers else None
+def _revision_running(ecs, family: str, wanted: dict) -> str | None:
+    """The newest of the family's last ten revisions that runs `wanted` as it is."""
+    arns = ecs.list_task_definitions(familyPrefix=family, sort="DESC", maxResults=10)
+    for arn in arns["taskDefinitionArns"]:
+        described = ecs.describe_task_definition(taskDefinition=arn)["taskDefinition"]
+        if described.get("family") == family and _same(described["containerDefinitions"], wanted):
+            return arn
+    return None
 
 
-def _latest_event(service: dict) -> str:
-    events = service.get("events") or []
-    return events[0]["message"] if events else "no reason given"
+def _same(containers: list[dict], wanted: dict) -> bool:
+    if len(containers) != 1:
+        return False
+
+    def key(container: dict) -> tuple:
+        return (
+            container.get("image"),
+            sorted((e["name"], e["value"]) for e in container.get("environment", [])),
+            sorted((s["name"], s["valueFrom"]) for s in container.get("secrets", [])),
+        )
+
+    return key(containers[0]) == key(wanted)
 
 
-def _register_task_definition(
-    ecs, settings: Settings, service: str, environment: str, image: str, publishes_events: bool
-) -> str:
+def _container(settings: Settings, request: DeployInput, database: DatabaseAccess) -> dict:
+    service, environment = request.service, request.environment
     secret_arn, keys = _service_secret(settings, service, environment)
-    plain = [{"name": "ENVIRONMENT", "value": environment}]
-    if publishes_events:
+    plain = [{"name": "ENVIRONMENT", "value": environment}, *database.environment()]
+    if request.publishes_events:
         plain += [
             {"name": "EVENTS_QUEUE_URL", "value": _events_queue(settings, service, environment)},
             {"name": "AWS_REGION", "value": settings.aws_region},
         ]
-    log_group = f"/shipmate/{service}"
-    _ensure_log_group(settings, log_group)
-    container = {
+    log_group = log_group_name(settings, service, environment)
+    _ensure_log_group(settings, log_group, service, environment)
+    return {
         "name": service,
-        "image": image,
+        "image": request.pushed_image or request.image,
         "essential": True,
-        "portMappings": [{"containerPort": PORT, "protocol": "tcp"}],
+        "memory": int(settings.ecs_memory),  # all of the task's: it is the only container
+        "portMappings": [{"containerPort": CONTAINER_PORT, "protocol": "tcp"}],
         "environment": plain,
-        "secrets": [{"name": key, "valueFrom": f"{secret_arn}:{key}::"} for key in keys],
+        "secrets": [{"name": key, "valueFrom": f"{secret_arn}:{key}::"} for key in keys]
+        + database.secrets(),
         "healthCheck": {
             "command": ["CMD-SHELL", HEALTH_COMMAND],
             "interval": 10,
             "timeout": 3,
             "retries": 3,
-            "startPeriod": 15,
+            "startPeriod": 60,
         },
         "logConfiguration": {
             "logDriver": "awslogs",
@@ -217,30 +209,32 @@ def _register_task_definition(
             },
         },
     }
-    request = {
-        "family": ecs_service_name(service, environment),
+
+
+def _register(ecs, settings: Settings, request: DeployInput, container: dict) -> str:
+    task = {
+        "family": ecs_service_name(settings, request.service, request.environment),
         "networkMode": "awsvpc",
         "requiresCompatibilities": ["FARGATE"],
         "cpu": settings.ecs_cpu,
         "memory": settings.ecs_memory,
         "containerDefinitions": [container],
-        "tags": [{"key": "shipmate.service", "value": service}],
+        "tags": aws_tags(settings, request.service, request.environment, key="key"),
     }
     if settings.ecs_execution_role_arn:
-        request["executionRoleArn"] = settings.ecs_execution_role_arn
+        task["executionRoleArn"] = settings.ecs_execution_role_arn
     if settings.ecs_task_role_arn:
-        request["taskRoleArn"] = settings.ecs_task_role_arn
-    described = ecs.register_task_definition(**request)
-    return described["taskDefinition"]["taskDefinitionArn"]
+        task["taskRoleArn"] = settings.ecs_task_role_arn
+    return ecs.register_task_definition(**task)["taskDefinition"]["taskDefinitionArn"]
 
 
 def _service_secret(settings: Settings, service: str, environment: str) -> tuple[str, list[str]]:
     """The service's secret in Secrets Manager, made once; its ARN and the keys it holds.
 
-    Keys an operator adds in AWS (a DATABASE_URL, say) reach the task on the next deploy.
+    Keys an operator adds in AWS reach the task on the next deploy.
     """
     manager = aws_client(settings, "secretsmanager")
-    name = f"shipmate/{service}/{environment}"
+    name = secret_name(settings, service, environment)
     try:
         return _arn_and_keys(manager.get_secret_value(SecretId=name))
     except ClientError as exc:
@@ -248,7 +242,11 @@ def _service_secret(settings: Settings, service: str, environment: str) -> tuple
             raise
     values = new_service_secrets()
     try:
-        made = manager.create_secret(Name=name, SecretString=json.dumps(values))
+        made = manager.create_secret(
+            Name=name,
+            SecretString=json.dumps(values),
+            Tags=aws_tags(settings, service, environment),
+        )
     except ClientError as race:  # another attempt made it first: use what it stored
         if race.response["Error"]["Code"] != "ResourceExistsException":
             raise
@@ -263,53 +261,19 @@ def _arn_and_keys(stored: dict) -> tuple[str, list[str]]:
 def _events_queue(settings: Settings, service: str, environment: str) -> str:
     """The queue the service publishes its changes to; creating it again returns it."""
     sqs = aws_client(settings, "sqs")
-    name = f"shipmate-{service}-{environment}-events"
-    return sqs.create_queue(QueueName=name, tags={"shipmate.service": service})["QueueUrl"]
+    tags = {t["Key"]: t["Value"] for t in aws_tags(settings, service, environment)}
+    made = sqs.create_queue(QueueName=queue_name(settings, service, environment), tags=tags)
+    return made["QueueUrl"]
 
 
-def _ensure_log_group(settings: Settings, log_group: str) -> None:
+def _ensure_log_group(settings: Settings, log_group: str, service: str, environment: str):
     logs = aws_client(settings, "logs")
+    tags = {t["Key"]: t["Value"] for t in aws_tags(settings, service, environment)}
     try:
-        logs.create_log_group(logGroupName=log_group)
+        logs.create_log_group(logGroupName=log_group, tags=tags)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
             raise
-
-
-def _network(settings: Settings) -> dict:
-    """Subnets and security groups from the settings, or else the default VPC's ones, as
-    the AWS console picks them."""
-    ec2 = aws_client(settings, "ec2")
-    subnets = settings.ecs_subnets
-    if not subnets:
-        found = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
-        subnets = [s["SubnetId"] for s in found["Subnets"]]
-    if not subnets:
-        raise EcsDeployFailed(
-            "no subnets to run the service in: set SHIPMATE_ECS_SUBNETS (this region has no "
-            "default VPC)"
-        )
-    groups = settings.ecs_security_groups or _default_security_group(ec2, subnets[0])
-    return {
-        "subnets": subnets,
-        "securityGroups": groups,
-        "assignPublicIp": "ENABLED" if settings.ecs_assign_public_ip else "DISABLED",
-    }
-
-
-def _default_security_group(ec2, subnet: str) -> list[str]:
-    """The `default` group of the subnet's VPC; none if the subnet is unknown (AWS says so)."""
-    try:
-        (found,) = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"]
-    except ClientError:
-        return []
-    groups = ec2.describe_security_groups(
-        Filters=[
-            {"Name": "vpc-id", "Values": [found["VpcId"]]},
-            {"Name": "group-name", "Values": ["default"]},
-        ]
-    )["SecurityGroups"]
-    return [g["GroupId"] for g in groups]
 
 
 class AwsEcs:
@@ -318,13 +282,7 @@ class AwsEcs:
     def deploy(
         self, settings: Settings, request: DeployInput, heartbeat: Heartbeat
     ) -> DeployResult:
-        return deploy_to_ecs(
-            settings,
-            request.service,
-            request.environment,
-            request.pushed_image or request.image,
-            publishes_events=request.publishes_events,
-        )
+        return deploy_to_ecs(settings, request, heartbeat)
 
     def verify(self, settings: Settings, deployed: DeployResult, heartbeat: Heartbeat) -> None:
         wait_until_rolled_out(settings, deployed, heartbeat)
@@ -334,7 +292,7 @@ class AwsEcs:
 
         return describe_ecs_teardown(settings, request)
 
-    def tear_down(self, settings: Settings, request: TeardownInput) -> str:
+    def tear_down(self, settings: Settings, request: TeardownInput, heartbeat: Heartbeat) -> str:
         from activities.deploy_targets.ecs_teardown import tear_down_ecs
 
-        return tear_down_ecs(settings, request)
+        return tear_down_ecs(settings, request, heartbeat)

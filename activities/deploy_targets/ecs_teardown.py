@@ -1,16 +1,30 @@
 """Tear down a service's environment on ECS: what deploy_to_ecs made, and nothing else.
 
-The ECS service (scaled to zero, then deleted), every revision of its task definition
-family, its secret in Secrets Manager (deleted without a recovery window: the approvers
-were told), its events queue when it has one, and its log group once no environment of
-the service is left.
+In order, so nothing still in use is deleted under it: the ECS service (scaled to zero,
+then deleted), its listener and target group (and the environment's load balancer once
+no service uses it), every revision of its task definition family, its RDS database
+(with the RDS-managed password secret) and subnet group, its own secret in Secrets
+Manager (deleted without a recovery window: the approvers were told), its events queue
+and its log group. A retried tear-down finds things gone and goes on.
 """
 
 from __future__ import annotations
 
+import time
+
 from botocore.exceptions import ClientError
 
-from activities.deploy_targets.ecs import aws_client, cluster_name, ecs_service_name
+from activities.deploy_targets.base import Heartbeat
+from activities.deploy_targets.ecs_database import delete_database, instance_identifier
+from activities.deploy_targets.ecs_load_balancer import remove_route
+from activities.deploy_targets.ecs_resources import (
+    aws_client,
+    cluster_name,
+    ecs_service_name,
+    log_group_name,
+    queue_name,
+    secret_name,
+)
 from shipmate.settings import Settings
 from workflows.models import TeardownInput
 
@@ -24,39 +38,55 @@ GONE = {
 
 
 def describe_ecs_teardown(settings: Settings, request: TeardownInput) -> str:
-    name = ecs_service_name(request.service, request.environment)
+    service, env = request.service, request.environment
     return (
-        f"the ECS service `{name}` in `{cluster_name(settings, request.environment)}`, its "
-        f"task definitions and the secret `shipmate/{request.service}/{request.environment}`"
+        f"the ECS service `{ecs_service_name(settings, service, env)}` in "
+        f"`{cluster_name(settings, env)}` with its load balancer port and task definitions, "
+        f"the RDS database `{instance_identifier(settings, service, env)}` and all its data "
+        f"(no final snapshot), the secret `{secret_name(settings, service, env)}` and its logs"
     )
 
 
-def tear_down_ecs(settings: Settings, request: TeardownInput) -> str:
+def tear_down_ecs(settings: Settings, request: TeardownInput, heartbeat: Heartbeat) -> str:
+    service, env = request.service, request.environment
     ecs = aws_client(settings, "ecs")
-    cluster = cluster_name(settings, request.environment)
-    name = ecs_service_name(request.service, request.environment)
+    cluster = cluster_name(settings, env)
+    name = ecs_service_name(settings, service, env)
     removed = []
     if _active_service(ecs, cluster, name):
         ecs.update_service(cluster=cluster, service=name, desiredCount=0)
         _ignoring_gone(lambda: ecs.delete_service(cluster=cluster, service=name, force=True))
         removed.append(f"ECS service {name}")
-    revisions = ecs.list_task_definitions(familyPrefix=name)["taskDefinitionArns"]
+    if _while_in_use(
+        lambda: remove_route(settings, aws_client(settings, "elbv2"), service, env), heartbeat
+    ):
+        removed.append("its load balancer port and target group")
+    revisions = _revisions(ecs, name, "ACTIVE")
     for arn in revisions:
         ecs.deregister_task_definition(taskDefinition=arn)
     if revisions:
         removed.append(f"{len(revisions)} task definition revisions")
-    secret = f"shipmate/{request.service}/{request.environment}"
+    inactive = _revisions(ecs, name, "INACTIVE")
+    for start in range(0, len(inactive), 10):  # AWS deletes ten at a time
+        ecs.delete_task_definitions(taskDefinitions=inactive[start : start + 10])
+    database = instance_identifier(settings, service, env)
+    if delete_database(aws_client(settings, "rds"), database, heartbeat):
+        removed.append(f"database {database}")
+    secret = secret_name(settings, service, env)
     manager = aws_client(settings, "secretsmanager")
-    if _ignoring_gone(
-        lambda: manager.delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
-    ):
+    if _ignoring_gone(lambda: manager.describe_secret(SecretId=secret)):
+        manager.delete_secret(SecretId=secret, ForceDeleteWithoutRecovery=True)
         removed.append(f"secret {secret}")
     sqs = aws_client(settings, "sqs")
-    queue = f"shipmate-{request.service}-{request.environment}-events"
+    queue = queue_name(settings, service, env)
     if _ignoring_gone(
         lambda: sqs.delete_queue(QueueUrl=sqs.get_queue_url(QueueName=queue)["QueueUrl"])
     ):
         removed.append(f"queue {queue}")
+    logs = aws_client(settings, "logs")
+    group = log_group_name(settings, service, env)
+    if _ignoring_gone(lambda: logs.delete_log_group(logGroupName=group)):
+        removed.append(f"log group {group}")
     return ", ".join(removed) or "nothing was left"
 
 
@@ -68,6 +98,26 @@ def _active_service(ecs, cluster: str, name: str) -> bool:
             return False
         raise
     return any(s["status"] == "ACTIVE" for s in found)
+
+
+def _revisions(ecs, family: str, status: str) -> list[str]:
+    """The family's revisions (a family prefix also matches longer names: those are not ours)."""
+    pages = ecs.get_paginator("list_task_definitions").paginate(familyPrefix=family, status=status)
+    arns = [arn for page in pages for arn in page["taskDefinitionArns"]]
+    return [arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+
+
+def _while_in_use(call, heartbeat: Heartbeat, timeout: float = 600):
+    """A target group stays in use until ECS has drained the deleted service's tasks."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return call()
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUse" or time.monotonic() > deadline:
+                raise
+        heartbeat("waiting for the service's tasks to drain from its target group")
+        time.sleep(10)
 
 
 def _ignoring_gone(call) -> bool:

@@ -18,7 +18,7 @@ import socket
 import time
 
 import httpx
-from docker.errors import NotFound
+from docker.errors import ContainerError, NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.deploy_targets.local_databases import (
@@ -174,8 +174,10 @@ def _migrate_down(settings: Settings, request: DeployInput, database_url: str, v
             remove=True,
             stderr=True,
         )
-    except Exception as exc:  # ContainerError carries the migration's own words
-        words = getattr(exc, "stderr", b"") or str(exc).encode()
+    except ContainerError as exc:  # the migration itself failed: its own words say why
+        # Anything else (the engine, a missing image) is not the migration's verdict: it
+        # propagates, so Temporal retries the deploy.
+        words = exc.stderr or str(exc).encode()
         lines = [line for line in words.decode(errors="replace").splitlines() if line.strip()]
         reason = next(
             (line for line in reversed(lines) if "Error" in line), lines[-1] if lines else ""
@@ -238,7 +240,7 @@ class LocalDocker:
         """The stable address itself answers: the router points at a ready version."""
         wait_until_ready(deployed.url, heartbeat, timeout=30)
 
-    def tear_down(self, settings: Settings, request: TeardownInput) -> str:
+    def tear_down(self, settings: Settings, request: TeardownInput, heartbeat: Heartbeat) -> str:
         return tear_down(settings, request)
 
     def describe_teardown(self, settings: Settings, request: TeardownInput) -> str:

@@ -68,6 +68,17 @@ def label_filters(settings: Settings, service: str, environment: str) -> list[st
     return [f"{key}={value}" for key, value in labels(settings, service, environment).items()]
 
 
+def aws_tags(settings: Settings, service: str, environment: str, key: str = "Key") -> list:
+    """The labels as AWS tags; ECS spells the fields `key`/`value`, everyone else `Key`/`Value`."""
+    value = "Value" if key == "Key" else "value"
+    return [{key: k, value: v} for k, v in labels(settings, service, environment).items()]
+
+
+def aws_path(settings: Settings, service: str, environment: str) -> str:
+    """`shipmate/<installation>/<service>/<environment>`: secrets and log groups."""
+    return f"shipmate/{installation_id(settings)}/{service}/{environment}"
+
+
 def secrets_file(settings: Settings, service: str, environment: str) -> Path:
     return settings.state_dir.resolve() / "secrets" / f"{service}-{environment}.json"
 
@@ -76,4 +87,5 @@ def _fit(name: str, limit: int) -> str:
     if len(name) <= limit:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: limit - 9]}-{digest}".replace("_-", "_")
+    kept = name[: limit - 9].rstrip("-")  # AWS refuses a double hyphen
+    return f"{kept}-{digest}".replace("_-", "_")

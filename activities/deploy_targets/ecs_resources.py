@@ -1,0 +1,114 @@
+"""Names, clients and network of everything Shipmate makes on AWS for a service.
+
+Every name carries the installation id (see naming), so two installations sharing an
+AWS account never touch each other's services, secrets, queues or log groups.
+"""
+
+from __future__ import annotations
+
+import boto3
+from botocore.exceptions import ClientError
+
+from activities.deploy_targets.base import DeployFailed
+from activities.deploy_targets.naming import aws_path, resource_name
+from shipmate.settings import Settings
+
+# AWS answers that no retry will change: the person must fix something first.
+PERMANENT_ERRORS = {
+    "AccessDeniedException",
+    "AccessDenied",
+    "ClientException",
+    "InvalidParameterException",
+    "InvalidParameterValue",
+    "InvalidParameterCombination",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "ExpiredTokenException",
+}
+
+
+class EcsDeployFailed(DeployFailed):
+    """AWS refused the deploy or the rollout failed; the message says what to fix."""
+
+
+def aws_client(settings: Settings, service_name: str):
+    return boto3.client(
+        service_name, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+    )
+
+
+def cluster_name(settings: Settings, environment: str) -> str:
+    return settings.ecs_cluster.format(environment=environment)
+
+
+def ecs_service_name(settings: Settings, service: str, environment: str) -> str:
+    """The ECS service and its task definition family."""
+    return resource_name(settings, service, environment, limit=255)
+
+
+def secret_name(settings: Settings, service: str, environment: str) -> str:
+    return aws_path(settings, service, environment)
+
+
+def log_group_name(settings: Settings, service: str, environment: str) -> str:
+    return "/" + aws_path(settings, service, environment)
+
+
+def queue_name(settings: Settings, service: str, environment: str) -> str:
+    return resource_name(settings, service, environment, limit=73) + "-events"
+
+
+def console_url(settings: Settings, cluster: str, service_name: str) -> str:
+    region = settings.aws_region
+    return (
+        f"https://{region}.console.aws.amazon.com/ecs/v2/clusters/{cluster}"
+        f"/services/{service_name}/health?region={region}"
+    )
+
+
+def network(settings: Settings) -> dict:
+    """Subnets and security groups from the settings, or else the default VPC's ones, as
+    the AWS console picks them."""
+    ec2 = aws_client(settings, "ec2")
+    subnets = settings.ecs_subnets
+    if not subnets:
+        found = ec2.describe_subnets(Filters=[{"Name": "default-for-az", "Values": ["true"]}])
+        subnets = [s["SubnetId"] for s in found["Subnets"]]
+    if not subnets:
+        raise EcsDeployFailed(
+            "no subnets to run the service in: set SHIPMATE_ECS_SUBNETS (this region has no "
+            "default VPC)"
+        )
+    groups = settings.ecs_security_groups or _default_security_group(ec2, subnets[0])
+    return {
+        "subnets": subnets,
+        "securityGroups": groups,
+        "assignPublicIp": "ENABLED" if settings.ecs_assign_public_ip else "DISABLED",
+    }
+
+
+def vpc_of(settings: Settings, subnet: str) -> str:
+    ec2 = aws_client(settings, "ec2")
+    try:
+        (found,) = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"]
+    except ClientError:
+        raise EcsDeployFailed(
+            f"the subnet {subnet} does not exist in {settings.aws_region}: check "
+            "SHIPMATE_ECS_SUBNETS"
+        ) from None
+    return found["VpcId"]
+
+
+def _default_security_group(ec2, subnet: str) -> list[str]:
+    """The `default` group of the subnet's VPC; none if the subnet is unknown (AWS says so)."""
+    try:
+        (found,) = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"]
+    except ClientError:
+        return []
+    groups = ec2.describe_security_groups(
+        Filters=[
+            {"Name": "vpc-id", "Values": [found["VpcId"]]},
+            {"Name": "group-name", "Values": ["default"]},
+        ]
+    )["SecurityGroups"]
+    return [g["GroupId"] for g in groups]
