@@ -15,6 +15,7 @@ import pytest
 from pydantic import SecretStr
 from temporalio.worker import Worker
 
+from activities.stages import DeliveryActivities
 from shipmate import devstack, doctor
 from shipmate.settings import Settings
 from shipmate.temporal import connect
@@ -207,3 +208,27 @@ async def bot(slack_settings, emulator, scripted_worker):
 @pytest.fixture()
 def chat(emulator) -> Chat:
     return Chat(emulator)
+
+
+@pytest.fixture()
+async def ecs_worker(client, settings):
+    """Scripted stages up to the push; the real ECS deploy and verify against moto."""
+    local = settings.model_copy(
+        update={"task_queue": f"ecs-{uuid.uuid4().hex[:8]}", "approvers": ["U0BOB", "U0DAVE"]}
+    )
+    real = DeliveryActivities(local)
+    scripted = [
+        a
+        for a in Script().activities()
+        if a.__temporal_activity_definition.name not in ("deploy_service", "verify_service")
+    ]
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        worker = Worker(
+            client,
+            task_queue=local.task_queue,
+            workflows=[ServiceWorkflow, DeliveryWorkflow],
+            activities=[*scripted, real.deploy_service, real.verify_service],
+            activity_executor=executor,
+        )
+        async with worker:
+            yield local

@@ -12,22 +12,17 @@ from __future__ import annotations
 
 import json
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import boto3
 import pytest
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
-from temporalio.worker import Worker
 
 from activities.stages import DeliveryActivities
 from shipmate import deliveries
-from tests.fake_stages import Script
 from tests.test_cli_deliveries import letters, shipmate
 from tests.test_workflows import gate_open, start, until
-from workflows.delivery import DeliveryWorkflow
 from workflows.models import DeliveryState, DeployInput
-from workflows.service import ServiceWorkflow
 from workflows.spec import Database, DeployTarget
 
 
@@ -261,30 +256,6 @@ def test_a_target_that_is_not_built_says_so(settings):
         ActivityEnvironment().run(DeliveryActivities(settings).deploy_service, request)
     assert raised.value.non_retryable
     assert "deploying to aws-lambda is not something I can do yet" in str(raised.value)
-
-
-@pytest.fixture()
-async def ecs_worker(client, settings):
-    """Scripted stages up to the push; the real ECS deploy and verify against moto."""
-    local = settings.model_copy(
-        update={"task_queue": f"ecs-{uuid.uuid4().hex[:8]}", "approvers": ["U0BOB", "U0DAVE"]}
-    )
-    real = DeliveryActivities(local)
-    scripted = [
-        a
-        for a in Script().activities()
-        if a.__temporal_activity_definition.name not in ("deploy_service", "verify_service")
-    ]
-    with ThreadPoolExecutor(max_workers=4) as executor:
-        worker = Worker(
-            client,
-            task_queue=local.task_queue,
-            workflows=[ServiceWorkflow, DeliveryWorkflow],
-            activities=[*scripted, real.deploy_service, real.verify_service],
-            activity_executor=executor,
-        )
-        async with worker:
-            yield local
 
 
 def running_image(settings, service: str) -> str:

@@ -14,7 +14,9 @@ from botocore.exceptions import ClientError
 
 from activities.deploy_targets.ecs import AwsEcs
 from activities.deploy_targets.ecs_rollout import rollout_verdict
-from tests.test_ecs_deploy import aws, deploy, ecs_name, ecs_service, verify
+from tests.test_ecs_deploy import aws, deploy, ecs_name, ecs_service, running_image, verify
+from tests.test_undo_deliveries import ROLL_BACK, approve_and_finish, deliver, undo
+from tests.test_workflows import unique
 from workflows.models import TeardownInput
 from workflows.spec import DeployTarget
 
@@ -63,6 +65,21 @@ def test_a_rollback_puts_the_previous_revision_back_after_migrating_down(setting
     (override,) = downgrade["overrides"]["containerOverrides"]
     assert override["command"] == ["alembic", "downgrade", "v0001"]
     verify(settings, back)
+
+
+async def test_roll_back_in_the_thread_puts_the_previous_version_back_on_ecs(client, ecs_worker):
+    text, spec = unique("build a parcels api with postgres, deploy on ECS")
+    first = await deliver(client, ecs_worker, text, spec)
+    second = await deliver(client, ecs_worker, "also add a weight field", spec)
+    assert running_image(ecs_worker, spec.name) == f"registry.local/{spec.name}:v2"
+    assert first.deployments[0].url == second.deployments[0].url
+
+    ticket = await undo(client, ecs_worker, ROLL_BACK, spec.name)
+    final = await approve_and_finish(client, ticket.delivery_id)
+
+    assert final.state == "succeeded", final.error
+    assert running_image(ecs_worker, spec.name) == f"registry.local/{spec.name}:v1"
+    assert final.deployments[0].url == first.deployments[0].url
 
 
 def test_tear_down_leaves_nothing_tagged_and_the_next_service_its_balancer(settings):

@@ -68,7 +68,7 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     assert f"staging    v1  {base}" in report
     assert "approved by U0BOB" in report
     removed = LocalDocker().tear_down(
-        settings, TeardownInput(service="todo-api", environment="staging")
+        settings, TeardownInput(service="todo-api", environment="staging"), heartbeat=print
     )
     assert "the PostgreSQL database `todo_api_staging_" in removed
 
