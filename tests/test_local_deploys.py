@@ -58,6 +58,10 @@ def images(settings, docker_ready, tmp_path_factory):
         rm=True,
     )
     built[3] = broken
+    built["2b"] = "notes-api:v2b"  # v2 again, as a different image
+    engine.images.build(
+        fileobj=_dockerfile(f"FROM {built[2]}\nLABEL rebuilt=yes\n"), tag=built["2b"], rm=True
+    )
     return built
 
 
@@ -141,6 +145,27 @@ def test_rows_survive_a_new_version_on_the_same_url_with_no_failed_request(
         assert _containers(settings, service) == [second.container]
     finally:
         tear_down(settings, service, database)
+
+
+def test_a_client_is_unharmed_by_switches_either_way_and_by_other_services_deploys(
+    settings, images
+):
+    service, neighbour = name(), name()
+    try:
+        first = deploy(settings, service, images[1], 1)
+        deploy(settings, neighbour, images[1], 1)  # its route exists before anyone polls
+        with Poller(first.url) as poller:
+            deploy(settings, service, images[2], 2)  # into the second slot
+            deploy(settings, neighbour, images[2], 2)
+            with pytest.raises(DeployFailed, match="rolled back"):
+                deploy(settings, service, images[3], 3)  # tries the first slot, never ready
+            again = deploy(settings, service, images["2b"], 2)  # the first slot, for real
+        assert poller.requests > 20 and poller.failures == []
+        assert again.url == first.url
+        assert _containers(settings, service) == [again.container]
+    finally:
+        tear_down(settings, service)
+        tear_down(settings, neighbour)
 
 
 def test_postgres_database_and_role_are_the_services_own(settings, images):

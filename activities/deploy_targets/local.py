@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import time
 
 import httpx
-from docker.errors import ContainerError, NotFound
+from docker.errors import ContainerError
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.deploy_targets.local_databases import (
@@ -80,8 +79,10 @@ def deploy_blue_green(
     if request.migrate_down_with:
         _migrate_down(settings, request, database_url, volumes)
     name = f"{resource_name(settings, service, environment)}-v{request.version}-{wanted[7:15]}"
-    _remove_if_present(client, name)  # an earlier attempt's leftover
-    port = _free_port()
+    for leftover in _containers(settings, client, service, environment):
+        if live is None or leftover.id != live.id:  # an earlier attempt's, maybe in the slot
+            leftover.remove(force=True)
+    port = router.free_slot(service, environment)
     heartbeat(f"starting v{request.version} beside the live version")
     new = client.containers.run(
         request.image,
@@ -203,25 +204,12 @@ def _containers(settings: Settings, client, service: str, environment: str) -> l
     )
 
 
-def _remove_if_present(client, name: str) -> None:
-    try:
-        client.containers.get(name).remove(force=True)
-    except NotFound:
-        pass
-
-
 def _log_tail(container, lines: int = 15) -> list[str]:
     try:
         text = container.logs(tail=lines).decode(errors="replace")
     except Exception:  # the logs are a courtesy; the rollback is what matters
         return []
     return text.splitlines()
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _result(request: DeployInput, url: str, container: str) -> DeployResult:

@@ -2,11 +2,15 @@
 
 A Caddy container (Debian's binary on the base image, host network, restarted by
 Docker) listens on one loopback port per service and environment, allocated once from
-SHIPMATE_LOCAL_PORTS and kept, and forwards to whichever version is live. Switching
-versions is one graceful reload of Caddy's whole config through its admin API, so a
-client never sees the change. Which port belongs to whom, and where it points, is kept
-in the state dir and pushed whole on every change; Caddy also keeps the last config it
-was given, so after a reboot it serves before any deploy runs.
+SHIPMATE_LOCAL_PORTS and kept. Behind it are two slots, blue and green: two ports,
+also kept, that versions take in turn. Caddy sends each request to the first slot that
+answers /ready and retries a refused connection on the other, so a version switch needs
+no config change at all: the new version becomes ready in the free slot, the old one
+stops, and requests move over without one failing. (A config change reloads Caddy,
+which drops every idle keep-alive connection; that now happens only when a service's
+environment is first deployed or torn down.) Which ports belong to whom is kept in the
+state dir; Caddy keeps the last config it was given, so after a reboot it serves before
+any deploy runs.
 """
 
 from __future__ import annotations
@@ -15,10 +19,11 @@ import fcntl
 import io
 import json
 import shutil
+import socket
 import tarfile
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import httpx
 from docker.errors import ImageNotFound, NotFound
@@ -30,6 +35,7 @@ from shipmate.devstack import port_open
 from shipmate.settings import Settings
 
 ROUTER_IMAGE = "shipmate/router:caddy"
+HEALTH_INTERVAL = 1.0  # seconds between Caddy's /ready checks of each slot
 
 
 class RouterUnavailable(DeployFailed):
@@ -39,7 +45,8 @@ class RouterUnavailable(DeployFailed):
 @dataclass
 class Route:
     port: int  # the stable one people use
-    upstream: int | None = None  # the live version's own port
+    upstream: int | None = None  # the slot the live version listens on
+    slots: list[int] = field(default_factory=list)  # blue and green
 
 
 class LocalRouter:
@@ -50,11 +57,14 @@ class LocalRouter:
         self._table = settings.state_dir.resolve() / "local-routes.json"
 
     def address(self, service: str, environment: str) -> str:
-        """The service's stable URL, allocating its port the first time."""
+        """The service's stable URL, allocating its port and slots the first time."""
         with self._routes() as routes:
             route = routes.get(_key(service, environment))
             if route is None:
                 route = routes[_key(service, environment)] = Route(self._free_port(routes))
+            if len(route.slots) != 2:
+                route.slots = [free_port(), free_port()]
+                self._push(routes)
         return f"http://127.0.0.1:{route.port}"
 
     def upstream(self, service: str, environment: str) -> int | None:
@@ -62,11 +72,23 @@ class LocalRouter:
             route = routes.get(_key(service, environment))
         return route.upstream if route else None
 
+    def free_slot(self, service: str, environment: str) -> int:
+        """The slot the live version does not hold; moved to a fresh port when another
+        program took it meanwhile (one reload of Caddy)."""
+        with self._routes() as routes:
+            route = routes[_key(service, environment)]
+            index = 1 if route.upstream == route.slots[0] else 0
+            if port_open(route.slots[index]):
+                route.slots[index] = free_port()
+                self._push(routes)
+            return route.slots[index]
+
     def point(self, service: str, environment: str, upstream: int) -> None:
-        """Send the stable address's traffic to `upstream` from the next request on."""
+        """Record that the version in slot `upstream` is live; once Caddy has seen it
+        ready, the caller may stop the other one."""
         with self._routes() as routes:
             routes[_key(service, environment)].upstream = upstream
-            self._push(routes)
+        time.sleep(2 * HEALTH_INTERVAL)
 
     def forget(self, service: str, environment: str) -> None:
         """Tear-down: the port stops answering and goes back to the pool."""
@@ -158,19 +180,10 @@ class LocalRouter:
             key.replace("/", "--"): {
                 "listen": [f"127.0.0.1:{route.port}"],
                 "automatic_https": {"disable": True},
-                "routes": [
-                    {
-                        "handle": [
-                            {
-                                "handler": "reverse_proxy",
-                                "upstreams": [{"dial": f"127.0.0.1:{route.upstream}"}],
-                            }
-                        ]
-                    }
-                ],
+                "routes": [{"handle": [_blue_green(route.slots)]}],
             }
             for key, route in routes.items()
-            if route.upstream
+            if route.slots
         }
         config = {
             "admin": {"listen": self._admin_listen},
@@ -214,3 +227,28 @@ class LocalRouter:
 
 def _key(service: str, environment: str) -> str:
     return f"{service}/{environment}"
+
+
+def _blue_green(slots: list[int]) -> dict:
+    """The first slot that is ready takes the requests; a refused connection (the old
+    version stopping) is retried on the other slot instead of failing."""
+    return {
+        "handler": "reverse_proxy",
+        "upstreams": [{"dial": f"127.0.0.1:{slot}"} for slot in slots],
+        "load_balancing": {
+            "selection_policy": {"policy": "first"},
+            "try_duration": "10s",
+            "try_interval": "50ms",
+        },
+        "health_checks": {
+            "active": {"uri": "/ready", "interval": f"{HEALTH_INTERVAL}s", "timeout": "2s"},
+            "passive": {"fail_duration": "2s", "max_fails": 1},
+        },
+    }
+
+
+def free_port() -> int:
+    """A port nothing listens on now, from the system's ephemeral range."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
