@@ -99,17 +99,20 @@ def name() -> str:
 class Poller(threading.Thread):
     """A client that keeps reading through a deploy and counts what failed."""
 
-    def __init__(self, url: str):
+    def __init__(self, url: str, writes: bool = False):
         super().__init__(daemon=True)
-        self.url, self.failures, self.requests = url, [], 0
+        self.url, self.failures, self.requests, self.writes = url, [], 0, writes
         self.stop = threading.Event()
 
     def run(self) -> None:
         with httpx.Client(timeout=5) as web:
             while not self.stop.is_set():
                 try:
-                    answer = web.get(f"{self.url}/notes")
-                    if answer.status_code != 200:
+                    if self.writes and self.requests % 2:
+                        answer = web.post(f"{self.url}/notes", json={"title": "busy"})
+                    else:
+                        answer = web.get(f"{self.url}/notes?limit=1")
+                    if answer.status_code not in (200, 201):
                         self.failures.append(answer.status_code)
                 except httpx.HTTPError as exc:
                     self.failures.append(type(exc).__name__)
@@ -154,7 +157,7 @@ def test_a_client_is_unharmed_by_switches_either_way_and_by_other_services_deplo
     try:
         first = deploy(settings, service, images[1], 1)
         deploy(settings, neighbour, images[1], 1)  # its route exists before anyone polls
-        with Poller(first.url) as poller:
+        with Poller(first.url, writes=True) as poller:
             deploy(settings, service, images[2], 2)  # into the second slot
             deploy(settings, neighbour, images[2], 2)
             with pytest.raises(DeployFailed, match="rolled back"):
@@ -189,7 +192,8 @@ def test_a_version_that_never_becomes_ready_is_removed_and_the_old_one_keeps_ser
     service = name()
     try:
         live = deploy(settings, service, images[2], 2)
-        httpx.post(f"{live.url}/notes", json={"title": "still here"})
+        written = httpx.post(f"{live.url}/notes", json={"title": "still here"})
+        assert written.status_code == 201, (written.status_code, written.text)
         with Poller(live.url) as poller, pytest.raises(DeployFailed) as failed:
             deploy(settings, service, images[3], 3)
         assert str(failed.value).startswith("rolled back: v3 never became ready")
@@ -207,7 +211,8 @@ def test_roll_back_puts_the_older_version_and_its_schema_back(settings, images):
     try:
         deploy(settings, service, images[1], 1)
         live = deploy(settings, service, images[2], 2)
-        httpx.post(f"{live.url}/notes", json={"title": "written on v2", "body": "text"})
+        written = httpx.post(f"{live.url}/notes", json={"title": "written on v2", "body": "t"})
+        assert written.status_code == 201, written.text
         back = deploy(settings, service, images[1], 1, migrate_down_with=images[2])
         assert back.url == live.url
         [note] = httpx.get(f"{back.url}/notes").json()

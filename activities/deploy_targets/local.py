@@ -13,11 +13,12 @@ router's stable port is the only address people use.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 
 import httpx
-from docker.errors import ContainerError
+from docker.errors import APIError, ContainerError
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.deploy_targets.local_databases import (
@@ -33,6 +34,7 @@ from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
 from workflows.models import DeployInput, DeployResult, TeardownInput
 
+log = logging.getLogger(__name__)
 READY_TIMEOUT = 90.0  # migrations run before /ready answers
 PORT_LABEL = "shipmate.port"
 VERSION_LABEL = "shipmate.version"
@@ -118,11 +120,29 @@ def deploy_blue_green(
             f"rolled back: v{request.version} never became ready ({exc}); {keeps}", tail
         ) from None
     router.point(service, environment, port)
-    for old in _containers(settings, client, service, environment):
-        if old.id != new.id:
-            old.stop(timeout=10)  # in-flight requests finish; the router already moved on
-            old.remove(force=True)
+    old = [c for c in _containers(settings, client, service, environment) if c.id != new.id]
+    if not old:  # the first version: live once the router has seen it ready
+        wait_until_ready(url, heartbeat, timeout=30)
+    else:
+        router.wait_for_health_checks()  # the router sees the new version ready
+        for container in old:  # its /ready fails: the router sends it nothing new
+            _drain(container)
+        router.wait_for_health_checks()
+    for container in old:
+        container.stop(timeout=10)  # in-flight requests finish
+        container.remove(force=True)
     return _result(request, url, name)
+
+
+def _drain(container) -> None:
+    """Ask a running version to fail /ready (generated services read /tmp/draining); one
+    built before that, or already stopped, is simply stopped."""
+    if container.status != "running":
+        return
+    try:
+        container.exec_run(["touch", "/tmp/draining"])
+    except APIError as exc:
+        log.info("could not drain %s: %s", container.name, exc)
 
 
 def wait_until_ready(

@@ -5,8 +5,8 @@ Docker) listens on one loopback port per service and environment, allocated once
 SHIPMATE_LOCAL_PORTS and kept. Behind it are two slots, blue and green: two ports,
 also kept, that versions take in turn. Caddy sends each request to the first slot that
 answers /ready and retries a refused connection on the other, so a version switch needs
-no config change at all: the new version becomes ready in the free slot, the old one
-stops, and requests move over without one failing. (A config change reloads Caddy,
+no config change at all: the new version becomes ready in the free slot, the old one is
+drained (its /ready fails) and stops, and requests move over without one failing. (A config change reloads Caddy,
 which drops every idle keep-alive connection; that now happens only when a service's
 environment is first deployed or torn down.) Which ports belong to whom is kept in the
 state dir; Caddy keeps the last config it was given, so after a reboot it serves before
@@ -84,10 +84,13 @@ class LocalRouter:
             return route.slots[index]
 
     def point(self, service: str, environment: str, upstream: int) -> None:
-        """Record that the version in slot `upstream` is live; once Caddy has seen it
-        ready, the caller may stop the other one."""
+        """Record that the version in slot `upstream` is live."""
         with self._routes() as routes:
             routes[_key(service, environment)].upstream = upstream
+
+    @staticmethod
+    def wait_for_health_checks() -> None:
+        """Long enough for Caddy's /ready checks to see a slot come up or go down."""
         time.sleep(2 * HEALTH_INTERVAL)
 
     def forget(self, service: str, environment: str) -> None:
@@ -235,6 +238,9 @@ def _blue_green(slots: list[int]) -> dict:
     return {
         "handler": "reverse_proxy",
         "upstreams": [{"dial": f"127.0.0.1:{slot}"} for slot in slots],
+        # A fresh loopback connection per request: a pooled one the old version closed as
+        # it stopped would fail a POST, which Caddy must not retry; a refused dial it may.
+        "transport": {"protocol": "http", "keep_alive": {"enabled": False}},
         "load_balancing": {
             "selection_policy": {"policy": "first"},
             "try_duration": "10s",
