@@ -6,11 +6,11 @@ SHIPMATE_LOCAL_PORTS and kept. Behind it are two slots, blue and green: two port
 also kept, that versions take in turn. Caddy sends each request to the first slot that
 answers /ready and retries a refused connection on the other, so a version switch needs
 no config change at all: the new version becomes ready in the free slot, the old one is
-drained (its /ready fails) and stops, and requests move over without one failing. (A config change reloads Caddy,
-which drops every idle keep-alive connection; that now happens only when a service's
-environment is first deployed or torn down.) Which ports belong to whom is kept in the
-state dir; Caddy keeps the last config it was given, so after a reboot it serves before
-any deploy runs.
+drained (its /ready fails) and stops, and requests move over without one failing. (A
+config change reloads Caddy, which drops every idle keep-alive connection; that now
+happens only when a service's environment is first deployed or torn down.) Which ports
+belong to whom is kept in the state dir; Caddy keeps the last config it was given, so
+after a reboot it serves before any deploy runs.
 """
 
 from __future__ import annotations
