@@ -91,13 +91,7 @@ class ServiceWorkflow:
 
     def _still_running(self) -> bool:
         """The running delivery has not reported its end yet (it is reaped a moment after)."""
-        if self._running is None:
-            return False
-        record = next(
-            (r for r in self._state.deliveries if r.delivery_id == self._running.delivery_id),
-            None,
-        )
-        return record is None or record.state in (
+        return self._running is not None and self._running.state in (
             DeliveryState.running,
             DeliveryState.waiting_for_approval,
         )

@@ -24,6 +24,7 @@ from activities.deploy_targets.ecs_load_balancer import CONTAINER_PORT, ensure_r
 from activities.deploy_targets.ecs_resources import (
     PERMANENT_ERRORS,
     EcsDeployFailed,
+    active_service,
     aws_client,
     cluster_name,
     ecs_service_name,
@@ -31,7 +32,6 @@ from activities.deploy_targets.ecs_resources import (
     network,
     queue_name,
     secret_name,
-    vpc_of,
 )
 from activities.deploy_targets.ecs_rollout import run_migration_down, wait_until_rolled_out
 from activities.deploy_targets.naming import aws_tags
@@ -69,8 +69,7 @@ def _deploy(settings: Settings, request: DeployInput, heartbeat: Heartbeat) -> D
     cluster = cluster_name(settings, environment)
     name = ecs_service_name(settings, service, environment)
     ecs.create_cluster(clusterName=cluster)  # returns the existing cluster when there is one
-    placement = network(settings)
-    vpc = vpc_of(settings, placement["subnets"][0])  # a wrong subnet is named before anything
+    placement, vpc = network(settings)
     database = ensure_database(
         settings,
         aws_client(settings, "rds"),
@@ -92,7 +91,7 @@ def _deploy(settings: Settings, request: DeployInput, heartbeat: Heartbeat) -> D
     task_definition = _revision_running(ecs, name, wanted) or _register(
         ecs, settings, request, wanted
     )
-    current = _active_service(ecs, cluster, name)
+    current = active_service(ecs, cluster, name)
     if current is None:
         _create_service(ecs, settings, request, cluster, task_definition, placement, route)
     elif current["taskDefinition"] != task_definition:
@@ -142,11 +141,6 @@ def _create_service(ecs, settings, request, cluster, task_definition, placement,
         networkConfiguration={"awsvpcConfiguration": placement},
         tags=aws_tags(settings, request.service, request.environment, key="key"),
     )
-
-
-def _active_service(ecs, cluster: str, name: str) -> dict | None:
-    found = ecs.describe_services(cluster=cluster, services=[name])["services"]
-    return next((s for s in found if s["status"] == "ACTIVE"), None)
 
 
 def _revision_running(ecs, family: str, wanted: dict) -> str | None:

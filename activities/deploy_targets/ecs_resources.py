@@ -58,6 +58,17 @@ def queue_name(settings: Settings, service: str, environment: str) -> str:
     return resource_name(settings, service, environment, limit=73) + "-events"
 
 
+def active_service(ecs, cluster: str, name: str) -> dict | None:
+    """The ECS service as described, while it is ACTIVE; None when gone or never made."""
+    try:
+        found = ecs.describe_services(cluster=cluster, services=[name])["services"]
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ClusterNotFoundException":
+            return None
+        raise
+    return next((s for s in found if s["status"] == "ACTIVE"), None)
+
+
 def console_url(settings: Settings, cluster: str, service_name: str) -> str:
     region = settings.aws_region
     return (
@@ -66,9 +77,10 @@ def console_url(settings: Settings, cluster: str, service_name: str) -> str:
     )
 
 
-def network(settings: Settings) -> dict:
-    """Subnets and security groups from the settings, or else the default VPC's ones, as
-    the AWS console picks them."""
+def network(settings: Settings) -> tuple[dict, str]:
+    """The tasks' awsvpc placement and its VPC: subnets and security groups from the
+    settings, or else the default VPC's ones, as the AWS console picks them. A subnet
+    that does not exist is named before anything is made."""
     ec2 = aws_client(settings, "ec2")
     subnets = settings.ecs_subnets
     if not subnets:
@@ -79,35 +91,28 @@ def network(settings: Settings) -> dict:
             "no subnets to run the service in: set SHIPMATE_ECS_SUBNETS (this region has no "
             "default VPC)"
         )
-    groups = settings.ecs_security_groups or _default_security_group(ec2, subnets[0])
-    return {
+    try:
+        (first,) = ec2.describe_subnets(SubnetIds=[subnets[0]])["Subnets"]
+    except ClientError:
+        raise EcsDeployFailed(
+            f"the subnet {subnets[0]} does not exist in {settings.aws_region}: check "
+            "SHIPMATE_ECS_SUBNETS"
+        ) from None
+    vpc = first["VpcId"]
+    groups = settings.ecs_security_groups or _default_security_group(ec2, vpc)
+    placement = {
         "subnets": subnets,
         "securityGroups": groups,
         "assignPublicIp": "ENABLED" if settings.ecs_assign_public_ip else "DISABLED",
     }
+    return placement, vpc
 
 
-def vpc_of(settings: Settings, subnet: str) -> str:
-    ec2 = aws_client(settings, "ec2")
-    try:
-        (found,) = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"]
-    except ClientError:
-        raise EcsDeployFailed(
-            f"the subnet {subnet} does not exist in {settings.aws_region}: check "
-            "SHIPMATE_ECS_SUBNETS"
-        ) from None
-    return found["VpcId"]
-
-
-def _default_security_group(ec2, subnet: str) -> list[str]:
-    """The `default` group of the subnet's VPC; none if the subnet is unknown (AWS says so)."""
-    try:
-        (found,) = ec2.describe_subnets(SubnetIds=[subnet])["Subnets"]
-    except ClientError:
-        return []
+def _default_security_group(ec2, vpc: str) -> list[str]:
+    """The VPC's `default` group."""
     groups = ec2.describe_security_groups(
         Filters=[
-            {"Name": "vpc-id", "Values": [found["VpcId"]]},
+            {"Name": "vpc-id", "Values": [vpc]},
             {"Name": "group-name", "Values": ["default"]},
         ]
     )["SecurityGroups"]

@@ -15,6 +15,7 @@ from botocore.exceptions import ClientError
 from activities.deploy_targets.base import Heartbeat
 from activities.deploy_targets.ecs_resources import (
     EcsDeployFailed,
+    active_service,
     aws_client,
     cluster_name,
     log_group_name,
@@ -63,8 +64,7 @@ def wait_until_rolled_out(
     deadline = time.monotonic() + timeout
     detail = "not started"
     while time.monotonic() < deadline:
-        found = ecs.describe_services(cluster=cluster, services=[deployed.container])["services"]
-        current = next((s for s in found if s["status"] == "ACTIVE"), None)
+        current = active_service(ecs, cluster, deployed.container)
         if current is None:
             raise EcsDeployFailed(f"ECS service {deployed.container} is gone from {cluster}")
         verdict, detail = rollout_verdict(current, deployed.task_definition)

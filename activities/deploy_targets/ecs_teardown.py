@@ -18,6 +18,7 @@ from activities.deploy_targets.base import Heartbeat
 from activities.deploy_targets.ecs_database import delete_database, instance_identifier
 from activities.deploy_targets.ecs_load_balancer import remove_route
 from activities.deploy_targets.ecs_resources import (
+    active_service,
     aws_client,
     cluster_name,
     ecs_service_name,
@@ -53,7 +54,7 @@ def tear_down_ecs(settings: Settings, request: TeardownInput, heartbeat: Heartbe
     cluster = cluster_name(settings, env)
     name = ecs_service_name(settings, service, env)
     removed = []
-    if _active_service(ecs, cluster, name):
+    if active_service(ecs, cluster, name):
         ecs.update_service(cluster=cluster, service=name, desiredCount=0)
         _ignoring_gone(lambda: ecs.delete_service(cluster=cluster, service=name, force=True))
         removed.append(f"ECS service {name}")
@@ -88,16 +89,6 @@ def tear_down_ecs(settings: Settings, request: TeardownInput, heartbeat: Heartbe
     if _ignoring_gone(lambda: logs.delete_log_group(logGroupName=group)):
         removed.append(f"log group {group}")
     return ", ".join(removed) or "nothing was left"
-
-
-def _active_service(ecs, cluster: str, name: str) -> bool:
-    try:
-        found = ecs.describe_services(cluster=cluster, services=[name])["services"]
-    except ClientError as exc:
-        if exc.response.get("Error", {}).get("Code") in GONE:
-            return False
-        raise
-    return any(s["status"] == "ACTIVE" for s in found)
 
 
 def _revisions(ecs, family: str, status: str) -> list[str]:
