@@ -120,17 +120,14 @@ def deploy_blue_green(
             f"rolled back: v{request.version} never became ready ({exc}); {keeps}", tail
         ) from None
     router.point(service, environment, port)
-    old = [c for c in _containers(settings, client, service, environment) if c.id != new.id]
-    if not old:  # the first version: live once the router has seen it ready
+    if live is None:  # the first version: live once the router has seen it ready
         wait_until_ready(url, heartbeat, timeout=30)
-    else:
+    else:  # the leftovers are gone: the live version is the only other one
         router.wait_for_health_checks()  # the router sees the new version ready
-        for container in old:  # its /ready fails: the router sends it nothing new
-            _drain(container)
+        _drain(live)  # its /ready fails: the router sends it nothing new
         router.wait_for_health_checks()
-    for container in old:
-        container.stop(timeout=10)  # in-flight requests finish
-        container.remove(force=True)
+        live.stop(timeout=10)  # in-flight requests finish
+        live.remove(force=True)
     return _result(request, url, name)
 
 
