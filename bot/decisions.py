@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 
 from bot.commands import Command, Verb
 from bot.temporal_link import TemporalLink
-from bot.turn import Turn
+from bot.turn import Turn, clicked_where
 from shipmate import deliveries, status_report
 from shipmate.people import Directory
 from shipmate.temporal import TemporalUnavailable
@@ -62,9 +62,7 @@ class Decisions:
         action, user = body["actions"][0], body["user"]["id"]
         if action["action_id"] == DISMISS:
             return
-        container = body.get("container") or {}
-        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        message = body.get("message") or {}
+        channel, container, message = clicked_where(body)
         turn = Turn(
             client,
             channel,

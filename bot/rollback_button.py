@@ -18,7 +18,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from bot.temporal_link import TemporalLink
-from bot.turn import Turn
+from bot.turn import Turn, clicked_where
 from bot.undo_commands import undo_started
 from shipmate import deliveries
 from shipmate.people import Directory
@@ -45,9 +45,7 @@ class RollbackButton:
     async def on_click(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()  # at once: asking the service may take longer than Slack's 3 s
         action, user = body["actions"][0], body["user"]["id"]
-        container = body.get("container") or {}
-        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
-        message = body.get("message") or {}
+        channel, container, message = clicked_where(body)
         message_ts = container.get("message_ts") or message.get("ts")
         try:
             live = read_rollback_value(action.get("value", ""))

@@ -28,6 +28,14 @@ log = logging.getLogger(__name__)
 SEEN = ":eyes: Got it; my answer follows in this thread."
 
 
+def clicked_where(body: dict) -> tuple[str | None, dict, dict]:
+    """A button click's channel, its container and the message the button sits on
+    (Slack names the channel in one place or the other, depending on the surface)."""
+    container = body.get("container") or {}
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+    return channel, container, body.get("message") or {}
+
+
 @dataclass
 class Turn:
     client: AsyncWebClient
