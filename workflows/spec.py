@@ -6,37 +6,21 @@ resource names, so the validators here are the one gate hostile text must pass.
 
 from __future__ import annotations
 
-import keyword
 import re
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from workflows.identifiers import python_name, short
+
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 ENTITY_NAME = re.compile(r"^[A-Z][a-zA-Z0-9]{0,39}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 
-# Names that would break generated Python or SQL, or shadow columns every table has.
-RESERVED_FIELD_NAMES = frozenset(keyword.kwlist) | {
-    "id",
-    "created_at",
-    "updated_at",
-    "self",
-    "cls",
-    "type",
-    "metadata",
-    "select",
-    "from",
-    "where",
-    "table",
-    "order",
-    "group",
-    "user",
-    "limit",
-    "offset",
-    "sort",
-    "skip",
-}
+# Names the API itself uses beside a row's fields: a field may not take them. Every other
+# snake_case name works: Python keywords and builtins get a safe identifier in the code
+# (`from` -> `from_`) while the API and the column keep the name people asked for.
+RESERVED_FIELD_NAMES = frozenset({"id", "created_at", "updated_at", "offset", "limit", "sort"})
 # NUL and other control characters, and lone surrogates: nothing a person types, and
 # what breaks git, JSON and Slack further down.
 UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
@@ -49,8 +33,9 @@ def unreadable(text: str) -> bool:
     return bool(UNREADABLE.search(text))
 
 
+# Entity names whose module, class or table would replace a part every service has.
 RESERVED_ENTITY_NAMES = frozenset(
-    {"Base", "Session", "Settings", "Model", "App", "Health", "Account", "Token", "Me"}
+    {"Base", "Account", "Auth", "Health", "Graphql", "Events", "Crud", "Db", "Main", "Settings"}
 )
 
 
@@ -101,6 +86,8 @@ class FieldSpec(BaseModel):
     type: FieldType = FieldType.str
     required: bool = True
     unique: bool = False
+    # What rows that exist before this field was added get, as text ("0", "pending").
+    default: str | None = None
 
     @field_validator("name")
     @classmethod
@@ -113,6 +100,51 @@ class FieldSpec(BaseModel):
             raise ValueError(f"field name {value!r} is reserved; pick another, e.g. {value}_value")
         return value
 
+    @model_validator(mode="after")
+    def _default_fits(self) -> FieldSpec:
+        if self.default is not None and not default_fits(self.type, self.default):
+            raise ValueError(
+                f"default {self.default[:40]!r} for {self.name} is not a {self.type.value} value"
+            )
+        return self
+
+    @property
+    def attr(self) -> str:
+        return python_name(self.name)
+
+
+def default_fits(kind: FieldType, text: str) -> bool:
+    """Whether `text` reads as a value of `kind`: a default must never break a row."""
+    import datetime as dt
+    import uuid
+    from decimal import Decimal, InvalidOperation
+
+    parse = {
+        FieldType.int: int,
+        FieldType.float: float,
+        FieldType.decimal: Decimal,
+        FieldType.date: dt.date.fromisoformat,
+        FieldType.datetime: dt.datetime.fromisoformat,
+        FieldType.uuid: uuid.UUID,
+    }
+    if kind == FieldType.bool:
+        return text in ("true", "false")
+    if kind == FieldType.email:
+        return bool(re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text))
+    if kind in parse:
+        try:
+            parse[kind](text)
+        except (ValueError, InvalidOperation):
+            return False
+    return len(text) <= 255 or kind == FieldType.text
+
+
+class OnDelete(StrEnum):
+    """What deleting a row does to the rows that point at it."""
+
+    refuse = "refuse"  # 409 naming the dependants, on every database
+    cascade = "cascade"  # the dependants go with it
+
 
 class RelationSpec(BaseModel):
     """A many-to-one link: this entity holds a reference to `target`."""
@@ -122,11 +154,20 @@ class RelationSpec(BaseModel):
     name: str
     target: str
     required: bool = False
+    on_delete: OnDelete = OnDelete.refuse
 
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
         return FieldSpec._safe_name(value)
+
+    @property
+    def attr(self) -> str:
+        return python_name(self.name)
+
+    @property
+    def column(self) -> str:
+        return f"{self.name}_id"
 
 
 class EntitySpec(BaseModel):
@@ -148,6 +189,7 @@ class EntitySpec(BaseModel):
     @model_validator(mode="after")
     def _distinct_fields(self) -> EntitySpec:
         names = [f.name for f in self.fields] + [r.name for r in self.relations]
+        names += [r.column for r in self.relations]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:
             raise ValueError(f"entity {self.name} has duplicate fields: {', '.join(dupes)}")
@@ -155,7 +197,7 @@ class EntitySpec(BaseModel):
 
     @property
     def table(self) -> str:
-        return plural(snake_case(self.name))
+        return table_name(self.name)
 
     @property
     def path(self) -> str:
@@ -244,6 +286,12 @@ class ServiceSpec(BaseModel):
     @property
     def image_repository(self) -> str:
         return self.name
+
+
+def table_name(entity: str) -> str:
+    """The entity's table: plural snake_case, shortened with a hash when a database would
+    cut it."""
+    return short(plural(snake_case(entity)))
 
 
 def snake_case(name: str) -> str:
