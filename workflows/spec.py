@@ -6,6 +6,7 @@ resource names, so the validators here are the one gate hostile text must pass.
 
 from __future__ import annotations
 
+import keyword
 import re
 from enum import StrEnum
 
@@ -169,6 +170,10 @@ class RelationSpec(BaseModel):
     def column(self) -> str:
         return f"{self.name}_id"
 
+    @property
+    def column_attr(self) -> str:
+        return python_name(self.column)
+
 
 class EntitySpec(BaseModel):
     name: str
@@ -182,7 +187,7 @@ class EntitySpec(BaseModel):
             raise ValueError(
                 f"entity name {value[:40]!r} must be a PascalCase singular noun, like Order"
             )
-        if value in RESERVED_ENTITY_NAMES:
+        if value in RESERVED_ENTITY_NAMES or keyword.iskeyword(snake_case(value)):
             raise ValueError(f"entity name {value!r} is reserved; pick another")
         return value
 
@@ -190,7 +195,11 @@ class EntitySpec(BaseModel):
     def _distinct_fields(self) -> EntitySpec:
         names = [f.name for f in self.fields] + [r.name for r in self.relations]
         names += [r.column for r in self.relations]
+        # `from_` beside `from` would be one Python name for two fields
+        attrs = [f.attr for f in self.fields] + [r.attr for r in self.relations]
+        attrs += [r.column_attr for r in self.relations]
         dupes = sorted({n for n in names if names.count(n) > 1})
+        dupes += sorted({a for a in attrs if attrs.count(a) > 1 and a not in dupes})
         if dupes:
             raise ValueError(f"entity {self.name} has duplicate fields: {', '.join(dupes)}")
         return self

@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from ruff.__main__ import find_ruff_bin
 
 from activities.scaffold.migrations import migration_files
+from workflows import identifiers
 from workflows.spec import (
     Api,
     Auth,
@@ -23,7 +24,6 @@ from workflows.spec import (
     FieldSpec,
     FieldType,
     ServiceSpec,
-    plural,
     snake_case,
 )
 
@@ -143,20 +143,34 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.filters["plain"] = lambda text: " ".join(
         str(text).replace("\\", " ").replace('"', "'").split()
     )
-    env.filters["entity_table"] = lambda name: plural(snake_case(name))
+    env.filters["entity_table"] = lambda name: by_name[name].table
     env.filters["entity_path"] = lambda name: by_name[name].path
-    roles = spec.roles or ["admin", "user"]
+    # "admin" always exists, whatever else the request names: the first account has it and
+    # only it deletes. Another role, when there is one, shows what admins alone may do.
+    roles = ["admin", *[r for r in spec.roles if r != "admin"]] if spec.roles else ["admin", "user"]
     env.globals["roles"] = roles
-    env.globals["admin_role"] = "admin" if "admin" in roles else roles[0]
-    env.globals["other_role"] = next((r for r in roles if r != env.globals["admin_role"]), None)
+    env.globals["admin_role"] = "admin"
+    env.globals["other_role"] = roles[1] if len(roles) > 1 else None
+    env.globals["alias"] = lambda name, attr: f'alias="{name}"' if name != attr else ""
+    env.globals["dependants"] = lambda entity: [
+        (child, relation)
+        for child in spec.entities
+        for relation in child.relations
+        if relation.target == entity.name
+    ]
+    env.globals["unique_name"] = identifiers.unique_name
+    env.globals["index_name"] = identifiers.index_name
+    env.globals["foreign_key_name"] = identifiers.foreign_key_name
     env.globals["sample"] = sample_payload
+    env.globals["wrong_values"] = wrong_values
     env.globals["sample_value"] = sample_value
     return env
 
 
-def sample_payload(entity: EntitySpec) -> str:
-    """A Python dict expression of valid values; `n` keeps unique values distinct."""
-    items = [f'"{field.name}": {sample_value(field)}' for field in entity.fields]
+def sample_payload(entity: EntitySpec, bump: int = 0) -> str:
+    """A Python dict expression of valid values; `n` keeps unique values distinct, and a
+    bump gives every field a different value than the same `n` without it."""
+    items = [f'"{field.name}": {sample_value(field, bump)}' for field in entity.fields]
     return "{" + ", ".join(items) + "}"
 
 
@@ -170,8 +184,29 @@ def sample_value(field: FieldSpec, bump: int = 0) -> str:
         FieldType.decimal: f'f"{{{n}}}.25"',
         FieldType.bool: f"{n} % 2 == 0",
         FieldType.date: f'f"2026-01-{{{n} % 28 + 1:02d}}"',
-        FieldType.datetime: f'f"2026-01-01T00:00:{{{n} % 60:02d}}"',
+        FieldType.datetime: f'f"2026-01-01T00:00:{{{n} % 60:02d}}Z"',
         FieldType.uuid: f'f"00000000-0000-0000-0000-{{{n}:012d}}"',
         FieldType.email: f'f"{field.name}{{{n}}}@example.com"',
     }
     return samples[field.type]
+
+
+# A JSON value of the wrong kind for each field type: what a careless client sends.
+WRONG = {
+    FieldType.str: "12345",
+    FieldType.text: "[1, 2]",
+    FieldType.int: '"12"',
+    FieldType.float: '"1.5"',
+    FieldType.decimal: "12.5",
+    FieldType.bool: '"true"',
+    FieldType.date: "0",
+    FieldType.datetime: "0.5",
+    FieldType.uuid: "7",
+    FieldType.email: '"not-an-email"',
+}
+
+
+def wrong_values(entity: EntitySpec) -> str:
+    items = [f'"{field.name}": {WRONG[field.type]}' for field in entity.fields]
+    items += [f'"{relation.column}": "one"' for relation in entity.relations]
+    return "{" + ", ".join(items) + "}"
