@@ -46,7 +46,7 @@ GENERATED_CODE_NAMES = frozenset(
         "schemas", "settings", "session", "engine", "router", "app", "log", "row", "row_id",
         "body", "values", "filters", "payload", "client", "token", "strawberry", "info",
         "kind", "annotations", "metadata", "registry", "query", "field", "fields",
-        "copy", "dict", "schema", "validate", "construct", "model", "typing",
+        "copy", "dict", "schema", "validate", "construct", "model", "typing", "self", "cls",
     }
 )  # fmt: skip
 

@@ -176,9 +176,10 @@ def sample_payload(entity: EntitySpec, bump: int = 0) -> str:
 
 def sample_value(field: FieldSpec, bump: int = 0) -> str:
     n = f"(n + {bump})" if bump else "n"
+    label = field.name[:16]  # values name their field, and stay short on the line
     samples = {
-        FieldType.str: f'f"{field.name}-{{{n}}}"',
-        FieldType.text: f'f"{field.name} text {{{n}}}"',
+        FieldType.str: f'f"{label}-{{{n}}}"',
+        FieldType.text: f'f"{label} text {{{n}}}"',
         FieldType.int: f"{n} + 1",
         FieldType.float: f"{n} + 0.5",
         FieldType.decimal: f'f"{{{n}}}.25"',
@@ -186,7 +187,7 @@ def sample_value(field: FieldSpec, bump: int = 0) -> str:
         FieldType.date: f'f"2026-01-{{{n} % 28 + 1:02d}}"',
         FieldType.datetime: f'f"2026-01-01T00:00:{{{n} % 60:02d}}Z"',
         FieldType.uuid: f'f"00000000-0000-0000-0000-{{{n}:012d}}"',
-        FieldType.email: f'f"{field.name}{{{n}}}@example.com"',
+        FieldType.email: f'f"{label}{{{n}}}@example.com"',
     }
     return samples[field.type]
 
