@@ -134,14 +134,26 @@ def test_generated_service_passes_its_own_tests_on_sqlite(label, tmp_path):
     assert "passed" in summary and "failed" not in summary
 
 
-def test_generated_tests_pass_against_real_postgresql(tmp_path, postgres_url):
-    project = generate(SPECS["relations"], tmp_path / "service")
+@pytest.mark.parametrize("label", SPECS)
+def test_generated_tests_pass_against_real_postgresql(label, tmp_path, postgres_url):
+    project = generate(SPECS[label], tmp_path / "service")
     assert "failed" not in run_generated_tests(project, postgres_url)
 
 
-def test_generated_tests_pass_against_real_mariadb(tmp_path, mariadb_url):
-    project = generate(SPECS["every type"], tmp_path / "service")
+@pytest.mark.parametrize("label", SPECS)
+def test_generated_tests_pass_against_real_mariadb(label, tmp_path, mariadb_url):
+    project = generate(SPECS[label], tmp_path / "service")
     assert "failed" not in run_generated_tests(project, mariadb_url)
+
+
+def test_generated_ci_tests_the_database_the_spec_names(tmp_path):
+    on_mysql = generate(SPECS["graphql on mysql"], tmp_path / "a") / ".github/workflows/ci.yml"
+    assert "image: mariadb:11" in on_mysql.read_text()
+    assert "mysql://root:root@127.0.0.1:3306/app" in on_mysql.read_text()
+    assert "postgres" not in on_mysql.read_text()
+    on_postgres = generate(SPECS["relations"], tmp_path / "b") / ".github/workflows/ci.yml"
+    assert "image: postgres:16" in on_postgres.read_text()
+    assert "mariadb" not in on_postgres.read_text()
 
 
 def test_a_second_version_migrates_the_first_ones_rows(tmp_path, postgres_url):
@@ -219,7 +231,7 @@ def test_the_openapi_document_is_valid_and_documented(tmp_path):
         cwd=project,
         capture_output=True,
         text=True,
-        env={**os.environ, "DATABASE_URL": "sqlite://"},
+        env={**os.environ, "DATABASE_URL": "sqlite://", "ENVIRONMENT": "development"},
         check=True,
     )
     document = json.loads(result.stdout)
@@ -228,6 +240,10 @@ def test_the_openapi_document_is_valid_and_documented(tmp_path):
     assert operation["summary"] == "Create a order"
     assert operation["tags"] == ["orders"]
     assert document["components"]["securitySchemes"]["OAuth2PasswordBearer"]["type"] == "oauth2"
+    every_refusal = {"401", "403", "404", "409", "422"}
+    assert every_refusal <= set(document["paths"]["/orders/{row_id}"]["delete"]["responses"])
+    assert {"400", "401", "409", "413", "422"} <= set(operation["responses"])
+    assert {"401", "429"} <= set(document["paths"]["/auth/token"]["post"]["responses"])
     assert {"sort", "total", "status", "customer_id"} <= {
         p["name"] for p in document["paths"]["/orders"]["get"]["parameters"]
     }
@@ -320,7 +336,7 @@ def test_published_changes_arrive_on_a_real_sqs_queue(tmp_path, settings):
     env = {
         **os.environ,
         "DATABASE_URL": f"sqlite:///{tmp_path}/ledger.db",
-        "JWT_SECRET": "x",
+        "JWT_SECRET": "a-ledger-secret-of-32-bytes-or-more",
         "FIRST_ADMIN_USERNAME": "admin",
         "FIRST_ADMIN_PASSWORD": "ledger-pw",
         "EVENTS_QUEUE_URL": queue,
@@ -373,7 +389,11 @@ def test_the_image_runs_and_refuses_a_placeholder_secret(tmp_path, settings, doc
     images.build_image(settings, project, tag, "runtime", lambda line: None)
     engine = docker.from_env()
     try:
-        refused = engine.containers.run(tag, environment={"ENVIRONMENT": "prod"}, detach=True)
+        refused = engine.containers.run(
+            tag,
+            environment={"ENVIRONMENT": "prod", "DATABASE_URL": "sqlite:////data/s.db"},
+            detach=True,
+        )
         assert refused.wait(timeout=60)["StatusCode"] != 0
         assert "JWT_SECRET must be set to a real secret" in refused.logs().decode()
         refused.remove()
@@ -383,6 +403,7 @@ def test_the_image_runs_and_refuses_a_placeholder_secret(tmp_path, settings, doc
             ports={"8000/tcp": ("127.0.0.1", None)},
             environment={
                 "ENVIRONMENT": "prod",
+                "DATABASE_URL": "sqlite:////data/shop.db",
                 "JWT_SECRET": "a-real-secret-of-some-length",
                 "FIRST_ADMIN_USERNAME": "admin",
                 "FIRST_ADMIN_PASSWORD": "pw-admin",

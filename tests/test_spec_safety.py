@@ -21,13 +21,23 @@ def test_unsafe_service_names_are_refused_with_a_reason(name):
         ServiceSpec(name=name)
 
 
-@pytest.mark.parametrize("name", ["class", "import", "id", "select", "$(reboot)", "Name", "a-b"])
+@pytest.mark.parametrize(
+    "name", ["id", "created_at", "offset", "$(reboot)", "Name", "a-b", "x" * 41]
+)
 def test_unsafe_field_names_are_refused(name):
     with pytest.raises(ValidationError):
         FieldSpec(name=name)
 
 
-@pytest.mark.parametrize("name", ["order", "Order; DROP TABLE", "Base", "../Order"])
+@pytest.mark.parametrize(
+    ("name", "python"),
+    [("class", "class_"), ("order", "order"), ("date", "date_"), ("title", "title")],
+)
+def test_keywords_and_builtins_are_fields_with_a_safe_python_name(name, python):
+    assert FieldSpec(name=name).attr == python
+
+
+@pytest.mark.parametrize("name", ["order", "Order; DROP TABLE", "Base", "../Order", "From", "Auth"])
 def test_unsafe_entity_names_are_refused(name):
     with pytest.raises(ValidationError):
         EntitySpec(name=name)
