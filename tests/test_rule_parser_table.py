@@ -295,6 +295,16 @@ CHANGES = [
     ("remove total from orders", ["- Order.total"]),
     ("also deploy to prod", ["~ deploy: local staging ⇒ local staging → prod"]),
     ("publish customer changes to sqs", ["+ Customer changes published to SQS"]),
+    (
+        "add contact email to customers. default contact to ops@example.com",
+        ["+ Customer.contact (email, default ops@example.com)"],
+    ),
+    ("add tier to customers; tier defaults to Gold", ["+ Customer.tier (str, default Gold)"]),
+    (
+        "add shipped_at to orders. default shipped_at to 2026-01-01T00:00:00Z",
+        ["+ Order.shipped_at (datetime, default 2026-01-01T00:00:00Z)"],
+    ),
+    ("add placed date (optional) to orders", ["+ Order.placed (date, optional)"]),
 ]
 
 
@@ -310,3 +320,20 @@ def test_a_change_that_names_nothing_known_is_a_question():
     unknown = parse_change(base, "add a status field to invoices")
     assert unknown.questions == ["There is no entity Invoice (entities: Customer, Order)."]
     assert parse_change(base, "paint it blue").questions[0].startswith("I didn't catch")
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("add contact email to customers", "'default contact to ops@example.com'"),
+        ("add shipped_at to orders", "'default shipped_at to 2026-01-01T00:00:00Z'"),
+        ("add code (unique) to customers", "'add code (unique, optional) to customers'"),
+    ],
+)
+def test_a_required_field_existing_rows_cannot_fill_is_a_question(text, asked):
+    """Never '' into an email or one value into a unique column: Shipmate asks instead."""
+    result = parse_change(parse_request(SHOP).spec, text)
+    assert result.spec is None
+    [question] = result.questions
+    assert question.startswith(f"{'Customer' if 'customers' in text else 'Order'} rows that may")
+    assert asked in question

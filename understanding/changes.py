@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from understanding.result import PlanResult, questions_from_validation
 from understanding.rules import entity_noun, events_asked, parse_fields, singular
 from understanding.vocabulary import ENVIRONMENTS
-from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
+from workflows.spec import EntitySpec, FieldSpec, FieldType, ServiceSpec, existing_rows_value
 
 EXAMPLES = (
     "I didn't catch the change. Try e.g. 'add a status field to orders', 'make email "
@@ -34,6 +34,11 @@ ADD_FIELDS = re.compile(
 REMOVE_FIELD = re.compile(
     r"\b(?:remove|drop|delete) (?:the )?([a-z_]+)(?: field)? (?:from|on|of) (?:the )?([a-z]+)"
 )
+DEFAULT_FIELD = re.compile(
+    r"\b(?:default|set the default (?:of|for)) (?:the )?([a-z_]+)(?: field)?"
+    r"(?: (?:on|of|in) (?:the )?([a-z]+))? (?:to|=|as) (.+)$"
+    r"|\b([a-z_]+)(?: field)?(?: (?:on|of|in) (?:the )?([a-z]+))? defaults? to (.+)$"
+)
 MAKE_FIELD = re.compile(
     r"\bmake (?:the )?([a-z_]+)(?: field)?(?: (?:on|of|in) (?:the )?([a-z]+))? "
     r"(unique|optional|required)"
@@ -47,7 +52,8 @@ def parse_change(base: ServiceSpec, text: str) -> PlanResult:
     problems: list[str] = []
     changed = False
 
-    for clause in re.split(r"[.;\n]|\balso\b|\band then\b", lowered):
+    # A sentence ends at a full stop followed by a space: "ops@example.com" stays whole.
+    for clause in re.split(r"\.(?:\s|$)|[;\n]|\balso\b|\band then\b", lowered):
         clause = re.sub(r"(?:\s+\b(?:and|then|too|please|as well))+$", "", clause.strip())
         if not clause:
             continue
@@ -75,6 +81,18 @@ def parse_change(base: ServiceSpec, text: str) -> PlanResult:
                 if len(entity["fields"]) == before:
                     problems.append(f"{entity['name']} has no field {match.group(1)}.")
                 changed = changed or len(entity["fields"]) != before
+        elif match := DEFAULT_FIELD.search(clause):
+            groups = match.groups()
+            name, where, value = groups[:3] if groups[0] else groups[3:]
+            hits = _fields_named(entities, name, where)
+            if not hits:
+                problems.append(f"No field called {name} in {base.name}.")
+            # the value as written: an email or a datetime keeps its case
+            written = re.search(re.escape(value.strip()), text, re.IGNORECASE)
+            value = written.group(0) if written else value
+            for field in hits:
+                field["default"] = value.strip().strip("'\"`")
+                changed = True
         elif match := MAKE_FIELD.search(clause):
             hits = _fields_named(entities, match.group(1), match.group(2))
             if not hits:
@@ -107,7 +125,50 @@ def parse_change(base: ServiceSpec, text: str) -> PlanResult:
         spec = ServiceSpec(**data)
     except ValidationError as exc:
         return PlanResult(questions=questions_from_validation(exc))
+    if missing := _values_existing_rows_lack(base, spec):
+        return PlanResult(questions=missing)
     return PlanResult(spec=spec, diff=spec_diff(base, spec))
+
+
+EXAMPLE_VALUES = {
+    FieldType.email: "ops@example.com",
+    FieldType.date: "2026-01-01",
+    FieldType.datetime: "2026-01-01T00:00:00Z",
+    FieldType.uuid: "00000000-0000-0000-0000-000000000000",
+}
+
+
+def _values_existing_rows_lack(old: ServiceSpec, new: ServiceSpec) -> list[str]:
+    """A new required field on an entity that may already have rows needs a value for
+    them; where no honest one exists (an email, a date, a unique value), ask."""
+    before = {e.name: {f.name for f in e.fields} for e in old.entities}
+    questions = []
+    for entity in new.entities:
+        for field in entity.fields:
+            if (
+                entity.name in before
+                and field.name not in before[entity.name]
+                and field.required
+                and existing_rows_value(field) is None
+            ):
+                what = (
+                    f"{entity.name} rows that may already exist need a value for the new required "
+                    f"{field.type.value} field {field.name}"
+                )
+                if field.unique:
+                    questions.append(
+                        f"{what}, and a unique field can't give them all the same one. Add it "
+                        f"as optional ('add {field.name} (unique, optional) to "
+                        f"{entity.table.replace('_', ' ')}'), fill in distinct values, then "
+                        "make it required."
+                    )
+                    continue
+                example = EXAMPLE_VALUES.get(field.type, "…")
+                questions.append(
+                    f"{what}. Say the value ('default {field.name} to {example}') or make it "
+                    f"optional ('make {field.name} optional')."
+                )
+    return questions
 
 
 def _find(entities: dict, word: str, problems: list[str]) -> dict | None:
@@ -179,7 +240,8 @@ def spec_diff(old: ServiceSpec, new: ServiceSpec) -> list[str]:
 
 
 def _flags(field: FieldSpec) -> str:
-    return (", unique" if field.unique else "") + ("" if field.required else ", optional")
+    default = f", default {field.default}" if field.default is not None else ""
+    return (", unique" if field.unique else "") + ("" if field.required else ", optional") + default
 
 
 def _show(value) -> str:

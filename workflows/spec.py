@@ -140,6 +140,29 @@ def default_fits(kind: FieldType, text: str) -> bool:
     return len(text) <= 255 or kind == FieldType.text
 
 
+# What rows that exist get when a required field without a default is added: only where
+# an empty value is still a valid one. An email, a date, a uuid or a unique value has no
+# neutral value, and inventing one ('' as an email) would be a lie in every row.
+NEUTRAL = {
+    FieldType.str: "",
+    FieldType.text: "",
+    FieldType.int: "0",
+    FieldType.float: "0",
+    FieldType.decimal: "0",
+    FieldType.bool: "false",
+}
+
+
+def existing_rows_value(field: FieldSpec) -> str | None:
+    """The value rows that already exist get for a new required field, as text: its
+    default, else a neutral value where one is honest; None when there is none."""
+    if field.default is not None:
+        return field.default
+    if field.unique:
+        return None
+    return NEUTRAL.get(field.type)
+
+
 class OnDelete(StrEnum):
     """What deleting a row does to the rows that point at it."""
 

@@ -44,17 +44,6 @@ PG_TYPES = {
     FieldType.email: "VARCHAR(320)",
 }
 TEXT_ON_SQLITE = {FieldType.date, FieldType.datetime, FieldType.uuid}
-# What rows that exist get when a required field without a default is added: only where
-# an empty value is still a valid one. An email, a date, a uuid or a unique value has no
-# neutral value, and inventing one ('' as an email) would be a lie in every row.
-NEUTRAL = {
-    FieldType.str: "",
-    FieldType.text: "",
-    FieldType.int: "0",
-    FieldType.float: "0",
-    FieldType.decimal: "0",
-    FieldType.bool: "false",
-}
 # What a refusal suggests as a default, by type.
 EXAMPLE_DEFAULTS = {
     FieldType.str: "pending",
@@ -76,16 +65,6 @@ def lit(text: str) -> str:
         return repr(text)
     chunks = re.findall(r".{1,56}(?:\s+|$)|\S+", text)
     return "(" + " ".join(repr(chunk) for chunk in chunks) + ")"
-
-
-def backfill(field: FieldSpec) -> str | None:
-    """The value existing rows get for a required field, as text: its default, else a
-    neutral value where one is honest; None when there is none."""
-    if field.default is not None:
-        return field.default
-    if field.unique:
-        return None
-    return NEUTRAL.get(field.type)
 
 
 def server_default(field: FieldSpec, text: str) -> tuple[str, set[str]]:

@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 from activities.scaffold import migration_steps as steps
 from activities.scaffold.migration_steps import COLUMN_TYPES, lit
 from workflows import identifiers
-from workflows.spec import Auth, EntitySpec, FieldSpec, FieldType, RelationSpec, ServiceSpec
+from workflows.spec import (
+    Auth,
+    EntitySpec,
+    FieldSpec,
+    FieldType,
+    RelationSpec,
+    ServiceSpec,
+    existing_rows_value,
+)
 
 
 @dataclass
@@ -344,7 +352,7 @@ def _add_field(table: Table, f: FieldSpec) -> None:
     or, with no honest value for them, only into an empty table. A downgrade says what
     comes back: the column, not the values the upgrade dropped."""
     plan, undoing = table.plan, table.undoing
-    value = steps.backfill(f) if f.required else None
+    value = existing_rows_value(f) if f.required else None
     if not f.required:
         comes_back = "empty"
     elif value is None:
