@@ -11,6 +11,8 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import psycopg
+import pymysql
 import pytest
 from pydantic import SecretStr
 from temporalio.worker import Worker
@@ -232,3 +234,26 @@ async def ecs_worker(client, settings):
         )
         async with worker:
             yield local
+
+
+# Real databases for the generated services: a fresh one per test, dropped after.
+@pytest.fixture()
+def postgres_url():
+    name = f"shipmate_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    yield f"postgresql://root@127.0.0.1:5432/{name}"
+    with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+@pytest.fixture()
+def mariadb_url():
+    name = f"shipmate_{uuid.uuid4().hex[:8]}"
+    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
+    with admin.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}`")
+    yield f"mysql://root@127.0.0.1:3306/{name}"
+    with admin.cursor() as cursor:
+        cursor.execute(f"DROP DATABASE `{name}`")
+    admin.close()

@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, inspect
 
 from activities.scaffold.generator import write_service
 from tests.test_migrations_both_ways import alembic
-from tests.test_scaffold import mariadb_url, postgres_url, run_generated_tests  # noqa: F401
+from tests.test_scaffold import run_generated_tests
 from workflows.identifiers import GENERATED_CODE_NAMES
 from workflows.spec import (
     FIELD_NAME,

@@ -18,7 +18,7 @@ import pytest
 import sqlalchemy as sa
 
 from activities.scaffold.generator import write_service
-from tests.test_scaffold import PYTHON, mariadb_url, postgres_url  # noqa: F401 (fixtures)
+from tests.test_scaffold import PYTHON
 from workflows import identifiers
 from workflows.spec import Auth, EntitySpec, FieldSpec, RelationSpec, ServiceSpec
 
