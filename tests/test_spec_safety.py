@@ -78,3 +78,9 @@ def test_fifty_kilobytes_of_text_gets_a_question_not_a_crash():
     result = parse_request("orders have total. " * 2700)
     assert result.spec is None
     assert "characters long" in result.questions[0]
+
+
+def test_graphqls_root_type_names_are_refused_only_with_graphql():
+    with pytest.raises(ValidationError, match="GraphQL's own"):
+        ServiceSpec(name="abc-api", api=["rest", "graphql"], entities=[EntitySpec(name="Query")])
+    assert ServiceSpec(name="abc-api", entities=[EntitySpec(name="Query")]).entities[0].table

@@ -6,8 +6,11 @@ resource names, so the validators here are the one gate hostile text must pass.
 
 from __future__ import annotations
 
+import datetime as dt
 import keyword
 import re
+import uuid
+from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -34,10 +37,10 @@ def unreadable(text: str) -> bool:
     return bool(UNREADABLE.search(text))
 
 
-# Entity names whose module, class or table would replace a part every service has.
-RESERVED_ENTITY_NAMES = frozenset(
-    {"Base", "Account", "Auth", "Health", "Graphql", "Events", "Crud", "Db", "Main", "Settings"}
-)
+# Entity names whose class, router or test module would replace a part every service has.
+RESERVED_ENTITY_NAMES = frozenset({"Base", "Account", "Auth", "Health", "Graphql", "Events"})
+# GraphQL's own root types.
+GRAPHQL_ROOT_TYPES = frozenset({"Query", "Mutation", "Subscription"})
 
 
 class FieldType(StrEnum):
@@ -116,10 +119,6 @@ class FieldSpec(BaseModel):
 
 def default_fits(kind: FieldType, text: str) -> bool:
     """Whether `text` reads as a value of `kind`: a default must never break a row."""
-    import datetime as dt
-    import uuid
-    from decimal import Decimal, InvalidOperation
-
     parse = {
         FieldType.int: int,
         FieldType.float: float,
@@ -310,6 +309,11 @@ class ServiceSpec(BaseModel):
                     raise ValueError(
                         f"{entity.name}.{relation.name} points at unknown entity {relation.target}"
                     )
+        if Api.graphql in self.api and (taken := GRAPHQL_ROOT_TYPES & set(names)):
+            raise ValueError(
+                f"entity name {sorted(taken)[0]} is GraphQL's own; pick another, e.g. "
+                f"{sorted(taken)[0]}Record"
+            )
         for event in self.events:
             if event.entity not in names:
                 raise ValueError(f"event for unknown entity {event.entity}")
