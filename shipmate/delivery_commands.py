@@ -7,6 +7,7 @@ import asyncio
 import json
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from shipmate import deliveries, status_report
 from shipmate.identity import acting_as
@@ -184,7 +185,7 @@ def cmd_deliver(args, settings: Settings) -> int:
         print(f"delivery {handle.id} started{queued}")
         print(
             f"  {settings.temporal_ui_url}/namespaces/{settings.temporal_namespace}"
-            f"/workflows/{handle.id}"
+            f"/workflows/{quote(handle.id, safe='')}"
         )
         printed: set[str] = set()
 

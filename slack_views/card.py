@@ -7,6 +7,7 @@ limits when the blocks are serialised. Every view is drawn from workflow state o
 from __future__ import annotations
 
 import json
+import re
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -20,7 +21,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from slack_views.text import problem
+from slack_views.text import problem, workflow_url
 from workflows.models import (
     DeliveryState,
     DeliveryStatus,
@@ -73,8 +74,11 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
                 text=f"*{STATE_LINE[status.state]}* · requested by <@{status.requester}>"
             )
         ),
-        SectionBlock(text=MarkdownTextObject(text=_stage_lines(status))),
     ]
+    if status.deployments:  # where the service is: where the eye lands, not in the fine print
+        live = "\n".join(f":link: *{d.environment}*: <{d.url}>" for d in status.deployments)
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=live[:MAX_TEXT])))
+    blocks.append(SectionBlock(text=MarkdownTextObject(text=_stage_lines(status))))
     if status.teardown_plan and not status.torn_down:
         deletes = f":wastebasket: Approving deletes {status.teardown_plan}. It cannot be undone."
         blocks.append(SectionBlock(text=MarkdownTextObject(text=deletes[:MAX_TEXT])))
@@ -84,8 +88,7 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
         )
     for gate in status.gates:
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_gate_line(gate))]))
-    links = [f"<{d.url}|{d.environment}: {d.url}>" for d in status.deployments]
-    links.append(f"<{temporal_ui}/workflows/{status.delivery_id}|workflow {status.delivery_id}>")
+    links = [f"<{workflow_url(temporal_ui, status.delivery_id)}|workflow {status.delivery_id}>"]
     if status.image:
         links.append(f"image `{status.image}`")
     blocks.append(ContextBlock(elements=[MarkdownTextObject(text=" · ".join(links)[:MAX_TEXT])]))
@@ -98,7 +101,7 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
 def card_title(status: DeliveryStatus) -> str:
     service = status.service or "new service"
     environments = ", ".join(g.environment for g in status.gates)
-    if status.operation == Operation.roll_back:
+    if status.operation == Operation.roll_back and status.version:
         return f"{service}: roll back {environments} to v{status.version}"
     if status.operation == Operation.tear_down:
         return f"{service}: tear down {environments}".rstrip()
@@ -106,8 +109,8 @@ def card_title(status: DeliveryStatus) -> str:
 
 
 def card_text(status: DeliveryStatus) -> str:
-    """The plain-text fallback (notifications, screen readers)."""
-    return f"{card_title(status)}: {STATE_LINE[status.state]}"
+    """The plain-text fallback (notifications, screen readers): words, no emoji codes."""
+    return f"{card_title(status)}: {STATE_LINE[status.state].split(' ', 1)[1]}"
 
 
 def _stage_lines(status: DeliveryStatus) -> str:
@@ -115,7 +118,9 @@ def _stage_lines(status: DeliveryStatus) -> str:
     for stage in status.stages:
         took = f" ({stage.duration_seconds:.0f}s)" if stage.duration_seconds is not None else ""
         detail = f" · {stage.detail}" if stage.detail and stage.name not in ("push",) else ""
-        lines.append(f"{STAGE_EMOJI[stage.state]} {stage.name}{took}{detail}")
+        # the state in words too: for screen readers, and for anyone who can't tell the
+        # emoji apart
+        lines.append(f"{STAGE_EMOJI[stage.state]} {stage.name}: {stage.state.value}{took}{detail}")
     return "\n".join(lines)[:MAX_TEXT]
 
 
@@ -139,8 +144,26 @@ def _approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
 
 
 def _gate_line(gate: GateStatus) -> str:
-    who = ", ".join(f"<@{u}>" for u in gate.approvals) or "nobody yet"
-    return f"*{gate.environment}* gate: {gate.summary()} · approved by {who}"
+    """Who must act and by when: the approvers by name, how many more are needed, and the
+    expiry in each reader's own time zone."""
+    done = ", ".join(f"<@{u}>" for u in gate.approvals) or "nobody yet"
+    line = f"*{gate.environment}* gate: {gate.summary()} · approved by {done}"
+    if gate.state != GateState.open:
+        return line
+    may = [f"<@{u}>" for u in gate.approvers if u not in gate.approvals]
+    may += [_group(g) for g in gate.approver_groups]
+    needed = gate.required_approvals - len(gate.approvals)
+    line += f" · {needed} more needed from {', '.join(may) or 'nobody'}"
+    if gate.expires_at:
+        stamp = int(gate.expires_at.timestamp())
+        fallback = gate.expires_at.strftime("%Y-%m-%d %H:%M UTC")
+        line += f" · expires <!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+    return line
+
+
+def _group(group: str) -> str:
+    """A user group: a mention when it is Slack's id (S…), else its handle."""
+    return f"<!subteam^{group}>" if re.fullmatch(r"S[A-Z0-9]{6,}", group) else f"@{group}"
 
 
 def _buttons(status: DeliveryStatus) -> list[ButtonElement]:

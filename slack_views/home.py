@@ -11,7 +11,8 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
-from slack_views.card import STATE_LINE, button_value
+from slack_views.card import STATE_LINE, button_value, card_title
+from slack_views.text import workflow_url
 from workflows.models import DeliveryStatus, GateState
 
 
@@ -26,7 +27,7 @@ def home_view(
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{status.service} v{status.version}* → {gate.environment}"
+                    text=f"*{card_title(status)}* → {gate.environment}"
                     f" · requested by <@{status.requester}>"
                 ),
                 accessory=ButtonElement(
@@ -50,8 +51,8 @@ def home_view(
         blocks.append(
             SectionBlock(
                 text=MarkdownTextObject(
-                    text=f"*{status.service} v{status.version}* · {STATE_LINE[status.state]} · "
-                    f"<{temporal_ui}/workflows/{status.delivery_id}|{status.delivery_id}>"
+                    text=f"*{card_title(status)}* · {STATE_LINE[status.state]} · "
+                    f"<{workflow_url(temporal_ui, status.delivery_id)}|{status.delivery_id}>"
                 )
             )
         )

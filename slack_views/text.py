@@ -7,10 +7,18 @@ Shipmate's own mentions ping anyone.
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from workflows.models import DeliveryState, DeliveryStatus
 
 # Endings whose error Shipmate wrote itself, naming who decided.
 DECIDED = (DeliveryState.rejected, DeliveryState.cancelled, DeliveryState.expired)
+
+
+def workflow_url(temporal_ui: str, workflow_id: str) -> str:
+    """A workflow's page in the Temporal UI. Its id holds slashes (`delivery/orders-api/3`):
+    unencoded, the UI opens another page."""
+    return f"{temporal_ui}/workflows/{quote(workflow_id, safe='')}"
 
 
 def escape(text: str) -> str:

@@ -301,6 +301,7 @@ class DeliveryWorkflow(StageRunner, UndoSteps):
             self._status.error = policy.missing_approvers(env)
             raise StageFailed()
         gate.state, stage.state = GateState.open, StageState.waiting
+        gate.expires_at = workflow.now() + timedelta(seconds=policy.timeout_seconds)
         await self._set_state(DeliveryState.waiting_for_approval)
         try:
             await workflow.wait_condition(

@@ -152,6 +152,8 @@ class GateStatus(BaseModel):
     approvals: list[str] = Field(default_factory=list)
     required_approvals: int = 1
     approvers: list[str] = Field(default_factory=list)
+    approver_groups: list[str] = Field(default_factory=list)
+    expires_at: datetime | None = None  # set when the gate opens
 
     def summary(self) -> str:
         return f"{len(self.approvals)} of {self.required_approvals} approvals ({self.state})"
@@ -214,6 +216,7 @@ class DeliveryStatus(BaseModel):
                 environment=environment,
                 required_approvals=policy.required_approvals,
                 approvers=policy.approvers,
+                approver_groups=policy.approver_groups,
             )
         )
 

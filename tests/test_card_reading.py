@@ -1,0 +1,82 @@
+"""A person reading only the card knows what is happening, who must act and by when,
+and where the service is; the fallback text reads as words."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+from slack_views.card import card_text, status_card
+from workflows.models import (
+    DeliveryState,
+    DeliveryStatus,
+    Deployment,
+    GateState,
+    GateStatus,
+    Stage,
+    StageState,
+)
+
+UI = "http://127.0.0.1:8233/namespaces/default"
+
+
+def waiting_for_prod() -> DeliveryStatus:
+    return DeliveryStatus(
+        delivery_id="delivery/orders-api/3-abc123",
+        service="orders-api",
+        version=3,
+        requester="U0ALICE",
+        state=DeliveryState.waiting_for_approval,
+        stages=[
+            Stage(name="test", state=StageState.succeeded),
+            Stage(name="approve prod", state=StageState.waiting),
+        ],
+        gates=[
+            GateStatus(
+                environment="prod",
+                state=GateState.open,
+                approvals=["U0BOB"],
+                required_approvals=2,
+                approvers=["U0BOB", "U0CAROL"],
+                approver_groups=["S0PLATFORM", "release-managers"],
+                expires_at=datetime(2026, 11, 30, 18, 0, tzinfo=UTC),
+            )
+        ],
+        deployments=[
+            Deployment(
+                environment="staging", url="http://127.0.0.1:18080", version=3, image="orders-api:3"
+            )
+        ],
+    )
+
+
+def text_of(blocks) -> str:
+    return json.dumps([b.to_dict() for b in blocks])
+
+
+def test_the_card_names_who_must_act_and_by_when():
+    card = text_of(status_card(waiting_for_prod(), UI))
+    assert "1 of 2 approvals (open)" in card
+    assert "1 more needed from <@U0CAROL>, <!subteam^S0PLATFORM>, @release-managers" in card
+    stamp = int(datetime(2026, 11, 30, 18, 0, tzinfo=UTC).timestamp())
+    assert f"expires <!date^{stamp}^{{date_short_pretty}} at {{time}}|2026-11-30 18:00 UTC>" in card
+
+
+def test_the_service_url_leads_and_stage_states_are_words():
+    blocks = [b.to_dict() for b in status_card(waiting_for_prod(), UI)]
+    sections = [b["text"]["text"] for b in blocks if b["type"] == "section"]
+    assert sections[1] == ":link: *staging*: <http://127.0.0.1:18080>"
+    assert ":white_check_mark: test: succeeded" in sections[2]
+    assert ":raised_hand: approve prod: waiting" in sections[2]
+
+
+def test_the_workflow_link_is_url_encoded():
+    card = text_of(status_card(waiting_for_prod(), UI))
+    assert f"{UI}/workflows/delivery%2Forders-api%2F3-abc123|" in card
+
+
+def test_the_fallback_text_never_says_none():
+    planning = DeliveryStatus(delivery_id="delivery/new/1-abc", requester="U0ALICE")
+    assert card_text(planning) == "new service: in progress"
+    assert "None" not in text_of(status_card(planning, UI))
+    assert card_text(waiting_for_prod()) == "orders-api v3: waiting for approval"
