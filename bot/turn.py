@@ -20,7 +20,7 @@ from bot.temporal_link import TemporalLink
 from shipmate.outbox import enqueue
 from shipmate.temporal import TemporalUnavailable
 from slack_views.text import cannot_post_advice
-from slack_views.thread import answer_blocks
+from slack_views.thread import answer_blocks, answer_parts
 from workflows.slack_messages import OutgoingMessage
 
 log = logging.getLogger(__name__)
@@ -49,8 +49,9 @@ class Turn:
     _said: int = field(default=0, init=False)
 
     async def say(self, text: str) -> None:
-        blocks = [b.to_dict() for b in answer_blocks(text)]
-        await self._send(text, blocks, private=False)
+        """Answer in the thread; a long answer goes as several messages, in order."""
+        for part in answer_parts(text):
+            await self._send(part, [b.to_dict() for b in answer_blocks(part)], private=False)
 
     async def tell_privately(self, text: str, blocks: list | None = None) -> None:
         rendered = [b.to_dict() for b in blocks] if blocks else None

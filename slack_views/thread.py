@@ -55,3 +55,38 @@ def _asks(status: DeliveryStatus, env: str) -> str:
 
 def answer_blocks(text: str) -> list[Block]:
     return [SectionBlock(text=MarkdownTextObject(text=text[:MAX_TEXT]))]
+
+
+def answer_parts(text: str, limit: int = MAX_TEXT) -> list[str]:
+    """A long answer as several messages, split between lines (a line too long for one
+    message, between words), so no line is cut in half and nothing is dropped."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        pieces = _words_within(line, limit) if len(line) > limit else [line]
+        for piece in pieces:
+            joined = f"{current}\n{piece}" if current else piece
+            if len(joined) <= limit:
+                current = joined
+                continue
+            parts.append(current)
+            current = piece
+    return [*parts, current] if current or not parts else parts
+
+
+def _words_within(line: str, limit: int) -> list[str]:
+    pieces, current = [], ""
+    for word in line.split(" "):
+        while len(word) > limit:  # one unbroken word longer than a message
+            if current:
+                pieces.append(current)
+                current = ""
+            pieces.append(word[:limit])
+            word = word[limit:]
+        joined = f"{current} {word}" if current else word
+        if len(joined) <= limit:
+            current = joined
+        else:
+            pieces.append(current)
+            current = word
+    return [*pieces, current] if current else pieces

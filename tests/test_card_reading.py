@@ -7,6 +7,7 @@ import json
 from datetime import UTC, datetime
 
 from slack_views.card import card_text, status_card
+from slack_views.thread import answer_parts
 from workflows.models import (
     DeliveryState,
     DeliveryStatus,
@@ -80,3 +81,17 @@ def test_the_fallback_text_never_says_none():
     assert card_text(planning) == "new service: in progress"
     assert "None" not in text_of(status_card(planning, UI))
     assert card_text(waiting_for_prod()) == "orders-api v3: waiting for approval"
+
+
+def test_a_long_answer_is_split_between_lines_and_loses_nothing():
+    lines = [f"orders-api v{n}: live in staging since 2026-11-{n % 28 + 1:02d}" for n in range(200)]
+    text = "\n".join(lines)
+    parts = answer_parts(text)
+    assert len(parts) > 1
+    assert all(len(part) <= 2900 for part in parts)
+    assert "\n".join(parts) == text  # every line whole, in order
+    one_huge_line = "word " * 1000
+    pieces = answer_parts(one_huge_line.strip())
+    assert all(len(p) <= 2900 for p in pieces)
+    assert " ".join(pieces) == one_huge_line.strip()
+    assert answer_parts("short") == ["short"]
