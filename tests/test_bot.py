@@ -94,7 +94,7 @@ async def test_typed_commands_and_a_change_request_in_the_thread(chat, bot):
     change = await chat.wait_for(ts, lambda r: r["text"].startswith("Next version"))
     assert "`+ Entry.memo (str)`" in change["text"]
     assert f"delivery/{name}-api/2-" in change["text"]
-    await chat.card(ts, "v2: :raised_hand: waiting for approval")
+    await chat.card(ts, "v2: waiting for approval")
 
 
 async def test_two_bot_replicas_behave_like_one(chat, slack_settings, emulator, scripted_worker):

@@ -29,11 +29,11 @@ async def two_versions(chat: Chat) -> tuple[str, str, dict, dict]:
     """alice's service, v1 then v2 approved by bob: its thread, name and live messages."""
     name = f"ledger{letters()}"
     ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> {name} api: entries have amount (decimal)")
-    card = await chat.card(ts, "v1: :raised_hand: waiting for approval")
+    card = await chat.card(ts, "v1: waiting for approval")
     await chat.click("U0BOB", card["ts"], "approve")
     first = await chat.wait_for(ts, live_in_staging(1))
     await chat.say("U0ALICE", "also add a memo field to entries", thread_ts=ts)
-    card = await chat.card(ts, "v2: :raised_hand: waiting for approval")
+    card = await chat.card(ts, "v2: waiting for approval")
     await chat.click("U0BOB", card["ts"], "approve")
     second = await chat.wait_for(ts, live_in_staging(2))
     return ts, f"{name}-api", first, second
@@ -66,12 +66,12 @@ async def test_the_button_asks_what_the_command_asks_and_is_then_spent(chat, bot
     said = await chat.wait_for(ts, lambda r: r["text"].startswith("*Roll back* of"))
     assert f"*{service}* in *staging*" in said["text"]
     assert "once approved on its card" in said["text"]
-    card = await chat.card(ts, f"{service}: roll back staging to v1: :raised_hand: waiting")
+    card = await chat.card(ts, f"{service}: roll back staging to v1: waiting")
     assert actions(card) == ["approve", "reject", "cancel"]
     await chat.wait_for(ts, lambda r: "wants to roll *staging* back to v1" in r["text"])
 
     await chat.click("U0BOB", card["ts"], "approve")
-    await chat.card(ts, f"{service}: roll back staging to v1: :rocket: delivered")
+    await chat.card(ts, f"{service}: roll back staging to v1: delivered")
     rewound = await chat.wait_for(ts, lambda r: "is rolled back to v1" in r["text"])
     assert "blocks" not in rewound
     assert (await service_state(client, service)).deployments["staging"].version == 1
@@ -94,13 +94,13 @@ async def test_a_click_by_someone_not_allowed_is_refused_and_starts_nothing(chat
 
     # Refused, it left nothing behind: someone allowed can still use the button.
     await chat.click("U0ALICE", second["ts"], "roll_back_live")
-    await chat.card(ts, f"{service}: roll back staging to v1: :raised_hand: waiting")
+    await chat.card(ts, f"{service}: roll back staging to v1: waiting")
 
 
 async def test_a_double_click_and_a_second_person_start_one_roll_back(chat, bot, client):
     ts, service, _, second = await two_versions(chat)
     await asyncio.gather(*(chat.click("U0ALICE", second["ts"], "roll_back_live") for _ in "ab"))
-    await chat.card(ts, f"{service}: roll back staging to v1: :raised_hand: waiting")
+    await chat.card(ts, f"{service}: roll back staging to v1: waiting")
     await chat.click("U0BOB", second["ts"], "roll_back_live")
     (bob,) = await eventually(lambda: chat.ephemeral("U0BOB"), what="bob told privately")
     (alice,) = await eventually(lambda: chat.ephemeral("U0ALICE"), what="alice told privately")
