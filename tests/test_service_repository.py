@@ -35,11 +35,11 @@ def test_each_version_is_a_commit_pushed_to_the_configured_remote(settings, tmp_
     git("init", "-q", "--bare", str(remote))
 
     scaffold(local, spec, "build a todo api", "U0ALICE")
-    second = parse_change(spec, "add a due (date) field to todos").spec
-    scaffold(local, second, "add a due (date) field to todos", "U0BOB")
+    second = parse_change(spec, "add a notes field to todos").spec
+    scaffold(local, second, "add a notes field to todos", "U0BOB")
 
     log = git("--git-dir", str(remote), "log", "--format=%s%n%b", "main")
-    assert f"{spec.name} v2: add a due (date) field to todos" in log
+    assert f"{spec.name} v2: add a notes field to todos" in log
     assert "Requested by U0BOB through Shipmate." in log
     assert f"{spec.name} v1: build a todo api" in log
     assert "Requested by U0ALICE through Shipmate." in log
