@@ -186,15 +186,7 @@ def _create_tables(
             index = identifiers.index_name(table, relation.column)
             plan.steps.append(f"    sa.Index({index!r}, {relation.column!r}),")
         plan.steps += ['    mysql_charset="utf8mb4",', ")"]
-    for entity in order:
-        plan.steps += steps.batch(
-            entity.table,
-            [
-                steps.create_fk(entity.table, r, steps.table_of(entities, r.target))
-                for r in entity.relations
-                if (entity.name, r.name) in deferred
-            ],
-        )
+    _deferred_keys(plan, order, deferred, entities, steps.create_fk)
 
 
 def _drop_tables(
@@ -206,18 +198,24 @@ def _drop_tables(
 ) -> None:
     """Children before parents; keys in a cycle go first."""
     order, deferred = _ordered(removed, existing)
+    _deferred_keys(plan, order, deferred, entities, steps.drop_fk)
+    for entity in reversed(order):
+        why = f"v{undoing} created {entity.table}: it goes" if undoing else f"drops {entity.table}"
+        plan.steps += steps.comment(f"{why}, with its rows") + [f"op.drop_table({entity.table!r})"]
+
+
+def _deferred_keys(plan: Plan, order, deferred, entities: list[EntitySpec], make) -> None:
+    """The foreign keys of a cycle, added once both tables exist or dropped before either
+    goes: `make` is steps.create_fk or steps.drop_fk."""
     for entity in order:
         plan.steps += steps.batch(
             entity.table,
             [
-                steps.drop_fk(entity.table, r, steps.table_of(entities, r.target))
+                make(entity.table, r, steps.table_of(entities, r.target))
                 for r in entity.relations
                 if (entity.name, r.name) in deferred
             ],
         )
-    for entity in reversed(order):
-        why = f"v{undoing} created {entity.table}: it goes" if undoing else f"drops {entity.table}"
-        plan.steps += steps.comment(f"{why}, with its rows") + [f"op.drop_table({entity.table!r})"]
 
 
 @dataclass
