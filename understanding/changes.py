@@ -14,7 +14,7 @@ from pydantic import ValidationError
 from understanding.result import PlanResult, questions_from_validation
 from understanding.rules import entity_noun, events_asked, parse_fields, singular
 from understanding.vocabulary import ENVIRONMENTS
-from workflows.spec import EntitySpec, FieldSpec, FieldType, ServiceSpec, existing_rows_value
+from workflows.spec import EXAMPLE_DEFAULTS, EntitySpec, FieldSpec, ServiceSpec, existing_rows_value
 
 EXAMPLES = (
     "I didn't catch the change. Try e.g. 'add a status field to orders', 'make email "
@@ -130,14 +130,6 @@ def parse_change(base: ServiceSpec, text: str) -> PlanResult:
     return PlanResult(spec=spec, diff=spec_diff(base, spec))
 
 
-EXAMPLE_VALUES = {
-    FieldType.email: "ops@example.com",
-    FieldType.date: "2026-01-01",
-    FieldType.datetime: "2026-01-01T00:00:00Z",
-    FieldType.uuid: "00000000-0000-0000-0000-000000000000",
-}
-
-
 def _values_existing_rows_lack(old: ServiceSpec, new: ServiceSpec) -> list[str]:
     """A new required field on an entity that may already have rows needs a value for
     them; where no honest one exists (an email, a date, a unique value), ask."""
@@ -163,7 +155,7 @@ def _values_existing_rows_lack(old: ServiceSpec, new: ServiceSpec) -> list[str]:
                         "make it required."
                     )
                     continue
-                example = EXAMPLE_VALUES.get(field.type, "…")
+                example = EXAMPLE_DEFAULTS[field.type]
                 questions.append(
                     f"{what}. Say the value ('default {field.name} to {example}') or make it "
                     f"optional ('make {field.name} optional')."

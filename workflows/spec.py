@@ -152,6 +152,22 @@ NEUTRAL = {
 }
 
 
+# What Shipmate suggests as a default, by type: in the question at change time and in a
+# migration's refusal alike.
+EXAMPLE_DEFAULTS = {
+    FieldType.str: "pending",
+    FieldType.text: "none",
+    FieldType.int: "0",
+    FieldType.float: "0",
+    FieldType.decimal: "0.00",
+    FieldType.bool: "false",
+    FieldType.date: "2026-01-01",
+    FieldType.datetime: "2026-01-01T00:00:00Z",
+    FieldType.uuid: "00000000-0000-0000-0000-000000000000",
+    FieldType.email: "ops@example.com",
+}
+
+
 def existing_rows_value(field: FieldSpec) -> str | None:
     """The value rows that already exist get for a new required field, as text: its
     default, else a neutral value where one is honest; None when there is none."""

@@ -15,7 +15,14 @@ import uuid
 from decimal import Decimal
 
 from workflows import identifiers
-from workflows.spec import EntitySpec, FieldSpec, FieldType, OnDelete, RelationSpec
+from workflows.spec import (
+    EXAMPLE_DEFAULTS,
+    EntitySpec,
+    FieldSpec,
+    FieldType,
+    OnDelete,
+    RelationSpec,
+)
 
 DATETIME = 'sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")'
 COLUMN_TYPES = {
@@ -44,19 +51,6 @@ PG_TYPES = {
     FieldType.email: "VARCHAR(320)",
 }
 TEXT_ON_SQLITE = {FieldType.date, FieldType.datetime, FieldType.uuid}
-# What a refusal suggests as a default, by type.
-EXAMPLE_DEFAULTS = {
-    FieldType.str: "pending",
-    FieldType.text: "none",
-    FieldType.int: "0",
-    FieldType.float: "0",
-    FieldType.decimal: "0.00",
-    FieldType.bool: "false",
-    FieldType.date: "2024-01-01",
-    FieldType.datetime: "2024-01-01T00:00:00",
-    FieldType.uuid: "00000000-0000-0000-0000-000000000000",
-    FieldType.email: "ops@example.com",
-}
 
 
 def lit(text: str) -> str:
