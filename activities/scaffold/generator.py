@@ -146,11 +146,9 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.filters["entity_table"] = lambda name: by_name[name].table
     env.filters["entity_path"] = lambda name: by_name[name].path
     # "admin" always exists, whatever else the request names: the first account has it and
-    # only it deletes. Another role, when there is one, shows what admins alone may do.
+    # only it deletes; the generated tests check every other role is refused a delete.
     roles = ["admin", *[r for r in spec.roles if r != "admin"]] if spec.roles else ["admin", "user"]
     env.globals["roles"] = roles
-    env.globals["admin_role"] = "admin"
-    env.globals["other_role"] = roles[1] if len(roles) > 1 else None
     env.globals["alias"] = lambda name, attr: f'alias="{name}"' if name != attr else ""
     env.globals["dependants"] = lambda entity: [
         (child, relation)
