@@ -36,6 +36,8 @@ SPECS = {
     "graphql on mysql": "a products api with graphql and mysql: products have name and price",
     "events": "a ledger api with jwt: wallets have owner and email (unique); entries have "
     "wallet (required), amount (decimal) and memo. Publish entry and wallet changes to SQS",
+    "choices": "a helpdesk api: tickets have title, status: open, pending or closed, and "
+    "priority (low/medium/high, optional); comments belong to tickets and have body (text)",
 }
 PYTHON = sys.executable
 

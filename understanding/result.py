@@ -7,9 +7,17 @@ from pydantic import BaseModel, Field, ValidationError
 from workflows.spec import ServiceSpec
 
 
+class Choice(BaseModel):
+    """A question with few answers: the thread offers them as buttons."""
+
+    question: str
+    answers: list[str]
+
+
 class PlanResult(BaseModel):
     spec: ServiceSpec | None = None
     questions: list[str] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list, description="Questions with buttons")
     defaults: list[str] = Field(default_factory=list, description="What was assumed, not read")
     notes: list[str] = Field(default_factory=list, description="e.g. a fallback that happened")
     diff: list[str] = Field(default_factory=list, description="Changes from the running version")

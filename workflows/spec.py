@@ -20,6 +20,7 @@ from workflows.identifiers import python_name, short
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 ENTITY_NAME = re.compile(r"^[A-Z][a-zA-Z0-9]{0,39}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+CHOICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
 # Names the API itself uses beside a row's fields: a field may not take them. Every other
 # snake_case name works: Python keywords and builtins get a safe identifier in the code
@@ -92,6 +93,8 @@ class FieldSpec(BaseModel):
     unique: bool = False
     # What rows that exist before this field was added get, as text ("0", "pending").
     default: str | None = None
+    # The only values a str field takes ('pending', 'paid', 'shipped'); empty: any text.
+    choices: list[str] = Field(default_factory=list)
 
     @field_validator("name")
     @classmethod
@@ -104,11 +107,28 @@ class FieldSpec(BaseModel):
             raise ValueError(f"field name {value!r} is reserved; pick another, e.g. {value}_value")
         return value
 
+    @field_validator("choices")
+    @classmethod
+    def _plain_choices(cls, value: list[str]) -> list[str]:
+        if value and not (2 <= len(value) <= 30 and len(set(value)) == len(value)):
+            raise ValueError("a field takes 2 to 30 distinct choices")
+        for choice in value:
+            if not CHOICE.match(choice):
+                raise ValueError(f"choice {choice[:40]!r} must be a short lowercase word")
+        return value
+
     @model_validator(mode="after")
     def _default_fits(self) -> FieldSpec:
+        if self.choices and self.type != FieldType.str:
+            raise ValueError(f"{self.name} has choices, so it must be a str field")
         if self.default is not None and not default_fits(self.type, self.default):
             raise ValueError(
                 f"default {self.default[:40]!r} for {self.name} is not a {self.type.value} value"
+            )
+        if self.default is not None and self.choices and self.default not in self.choices:
+            raise ValueError(
+                f"default {self.default[:40]!r} for {self.name} is not one of its choices "
+                f"({', '.join(self.choices)})"
             )
         return self
 
@@ -173,7 +193,7 @@ def existing_rows_value(field: FieldSpec) -> str | None:
     default, else a neutral value where one is honest; None when there is none."""
     if field.default is not None:
         return field.default
-    if field.unique:
+    if field.unique or field.choices:  # '' is no choice
         return None
     return NEUTRAL.get(field.type)
 

@@ -162,7 +162,15 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.globals["sample"] = sample_payload
     env.globals["wrong_values"] = wrong_values
     env.globals["sample_value"] = sample_value
+    env.globals["field_type"] = field_type
     return env
+
+
+def field_type(field: FieldSpec, types: dict[str, str]) -> str:
+    """The annotation of a field: its choices when it has them, else its type's."""
+    if field.choices:
+        return "Literal[" + ", ".join(f'"{choice}"' for choice in field.choices) + "]"
+    return types[field.type.value]
 
 
 def sample_payload(entity: EntitySpec, bump: int = 0) -> str:
@@ -174,6 +182,8 @@ def sample_payload(entity: EntitySpec, bump: int = 0) -> str:
 
 def sample_value(field: FieldSpec, bump: int = 0) -> str:
     n = f"(n + {bump})" if bump else "n"
+    if field.choices:
+        return f"{field.choices!r}[{n} % {len(field.choices)}]"
     label = field.name[:16]  # values name their field, and stay short on the line
     samples = {
         FieldType.str: f'f"{label}-{{{n}}}"',

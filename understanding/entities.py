@@ -1,0 +1,432 @@
+"""What a service manages: entities with their fields and the links between them.
+
+Technique: a small hand-written grammar, clause by clause, rather than a parsing
+library. Requests are short, half-formed chat; a formal grammar (lark, pyparsing)
+rejects a whole sentence over one odd word, while these readers each take the
+constructions they know and leave every other word unread, which is what lets the
+thread say "I didn't use: …" instead of guessing. The readers, in order:
+
+1. links: 'orders belong to customers', 'a customer has many orders'
+2. parenthesised lists: 'vehicles (plate, make), drivers (name)', 'Book(title, isbn)'
+3. entity lists: 'entities: books, members and loans'
+4. heads: 'X have / has / with / containing / : a, b and c', continued after a
+   semicolon or on bulleted lines
+5. service nouns: 'a books API', 'API for order management', 'a projects and tasks
+   API', when nothing else says what it manages or when they name several things
+
+Each reader blanks what it consumed in a working copy, so no text is read twice.
+Fields named after another entity ('customer', 'customer_id') become links last.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from understanding.fields import Choices, read_fields
+from understanding.names import entity_name, singular, split_camel
+from understanding.vocabulary import CONTROL, FILLER, MODIFIERS, TYPE_WORDS
+from understanding.words import Request
+from workflows.spec import FieldSpec, RelationSpec, snake_case
+
+SERVICE_WORDS = frozenset(
+    "api apis service microservice backend app application server system platform".split()
+)
+API_KINDS = frozenset("rest restful graphql grpc crud json web http simple small basic new".split())
+HEAD = re.compile(
+    r"\b(?:with the fields?|with fields?|having|have|hav|has|had|with|containing|contains|"
+    r"contain|includes?|including|consisting of|fields?)\b|:|(?<=[a-z0-9_)])\s*[–—]\s*"
+    r"|(?<=[a-z0-9_)])\s+-\s+"
+)
+# Heads after which no noun means no field list: 'Auth: none', 'DB - SQLite'.
+NEEDS_NOUN = re.compile(r":|\s*[–—-]\s*")
+# Words that are filler in a sentence but an entity when written as a heading:
+# 'Application: job, applicant_email', 'Flag(key unique, …)'.
+HEADING_KEYS = frozenset(
+    "api apis auth authentication database db env environment environments deploy roles role "
+    "stack framework note notes please hi hey need build create make use formal quick".split()
+)
+NP = r"[a-z][a-z0-9_]*"
+LINKS = [
+    # (pattern, which group is the child that holds the link)
+    (
+        rf"\b(?P<child>{NP})\s+(?:belongs?|belonging|(?:is|are) owned by|owned by)\s+"
+        rf"(?:to\s+)?(?:an?\s+|the\s+|one\s+|a single\s+|exactly one\s+)?(?P<parent>{NP})"
+        rf"(?:\s+and\s+(?:to\s+)?(?:an?\s+|the\s+|one\s+)?"
+        rf"(?!(?:have|has|had|with|are|is|can|should|must|contains?)\b)(?P<parent2>{NP}))?",
+        "child",
+    ),
+    (
+        rf"\b(?P<parent>{NP})\s+(?:has|have|can have|contains?|owns?|holds?)\s+(?:many|multiple|"
+        rf"several|a list of|lots of|one or more|zero or more|any number of)\s+"
+        rf"(?P<child>{NP}(?:\s+{NP})?)",
+        "child",
+    ),
+    (
+        rf"\b(?P<child>{NP})\s+(?:references?|refers? to|points? to|(?:is|are) linked to|"
+        rf"links? to|(?:is|are) tied to)\s+(?:an?\s+|the\s+|one\s+)?(?P<parent>{NP})",
+        "child",
+    ),
+]
+ENTITY_LIST = re.compile(
+    r"\b(?:entit(?:y|ies)|models?|resources?)\b[ \t]*"
+    r"(?::|are|=|like|such as|named|called)?[ \t]*"
+)
+SERVICE_NOUN = re.compile(
+    r"\s+(?:(?:rest|restful|graphql|grpc|crud|json|web|http)\s+)*"
+    r"(?:api|service|microservice|backend|app|application|system|platform|"
+    r"management|tracking|tracker|catalog(?:ue)?|directory|registry|booking|scheduling)\b"
+)
+ABOUT = re.compile(
+    r"\b(?:for|managing|manage|manages|track|tracks|tracking|storing|handling|"
+    r"handles|handle|about|of)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|an\s+)?"
+)
+WITH_ENDS = re.compile(r"\b(?:for|using|backed by|deploy\w*|that|which|where)\b")
+BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+
+
+@dataclass
+class Draft:
+    """An entity as read so far: fields, links and where it was first named."""
+
+    name: str
+    place: int
+    fields: dict[str, FieldSpec] = field(default_factory=dict)
+    links: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name: (target, required)
+
+
+@dataclass
+class Reading:
+    entities: dict[str, Draft] = field(default_factory=dict)
+    problems: list[str] = field(default_factory=list)
+    loose_fields: list[FieldSpec] = field(default_factory=list)  # fields with no owner named
+    link_children: list[tuple[str, int, int]] = field(default_factory=list)
+    service_nouns: list[tuple[int, str]] = field(default_factory=list)
+    name_phrase: str | None = None  # 'inventory service' -> inventory-service
+
+    def entity(self, name: str, place: int) -> Draft:
+        if name not in self.entities:
+            self.entities[name] = Draft(name, place)
+        draft = self.entities[name]
+        draft.place = min(draft.place, place)  # listed in the order they were first named
+        return draft
+
+
+class Work:
+    """The lowered request with consumed spans blanked, so nothing is read twice."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+
+    @property
+    def text(self) -> str:
+        return self.request.lowered
+
+    def blank(self, start: int, end: int) -> None:
+        text = self.request.lowered
+        self.request.lowered = text[:start] + " " * (end - start) + text[end:]
+
+
+def read_entities(request: Request, choices: list[Choices]) -> Reading:
+    work, reading = Work(request), Reading()
+    _links(work, reading)
+    _parenthesised(work, reading, choices)
+    _entity_lists(work, reading)
+    _heads(work, reading, choices)
+    _service_nouns(work, reading)
+    _fields_naming_entities(reading)
+    for child in reading.link_children:
+        take(work, child)
+    return reading
+
+
+def noun_before(
+    work: Work, end: int, start: int = 0, skip: bool = True, headings: bool = False
+) -> tuple[str, int, int] | None:
+    """The thing a phrase ending at `end` is about: up to two words that are not filler
+    ('stock items'). With `skip`, filler, commas and words other readers took are passed
+    over first ('orders, which have'); without, the noun must end the phrase. With
+    `headings`, a capitalised word before ':', '(' or 'has' is a noun even if it is
+    filler elsewhere ('Application: job, …', 'Track has title')."""
+    tokens = list(re.finditer(r"[a-z][a-z0-9_]*|[^\sa-z0-9_]", work.text[start:end]))
+    taken: list[re.Match] = []
+    heading = headings and re.match(r"\s*(?:[:(]|[-–—]\s|ha(?:s|ve)\b)", work.text[end : end + 6])
+    for token in reversed(tokens):
+        word = token.group()
+        written = work.request.text[start + token.start()]
+        titled = heading and not taken and written.isupper() and word not in HEADING_KEYS
+        noun = word[0].isalpha() and (word not in FILLER or titled)
+        noun = noun and not work.request.used(start + token.start(), start + token.end())
+        if noun and len(taken) < 2:
+            taken.insert(0, token)
+        elif taken or not skip:
+            break
+        elif not (word == "," or word in FILLER or word[0].isalpha()):
+            break  # other punctuation ends the phrase
+    written = work.request.text
+    name = entity_name(
+        [w for t in taken for w in split_camel(written[start + t.start() : start + t.end()])],
+        heading=bool(heading),
+    )
+    if name is None:
+        return None
+    return name, start + taken[0].start(), start + taken[-1].end()
+
+
+def take(work: Work, noun: tuple[str, int, int]) -> tuple[str, int]:
+    """Mark a noun read and give the entity's name and place."""
+    work.request.use(noun[1], noun[2])
+    return noun[0], noun[1]
+
+
+def _clauses(text: str) -> list[tuple[int, int]]:
+    """Sentences, semicolon parts and lines, outside parentheses."""
+    spans, start, depth = [], 0, 0
+    for i, char in enumerate(text):
+        depth += char == "("
+        depth -= char == ")" and depth > 0
+        ends = char in ";\n!?" or (char == "." and (i + 1 == len(text) or text[i + 1].isspace()))
+        if ends and (depth == 0 or char == "\n"):
+            spans.append((start, i))
+            start, depth = i + 1, 0
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _links(work: Work, reading: Reading) -> None:
+    for pattern, _ in LINKS:
+        for match in re.finditer(pattern, work.text):
+            child_end = match.end("child")
+            words = match.group("child").split()
+            if len(words) == 2 and (words[1] in FILLER or words[1] in ("have", "has")):
+                child_end = match.start("child") + len(words[0])  # 'many orders each with …'
+            child = noun_before(work, child_end, _line_start(work.text, child_end), skip=False)
+            parent = entity_name([match.group("parent")])
+            if child is None or parent is None or child[0] == parent:
+                continue
+            first = min(child_end, match.end("parent"))
+            work.request.use(first, match.end())
+            work.request.use(match.start("parent"), match.end("parent"))
+            reading.entity(child[0], child[1])
+            reading.link_children.append(child)
+            parents = [parent]
+            if match.groupdict().get("parent2"):  # 'tasks belong to projects and to users'
+                parents += [p for p in [entity_name([match.group("parent2")])] if p]
+            for target in parents:
+                reading.entity(target, match.start("parent"))
+                reading.entities[child[0]].links[snake_case(target)] = (target, False)
+            work.blank(first, match.end())
+            if not re.match(r"\s*,?\s*(?:and\s+)?(?:have|has|with)\b", work.text[match.end() :]):
+                work.blank(child[1], child[2])  # read: no field list of its own follows
+
+
+def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None:
+    for match in list(re.finditer(r"\(((?:[^()]|\([^()]*\))*)\)", work.text)):
+        words = re.findall(r"[a-z][a-z0-9_]*", match.group(1))
+        if all(
+            w in CONTROL or work.request.used_word(w, match.start(1), match.end(1)) for w in words
+        ):
+            continue  # 'Plant nursery shop (REST, postgres)'
+        if not words or set(words) <= TYPE_WORDS.keys() | MODIFIERS | {
+            "default",
+            "defaults",
+            "not",
+            "null",
+        }:
+            continue  # a field's own type or modifiers
+        if words[0] in ("default", "defaults", "e", "eg", "like", "ex", "i", "ie"):
+            continue
+        line_start = _line_start(work.text, match.start())
+        noun = noun_before(work, match.start(), line_start, skip=False, headings=True)
+        if noun is None:
+            continue
+        plural = work.text[: match.start()].rstrip().endswith("s")
+        if not ("," in match.group(1) or " and " in match.group(1) or plural or len(words) > 1):
+            continue
+        draft = reading.entity(*take(work, noun))
+        fields = read_fields(work.request, match.start(1), match.end(1), choices, reading.problems)
+        for spec in fields:
+            draft.fields.setdefault(spec.name, spec)
+        work.blank(noun[1], match.end())
+
+
+def _line_start(text: str, at: int) -> int:
+    return max(text.rfind(mark, 0, at) for mark in "\n;:.,(") + 1
+
+
+def _entity_lists(work: Work, reading: Reading) -> None:
+    for match in list(ENTITY_LIST.finditer(work.text)):
+        end = match.end()
+        rest = re.match(r"[^.;:\n]*", work.text[end:]).group()
+        if re.match(r"\s*[a-z][a-z0-9_]*\s*(?:[:(]|[-–—]\s)", work.text[end:]):
+            work.request.use(match.start(), match.end())  # 'Entity Room: name, floor'
+            continue
+        rest = re.split(HEAD, rest)[0]
+        taken_to = end
+        for piece in re.finditer(r"[^,]+", rest):
+            for part in re.split(r"\band\b|&", piece.group()):
+                words = re.findall(r"[a-z][a-z0-9_]*", part)
+                name = entity_name(words[-2:] if len(words) == 2 else words)
+                if name is None:
+                    break
+                reading.entity(name, end + piece.start())
+                taken_to = end + piece.end()
+            else:
+                continue
+            break
+        if taken_to > end:
+            work.request.use(match.start(), taken_to)
+            work.blank(match.start(), taken_to)
+
+
+def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
+    owner: Draft | None = None
+    clauses = _clauses(work.text)
+    for number, (start, end) in enumerate(clauses):
+        clause = work.text[start:end]
+        heads = list(HEAD.finditer(clause))
+        continued = BULLET.match(clause) or work.text[start - 1 : start] == ";"
+        if not heads and owner is not None and continued:
+            _add_fields(work, reading, owner, start, end, choices)
+            continue
+        owner = None
+        following = clauses[number + 1] if number + 1 < len(clauses) else None
+        if not heads and following and BULLET.match(work.text[following[0] : following[1]]):
+            if noun := noun_before(work, end, start):  # 'products api' then '- name' lines
+                owner = reading.entity(*take(work, noun))
+            continue
+        for i, head in enumerate(heads):
+            seg_start = start + head.end()
+            seg_end = start + (heads[i + 1].start() if i + 1 < len(heads) else len(clause))
+            if i + 1 < len(heads) and heads[i + 1].group() not in ("with", "fields", "field"):
+                # 'with sqlite, tickets have ...': the last item names the next head's entity
+                cut = list(re.finditer(r",|\band\b", work.text[seg_start:seg_end]))
+                seg_end = seg_start + cut[-1].start() if cut else seg_start
+            if head.group() == "with" and (stop := WITH_ENDS.search(work.text, seg_start, seg_end)):
+                seg_end = stop.start()  # 'with postgres and jwt for customers and invoices'
+            noun = noun_before(work, start + head.start(), start, headings=True)
+            if noun is None and NEEDS_NOUN.fullmatch(head.group()):
+                continue
+            if head.group() == "with" and _after_service_word(work, start, start + head.start()):
+                continue  # 'OAuth2 login with GitHub', 'a notes api with api key auth'
+            if noun and _names_things(
+                work, noun, start + head.start(), seg_start, seg_end, reading
+            ):
+                continue
+            blank = not re.search(r"[a-z]", work.request.folded[seg_start:seg_end])
+            fields = read_fields(work.request, seg_start, seg_end, choices, reading.problems)
+            draft = owner
+            # 'orders:' then bulleted lines of fields, not 'inventory service:' then lines
+            # that name entities of their own
+            listing = following and BULLET.match(work.text[following[0] : following[1]])
+            listing = listing and not HEAD.search(work.text, following[0], following[1])
+            last = i + 1 == len(heads) and (listing or following is None)
+            if noun and (fields or blank and last and head.group() != "with"):
+                draft = owner = reading.entity(*take(work, noun))
+            for spec in fields:
+                if draft is None:
+                    reading.loose_fields.append(spec)
+                else:
+                    draft.fields.setdefault(spec.name, spec)
+
+
+def _after_service_word(work: Work, start: int, at: int) -> bool:
+    before = list(re.finditer(r"[a-z][a-z0-9]*", work.text[start:at]))
+    if not before:
+        return False
+    word = before[-1]
+    return work.request.used(start + word.start(), start + word.end()) and word.group() not in (
+        "api",
+        "service",
+    )
+
+
+def _add_fields(work, reading, draft, start, end, choices) -> None:
+    fields = read_fields(work.request, start, end, choices, reading.problems)
+    for spec in fields:
+        if draft is None:
+            reading.loose_fields.append(spec)
+        else:
+            draft.fields.setdefault(spec.name, spec)
+
+
+def _names_things(work: Work, noun, head_at: int, start: int, end: int, reading: Reading) -> bool:
+    """'a CRM backend with contacts, companies and deals': a service phrase followed by
+    plural nouns alone names entities, not fields."""
+    between = re.findall(r"[a-z]+", work.text[noun[1] : head_at])
+    subject = re.search(r"\bfor\s+(?:an?\s+|the\s+|our\s+|my\s+)?$", work.text[: noun[1]])
+    if not set(between) & SERVICE_WORDS and not subject:
+        return False
+    items = [i.strip() for i in re.split(r",|\band\b|&", work.text[start:end]) if i.strip()]
+    plurals = [
+        i for i in items if re.fullmatch(r"[a-z]+s", i) and not i.endswith(("ss", "us", "is"))
+    ]
+    if len(items) < 2 or len(plurals) != len(items):
+        return False
+    for item in items:
+        reading.entity(entity_name([item]), start + work.text[start:end].index(item))
+    work.request.use(start, end)
+    work.request.use(noun[1], noun[2])
+    reading.name_phrase = reading.name_phrase or noun[0]
+    return True
+
+
+def _service_nouns(work: Work, reading: Reading) -> None:
+    """'a books API', 'API for order management': what the service is about, by name."""
+    text = work.text
+    for match in SERVICE_NOUN.finditer(text):
+        found = noun_before(work, match.start() + 1, _line_start(text, match.start()))
+        if found:
+            reading.service_nouns.append(take(work, found)[::-1])
+            before = text[: found[1]]
+            while more := re.search(rf"(?:,|\band|&)\s*({NP})\s*$", before):
+                name = entity_name([more.group(1)])
+                if name is None or not re.fullmatch(r"[a-z]+s", more.group(1)):
+                    break
+                work.request.use(more.start(1), more.end(1))
+                reading.service_nouns.append((more.start(1), name))
+                before = before[: more.start()]
+    for match in ABOUT.finditer(text):
+        rest = re.match(r"[^.;:\n(?!]*", text[match.end() :]).group()
+        rest = re.split(r"\b(?:with|using|on|in|backed|deploy\w*|that|where|which|to|so)\b", rest)[
+            0
+        ]
+        for part in re.split(r",|\band\b|&", rest):
+            found = noun_before(
+                work, match.end() + rest.index(part) + len(part), match.end() + rest.index(part)
+            )
+            if found:
+                reading.service_nouns.append(take(work, found)[::-1])
+    nouns = list(dict.fromkeys(name for _, name in sorted(reading.service_nouns)))
+    if not reading.entities or len(nouns) > 1 and not reading.entities.keys() >= set(nouns):
+        several = len(nouns) > 1
+        for place, name in sorted(reading.service_nouns):
+            if not reading.entities or several and _plural_at(text, place):
+                reading.entity(name, place)
+
+
+def _plural_at(text: str, place: int) -> bool:
+    word = re.match(r"[a-z]+", text[place:])
+    return bool(word) and singular(word.group()) != word.group()
+
+
+def _fields_naming_entities(reading: Reading) -> None:
+    """'customer' or 'customer_id' on Order, with a Customer entity: a link, not text."""
+    by_snake = {snake_case(name): name for name in reading.entities}
+    for draft in reading.entities.values():
+        for name, spec in list(draft.fields.items()):
+            base = name.removesuffix("_id")
+            target = by_snake.get(base) or next(
+                (by_snake[s] for s in by_snake if base.endswith("_" + s)), None
+            )
+            if target and target != draft.name and spec.type.value in ("str", "int", "uuid"):
+                del draft.fields[name]
+                draft.links.setdefault(base, (target, spec.required))
+
+
+def relations(draft: Draft) -> list[RelationSpec]:
+    return [
+        RelationSpec(name=name, target=target, required=required)
+        for name, (target, required) in draft.links.items()
+        if name not in draft.fields
+    ]

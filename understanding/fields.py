@@ -1,0 +1,214 @@
+"""Fields from the words people write: 'isbn (unique)', 'price decimal', 'due date',
+'date_of_birth (date)', 'status: pending, paid or shipped', 'a done flag'.
+
+A field list is split at commas, semicolons, 'and', 'plus' and new lines outside
+parentheses; each item is a name of one to four words with its type and modifiers
+around it. Whatever an item says that is not read stays unmarked, so it is reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from understanding.names import correct, guess_type
+from understanding.vocabulary import CONTROL, ENVIRONMENTS, MODIFIERS, TYPE_WORDS
+from understanding.words import Request
+from workflows.spec import RESERVED_FIELD_NAMES, FieldSpec, FieldType
+
+VALUE = r"[a-z][a-z0-9_-]*"
+SEP = r"\s*(?:,\s*or\s+|,|/|\||\s+or\s+)\s*"
+# 'status: pending, paid or shipped', 'status (open/closed)', 'priority one of low,
+# medium, high', 'state either draft or final'
+CHOICES = re.compile(
+    rf"\b(?P<name>[a-z][a-z0-9_]*)\s*"
+    rf"(?:\(\s*(?:(?:one of:?|either)\s+(?P<oneofparen>{VALUE}(?:{SEP}{VALUE})+)"
+    rf"|(?P<paren>{VALUE}(?:\s*,\s*{VALUE})*(?:\s*[/|]\s*|,?\s+or\s+){VALUE}(?:{SEP}{VALUE})*))\s*\)"
+    rf"|(?::|=|\bcan be\b|\bis\b)\s*(?P<listed>{VALUE}(?:\s*,\s*{VALUE})*,?\s+or\s+{VALUE})\b"
+    rf"|\s*(?:\bone of\b|\beither\b|\bin\b)\s*:?\s*(?P<oneof>{VALUE}(?:{SEP}{VALUE})+)"
+    rf"|\s+(?P<slashed>{VALUE}(?:\s*[/|]\s*{VALUE})+))"
+)
+LEADING = {
+    "a",
+    "an",
+    "the",
+    "its",
+    "their",
+    "his",
+    "her",
+    "each",
+    "some",
+    "also",
+    "plus",
+    "fields",
+    "field",
+    "columns",
+    "column",
+    "attributes",
+    "properties",
+}
+TRAILING = {"using", "with", "on", "in", "via", "to", "by", "and", "then", "for", "as", "is"}
+# A type word that also ends the name: 'due date' -> due_date, 'avatar url' -> avatar_url.
+NAME_ENDING_TYPES = {
+    "date": FieldType.date,
+    "time": FieldType.datetime,
+    "url": FieldType.str,
+    "email": FieldType.email,
+}
+
+
+@dataclass
+class Choices:
+    name: str
+    values: list[str]
+    start: int  # where the name starts in the request
+    end: int  # where the list of values ends
+
+
+def find_choices(request: Request) -> list[Choices]:
+    """Every 'field: a, b or c' of the request, so no one reads its values as fields."""
+    found = []
+    for match in CHOICES.finditer(request.lowered):
+        text = next(
+            g for g in ("oneofparen", "paren", "listed", "oneof", "slashed") if match.group(g)
+        )
+        values = [v for v in re.split(SEP, match.group(text)) if v]
+        end = match.end()
+        while values and values[-1] in MODIFIERS:  # '(low/medium/high, optional)'
+            end = match.start(text) + match.group(text).rindex(values.pop())
+        if all(v in TYPE_WORDS or v in MODIFIERS for v in values) or len(values) < 2:
+            continue
+        if (
+            match.group("name") in TYPE_WORDS
+            or match.group("name") in CONTROL - ENVIRONMENTS.keys()
+        ):
+            continue
+        found.append(Choices(match.group("name"), list(dict.fromkeys(values)), match.start(), end))
+    for match in LISTED_IN_PARENS.finditer(request.lowered):
+        values = [v.strip() for v in match.group("values").split(",")]
+        if any(c.start == match.start() for c in found) or not _names_a_choice(match.group("name")):
+            continue
+        if all(re.fullmatch(VALUE, v) for v in values) and not set(values) & MODIFIERS:
+            found.append(
+                Choices(
+                    match.group("name"), list(dict.fromkeys(values)), match.start(), match.end()
+                )
+            )
+    return found
+
+
+# 'status (active, pending, sold)': commas alone make choices only for names like these;
+# 'vehicles (plate, make)' is an entity with its fields.
+CHOICE_NAMES = frozenset(
+    "status state type kind category level priority stage tier size mode visibility phase "
+    "severity plan gender condition format channel source method frequency color colour".split()
+)
+LISTED_IN_PARENS = re.compile(
+    rf"\b(?P<name>[a-z][a-z0-9_]*)\s*\(\s*(?P<values>{VALUE}(?:\s*,\s*{VALUE})+)\s*\)"
+)
+
+
+def _names_a_choice(name: str) -> bool:
+    return name in CHOICE_NAMES or name.rsplit("_", 1)[-1] in CHOICE_NAMES
+
+
+def read_fields(
+    request: Request, start: int, end: int, choices: list[Choices], problems: list[str]
+) -> list[FieldSpec]:
+    """The fields written between start and end of the (masked) request."""
+    fields: dict[str, FieldSpec] = {}
+    text = request.lowered[:end]
+    for item in re.finditer(r"(?:[^,;\n&()]|\([^()]*\))+", text[start:end]):
+        item_start, item_end = start + item.start(), start + item.end()
+        for piece in re.split(r"\band\b|\bplus\b|\bas well as\b", text[item_start:item_end]):
+            offset = text.index(piece, item_start) if piece else item_start
+            field = _field(request, offset, offset + len(piece), choices, problems)
+            if field is not None and field.name not in fields:
+                fields[field.name] = field
+            item_start = offset + len(piece)
+    return list(fields.values())
+
+
+def _field(
+    request: Request, start: int, end: int, choices: list[Choices], problems: list[str]
+) -> FieldSpec | None:
+    text = request.lowered[start:end]
+    words = [m for m in re.finditer(r"[a-z][a-z0-9_]*|\(|\)", text)]
+    in_parens, outside, inside = False, [], []
+    for word in words:
+        if word.group() in "()":
+            in_parens = word.group() == "("
+            continue
+        (inside if in_parens else outside).append(word)
+    # a word that configures the service ends the item: 'price using postgres'
+    for i, word in enumerate(outside):
+        said_elsewhere = request.used(start + word.start(), start + word.end())
+        if correct(word.group()) in CONTROL and (
+            word.group() not in ENVIRONMENTS or said_elsewhere
+        ):
+            outside = outside[:i]
+            break
+    while len(outside) > 1 and outside[0].group() in LEADING:
+        outside = outside[1:]
+    while len(outside) > 1 and outside[-1].group() in TRAILING:
+        outside = outside[:-1]
+    said = [w.group() for w in outside + inside]
+    modifiers = {w for w in said if w in MODIFIERS} | (
+        {"required"} if "not null" in text else set()
+    )
+    default = re.search(r"\bdefaults?(?: to| is|:|=)?\s+([a-z0-9_.@:+-]+)", text)
+    name_words = [w for w in outside if w.group() not in MODIFIERS and w.group() not in TYPE_WORDS]
+    kinds = [TYPE_WORDS[w] for w in said if w in TYPE_WORDS]
+    leading_type = (
+        len(outside) > 2 and outside[0].group() in TYPE_WORDS and outside[1].group() == "of"
+    )
+    if leading_type or any(w.group() in TYPE_WORDS for w in inside):
+        # 'date of birth', 'employee email (email)': type words outside are the name
+        name_words = [w for w in outside if w.group() not in MODIFIERS]
+        kinds = [TYPE_WORDS[w.group()] for w in inside if w.group() in TYPE_WORDS] or kinds[1:]
+    if default:
+        name_words = [w for w in name_words if w.start() < default.start()]
+    if not name_words and outside and outside[0].group() in TYPE_WORDS:
+        name_words = [outside[0]]  # 'email', 'text': the type word is the name
+        kinds = [TYPE_WORDS[w] for w in said[1:] if w in TYPE_WORDS] or [TYPE_WORDS[said[0]]]
+    elif name_words and outside[-1].group() in NAME_ENDING_TYPES and outside[-1] not in name_words:
+        written_whole = "_" in name_words[-1].group()  # 'check_in date', 'editor_email email'
+        if not written_whole and not re.search(r"(?:^|_)(?:on|at)$", name_words[-1].group()):
+            name_words.append(outside[-1])  # 'due date' -> due_date
+        kinds = kinds or [NAME_ENDING_TYPES[outside[-1].group()]]
+    if not name_words or len(name_words) > 4:
+        return None
+    if any(request.used(start + w.start(), start + w.end()) for w in name_words):
+        return None  # another reader took these words: a role, a database, a stack
+    name = "_".join(w.group() for w in name_words)
+    if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
+        return None
+    for word in outside + inside:
+        if word in name_words or word.group() in TYPE_WORDS or word.group() in MODIFIERS:
+            request.use(start + word.start(), start + word.end())
+    if default:
+        request.use(start + default.start(), start + default.end())
+    if name in ("id", "created_at", "updated_at"):
+        return None  # every entity has them already
+    if name in RESERVED_FIELD_NAMES:
+        problems.append(
+            f"The field name {name!r} is the API's own; pick another, e.g. {name}_value."
+        )
+        return None
+    listed = next((c for c in choices if c.name == name and start <= c.start < end + 2), None)
+    try:
+        return FieldSpec(
+            name=name,
+            type=FieldType.str if listed else (kinds[0] if kinds else guess_type(name)),
+            unique="unique" in modifiers or "distinct" in modifiers,
+            required=not ({"optional", "nullable"} & modifiers),
+            default=request.text[start + default.start(1) : start + default.end(1)]
+            if default
+            else None,
+            choices=listed.values if listed else [],
+        )
+    except ValidationError as exc:
+        problems.append(str(exc.errors()[0]["msg"]).removeprefix("Value error, ") + ".")
+        return None

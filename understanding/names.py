@@ -1,0 +1,93 @@
+"""Names from words: singular nouns, PascalCase entities, snake_case fields, typo fixes."""
+
+from __future__ import annotations
+
+import difflib
+import re
+
+from understanding.vocabulary import FILLER, IRREGULAR, VOCABULARY
+from workflows.spec import FieldType
+
+
+def singular(word: str) -> str:
+    if word in IRREGULAR:
+        return IRREGULAR[word]
+    if word.endswith("ies") and len(word) > 4:
+        return word[:-3] + "y"
+    if word.endswith(("sses", "xes", "ches", "shes", "tuses", "zzes")):
+        return word[:-2]
+    if word.endswith("s") and not word.endswith(("ss", "us", "is")) and len(word) > 3:
+        return word[:-1]
+    return word
+
+
+def correct(word: str) -> str:
+    """A close misspelling of a control word ('postgress', 'grapql') read as meant."""
+    if len(word) >= 5 and word not in VOCABULARY:
+        match = difflib.get_close_matches(word, VOCABULARY, n=1, cutoff=0.88)
+        return match[0] if match else word
+    return word
+
+
+def split_camel(word: str) -> list[str]:
+    """'LineItem' -> ['line', 'item']; any other word as one lowercase word."""
+    if re.fullmatch(r"(?:[A-Z][a-z0-9]+){2,}", word):
+        return [part.lower() for part in re.findall(r"[A-Z][a-z0-9]+", word)]
+    return [word.lower()]
+
+
+def entity_name(words: list[str], heading: bool = False) -> str | None:
+    """['stock', 'items'] -> StockItem; filler and too-short words make no name, except
+    as a heading someone wrote ('Application: job, applicant_email')."""
+    words = [w for w in words if re.fullmatch(r"[a-z][a-z0-9]*", w)]
+    if not words or (not heading and any(w in FILLER for w in words)) or len(words[-1]) < 3:
+        return None
+    words[-1] = singular(words[-1])
+    return "".join(w.capitalize() for w in words)[:40]
+
+
+def guess_type(name: str) -> FieldType:
+    """The type a bare field name suggests: price is money, *_at is a moment, and so on."""
+    if name == "email" or name.endswith("_email"):
+        return FieldType.email
+    money = ("price", "amount", "total", "cost", "balance", "salary", "fee", "subtotal", "budget")
+    if name in money or name.endswith(("_price", "_amount", "_total", "_cost", "_fee")):
+        return FieldType.decimal
+    if name.endswith("_at") or name in ("timestamp",):
+        return FieldType.datetime
+    if name.endswith(("_date", "_on", "_day")) or name.startswith("date_"):
+        return FieldType.date
+    if name in ("birthday", "due", "date", "dob", "deadline"):
+        return FieldType.date
+    if name.startswith(("is_", "has_", "in_", "can_")) or name in (
+        "active",
+        "done",
+        "completed",
+        "enabled",
+        "archived",
+        "published",
+        "paid",
+        "verified",
+        "available",
+        "visible",
+        "featured",
+        "approved",
+        "confirmed",
+        "blocked",
+        "locked",
+        "enabled",
+        "private",
+    ):
+        return FieldType.bool
+    counts = ("quantity", "count", "age", "stock", "year", "capacity", "votes", "score", "qty")
+    if name in counts + ("rank", "position", "seats", "pages", "minutes", "duration", "priority"):
+        return FieldType.int
+    if name.endswith(("_count", "_year", "_minutes", "_seconds", "_number_int")):
+        return FieldType.int
+    if name in ("description", "notes", "body", "content", "bio", "summary", "comment", "message"):
+        return FieldType.text
+    if name in ("latitude", "longitude", "lat", "lng", "lon", "rating", "weight", "height"):
+        return FieldType.float
+    if name.endswith("_uuid"):
+        return FieldType.uuid
+    return FieldType.str

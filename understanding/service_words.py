@@ -1,0 +1,315 @@
+"""What a request says about the service as a whole: database, API kinds, sign-in,
+roles, stack, where it runs, events.
+
+A thread is read oldest line first and the latest line that speaks of a setting
+decides it, so an answer to a question ("ECS then", "PostgreSQL is fine") settles it.
+What Shipmate cannot build (a stack, a database, a target, a sign-in) becomes a
+question naming it, with the answers it can build.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from understanding.result import Choice
+from understanding.vocabulary import (
+    API_WORDS,
+    AUTH_WORDS,
+    BUILT_STACKS,
+    DATABASES,
+    ENVIRONMENTS,
+    OTHER_AUTH,
+    OTHER_DATABASES,
+    OTHER_STACKS,
+    OTHER_TARGETS,
+    TARGET_WORDS,
+)
+from understanding.words import WORD, Request
+from workflows.spec import Api, Auth, Database, DeploySpec, DeployTarget
+
+
+@dataclass
+class ServiceWords:
+    database: Database | None = None
+    auth: Auth | None = None
+    roles: list[str] = field(default_factory=list)
+    api: list[Api] = field(default_factory=list)
+    deploy: DeploySpec | None = None
+    choices: list[Choice] = field(default_factory=list)
+    defaults: list[str] = field(default_factory=list)
+
+
+def read_service_words(request: Request) -> ServiceWords:
+    lines = _lines(request)
+    found = ServiceWords()
+    found.database = _database(request, lines, found)
+    found.api = _api(request, lines)
+    found.roles = _roles(request)
+    found.auth = _auth(request, lines, found)
+    if found.auth is None and found.roles:
+        found.auth = Auth.jwt  # roles need someone signed in to have them
+    _stack(request, lines, found)
+    found.deploy = _deploy(request, lines, found)
+    return found
+
+
+def _lines(request: Request) -> list[tuple[int, int]]:
+    spans, start = [], 0
+    for match in re.finditer(r"\n|$", request.lowered):
+        spans.append((start, match.start()))
+        start = match.end()
+    return spans
+
+
+def _named(request: Request, lines, table, pattern: str = "") -> list[tuple[int, str]]:
+    """(line number, word) for every word of `table` (or match of pattern) in the thread."""
+    hits = []
+    for number, (start, end) in enumerate(lines):
+        for match in WORD.finditer(request.lowered, start, end):
+            if match.group() in table:
+                hits.append((number, match.group()))
+                request.use(match.start(), match.end())
+        if pattern:
+            for match in re.finditer(pattern, request.lowered[start:end]):
+                hits.append((number, match.group().replace(" ", "")))
+                request.use(start + match.start(), start + match.end())
+    return hits
+
+
+def _database(request: Request, lines, found: ServiceWords) -> Database | None:
+    hits = _named(request, lines, set(DATABASES) | set(OTHER_DATABASES), r"\bsql server\b")
+    if not hits:
+        return None
+    word = hits[-1][1]
+    if word in DATABASES:
+        return DATABASES[word]
+    name = OTHER_DATABASES.get(word, "SQL Server")
+    found.choices.append(
+        Choice(
+            question=f"I generate services on PostgreSQL, MySQL/MariaDB or SQLite; {name} isn't "
+            "built yet. Which of those shall it use?",
+            answers=["PostgreSQL", "MySQL", "SQLite"],
+        )
+    )
+    return None
+
+
+def _api(request: Request, lines) -> list[Api]:
+    hits = _named(request, lines, API_WORDS)
+    if not hits:
+        return []
+    last_line = hits[-1][0]
+    words = {word for number, word in hits if number == last_line}
+    return [api for api in Api if api.value in words or (api == Api.rest and "restful" in words)]
+
+
+def _auth(request: Request, lines, found: ServiceWords) -> Auth | None:
+    decided: list[tuple[int, Auth | str]] = []
+    for start, end in lines:
+        line = request.lowered[start:end]
+        for match in re.finditer(
+            r"\bauth\w*\s*[:=]\s*(?:none|no|off|false|disabled|open)\b"
+            r"|\bno (?:login|auth\w*) needed\b"
+            r"|\b(?:no|without|skip(?: the)?|public,? no)\s+(?:auth\w*|login|sign[- ]?in)\b"
+            r"|\bpublic(?: api)?,? (?:no|without) (?:auth\w*|login)\b|\bno need for auth\w*",
+            line,
+        ):
+            decided.append((match.start() + start, Auth.none))
+            request.use(start + match.start(), start + match.end())
+        for match in re.finditer(r"\bapi[- ]?keys?\b|\bsaml\b|\bbasic auth\b|\bmtls\b", line):
+            decided.append((match.start() + start, OTHER_AUTH.get(match.group(), "API keys")))
+            request.use(start + match.start(), start + match.end())
+        for match in re.finditer(r"\b(?:sign|log)[- ]?(?:in|on|up)\b|\b\w+\b", line):
+            word = match.group().replace("-", "").replace(" ", "")
+            if word in AUTH_WORDS or word in ("signin", "logon", "login", "signup", "logup"):
+                if not request.used(start + match.start(), start + match.end()):
+                    decided.append((match.start() + start, AUTH_WORDS.get(word, Auth.jwt)))
+                    request.use(start + match.start(), start + match.end())
+    if not decided:
+        return None
+    if any(a == Auth.oauth2 for _, a in decided):  # 'SSO with Okta', 'OAuth (Azure AD)'
+        for match in re.finditer(IDENTITY_PROVIDERS, request.lowered):
+            request.use_match(match)
+    decided.sort(key=lambda hit: hit[0])
+    line = request.lowered.count("\n", 0, decided[-1][0])
+    said = [a for at, a in decided if request.lowered.count("\n", 0, at) == line]
+    other = [a for a in said if not isinstance(a, Auth)]
+    last = other[-1] if other else said[-1]
+    if not other and Auth.oauth2 in said and said[-1] != Auth.none:
+        return Auth.oauth2  # 'SSO login': the most specific word of the line decides
+    if isinstance(last, Auth):
+        return last
+    found.choices.append(
+        Choice(
+            question="I can protect it with JWT sign-in or OAuth2, or leave it open; "
+            f"{last} aren't built yet. Which shall it be?",
+            answers=["JWT", "OAuth2", "No auth"],
+        )
+    )
+    return None
+
+
+IDENTITY_PROVIDERS = (
+    r"\b(?:okta|google|github|gitlab|microsoft|azure(?: ad)?|entra(?: id)?|auth0|keycloak|"
+    r"cognito|apple|facebook|slack)\b"
+)
+ROLE_WORD = r"(?!(?:and|or|with|the|a|an|of|to|for|user)\b)[a-z]+"
+ROLE_LIST = rf"({ROLE_WORD}(?:(?:\s*,\s*|\s*/\s*|\s+and\s+|\s+or\s+|,\s*and\s+){ROLE_WORD}){{0,7}})"
+ROLE_PATTERNS = [
+    rf"\broles?\b\s*(?::|are|=|of|like|such as|called|named|for)?\s*{ROLE_LIST}",
+    rf"\b{ROLE_LIST}\s+roles?\b",
+    r"\b(?:only\s+)?((?:[a-z]+s)(?:\s*,\s*[a-z]+s)*(?:,?\s+and\s+[a-z]+s)?)\s+can\s+"
+    r"(?:create|edit|delete|update|approve|close|read|view|see|manage|write|assign|add|remove"
+    r"|resolve|reply|answer|publish|book|cancel|prescribe|schedule|register|invite|log)\b"
+    r"(?:\s+(?:and\s+\w+\s+)?(?:the\s+|their\s+|all\s+|any\s+)?\w+)?",
+]
+NOT_ROLES = {"we", "you", "they", "it", "that", "which", "who", "the", "also", "roles", "role"}
+
+
+def _roles(request: Request) -> list[str]:
+    from understanding.names import singular  # names imports vocabulary only
+
+    roles: list[str] = []
+    listed_before: set[int] = set()  # 'doctor and receptionist roles: patients have …'
+    for pattern in (ROLE_PATTERNS[1], ROLE_PATTERNS[0], ROLE_PATTERNS[2]):
+        for match in re.finditer(pattern, request.lowered):
+            if pattern == ROLE_PATTERNS[1]:
+                listed_before.add(match.end())
+            elif pattern == ROLE_PATTERNS[0] and re.match(
+                r"roles?", request.lowered[match.start() :]
+            ):
+                if any(match.start() < end <= match.start() + 6 for end in listed_before):
+                    continue
+            words = re.split(r"\s*,\s*and\s+|\s*,\s*|\s*/\s*|\s+and\s+|\s+or\s+", match.group(1))
+            named = [singular(w) for w in words if w not in NOT_ROLES]
+            if pattern == ROLE_PATTERNS[1]:
+                named = named[-8:]
+            if named:
+                request.use_match(match, 0)
+                roles += [r for r in named if r not in roles and re.fullmatch(r"[a-z]{2,20}", r)]
+    if not roles and re.search(r"\badmins?\b", request.lowered):
+        for match in re.finditer(r"\badmins?\b", request.lowered):
+            request.use_match(match)
+        roles = ["admin", "user"]
+    if roles == ["admin"]:
+        roles.append("user")  # admin alone would leave nobody an admin can be told apart from
+    return roles[:8]
+
+
+STACK_PHRASES = {
+    r"\b(?:in|using|with) go\b(?! live| ahead)": "Go",
+    r"\bspring boot\b": "Spring Boot",
+    r"\bruby on rails\b": "Rails",
+    r"\bnest\.?js\b": "NestJS",
+    r"\bnode\.?js\b": "Node.js",
+    r"\bexpress\.?js\b": "Express",
+    r"(?:\basp)?\.net\b": ".NET",
+    r"\bc#": "C#",
+}
+
+
+def _stack(request: Request, lines, found: ServiceWords) -> None:
+    """The latest stack named decides: FastAPI (or Python) builds, any other is asked."""
+    named: list[tuple[int, str | None]] = []  # (place, name); None is a stack we build
+    for pattern, name in STACK_PHRASES.items():
+        for match in re.finditer(pattern, request.lowered):
+            named.append((match.start(), name))
+            request.use_match(match)
+    for match in WORD.finditer(request.lowered):
+        word = match.group()
+        if word in OTHER_STACKS or word in BUILT_STACKS:
+            if word in AMBIGUOUS and not _said_as_a_name(request.lowered, match):
+                continue
+            if not request.used(match.start(), match.end()):
+                named.append((match.start(), OTHER_STACKS.get(word)))
+            request.use(match.start(), match.end())
+    if not named:
+        return
+    name = max(named, key=lambda hit: hit[0])[1]
+    if name is not None:
+        found.choices.append(
+            Choice(
+                question=f"I generate Python services with FastAPI; {name} isn't built yet. "
+                "Shall I build it with FastAPI?",
+                answers=["Yes, FastAPI"],
+            )
+        )
+
+
+# Stack and platform names that are also everyday words ('express delivery', 'spring
+# sale', 'render a PDF'): they count only where they read as a name.
+AMBIGUOUS = frozenset(
+    "express node spring rust ruby phoenix gin bun koa deno fly render java azure".split()
+)
+
+
+def _said_as_a_name(flat: str, match: re.Match) -> bool:
+    before = re.findall(r"[a-z]+", flat[max(0, match.start() - 20) : match.start()])[-1:]
+    after = re.findall(r"[a-z]+", flat[match.end() : match.end() + 20])[:1]
+    return bool(
+        set(before) & {"using", "with", "in", "on", "onto", "to", "via", "written", "built"}
+    ) or bool(set(after) & {"js", "api", "app", "backend", "server", "framework", "boot"})
+
+
+def _deploy(request: Request, lines, found: ServiceWords) -> DeploySpec:
+    flat = request.lowered
+    if match := re.search(r"\b(?:do not|don'?t|dont|no|without|not|never) deploy\w*(?: it)?", flat):
+        request.use_match(match)
+        return DeploySpec(target=DeployTarget.none, environments=[])
+    hits = [
+        hit
+        for hit in _named(request, lines, set(TARGET_WORDS) | set(OTHER_TARGETS), r"\bcloud run\b")
+        if hit[1] not in AMBIGUOUS or re.search(rf"\b(?:on|to|onto) {hit[1]}\b", flat)
+    ]
+    target = None
+    if hits:
+        word = hits[-1][1]
+        target = TARGET_WORDS.get(word)
+        if target is None:
+            name = OTHER_TARGETS.get(word, "Cloud Run")
+            found.choices.append(
+                Choice(
+                    question="I deploy to AWS ECS (Fargate) or the local Docker engine; "
+                    f'{name} isn\'t built yet. Where shall it run? Say "on ECS" or "locally".',
+                    answers=["On ECS", "Locally"],
+                )
+            )
+            target = DeployTarget.local
+    elif re.search(r"\baws\b", flat):  # AWS without a service: ECS runs a FastAPI app as it is
+        target = DeployTarget.aws_ecs
+    if target is None:
+        target = DeployTarget.local
+        found.defaults.append("deploy target: local")
+    envs = []
+    for match in WORD.finditer(flat):
+        word = match.group()
+        if word in ENVIRONMENTS and word != "test" and not _a_field_word(request.folded, match):
+            request.use(match.start(), match.end())
+            envs.append(ENVIRONMENTS[word])
+    envs = list(dict.fromkeys(envs))
+    env_words = "|".join(ENVIRONMENTS)
+    if re.search(rf"\b({env_words}) or ({env_words})\b", flat) and "prod" in envs:
+        found.choices.append(
+            Choice(
+                question="Which environment should this go to first: " + " or ".join(envs) + "?",
+                answers=envs,
+            )
+        )
+    if not envs:
+        envs = ["staging"]
+        found.defaults.append("environments: staging")
+    return DeploySpec(target=target, environments=envs)
+
+
+def _a_field_word(flat: str, match: re.Match) -> bool:
+    """'stage (lead/won)', 'is_live bool', 'dev hours': words that name environments only
+    where they read as one ('to dev', 'staging then prod', 'Env: dev')."""
+    if match.group() in ("staging", "production", "prod"):
+        return False
+    before = flat[max(0, match.start() - 14) : match.start()]
+    after = flat[match.end() : match.end() + 14]
+    said = re.search(
+        r"(?:\b(?:to|in|on|into|go|goes|going|then|and|or|deploy\w*|envs?)\s*|:\s*)$", before
+    )
+    return not said or bool(re.match(r"\s*(?:\(|:\s*[a-z]+\s*(?:/|,|\bor\b))", after))
