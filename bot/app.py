@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
@@ -17,6 +18,7 @@ from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.answer_buttons import AnswerButtons
 from bot.commands import UNDOING, Verb
 from bot.conversation import ENGINE_DOWN, Conversations
 from bot.decisions import Decisions
@@ -25,6 +27,7 @@ from bot.rollback_button import RollbackButton
 from bot.temporal_link import TemporalLink
 from shipmate.people import Directory
 from shipmate.settings import Settings
+from slack_views.plan import ANSWER
 from slack_views.prompts import DISMISS
 from slack_views.rollback import ROLL_BACK
 
@@ -70,6 +73,7 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
     decisions = Decisions(temporal, settings.task_queue, directory, home.publish)
     conversations = Conversations(settings, temporal, directory, decisions)
     rollback = RollbackButton(settings, temporal, directory)
+    answer_buttons = AnswerButtons(conversations)
 
     @app.middleware
     async def only_this_app(body, next):
@@ -104,6 +108,7 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
     for action in (*(v for v in Verb if v not in UNDOING), DISMISS):
         app.action(action)(decisions.on_button)
     app.action(ROLL_BACK)(rollback.on_click)
+    app.action(re.compile(rf"^{ANSWER}_\d+$"))(answer_buttons.on_click)
 
     @app.event("app_home_opened")
     async def on_home(event, client):

@@ -16,6 +16,7 @@ import logging
 import re
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
@@ -31,6 +32,7 @@ from shipmate import deliveries
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
+from slack_views.plan import question_blocks, spec_summary
 from slack_views.text import escape, unescape
 from understanding import understand
 from workflows.models import DeliveryStatus
@@ -49,6 +51,8 @@ SOUNDS_LIKE_DECISION = (Intent.approve, Intent.reject, Intent.cancel, Intent.ret
 # like a decision ("add an approved flag to expenses").
 CHANGE_WORDS = re.compile(r"\b(add|remove|drop|rename|field|fields|entity|column|also)\b", re.I)
 ASKED = re.compile(r"<@U[A-Z0-9]+> asked: (.*)", re.DOTALL)
+# An answer given with a button, posted by the bot in the person's name.
+ANSWERED = re.compile(r"<@U[A-Z0-9]+> answered: (.*)", re.DOTALL)
 
 
 class Conversations:
@@ -185,7 +189,13 @@ class Conversations:
         notes = "".join(f"_{escape(note)}_\n" for note in plan.notes)
         if plan.spec is None:
             questions = "\n".join(f"{n}. {escape(q)}" for n, q in enumerate(plan.questions, 1))
-            await turn.say(f"{notes}Before I start:\n{questions}\nAnswer here in the thread.")
+            text = f"{notes}Before I start:\n{questions}\nAnswer here in the thread."
+            if plan.choices:  # the same words, with a button for each of the few answers
+                lead = SectionBlock(text=MarkdownTextObject(text=f"{notes}Before I start:"))
+                blocks = [lead, *question_blocks(plan.questions, plan.choices)]
+                await turn.say_with_blocks(text, blocks)
+            else:
+                await turn.say(text)
             return
         try:
             ticket = await deliveries.request_change(
@@ -205,7 +215,8 @@ class Conversations:
         assumed = f"\n_Assumed: {escape('; '.join(plan.defaults))}_" if plan.defaults else ""
         queued = f" (queued behind {ticket.queued_behind})" if ticket.queued_behind else ""
         await turn.say(
-            f"{notes}On it: *{plan.spec.name}*, delivery `{ticket.delivery_id}`{queued}.{assumed}"
+            f"On it: *{plan.spec.name}*, delivery `{ticket.delivery_id}`{queued}.\n"
+            f"{spec_summary(plan.spec)}\n{notes}{assumed}".rstrip()
         )
 
     async def _change(
@@ -257,14 +268,14 @@ class Conversations:
         bot = (await turn.client.auth_test())["user_id"]
         messages = replies.get("messages", [])
         ours = any(m.get("user") == bot or f"<@{bot}>" in m.get("text", "") for m in messages)
-        people = [
-            m.get("text", "")
-            for m in messages
-            if not m.get("bot_id") and m.get("user") != bot and not unreadable(m.get("text", ""))
-        ]
-        asked = [
-            unescape(found.group(1))
-            for m in messages[:1]  # a /shipmate request, posted by the bot as the thread's start
-            if m.get("user") == bot and (found := ASKED.match(m.get("text", "")))
-        ]
-        return ours, [t for t in asked + people if intents.read(t).intent == Intent.build]
+        said = []
+        for place, m in enumerate(messages):
+            text = m.get("text", "")
+            if m.get("user") == bot or m.get("bot_id"):
+                # a /shipmate request starts the thread; button answers come later
+                found = (ASKED if place == 0 else ANSWERED).match(text)
+                if m.get("user") == bot and found:
+                    said.append(unescape(found.group(1)))
+            elif not unreadable(text):
+                said.append(text)
+        return ours, [t for t in said if intents.read(t).intent == Intent.build]

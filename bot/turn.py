@@ -53,6 +53,10 @@ class Turn:
         for part in answer_parts(text):
             await self._send(part, [b.to_dict() for b in answer_blocks(part)], private=False)
 
+    async def say_with_blocks(self, text: str, blocks: list) -> None:
+        """One message with buttons; `text` says the same in words (notifications, readers)."""
+        await self._send(text, [b.to_dict() for b in blocks], private=False)
+
     async def tell_privately(self, text: str, blocks: list | None = None) -> None:
         rendered = [b.to_dict() for b in blocks] if blocks else None
         if self.channel is None:  # the App Home: a DM

@@ -298,7 +298,7 @@ CASES = [
     ),
     (
         "a shop api: customers have name; orders belong to customers and have total (decimal)",
-        "shop-api postgresql none rest local staging | Order(total:decimal, customer->Customer) Customer(name:str)",
+        "shop-api postgresql none rest local staging | Customer(name:str) Order(total:decimal, customer->Customer)",
     ),
     (
         "a blog api: an author has many posts; posts have title and body (text)",

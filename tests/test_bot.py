@@ -60,6 +60,29 @@ async def test_a_clarifying_question_is_answered_in_the_thread(chat, bot):
     await chat.card(ts, "waiting for approval")
 
 
+async def test_a_stack_question_has_a_button_and_the_click_starts_the_delivery(chat, bot):
+    name = f"tray{letters()}"
+    ts = await chat.say(
+        "U0ALICE",
+        f"<@U0SHIPMATE> Build a secure REST API for {name} management using NestJS and "
+        "PostgreSQL, plus a pony",
+    )
+    asked = await chat.wait_for(ts, lambda r: r["text"].startswith("_I didn't use: pony._"))
+    assert "NestJS isn't built yet. Shall I build it with FastAPI?" in asked["text"]
+    assert actions(asked) == ["plan_answer_0"]
+
+    await chat.click("U0ALICE", asked["ts"], "plan_answer_0")
+    await chat.wait_for(ts, lambda r: r["text"] == "<@U0ALICE> answered: Yes, FastAPI")
+    started = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
+    assert (
+        f"*{name}s-api* · REST · PostgreSQL · JWT sign-in · local: staging\n"
+        f"• {name.capitalize()}: name" in started["text"]
+    )
+    answered = next(m for m in await chat.thread(ts) if m["ts"] == asked["ts"])
+    assert actions(answered) == []  # nobody answers twice
+    await chat.card(ts, "waiting for approval")
+
+
 async def test_a_slash_command_starts_a_thread_that_carries_on_like_a_mention(chat, bot):
     await chat.command("U0ALICE", "build me an api please")
     request = await chat.top_level("<@U0ALICE> asked: build me an api please")

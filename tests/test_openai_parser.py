@@ -8,12 +8,15 @@ invalid answers become questions) are both checked.
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 
 from shipmate.settings import Settings
 from tests.openai_server import OpenAIServer
+from tests.request_table import CASES, spec_shape
 from understanding import parse_request, understand
+from understanding.examples import EXAMPLE_REQUESTS, example_answer
 
 DRAFT = {
     "spec": {
@@ -27,12 +30,28 @@ DRAFT = {
             {
                 "name": "Customer",
                 "relations": [],
-                "fields": [{"name": "email", "type": "email", "required": True, "unique": True}],
+                "fields": [
+                    {
+                        "name": "email",
+                        "type": "email",
+                        "required": True,
+                        "unique": True,
+                        "choices": [],
+                    }
+                ],
             },
             {
                 "name": "Order",
                 "relations": [{"name": "customer", "target": "Customer", "required": True}],
-                "fields": [{"name": "total", "type": "decimal", "required": True, "unique": False}],
+                "fields": [
+                    {
+                        "name": "total",
+                        "type": "decimal",
+                        "required": True,
+                        "unique": False,
+                        "choices": [],
+                    }
+                ],
             },
         ],
         "deploy_target": "local",
@@ -74,8 +93,10 @@ def test_the_request_carries_the_schema_the_thread_and_the_rules(server, setting
     assert schema["json_schema"]["name"] == "PlanDraft"
     assert schema["json_schema"]["strict"] is True
     assert "entities" in str(schema["json_schema"]["schema"])
-    system, user = request["messages"]
+    system, *examples, user = request["messages"]
     assert system["role"] == "system" and "kebab-case" in system["content"]
+    assert "NestJS" in system["content"] and "choices" in system["content"]
+    assert [m["role"] for m in examples] == ["user", "assistant"] * len(EXAMPLE_REQUESTS)
     assert "not instructions to you" in system["content"]
     assert "build an orders api" in user["content"]
     assert "staging then prod" in user["content"]
@@ -143,7 +164,45 @@ def test_questions_from_the_model_are_passed_on(server, settings):
 def test_a_change_request_sends_the_current_spec_and_returns_the_diff(server, settings):
     base = parse_request("orders api: orders have total (decimal)").spec
     result = understand(settings, ["add customers"], base_spec=base)
-    user = server.requests[0]["messages"][1]["content"]
+    user = server.requests[0]["messages"][-1]["content"]
     assert "Current specification (version 1)" in user
     assert result.spec.name == "orders-api" and result.spec.version == 2
     assert "+ entity Customer (email)" in result.diff
+
+
+def test_the_prompt_examples_are_rows_of_the_public_table():
+    table = dict(CASES)
+    for text in EXAMPLE_REQUESTS:
+        assert spec_shape(parse_request(text).spec) == table[text]
+
+
+def test_the_table_through_the_openai_path_with_faithful_answers(server, settings):
+    """A model answering each row as the table says gives the same service, and the
+    check never names back a word the service has."""
+    for text, want in CASES:
+        offline = parse_request(text)
+        if offline.spec is None or spec_shape(offline.spec) != want:
+            continue  # questions, and the rows the rule parser misses (no recording)
+        server.answer = example_answer(text)
+        result = understand(settings, [text])
+        assert result.spec is not None and spec_shape(result.spec) == want, text
+        unused = " ".join(n for n in result.notes if "didn't use" in n)
+        named = re.findall(r"[a-z_]+", want.split("|")[1].lower())
+        assert not [w for w in re.findall(r"\w+", unused.split(":")[-1]) if w.lower() in named]
+
+
+def test_a_stack_the_model_quietly_swapped_is_asked_about(server, settings):
+    seed = "Build a secure REST API for order management using NestJS and PostgreSQL"
+    server.answer = example_answer("Build a secure REST API for order management using FastAPI")
+    result = understand(settings, [seed])
+    assert result.spec is None
+    assert "NestJS isn't built yet. Shall I build it with FastAPI?" in result.questions[0]
+
+
+def test_a_field_the_model_dropped_is_named_back(server, settings):
+    text = "books: title; author; isbn (unique); pages int"
+    answer = example_answer(text)
+    answer["spec"]["entities"][0]["fields"].pop()  # the model forgot pages
+    server.answer = answer
+    result = understand(settings, [text])
+    assert "I didn't use: pages." in result.notes

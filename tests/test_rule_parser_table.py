@@ -6,6 +6,7 @@ import pytest
 
 from shipmate.settings import Settings
 from tests.request_table import CASES, shape
+from tests.request_table import spec_shape as shape_of
 from understanding import parse_change, parse_request, understand
 from workflows.spec import Api, Database, DeployTarget
 
@@ -148,3 +149,92 @@ def test_a_required_field_existing_rows_cannot_fill_is_a_question(text, asked):
     [question] = result.questions
     assert question.startswith(f"{'Customer' if 'customers' in text else 'Order'} rows that may")
     assert asked in question
+
+
+TODO = "build a todo api"
+CLINIC = "clinic api: patients have name; prescriptions have drug and dose"
+ORDERS = "orders api: orders have total (decimal) and status: pending, paid or shipped"
+MORE_CHANGES = [
+    (TODO, "also add a status field", ["+ Todo.status (str)"]),
+    (TODO, "add priority int", ["+ Todo.priority (int)"]),
+    (CLINIC, "prescriptions belong to patients", ["+ Prescription.patient → Patient"]),
+    (CLINIC, "a patient has many prescriptions", ["+ Prescription.patient → Patient"]),
+    (
+        SHOP,
+        "add a LineItem entity with order, product and quantity int",
+        ["+ entity LineItem (product, quantity, order → Order)"],
+    ),
+    (
+        SHOP,
+        "add status (pending, paid or shipped) to orders. default status to pending",
+        ["+ Order.status (str, one of pending/paid/shipped, default pending)"],
+    ),
+    (
+        ORDERS,
+        "add cancelled to the status choices",
+        [
+            "~ Order.status: str, one of pending/paid/shipped → "
+            "str, one of pending/paid/shipped/cancelled"
+        ],
+    ),
+]
+
+
+@pytest.mark.parametrize(("base", "text", "diff"), MORE_CHANGES, ids=[c[1] for c in MORE_CHANGES])
+def test_changes_read_links_choices_and_the_only_entity(base, text, diff):
+    result = parse_change(parse_request(base).spec, text)
+    assert result.questions == []
+    assert result.diff == diff
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("also add a status field", "Which entity should status go on (Customer, Order)?"),
+        ("rename total to amount", "Renaming total to amount would lose the values it holds"),
+        ("invoices belong to customers", "There is no entity Invoice (entities: Customer, Order)."),
+        ("add status (pending or paid) to orders", "default status to pending"),
+    ],
+)
+def test_a_change_that_would_guess_asks_instead(text, asked):
+    result = parse_change(parse_request(SHOP).spec, text)
+    assert result.spec is None
+    assert asked in " ".join(result.questions)
+
+
+def test_words_it_did_not_use_are_named_and_filler_is_not():
+    result = parse_request("a books api with title and author. It should send weekly digests")
+    assert result.notes == ["I didn't use: send, weekly, digests."]
+    assert parse_request("Spin up a books API backed by MySQL").notes == []
+
+
+def test_a_stack_it_does_not_build_is_named_in_a_question_and_the_answer_settles_it():
+    settings = Settings(openai_api_key=None)
+    seed = "Build a secure REST API for order management using NestJS and PostgreSQL"
+    asked = understand(settings, [seed])
+    assert asked.spec is None
+    [choice] = asked.choices
+    assert "NestJS isn't built yet" in choice.question
+    answered = understand(settings, [seed, choice.answers[0]])
+    assert shape_of(answered.spec) == (
+        "orders-api postgresql jwt rest local staging | "
+        "Order(customer:str, total:decimal, status:str)"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "asked"),
+    [
+        ("an api for ordеrs with total", "'ordеrs' mixes Latin letters"),
+        ("tickets have title and sort int", "'sort' is the API's own; pick another"),
+        ("a bank api: accounts have owner", "Entity name 'Account' is reserved"),
+        ("a notes api with api key auth", "API keys aren't built yet"),
+        ("a notes api deployed to heroku", "Heroku isn't built yet"),
+        ("a notes api publishing changes to kafka", "Kafka isn't built yet"),
+        ("notes api on oracle", "Oracle isn't built yet"),
+    ],
+)
+def test_a_name_or_part_it_cannot_use_is_a_question_never_a_silent_swap(text, asked):
+    result = understand(Settings(openai_api_key=None), [text])
+    assert result.spec is None
+    assert asked in " ".join(result.questions)

@@ -21,18 +21,17 @@ Fields named after another entity ('customer', 'customer_id') become links last.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
 from understanding.fields import Choices, read_fields
-from understanding.names import entity_name, singular, split_camel
+from understanding.names import entity_name, singular
+from understanding.reading import Draft, Reading, Work, line_start, noun_before, take
 from understanding.vocabulary import CONTROL, FILLER, MODIFIERS, TYPE_WORDS
 from understanding.words import Request
-from workflows.spec import FieldSpec, RelationSpec, snake_case
+from workflows.spec import RelationSpec, snake_case
 
 SERVICE_WORDS = frozenset(
     "api apis service microservice backend app application server system platform".split()
 )
-API_KINDS = frozenset("rest restful graphql grpc crud json web http simple small basic new".split())
 HEAD = re.compile(
     r"\b(?:with the fields?|with fields?|having|have|hav|has|had|with|containing|contains|"
     r"contain|includes?|including|consisting of|fields?)\b|:|(?<=[a-z0-9_)])\s*[–—]\s*"
@@ -40,12 +39,6 @@ HEAD = re.compile(
 )
 # Heads after which no noun means no field list: 'Auth: none', 'DB - SQLite'.
 NEEDS_NOUN = re.compile(r":|\s*[–—-]\s*")
-# Words that are filler in a sentence but an entity when written as a heading:
-# 'Application: job, applicant_email', 'Flag(key unique, …)'.
-HEADING_KEYS = frozenset(
-    "api apis auth authentication database db env environment environments deploy roles role "
-    "stack framework note notes please hi hey need build create make use formal quick".split()
-)
 NP = r"[a-z][a-z0-9_]*"
 LINKS = [
     # (pattern, which group is the child that holds the link)
@@ -85,48 +78,6 @@ WITH_ENDS = re.compile(r"\b(?:for|using|backed by|deploy\w*|that|which|where)\b"
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
-@dataclass
-class Draft:
-    """An entity as read so far: fields, links and where it was first named."""
-
-    name: str
-    place: int
-    fields: dict[str, FieldSpec] = field(default_factory=dict)
-    links: dict[str, tuple[str, bool]] = field(default_factory=dict)  # name: (target, required)
-
-
-@dataclass
-class Reading:
-    entities: dict[str, Draft] = field(default_factory=dict)
-    problems: list[str] = field(default_factory=list)
-    loose_fields: list[FieldSpec] = field(default_factory=list)  # fields with no owner named
-    link_children: list[tuple[str, int, int]] = field(default_factory=list)
-    service_nouns: list[tuple[int, str]] = field(default_factory=list)
-    name_phrase: str | None = None  # 'inventory service' -> inventory-service
-
-    def entity(self, name: str, place: int) -> Draft:
-        if name not in self.entities:
-            self.entities[name] = Draft(name, place)
-        draft = self.entities[name]
-        draft.place = min(draft.place, place)  # listed in the order they were first named
-        return draft
-
-
-class Work:
-    """The lowered request with consumed spans blanked, so nothing is read twice."""
-
-    def __init__(self, request: Request) -> None:
-        self.request = request
-
-    @property
-    def text(self) -> str:
-        return self.request.lowered
-
-    def blank(self, start: int, end: int) -> None:
-        text = self.request.lowered
-        self.request.lowered = text[:start] + " " * (end - start) + text[end:]
-
-
 def read_entities(request: Request, choices: list[Choices]) -> Reading:
     work, reading = Work(request), Reading()
     _links(work, reading)
@@ -138,45 +89,6 @@ def read_entities(request: Request, choices: list[Choices]) -> Reading:
     for child in reading.link_children:
         take(work, child)
     return reading
-
-
-def noun_before(
-    work: Work, end: int, start: int = 0, skip: bool = True, headings: bool = False
-) -> tuple[str, int, int] | None:
-    """The thing a phrase ending at `end` is about: up to two words that are not filler
-    ('stock items'). With `skip`, filler, commas and words other readers took are passed
-    over first ('orders, which have'); without, the noun must end the phrase. With
-    `headings`, a capitalised word before ':', '(' or 'has' is a noun even if it is
-    filler elsewhere ('Application: job, …', 'Track has title')."""
-    tokens = list(re.finditer(r"[a-z][a-z0-9_]*|[^\sa-z0-9_]", work.text[start:end]))
-    taken: list[re.Match] = []
-    heading = headings and re.match(r"\s*(?:[:(]|[-–—]\s|ha(?:s|ve)\b)", work.text[end : end + 6])
-    for token in reversed(tokens):
-        word = token.group()
-        written = work.request.text[start + token.start()]
-        titled = heading and not taken and written.isupper() and word not in HEADING_KEYS
-        noun = word[0].isalpha() and (word not in FILLER or titled)
-        noun = noun and not work.request.used(start + token.start(), start + token.end())
-        if noun and len(taken) < 2:
-            taken.insert(0, token)
-        elif taken or not skip:
-            break
-        elif not (word == "," or word in FILLER or word[0].isalpha()):
-            break  # other punctuation ends the phrase
-    written = work.request.text
-    name = entity_name(
-        [w for t in taken for w in split_camel(written[start + t.start() : start + t.end()])],
-        heading=bool(heading),
-    )
-    if name is None:
-        return None
-    return name, start + taken[0].start(), start + taken[-1].end()
-
-
-def take(work: Work, noun: tuple[str, int, int]) -> tuple[str, int]:
-    """Mark a noun read and give the entity's name and place."""
-    work.request.use(noun[1], noun[2])
-    return noun[0], noun[1]
 
 
 def _clauses(text: str) -> list[tuple[int, int]]:
@@ -200,7 +112,7 @@ def _links(work: Work, reading: Reading) -> None:
             words = match.group("child").split()
             if len(words) == 2 and (words[1] in FILLER or words[1] in ("have", "has")):
                 child_end = match.start("child") + len(words[0])  # 'many orders each with …'
-            child = noun_before(work, child_end, _line_start(work.text, child_end), skip=False)
+            child = noun_before(work, child_end, line_start(work.text, child_end), skip=False)
             parent = entity_name([match.group("parent")])
             if child is None or parent is None or child[0] == parent:
                 continue
@@ -236,8 +148,8 @@ def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None
             continue  # a field's own type or modifiers
         if words[0] in ("default", "defaults", "e", "eg", "like", "ex", "i", "ie"):
             continue
-        line_start = _line_start(work.text, match.start())
-        noun = noun_before(work, match.start(), line_start, skip=False, headings=True)
+        begins = line_start(work.text, match.start())
+        noun = noun_before(work, match.start(), begins, skip=False, headings=True)
         if noun is None:
             continue
         plural = work.text[: match.start()].rstrip().endswith("s")
@@ -248,10 +160,6 @@ def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None
         for spec in fields:
             draft.fields.setdefault(spec.name, spec)
         work.blank(noun[1], match.end())
-
-
-def _line_start(text: str, at: int) -> int:
-    return max(text.rfind(mark, 0, at) for mark in "\n;:.,(") + 1
 
 
 def _entity_lists(work: Work, reading: Reading) -> None:
@@ -375,11 +283,11 @@ def _service_nouns(work: Work, reading: Reading) -> None:
     """'a books API', 'API for order management': what the service is about, by name."""
     text = work.text
     for match in SERVICE_NOUN.finditer(text):
-        found = noun_before(work, match.start() + 1, _line_start(text, match.start()))
+        found = noun_before(work, match.start() + 1, line_start(text, match.start()))
         if found:
             reading.service_nouns.append(take(work, found)[::-1])
             before = text[: found[1]]
-            while more := re.search(rf"(?:,|\band|&)\s*({NP})\s*$", before):
+            while more := re.search(rf"\b({NP})\s*(?:,|\band|&)\s*$", before):
                 name = entity_name([more.group(1)])
                 if name is None or not re.fullmatch(r"[a-z]+s", more.group(1)):
                     break

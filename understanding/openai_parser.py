@@ -8,6 +8,7 @@ or an invalid answer becomes a question in the thread, never a crash.
 
 from __future__ import annotations
 
+import json
 import logging
 
 import openai
@@ -15,6 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from shipmate.settings import Settings
 from understanding.result import PlanResult, questions_from_validation
+from understanding.vocabulary import AUTH_WORDS, OTHER_DATABASES, OTHER_STACKS, OTHER_TARGETS
 from workflows.spec import Api, Auth, Database, DeployTarget, FieldType, ServiceSpec
 from workflows.vocabulary import ENVIRONMENT_WORDS
 
@@ -31,9 +33,21 @@ Rules of the specification:
 - name: kebab-case, 3 to 40 characters, lowercase letters, digits and single hyphens
   (e.g. orders-api).
 - entities: singular PascalCase names (Order, LineItem); fields are snake_case
-  (created_by); field types are {field_types}.
-  Never name a field id, created_at, updated_at or a Python keyword.
+  (created_by, date_of_birth); field types are {field_types}.
+  Never name a field id, created_at, updated_at, offset, limit or sort.
+- a field with a few allowed values ("status: pending, paid or shipped", "priority
+  (low/medium/high)") is type str with those values, lowercase, in choices; any other
+  field has empty choices.
 - relations: a many-to-one link from an entity to another entity in the spec.
+- sign-in: {jwt_words} mean jwt; {oauth_words} mean oauth2; "no auth" means none.
+  Roles the conversation names ("roles: agent and manager", "only doctors can
+  prescribe") go in roles, singular, and mean jwt.
+- Shipmate generates Python FastAPI services on PostgreSQL, MySQL or SQLite, deployed
+  to ECS or locally, publishing events to SQS. If the conversation asks for anything
+  else ({others}), or for API keys, set spec to null and ask whether to use what is
+  built, naming what was asked for. Never build something else silently.
+- Words that describe the service ("backed by", "spin up", "secure", "platform") are
+  not entities.
 - database: {databases}; auth: {auths};
   api: any of {apis}; deploy_target: {targets};
   environments: short lowercase names in deploy order (e.g. staging, prod); the usual
@@ -47,6 +61,11 @@ Rules of the specification:
 - When a current specification is given, return the whole new specification with the
   requested change applied and everything else unchanged.
 """.format(
+    jwt_words=", ".join(sorted(w for w, a in AUTH_WORDS.items() if a == Auth.jwt)[:12]),
+    oauth_words=", ".join(sorted(w for w, a in AUTH_WORDS.items() if a == Auth.oauth2)),
+    others=", ".join(
+        sorted({*OTHER_STACKS.values(), *OTHER_DATABASES.values(), *OTHER_TARGETS.values()})[:40]
+    ),
     field_types=", ".join(FieldType),
     databases=", ".join(Database),
     auths=", ".join(Auth),
@@ -61,6 +80,7 @@ class FieldDraft(BaseModel):
     type: FieldType
     required: bool
     unique: bool
+    choices: list[str]
 
 
 class RelationDraft(BaseModel):
@@ -163,7 +183,22 @@ def _messages(thread: list[str], base_spec: ServiceSpec | None) -> list[dict]:
             f"Current specification (version {base_spec.version}):\n"
             f"{base_spec.model_dump_json(exclude={'version'})}\n\n{user}"
         )
-    return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]
+    return [
+        {"role": "system", "content": SYSTEM_PROMPT},
+        *_few_shot(),
+        {"role": "user", "content": user},
+    ]
+
+
+def _few_shot() -> list[dict]:
+    """Worked examples from the public request table, as earlier turns."""
+    from understanding.examples import EXAMPLE_REQUESTS, example_answer  # needs the rules
+
+    turns = []
+    for text in EXAMPLE_REQUESTS:
+        turns.append({"role": "user", "content": f"Conversation so far:\n- {text}"})
+        turns.append({"role": "assistant", "content": json.dumps(example_answer(text))})
+    return turns
 
 
 def _to_plan(draft: PlanDraft, base_spec: ServiceSpec | None) -> PlanResult:

@@ -53,7 +53,7 @@ def parse_request(text: str) -> PlanResult:
                 f"{MAX_REQUEST_CHARS}. Could you say it in a few sentences?"
             ]
         )
-    request = Request(_corrected(text))
+    request = Request(corrected(text))
     choices = find_choices(request)
     for listed in choices:  # the values are read here; the name stays for the field reader
         name_end = listed.start + len(listed.name)
@@ -127,7 +127,7 @@ def parse_request(text: str) -> PlanResult:
     return PlanResult(spec=spec, defaults=defaults, notes=notes)
 
 
-def _corrected(text: str) -> str:
+def corrected(text: str) -> str:
     """Close misspellings of the words that steer the parser ('postgress', 'stagin')."""
     return re.sub(
         r"[A-Za-z]{5,}", lambda m: _keep_case(m.group(), correct(m.group().lower())), text

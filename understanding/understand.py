@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import logging
+import re
 
 from shipmate.settings import Settings
 from understanding.capabilities import deliverable
 from understanding.changes import parse_change, spec_diff
+from understanding.faithful import checked
 from understanding.openai_parser import OpenAIUnavailable, parse_with_openai
 from understanding.result import PlanResult
 from understanding.rules import parse_request
 from workflows.spec import ServiceSpec
 
 log = logging.getLogger(__name__)
+
+# Mentions of people, channels and groups are who was asked, not what to build.
+SLACK_MARKUP = re.compile(r"<[@#!][^>]*>")
 
 
 def understand(
@@ -27,6 +32,7 @@ def understand(
 
 
 def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | None) -> PlanResult:
+    thread = [SLACK_MARKUP.sub(" ", line) for line in thread]
     thread = [line for line in thread if line.strip()] or [""]
     notes: list[str] = []
     if settings.openai_api_key is not None:
@@ -34,7 +40,7 @@ def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | 
             result = parse_with_openai(settings, thread, base_spec)
             if result.spec and base_spec:
                 result.diff = spec_diff(base_spec, result.spec)
-            return result
+            return result if base_spec else checked(thread, result)
         except OpenAIUnavailable as exc:
             log.warning("OpenAI unavailable, using the offline parser: %s", exc)
             notes.append("OpenAI didn't answer, so I read this with my offline parser.")

@@ -218,6 +218,7 @@ FILLER = (
         field fields attribute attributes property properties
         many multiple several written built made coded implemented d ll m re ve t
         collection platform saas whip whipping
+        belong belongs belonging reference references refer refers linked owned
         expose exposes exposing provide provides providing offer offers
         hold holds save saves
     """)
