@@ -5,7 +5,9 @@
 - ack latency: how fast the bot acks the emulator's Socket Mode envelopes (p50/p99);
   Slack's limit is 3 s, whatever the workflow engine or OpenAI are doing;
 - Slack under load (benchmarks.slack_load): questions and deliveries at once, with the
-  emulator's rate limits on.
+  emulator's rate limits on;
+- understanding: the share of the public request table (tests/request_table.py) the
+  offline parser reads exactly (target: 90 % or more), and its time per request.
 """
 
 from __future__ import annotations
@@ -105,10 +107,24 @@ async def ack_latency(messages: int = 200) -> None:
     )
 
 
+def understanding() -> None:
+    from tests.request_table import CASES, shape
+
+    started = time.perf_counter()
+    misses = [text for text, want in CASES if shape(text) != want]
+    each = (time.perf_counter() - started) / len(CASES) * 1000
+    exact = len(CASES) - len(misses)
+    print(
+        f"understanding: {exact}/{len(CASES)} table requests read exactly "
+        f"({exact / len(CASES):.1%}), {each:.1f} ms each; misses: {misses}"
+    )
+
+
 if __name__ == "__main__":
     import logging
 
     logging.disable(logging.WARNING)  # the engine-down replies are expected here
+    understanding()
     generation()
     asyncio.run(ack_latency())
     asyncio.run(slack_load.main())

@@ -258,7 +258,7 @@ def _entity_named(change: Change, field_name: str) -> str | None:
 
 def _link(change: Change, clause: str) -> bool:
     """'prescriptions belong to patients', 'a patient has many prescriptions'."""
-    for pattern, _ in LINKS:
+    for pattern in LINKS:
         if match := re.search(pattern, clause):
             child = entity_name([match.group("child")])
             parent = entity_name([match.group("parent")])

@@ -40,26 +40,16 @@ HEAD = re.compile(
 # Heads after which no noun means no field list: 'Auth: none', 'DB - SQLite'.
 NEEDS_NOUN = re.compile(r":|\s*[–—-]\s*")
 NP = r"[a-z][a-z0-9_]*"
-LINKS = [
-    # (pattern, which group is the child that holds the link)
-    (
-        rf"\b(?P<child>{NP})\s+(?:belongs?|belonging|(?:is|are) owned by|owned by)\s+"
-        rf"(?:to\s+)?(?:an?\s+|the\s+|one\s+|a single\s+|exactly one\s+)?(?P<parent>{NP})"
-        rf"(?:\s+and\s+(?:to\s+)?(?:an?\s+|the\s+|one\s+)?"
-        rf"(?!(?:have|has|had|with|are|is|can|should|must|contains?)\b)(?P<parent2>{NP}))?",
-        "child",
-    ),
-    (
-        rf"\b(?P<parent>{NP})\s+(?:has|have|can have|contains?|owns?|holds?)\s+(?:many|multiple|"
-        rf"several|a list of|lots of|one or more|zero or more|any number of)\s+"
-        rf"(?P<child>{NP}(?:\s+{NP})?)",
-        "child",
-    ),
-    (
-        rf"\b(?P<child>{NP})\s+(?:references?|refers? to|points? to|(?:is|are) linked to|"
-        rf"links? to|(?:is|are) tied to)\s+(?:an?\s+|the\s+|one\s+)?(?P<parent>{NP})",
-        "child",
-    ),
+LINKS = [  # the child holds the link to its parent
+    rf"\b(?P<child>{NP})\s+(?:belongs?|belonging|(?:is|are) owned by|owned by)\s+"
+    rf"(?:to\s+)?(?:an?\s+|the\s+|one\s+|a single\s+|exactly one\s+)?(?P<parent>{NP})"
+    rf"(?:\s+and\s+(?:to\s+)?(?:an?\s+|the\s+|one\s+)?"
+    rf"(?!(?:have|has|had|with|are|is|can|should|must|contains?)\b)(?P<parent2>{NP}))?",
+    rf"\b(?P<parent>{NP})\s+(?:has|have|can have|contains?|owns?|holds?)\s+(?:many|multiple|"
+    rf"several|a list of|lots of|one or more|zero or more|any number of)\s+"
+    rf"(?P<child>{NP}(?:\s+{NP})?)",
+    rf"\b(?P<child>{NP})\s+(?:references?|refers? to|points? to|(?:is|are) linked to|"
+    rf"links? to|(?:is|are) tied to)\s+(?:an?\s+|the\s+|one\s+)?(?P<parent>{NP})",
 ]
 ENTITY_LIST = re.compile(
     r"\b(?:entit(?:y|ies)|models?|resources?)\b[ \t]*"
@@ -106,7 +96,7 @@ def _clauses(text: str) -> list[tuple[int, int]]:
 
 
 def _links(work: Work, reading: Reading) -> None:
-    for pattern, _ in LINKS:
+    for pattern in LINKS:
         for match in re.finditer(pattern, work.text):
             child_end = match.end("child")
             words = match.group("child").split()

@@ -282,6 +282,3 @@ def _from_entities(entities: list[EntitySpec]) -> str:
     if not entities:
         return "new-api"
     return f"{plural(entities[0].snake).replace('_', '-')}-api"[:40]
-
-
-__all__ = ["entity_name", "events_asked", "parse_request"]
