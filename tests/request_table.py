@@ -572,4 +572,32 @@ CASES = [
         "make a customer feedback api: feedback has rating int, comment (text, optional) and customer email",
         "customer-feedback-api postgresql none rest local staging | Feedback(rating:int, comment:text?, customer_email:email)",
     ),
+    (
+        "I need a small service that stores customer feedback",
+        "customer-feedbacks-api postgresql none rest local staging | CustomerFeedback(name:str)",
+    ),
+    (
+        "can u make an endpoint for invoices w/ number, amount, due date",
+        "invoices-api postgresql none rest local staging | Invoice(number:str, amount:decimal, due_date:date)",
+    ),
+    (
+        "build a ticketing system w/ graphql. tickets: title, description, status (open/closed), assignee email",
+        "tickets-api postgresql none graphql local staging | Ticket(title:str, description:text, status:str{open|closed}, assignee_email:email)",
+    ),
+    (
+        "Our team wants a REST API for managing a book club: members, books and meetings. Meetings have date and book.",
+        "book-club-api postgresql none rest local staging | Member(name:str) Book(title:str, author:str) Meeting(date:date, book->Book)",
+    ),
+    (
+        "inventory with products and suppliers; products belong to suppliers",
+        "products-api postgresql none rest local staging | Product(name:str, price:decimal, supplier->Supplier) Supplier(name:str)",
+    ),
+    (
+        "events api (graphql) — events: name, starts_at, location; registrations: event, attendee email",
+        "events-api postgresql none graphql local staging | Event(name:str, starts_at:datetime, location:str) Registration(attendee_email:email, event->Event)",
+    ),
+    (
+        "orders service w/ postgres: order(id, customer_name, total numeric, placed_at timestamp)",
+        "orders-service postgresql none rest local staging | Order(customer_name:str, total:decimal, placed_at:datetime)",
+    ),
 ]

@@ -32,6 +32,11 @@ from workflows.spec import RelationSpec, snake_case
 SERVICE_WORDS = frozenset(
     "api apis service microservice backend app application server system platform".split()
 )
+# Things that are made of other things: 'inventory with products and suppliers'.
+COLLECTIVE = frozenset(
+    "inventory shop store catalog catalogue library school clinic crm erp marketplace tracker "
+    "blog forum club hotel restaurant gym bank warehouse portal hub".split()
+)
 HEAD = re.compile(
     r"\b(?:with the fields?|with fields?|having|have|hav|has|had|with|containing|contains|"
     r"contain|includes?|including|consisting of|fields?)\b|:|(?<=[a-z0-9_)])\s*[–—]\s*"
@@ -61,7 +66,7 @@ SERVICE_NOUN = re.compile(
     r"management|tracking|tracker|catalog(?:ue)?|directory|registry|booking|scheduling)\b"
 )
 ABOUT = re.compile(
-    r"\b(?:for|managing|manage|manages|track|tracks|tracking|storing|handling|"
+    r"\b(?:for|managing|manage|manages|track|tracks|tracking|storing|stores|store|handling|"
     r"handles|handle|about|of)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|an\s+)?"
 )
 WITH_ENDS = re.compile(r"\b(?:for|using|backed by|deploy\w*|that|which|where)\b")
@@ -252,8 +257,12 @@ def _names_things(work: Work, noun, head_at: int, start: int, end: int, reading:
     """'a CRM backend with contacts, companies and deals': a service phrase followed by
     plural nouns alone names entities, not fields."""
     between = re.findall(r"[a-z]+", work.text[noun[1] : head_at])
-    subject = re.search(r"\bfor\s+(?:an?\s+|the\s+|our\s+|my\s+)?$", work.text[: noun[1]])
-    if not set(between) & SERVICE_WORDS and not subject:
+    subject = re.search(
+        r"\b(?:for|about)\s+(?:managing\s+|running\s+|tracking\s+)?(?:an?\s+|the\s+|our\s+|my\s+)?$",
+        work.text[: noun[1]],
+    )
+    collective = set(between) & SERVICE_WORDS or noun[0].lower() in COLLECTIVE
+    if not collective and not subject:
         return False
     items = [i.strip() for i in re.split(r",|\band\b|&", work.text[start:end]) if i.strip()]
     plurals = [
@@ -286,15 +295,13 @@ def _service_nouns(work: Work, reading: Reading) -> None:
                 before = before[: more.start()]
     for match in ABOUT.finditer(text):
         rest = re.match(r"[^.;:\n(?!]*", text[match.end() :]).group()
-        rest = re.split(r"\b(?:with|using|on|in|backed|deploy\w*|that|where|which|to|so)\b", rest)[
-            0
-        ]
+        stop = r"\b(?:with|using|on|in|backed|deploy\w*|that|where|which|to|so)\b"
+        rest = re.split(stop, rest)[0]
         for part in re.split(r",|\band\b|&", rest):
-            found = noun_before(
-                work, match.end() + rest.index(part) + len(part), match.end() + rest.index(part)
-            )
-            if found:
+            begins = match.end() + rest.index(part)
+            if found := noun_before(work, begins + len(part), begins):
                 reading.service_nouns.append(take(work, found)[::-1])
+                work.request.use(match.start(), match.end())  # 'stores', 'for', 'managing'
     nouns = list(dict.fromkeys(name for _, name in sorted(reading.service_nouns)))
     if not reading.entities or len(nouns) > 1 and not reading.entities.keys() >= set(nouns):
         several = len(nouns) > 1

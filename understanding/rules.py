@@ -128,7 +128,9 @@ def parse_request(text: str) -> PlanResult:
 
 
 def corrected(text: str) -> str:
-    """Close misspellings of the words that steer the parser ('postgress', 'stagin')."""
+    """Close misspellings of the words that steer the parser ('postgress', 'stagin'),
+    and chat shorthand ('w/ graphql')."""
+    text = re.sub(r"(?i)\bw/(?=\s|\w)\s*", "with ", text)
     return re.sub(
         r"[A-Za-z]{5,}", lambda m: _keep_case(m.group(), correct(m.group().lower())), text
     )
@@ -154,7 +156,7 @@ def _entities(reading, defaults: list[str]) -> tuple[list[EntitySpec], list[str]
     entities = []
     for draft in drafts:
         fields = [f for name, f in draft.fields.items() if name not in draft.links]
-        if not fields and not draft.links:
+        if not fields:
             known = KNOWN_FIELDS.get(draft.name, [("name", FieldType.str)])
             fields = [FieldSpec(name=n, type=t) for n, t in known]
             defaults.append(f"fields of {draft.name}: " + ", ".join(f.name for f in fields))
@@ -264,7 +266,8 @@ def _name_phrase(request: Request) -> str | None:
 def _service_for(request: Request, entity_names: list[str]) -> str | None:
     """'an API for a library: members (…), loans (…)' -> library-api."""
     match = re.search(
-        r"\b(?:(api|service|backend|app)\s+)?for\s+(?:an?\s+|the\s+|our\s+|my\s+)?"
+        r"\b(?:(api|service|backend|app)\s+)?for\s+(?:managing\s+|running\s+)?"
+        r"(?:an?\s+|the\s+|our\s+|my\s+)?"
         r"([a-z][a-z0-9]*)(?:\s+([a-z][a-z0-9]*))?\s*(?=[:.]|$|with\b)",
         request.folded,
     )

@@ -217,7 +217,7 @@ FILLER = (
         docker container containers aws ecs fargate lambda cloud
         field fields attribute attributes property properties
         many multiple several written built made coded implemented d ll m re ve t
-        collection platform saas whip whipping
+        collection platform saas whip whipping u ur w
         belong belongs belonging reference references refer refers linked owned
         expose exposes exposing provide provides providing offer offers
         hold holds save saves
