@@ -57,8 +57,7 @@ class Work:
         return self.request.lowered
 
     def blank(self, start: int, end: int) -> None:
-        text = self.request.lowered
-        self.request.lowered = text[:start] + " " * (end - start) + text[end:]
+        self.request.blank(start, end)
 
 
 def noun_before(

@@ -58,11 +58,7 @@ def parse_request(text: str) -> PlanResult:
     for listed in choices:  # the values are read here; the name stays for the field reader
         name_end = listed.start + len(listed.name)
         request.use(name_end, listed.end)
-        request.lowered = (
-            request.lowered[:name_end]
-            + " " * (listed.end - name_end)
-            + request.lowered[listed.end :]
-        )
+        request.blank(name_end, listed.end)
     service = read_service_words(request)
     defaults: list[str] = []
     asked: list[Choice] = list(service.choices)

@@ -36,6 +36,10 @@ class Request:
         self.folded = self.lowered  # as written, for the report of unused words
         self._used = bytearray(len(text))
 
+    def blank(self, start: int, end: int) -> None:
+        """Consumed: later readers see spaces here (the report still sees the words)."""
+        self.lowered = self.lowered[:start] + " " * (end - start) + self.lowered[end:]
+
     def use(self, start: int, end: int) -> None:
         self._used[start:end] = b"\x01" * max(0, end - start)
 
