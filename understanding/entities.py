@@ -152,8 +152,7 @@ def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None
             continue
         draft = reading.entity(*take(work, noun))
         fields = read_fields(work.request, match.start(1), match.end(1), choices, reading.problems)
-        for spec in fields:
-            draft.fields.setdefault(spec.name, spec)
+        reading.file(draft, fields)
         work.blank(noun[1], match.end())
 
 
@@ -190,7 +189,7 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
         heads = list(HEAD.finditer(clause))
         continued = BULLET.match(clause) or work.text[start - 1 : start] == ";"
         if not heads and owner is not None and continued:
-            _add_fields(work, reading, owner, start, end, choices)
+            reading.file(owner, read_fields(work.request, start, end, choices, reading.problems))
             continue
         owner = None
         following = clauses[number + 1] if number + 1 < len(clauses) else None
@@ -226,11 +225,7 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
             last = i + 1 == len(heads) and (listing or following is None)
             if noun and (fields or blank and last and head.group() != "with"):
                 draft = owner = reading.entity(*take(work, noun))
-            for spec in fields:
-                if draft is None:
-                    reading.loose_fields.append(spec)
-                else:
-                    draft.fields.setdefault(spec.name, spec)
+            reading.file(draft, fields)
 
 
 def _after_service_word(work: Work, start: int, at: int) -> bool:
@@ -242,15 +237,6 @@ def _after_service_word(work: Work, start: int, at: int) -> bool:
         "api",
         "service",
     )
-
-
-def _add_fields(work, reading, draft, start, end, choices) -> None:
-    fields = read_fields(work.request, start, end, choices, reading.problems)
-    for spec in fields:
-        if draft is None:
-            reading.loose_fields.append(spec)
-        else:
-            draft.fields.setdefault(spec.name, spec)
 
 
 def _names_things(work: Work, noun, head_at: int, start: int, end: int, reading: Reading) -> bool:
@@ -274,7 +260,6 @@ def _names_things(work: Work, noun, head_at: int, start: int, end: int, reading:
         reading.entity(entity_name([item]), start + work.text[start:end].index(item))
     work.request.use(start, end)
     work.request.use(noun[1], noun[2])
-    reading.name_phrase = reading.name_phrase or noun[0]
     return True
 
 

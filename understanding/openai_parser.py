@@ -8,6 +8,7 @@ or an invalid answer becomes a question in the thread, never a crash.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 
@@ -190,6 +191,7 @@ def _messages(thread: list[str], base_spec: ServiceSpec | None) -> list[dict]:
     ]
 
 
+@functools.cache
 def _few_shot() -> list[dict]:
     """Worked examples from the public request table, as earlier turns."""
     from understanding.examples import EXAMPLE_REQUESTS, example_answer  # needs the rules

@@ -36,7 +36,6 @@ class Reading:
     loose_fields: list[FieldSpec] = field(default_factory=list)  # fields with no owner named
     link_children: list[tuple[str, int, int]] = field(default_factory=list)
     service_nouns: list[tuple[int, str]] = field(default_factory=list)
-    name_phrase: str | None = None  # 'inventory service' -> inventory-service
 
     def entity(self, name: str, place: int) -> Draft:
         if name not in self.entities:
@@ -44,6 +43,14 @@ class Reading:
         draft = self.entities[name]
         draft.place = min(draft.place, place)  # listed in the order they were first named
         return draft
+
+    def file(self, draft: Draft | None, fields: list[FieldSpec]) -> None:
+        """Fields to the entity they were written for; loose when none was named."""
+        for spec in fields:
+            if draft is None:
+                self.loose_fields.append(spec)
+            else:
+                draft.fields.setdefault(spec.name, spec)
 
 
 class Work:

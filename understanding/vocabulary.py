@@ -176,8 +176,6 @@ TYPE_WORDS = {
     "guid": FieldType.uuid,
     "email": FieldType.email,
 }
-# Words that name a type only when they follow a name ('price number'), never alone.
-TRAILING_TYPE_WORDS = {"number": FieldType.int, "time": FieldType.datetime}
 
 MODIFIERS = _words("unique optional required nullable mandatory distinct")
 
