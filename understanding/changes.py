@@ -176,7 +176,7 @@ def _apply(change: Change, clause: str, request: Request, choices, at: int) -> N
         return
     if match := REMOVE_FIELD.search(clause):
         entity = change.entity(match.group(2), match.group(1)) if match.group(2) else None
-        hits = [e for e in ([entity] if entity else change.entities.values())]
+        hits = [entity] if entity else list(change.entities.values())
         removed = False
         for each in hits:
             before = len(each["fields"])

@@ -5,8 +5,6 @@ when the model quietly built something else."""
 
 from __future__ import annotations
 
-import re
-
 from understanding.names import singular
 from understanding.result import PlanResult
 from understanding.rules import corrected
@@ -46,5 +44,4 @@ def _spec_words(spec: ServiceSpec) -> set[str]:
             words |= {field.name, *field.name.split("_"), *field.choices, field.type.value}
         for relation in entity.relations:
             words |= {relation.name, relation.column, *relation.name.split("_")}
-    words |= {w for w in list(words) if re.fullmatch(r"[a-z]+", w)}
     return words
