@@ -3,15 +3,37 @@
 Stable: tests are written against it. POST /_emulator/messages posts as a person and
 emits the events Slack would; POST /_emulator/actions clicks a button; the GET routes
 return messages (with threads and reactions), ephemeral messages and deliveries.
+
+Routes (bodies are JSON):
+- POST /_emulator/messages {user, channel, text, thread_ts?, reply_broadcast?}
+- POST /_emulator/actions: a message's button {user, channel, message_ts, action_id}, or a
+  button in the person's App Home or open modal {user, view_id, action_id}
+- POST /_emulator/commands {user, channel, command, text}
+- POST /_emulator/home_opened {user}: the person opens the App Home tab
+- GET /_emulator/home/{user} → {view}: the person's published App Home
+- GET /_emulator/modals/{user} → {views}: the person's open modals, bottom first
+- POST /_emulator/views/{view_id}/submit {user, values: {block_id: {action_id: text}}}
+  → {ok, delivery_id, closed}, or {ok: false, error: invalid_submission,
+  errors: {block_id: message}} (refused by the client's checks or by the app's ack)
+- POST /_emulator/views/{view_id}/close {user}: sends view_closed if notify_on_close
+- GET /_emulator/channels/{channel}/messages: top-level messages with their replies; a
+  broadcast reply is among its thread's replies and also top-level with "broadcast": true
+- GET /_emulator/ephemeral/{user}, /_emulator/state, /_emulator/deliveries
+- POST /_emulator/response/{response_id}: a response_url
+- POST /_emulator/reset, /_emulator/disconnect, /_emulator/ratelimits,
+  /_emulator/deliveries/{delivery_id}/redeliver
+
+The modal and view routes live in control_views.py.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
 from aiohttp import web
 
+from slack_emulator.blockkit import check_message
+from slack_emulator.control_views import ViewControl, action, find_button, person
 from slack_emulator.events import EventDispatcher
 from slack_emulator.ratelimits import RateLimiter
 from slack_emulator.web_api import WebApi
@@ -34,6 +56,7 @@ class Control:
             live,
         )
         self.responses: dict[str, dict] = {}
+        self.view_control = ViewControl(workspace, api, events)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -51,6 +74,7 @@ class Control:
             web.post("/_emulator/deliveries/{delivery_id}/redeliver", self.redeliver),
             web.post("/_emulator/ratelimits", self.rate_limits),
             web.post("/_emulator/response/{response_id}", self.response_url),
+            *self.view_control.routes(),
         ]
 
     async def _body(self, request: web.Request, *required: str) -> dict:
@@ -85,8 +109,11 @@ class Control:
         text = str(body["text"])
         if len(text) > 40_000:
             return error(400, "msg_too_long")
+        broadcast = bool(body.get("thread_ts")) and body.get("reply_broadcast") in (True, "true")
         try:
-            message = self.ws.post(channel, user["id"], text, None, body.get("thread_ts"))
+            message = self.ws.post(
+                channel, user["id"], text, None, body.get("thread_ts"), broadcast
+            )
         except SlackError as exc:
             return error(404, exc.code)
         self.live.changed(channel["id"])
@@ -108,6 +135,8 @@ class Control:
         }
         if "thread_ts" in message:
             event["thread_ts"] = message["thread_ts"]
+        if message.get("subtype"):
+            event.update(subtype=message["subtype"], root=message["root"])
         if bot in channel["members"]:
             self.events.send("events_api", self.events.event_callback(event))
         if not is_im and f"<@{bot}>" in message["text"]:
@@ -117,6 +146,9 @@ class Control:
             )
 
     async def click(self, request: web.Request) -> web.Response:
+        peeked = await _peek(request)
+        if isinstance(peeked, dict) and peeked.get("view_id"):
+            return self.view_control.click(await self._body(request, "user", "action_id"))
         body = await self._body(request, "user", "channel", "message_ts", "action_id")
         try:
             user = self.ws.user(body["user"])
@@ -125,7 +157,7 @@ class Control:
             message = ephemeral or self.ws.find(channel["id"], body["message_ts"])
         except SlackError as exc:
             return error(404, exc.code)
-        found = _find_button(message.get("blocks") or [], body["action_id"])
+        found = find_button(message.get("blocks") or [], body["action_id"])
         if found is None:
             return error(404, f"that message has no button with action_id {body['action_id']}")
         block_id, button = found
@@ -137,12 +169,7 @@ class Control:
         }
         payload = {
             "type": "block_actions",
-            "user": {
-                "id": user["id"],
-                "username": user["name"],
-                "name": user["name"],
-                "team_id": self.ws.team["id"],
-            },
+            "user": person(self.ws, user),
             "api_app_id": self.ws.seed["app_id"],
             "token": "emulator-verification-token",
             "container": {
@@ -151,7 +178,7 @@ class Control:
                 "channel_id": channel["id"],
                 "is_ephemeral": ephemeral is not None,
             },
-            "trigger_id": self.api.new_trigger_id(),
+            "trigger_id": self.api.new_trigger_id(user["id"]),
             "team": {"id": self.ws.team["id"], "domain": self.ws.team["domain"]},
             "enterprise": None,
             "is_enterprise_install": False,
@@ -159,18 +186,7 @@ class Control:
             "message": message,
             "state": {"values": {}},
             "response_url": f"{self.api.base_url}/_emulator/response/{response_id}",
-            "actions": [
-                {
-                    "action_id": button["action_id"],
-                    "block_id": block_id,
-                    "text": button.get("text", {}),
-                    # `value` in the body stands for a modified client's forged value
-                    "value": str(body.get("value", button.get("value", ""))),
-                    "style": button.get("style"),
-                    "type": button.get("type", "button"),
-                    "action_ts": f"{time.time():.6f}",
-                }
-            ],
+            "actions": [action(block_id, button, body)],
         }
         if ephemeral is not None:
             del payload["message"]  # Slack sends no message for an ephemeral one
@@ -215,7 +231,7 @@ class Control:
             "api_app_id": self.ws.seed["app_id"],
             "is_enterprise_install": "false",
             "response_url": f"{self.api.base_url}/_emulator/response/{response_id}",
-            "trigger_id": self.api.new_trigger_id(),
+            "trigger_id": self.api.new_trigger_id(user["id"]),
         }
         delivery = self.events.send("slash_commands", payload)
         return web.json_response({"ok": True, "delivery_id": delivery.id})
@@ -248,32 +264,38 @@ class Control:
             body = await request.json()
         except json.JSONDecodeError:
             return error(400, "invalid_payload")
-        channel = self.ws.channel(target["channel"])
+        if not isinstance(body, dict):
+            return error(400, "invalid_payload")
         text = str(body.get("text") or "")
         blocks = body.get("blocks")
-        original = target.get("message_ts")  # a slash command's response_url has none
-        if body.get("delete_original") and original:
-            self.ws.delete(channel["id"], original)
-        elif body.get("replace_original") and original:
-            message = self.ws.find(channel["id"], original)
-            message["text"] = text
-            message.pop("blocks", None)  # as in Slack: the new message replaces the old whole
-            if blocks:
-                message["blocks"] = blocks
-        elif body.get("response_type") == "in_channel":
-            self.ws.post(channel, self.ws.bot["id"], text, blocks, body.get("thread_ts"))
-        else:
-            self.ws.ephemeral.setdefault(target["user"], []).append(
-                {
-                    "type": "message",
-                    "channel": channel["id"],
-                    "user": self.ws.bot["id"],
-                    "text": text,
-                    "blocks": blocks or [],
-                    "ts": self.ws.next_ts(),
-                    "thread_ts": body.get("thread_ts"),
-                }
-            )
+        try:
+            check_message(blocks)  # Slack refuses what chat.postMessage would refuse
+            channel = self.ws.channel(target["channel"])
+            original = target.get("message_ts")  # a slash command's response_url has none
+            if body.get("delete_original") and original:
+                self.ws.delete(channel["id"], original)
+            elif body.get("replace_original") and original:
+                message = self.ws.find(channel["id"], original)
+                message["text"] = text
+                message.pop("blocks", None)  # as in Slack: the new message replaces the old whole
+                if blocks:
+                    message["blocks"] = blocks
+            elif body.get("response_type") == "in_channel":
+                self.ws.post(channel, self.ws.bot["id"], text, blocks, body.get("thread_ts"))
+            else:
+                self.ws.ephemeral.setdefault(target["user"], []).append(
+                    {
+                        "type": "message",
+                        "channel": channel["id"],
+                        "user": self.ws.bot["id"],
+                        "text": text,
+                        "blocks": blocks or [],
+                        "ts": self.ws.next_ts(),
+                        "thread_ts": body.get("thread_ts"),
+                    }
+                )
+        except SlackError as exc:  # bad blocks, or the original message is gone
+            return web.json_response(exc.body(), status=400 if exc.extra else 404)
         self.live.changed(channel["id"])
         return web.json_response({"ok": True})
 
@@ -308,6 +330,9 @@ class Control:
             return error(404, exc.code)
         messages = []
         for message in self.ws.top_level(channel["id"]):
+            if message.get("subtype") == "thread_broadcast":
+                messages.append({**message, "broadcast": True, "replies": []})
+                continue
             replies = [
                 m
                 for m in self.ws.messages.get(channel["id"], [])
@@ -347,12 +372,9 @@ class Control:
         )
 
 
-def _find_button(blocks: list[dict], action_id: str) -> tuple[str, dict] | None:
-    for block in blocks:
-        candidates = list(block.get("elements") or []) if block.get("type") == "actions" else []
-        if block.get("accessory"):
-            candidates.append(block["accessory"])
-        for element in candidates:
-            if element.get("type") == "button" and element.get("action_id") == action_id:
-                return block.get("block_id", ""), element
-    return None
+async def _peek(request: web.Request):
+    """The JSON body, or None: lets a route choose its form before it checks fields."""
+    try:
+        return await request.json()
+    except ValueError:
+        return None

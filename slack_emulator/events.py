@@ -44,6 +44,10 @@ class Delivery:
     ack_latency_ms: float | None = None
     status: str = "pending"  # pending | acked | failed | undelivered
     payload: dict = field(default_factory=dict, repr=False)
+    # The ack's response payload (Socket Mode: the ack's "payload"; HTTP: the JSON body),
+    # e.g. {"response_action": "errors", ...} for a view_submission.
+    response: dict | None = None
+    settled: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
 
     def as_dict(self) -> dict:
         return {
@@ -98,14 +102,15 @@ class EventDispatcher:
 
     # Sending
 
-    def send(self, kind: str, payload: dict) -> Delivery:
-        """Queue one delivery (with its retries) and return its log entry at once."""
+    def send(self, kind: str, payload: dict, retries: int = MAX_RETRIES) -> Delivery:
+        """Queue one delivery (with its retries) and return its log entry at once;
+        `await delivery.settled.wait()` waits for its ack or its last failure."""
         event_type = payload.get("event", {}).get("type") or payload.get("type", kind)
         delivery = Delivery(
             id=self.workspace.next_id("Dl"), type=kind, event_type=event_type, payload=payload
         )
         self.deliveries.append(delivery)
-        self._start(self._deliver(delivery, payload))
+        self._start(self._deliver(delivery, payload, retries=retries))
         return delivery
 
     def redeliver(self, delivery_id: str) -> Delivery | None:
@@ -122,9 +127,19 @@ class EventDispatcher:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _deliver(self, delivery: Delivery, payload: dict, first_attempt: int = 0) -> None:
+    async def _deliver(
+        self, delivery: Delivery, payload: dict, first_attempt: int = 0, retries: int = MAX_RETRIES
+    ) -> None:
+        try:
+            await self._attempts(delivery, payload, first_attempt, retries)
+        finally:
+            delivery.settled.set()
+
+    async def _attempts(
+        self, delivery: Delivery, payload: dict, first_attempt: int, retries: int
+    ) -> None:
         reason = "timeout" if first_attempt else ""
-        for attempt in range(first_attempt, first_attempt + MAX_RETRIES + 1):
+        for attempt in range(first_attempt, first_attempt + retries + 1):
             if self.sockets:
                 delivery.transport = "socket_mode"
                 acked, latency, reason_now = await self._send_socket(
@@ -177,12 +192,14 @@ class EventDispatcher:
             return False, None, "timeout"
         latency = round((time.monotonic() - sent) * 1000, 2)
         record["ack_latency_ms"] = latency
+        delivery.response = future.result()
         return True, latency, ""
 
-    def ack(self, envelope_id: str) -> None:
+    def ack(self, envelope_id: str, payload: dict | None = None) -> None:
+        """An envelope's ack; its payload is the response (e.g. a response_action)."""
         waiting = self._waiting.pop(envelope_id, None)
         if waiting and not waiting[0].done():
-            waiting[0].set_result(True)
+            waiting[0].set_result(payload if isinstance(payload, dict) else None)
 
     async def _send_http(self, delivery: Delivery, payload: dict, attempt: int, reason: str):
         if delivery.type == "events_api":
@@ -215,6 +232,7 @@ class EventDispatcher:
                 record["status"] = response.status
                 if response.status >= 300:
                     return False, None, "http_error"
+                delivery.response = _json_body(await response.read())
         except (TimeoutError, aiohttp.ClientError) as exc:
             record["error"] = type(exc).__name__
             return False, None, "http_timeout"
@@ -249,8 +267,8 @@ class EventDispatcher:
                     data = json.loads(message.data)
                 except json.JSONDecodeError:
                     continue
-                if "envelope_id" in data:
-                    self.ack(data["envelope_id"])
+                if isinstance(data, dict) and "envelope_id" in data:
+                    self.ack(data["envelope_id"], data.get("payload"))
         finally:
             if socket in self.sockets:
                 self.sockets.remove(socket)
@@ -280,6 +298,15 @@ class EventDispatcher:
             await socket.close()
         if self._session:
             await self._session.close()
+
+
+def _json_body(body: bytes) -> dict | None:
+    """An HTTP ack's body: empty for a plain ack, JSON when it carries a response."""
+    try:
+        data = json.loads(body) if body.strip() else None
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _percentile(values: list[float], pct: float) -> float | None:

@@ -10,7 +10,7 @@ answers every call 429 for N seconds, so tests can see that nothing is lost or d
 | --- | --- |
 | chat.postMessage | 1 per second per channel, bursts of 5 |
 | chat.update, chat.delete, reactions.*, conversations.* | tier 3: 50 per minute |
-| chat.postEphemeral, auth.test, users.info, views.open | tier 4: 100 per minute |
+| chat.postEphemeral, auth.test, users.info, views.open/push/update | tier 4: 100 per minute |
 | views.publish | tier 4, per user |
 | conversations.list, users.list, usergroups.* | tier 2: 20 per minute |
 | apps.connections.open | tier 1: 1 per minute |
@@ -43,6 +43,8 @@ METHOD_TIERS = {
     "usergroups.users.list": 2,
     "views.publish": 4,
     "views.open": 4,
+    "views.push": 4,
+    "views.update": 4,
     "apps.connections.open": 1,
 }
 POST_MESSAGE_BURST = 5

@@ -40,13 +40,21 @@ class EmulatorConfig:
 
 
 class Live:
-    """Tells open web pages that a channel changed, so they redraw at once."""
+    """Tells open web pages that a channel, or a person's modals or home, changed, so they
+    redraw at once."""
 
     def __init__(self) -> None:
         self.pages: set[web.WebSocketResponse] = set()
 
     def changed(self, channel: str) -> None:
-        message = json.dumps({"type": "changed", "channel": channel})
+        self._tell({"type": "changed", "channel": channel})
+
+    def views_changed(self, user: str) -> None:
+        """`user` is a person's id, or "*" for everyone."""
+        self._tell({"type": "views", "user": user})
+
+    def _tell(self, event: dict) -> None:
+        message = json.dumps(event)
         for page in list(self.pages):
             asyncio.get_running_loop().create_task(self._send(page, message))
 
@@ -71,7 +79,7 @@ class Live:
 def build_app(config: EmulatorConfig) -> web.Application:
     workspace = Workspace.from_seed(config.seed)
     live = Live()
-    api = WebApi(workspace, config.base_url, on_change=live.changed)
+    api = WebApi(workspace, config.base_url, on_change=live.changed, on_views=live.views_changed)
     events = EventDispatcher(workspace, config.request_url, config.ack_timeout)
     limiter = RateLimiter(config.rate_limits, config.rate_limit_scale)
     control = Control(workspace, api, events, limiter, live)
@@ -96,10 +104,7 @@ def build_app(config: EmulatorConfig) -> web.Application:
         try:
             return web.json_response(api.call(method, args, token))
         except SlackError as exc:
-            body = {"ok": False, "error": exc.code}
-            if exc.extra.get("errors"):
-                body["response_metadata"] = {"messages": exc.extra["errors"]}
-            return web.json_response(body, status=exc.status)
+            return web.json_response(exc.body(), status=exc.status)
 
     async def index(request: web.Request) -> web.FileResponse:
         return web.FileResponse(PAGE / "index.html")

@@ -9,18 +9,19 @@ from __future__ import annotations
 import json
 import secrets
 
+from slack_emulator.blockkit import check_message
+from slack_emulator.views import Views
 from slack_emulator.workspace import SlackError, Workspace
 
 MAX_TEXT = 40_000
-MAX_BLOCKS = 50
 
 
 class WebApi:
-    def __init__(self, workspace: Workspace, base_url: str, on_change):
+    def __init__(self, workspace: Workspace, base_url: str, on_change, on_views=None):
         self.ws = workspace
         self.base_url = base_url
         self.on_change = on_change  # called with a channel id when its messages changed
-        self.trigger_ids: set[str] = set()
+        self.views = Views(workspace, on_views)  # on_views: called with a person's id
         self.methods = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
@@ -35,13 +36,13 @@ class WebApi:
             "conversations.history": self.conversations_history,
             "conversations.replies": self.conversations_replies,
             "conversations.join": self.conversations_join,
+            "conversations.open": self.conversations_open,
             "users.info": self.users_info,
             "users.list": self.users_list,
             "usergroups.list": self.usergroups_list,
             "usergroups.users.list": self.usergroups_users_list,
-            "views.publish": self.views_publish,
-            "views.open": self.views_open,
             "apps.connections.open": self.apps_connections_open,
+            **self.views.methods(),
         }
 
     def call(self, method: str, args: dict, token: str | None) -> dict:
@@ -82,13 +83,7 @@ class WebApi:
                 blocks = json.loads(blocks) if blocks else None
             except json.JSONDecodeError:
                 raise SlackError("invalid_blocks_format") from None
-        if blocks is not None:
-            if not isinstance(blocks, list) or not all(
-                isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks
-            ):
-                raise SlackError("invalid_blocks", errors=["blocks must be objects with a type"])
-            if len(blocks) > MAX_BLOCKS:
-                raise SlackError("invalid_blocks", errors=[f"no more than {MAX_BLOCKS} items"])
+        check_message(blocks)
         if required and not text and not blocks:
             raise SlackError("no_text")
         if len(text) > MAX_TEXT:
@@ -122,7 +117,8 @@ class WebApi:
         text, blocks = self._content(args)
         self.ws.require_member(channel, self.ws.bot["id"])
         thread_ts = args.get("thread_ts") or None
-        message = self.ws.post(channel, self.ws.bot["id"], text, blocks, thread_ts)
+        broadcast = bool(thread_ts) and args.get("reply_broadcast") in (True, "true", "1", 1)
+        message = self.ws.post(channel, self.ws.bot["id"], text, blocks, thread_ts, broadcast)
         if args.get("metadata"):
             message["metadata"] = _json_arg(args["metadata"])
         self.on_change(channel["id"])
@@ -257,6 +253,14 @@ class WebApi:
             channel["members"].append(self.ws.bot["id"])
         return {"channel": self.ws.channel_info(channel)}
 
+    def conversations_open(self, args: dict) -> dict:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if not users:
+            raise SlackError("users_list_not_supplied")
+        if len(users) > 1:
+            raise SlackError("not_supported", errors=["only the DM with one person is emulated"])
+        return {"channel": {"id": self.ws.direct_channel(users[0])["id"]}}
+
     def users_info(self, args: dict) -> dict:
         return {"user": self.ws.user_profile(str(args.get("user") or ""))}
 
@@ -287,34 +291,13 @@ class WebApi:
                 return {"users": list(group["users"])}
         raise SlackError("no_such_subteam")
 
-    def views_publish(self, args: dict) -> dict:
-        user = str(args.get("user_id") or "")
-        self.ws.user(user)
-        view = _json_arg(args.get("view"))
-        if view.get("type") != "home":
-            raise SlackError("invalid_arguments", errors=["view.type must be home"])
-        stored = {**view, "id": self.ws.next_id("V"), "team_id": self.ws.team["id"]}
-        self.ws.home_views[user] = stored
-        return {"view": stored}
-
-    def views_open(self, args: dict) -> dict:
-        trigger = args.get("trigger_id")
-        if trigger not in self.trigger_ids:
-            raise SlackError("invalid_trigger_id")
-        self.trigger_ids.discard(trigger)
-        view = _json_arg(args.get("view"))
-        stored = {**view, "id": self.ws.next_id("V")}
-        self.ws.modals.append(stored)
-        return {"view": stored}
-
     def apps_connections_open(self, args: dict) -> dict:
         ws_url = self.base_url.replace("http://", "ws://", 1)
         return {"url": f"{ws_url}/link/?ticket={secrets.token_hex(8)}"}
 
-    def new_trigger_id(self) -> str:
-        trigger = f"{self.ws.next_id('')}.{secrets.token_hex(6)}"
-        self.trigger_ids.add(trigger)
-        return trigger
+    def new_trigger_id(self, user: str) -> str:
+        """A trigger_id for views.open, good for 3 seconds and for this person only."""
+        return self.views.new_trigger(user)
 
 
 def _int(value, default: int, low: int, high: int) -> int:
@@ -329,9 +312,9 @@ def _json_arg(value) -> dict:
         try:
             value = json.loads(value)
         except json.JSONDecodeError:
-            raise SlackError("invalid_arguments", errors=["view is not JSON"]) from None
+            raise SlackError("invalid_metadata_format") from None
     if not isinstance(value, dict):
-        raise SlackError("invalid_arguments", errors=["view must be an object"])
+        raise SlackError("invalid_metadata_format")
     return value
 
 

@@ -46,12 +46,36 @@ DEFAULT_SEED = {
 }
 
 
+ROOT_FIELDS = (
+    "type",
+    "user",
+    "bot_id",
+    "text",
+    "ts",
+    "thread_ts",
+    "reply_count",
+    "reply_users_count",
+    "latest_reply",
+    "reply_users",
+    "team",
+)
+
+
 class SlackError(Exception):
     """A Web API error with Slack's error code, e.g. channel_not_found."""
 
     def __init__(self, code: str, status: int = 200, **extra):
         super().__init__(code)
         self.code, self.status, self.extra = code, status, extra
+
+    def body(self) -> dict:
+        """Slack's error shape: the code, the extra fields (errors...), and each error
+        again in response_metadata.messages with an [ERROR] prefix."""
+        body = {"ok": False, "error": self.code, **self.extra}
+        errors = self.extra.get("errors")
+        if isinstance(errors, list) and errors:
+            body["response_metadata"] = {"messages": [f"[ERROR] {e}" for e in errors]}
+        return body
 
 
 @dataclass
@@ -60,7 +84,7 @@ class Workspace:
     messages: dict[str, list[dict]] = field(default_factory=dict)
     ephemeral: dict[str, list[dict]] = field(default_factory=dict)
     home_views: dict[str, dict] = field(default_factory=dict)
-    modals: list[dict] = field(default_factory=list)
+    modals: dict[str, list[dict]] = field(default_factory=dict)  # person -> open stack
     _last_ts: float = 0.0
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -186,6 +210,7 @@ class Workspace:
         text: str,
         blocks: list | None = None,
         thread_ts: str | None = None,
+        broadcast: bool = False,
     ) -> dict:
         messages = self.messages.setdefault(channel["id"], [])
         message = {
@@ -207,6 +232,9 @@ class Workspace:
             parent["thread_ts"] = parent["ts"]
             parent["reply_users"] = sorted({*parent.get("reply_users", []), user_id})
             parent["reply_users_count"] = len(parent["reply_users"])
+            if broadcast:  # also shown in the channel, with a summary of its thread's start
+                message["subtype"] = "thread_broadcast"
+                message["root"] = {k: v for k, v in parent.items() if k in ROOT_FIELDS}
         messages.append(message)
         return message
 
@@ -217,8 +245,11 @@ class Workspace:
         raise SlackError("message_not_found")
 
     def top_level(self, channel_id: str) -> list[dict]:
+        """The channel's own messages: thread starts, lone messages and broadcast replies."""
         return [
-            m for m in self.messages.get(channel_id, []) if m.get("thread_ts") in (None, m["ts"])
+            m
+            for m in self.messages.get(channel_id, [])
+            if m.get("thread_ts") in (None, m["ts"]) or m.get("subtype") == "thread_broadcast"
         ]
 
     def replies(self, channel_id: str, thread_ts: str) -> list[dict]:

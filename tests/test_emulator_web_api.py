@@ -251,3 +251,35 @@ async def test_control_api_refuses_bad_input_with_a_clear_error(emulator):
         )
         assert click.status_code == 404
         assert click.json()["error"] == "that message has no button with action_id approve"
+
+
+async def test_a_broadcast_reply_is_in_the_thread_and_in_the_channel(slack, emulator):
+    parent = await slack.chat_postMessage(channel="C0DEPLOYS", text="deploying todo-api")
+    quiet = await slack.chat_postMessage(channel="C0DEPLOYS", text="step 1", thread_ts=parent["ts"])
+    loud = await slack.chat_postMessage(
+        channel="C0DEPLOYS", text="todo-api is live", thread_ts=parent["ts"], reply_broadcast=True
+    )
+    assert loud["message"]["subtype"] == "thread_broadcast"
+    assert loud["message"]["root"]["text"] == "deploying todo-api"
+    assert loud["message"]["root"]["ts"] == parent["ts"]
+    history = await slack.conversations_history(channel="C0DEPLOYS")
+    assert [m["text"] for m in history["messages"]] == ["todo-api is live", "deploying todo-api"]
+    replies = await slack.conversations_replies(channel="C0DEPLOYS", ts=parent["ts"])
+    assert [m["ts"] for m in replies["messages"]] == [parent["ts"], quiet["ts"], loud["ts"]]
+
+    seen = (await http_get(f"{emulator.base_url}/_emulator/channels/C0DEPLOYS/messages")).json()
+    top = [(m["text"], m.get("broadcast", False)) for m in seen["messages"]]
+    assert top == [("deploying todo-api", False), ("todo-api is live", True)]
+    assert [r["text"] for r in seen["messages"][0]["replies"]] == ["step 1", "todo-api is live"]
+
+
+async def test_conversations_open_gives_the_dm_with_the_bot(slack, emulator):
+    opened = await slack.conversations_open(users="U0ALICE")
+    assert opened["channel"]["id"] == "D0ALICE"
+    await slack.chat_postMessage(channel=opened["channel"]["id"], text="psst")
+    await slack.chat_postMessage(channel="U0ALICE", text="also to you")
+    seen = (await http_get(f"{emulator.base_url}/_emulator/channels/D0ALICE/messages")).json()
+    assert [m["text"] for m in seen["messages"]] == ["psst", "also to you"]
+    with pytest.raises(SlackApiError) as err:
+        await slack.conversations_open(users="U0NOBODY")
+    assert err.value.response["error"] == "user_not_found"

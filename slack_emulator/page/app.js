@@ -1,106 +1,6 @@
-// The emulator's page: channels, messages, threads, a composer, Block Kit, live updates.
+// The emulator's page: channels, DMs, threads, a composer, the App Home, live updates.
+// blocks.js (mrkdwn, Block Kit) and views.js (modals, App Home) load first.
 "use strict";
-const $ = (id) => document.getElementById(id);
-const state = { team: null, bot: null, users: [], channels: [], channel: "C0GENERAL", thread: null, as: "U0ALICE" };
-
-async function api(path, body) {
-  const response = await fetch(path, body ? { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) } : {});
-  return response.json();
-}
-
-function escapeHtml(text) {
-  return String(text).replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c]));
-}
-
-function userName(id) {
-  if (state.bot && id === state.bot.id) return state.bot.name;
-  const user = state.users.find((u) => u.id === id);
-  return user ? user.name : id;
-}
-
-const EMOJI = {
-  white_check_mark: "✅", x: "❌", hourglass_flowing_sand: "⏳", raised_hand: "✋", white_circle: "⚪",
-  fast_forward: "⏩", no_entry_sign: "🚫", rocket: "🚀", gear: "⚙️", no_entry: "⛔", hourglass: "⌛",
-  warning: "⚠️", information_source: "ℹ️", tada: "🎉", eyes: "👀",
-};
-
-// Slack's mrkdwn: *bold*, _italic_, ~strike~, `code`, ```blocks```, <url|text>, <@U…>, <!subteam^S…>.
-function mrkdwn(text) {
-  const blocks = [];
-  let html = escapeHtml(text || "").replace(/```([\s\S]*?)```/g, (_, code) => { blocks.push(code); return `\u0000${blocks.length - 1}\u0000`; });
-  html = html
-    .replace(/&lt;@([A-Z0-9]+)&gt;/g, (_, id) => `<span class="mention">@${escapeHtml(userName(id))}</span>`)
-    .replace(/&lt;!subteam\^([A-Z0-9]+)(?:\|([^&]*))?&gt;/g, (_, id, label) => `<span class="mention">${escapeHtml(label || "@" + id)}</span>`)
-    .replace(/&lt;(https?:\/\/[^|&]+)\|([^&]+)&gt;/g, '<a href="$1" target="_blank">$2</a>')
-    .replace(/&lt;(https?:\/\/[^&]+)&gt;/g, '<a href="$1" target="_blank">$1</a>')
-    .replace(/`([^`]+)`/g, "<code>$1</code>")
-    .replace(/(^|[\s(])\*([^*\n]+)\*/g, "$1<b>$2</b>")
-    .replace(/(^|[\s(])_([^_\n]+)_/g, "$1<i>$2</i>")
-    .replace(/(^|[\s(])~([^~\n]+)~/g, "$1<s>$2</s>")
-    .replace(/:([a-z0-9_+-]+):/g, (all, name) => EMOJI[name] || all)
-    .replace(/\n/g, "<br>");
-  return html.replace(/\u0000(\d+)\u0000/g, (_, i) => `<pre>${blocks[Number(i)]}</pre>`);
-}
-
-function textObject(obj) {
-  if (!obj) return "";
-  return obj.type === "mrkdwn" ? mrkdwn(obj.text) : escapeHtml(obj.text);
-}
-
-function button(element, message, channel) {
-  const b = document.createElement("button");
-  b.textContent = element.text ? element.text.text : element.action_id;
-  b.dataset.actionId = element.action_id;
-  if (element.style) b.className = element.style;
-  b.addEventListener("click", async () => {
-    if (element.confirm && !(await confirmDialog(element.confirm))) return;
-    await api("/_emulator/actions", { user: state.as, channel, message_ts: message.ts, action_id: element.action_id });
-  });
-  return b;
-}
-
-function confirmDialog(confirm) {
-  const dialog = $("confirm");
-  $("confirm-title").textContent = confirm.title ? confirm.title.text : "Are you sure?";
-  $("confirm-text").innerHTML = textObject(confirm.text);
-  $("confirm-ok").textContent = confirm.confirm ? confirm.confirm.text : "Confirm";
-  $("confirm-deny").textContent = confirm.deny ? confirm.deny.text : "Cancel";
-  return new Promise((resolve) => {
-    dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
-    dialog.showModal();
-  });
-}
-
-function renderBlocks(blocks, message, channel) {
-  const box = document.createElement("div");
-  for (const block of blocks) {
-    let el;
-    if (block.type === "header") {
-      el = document.createElement("div"); el.className = "block-header"; el.innerHTML = textObject(block.text);
-    } else if (block.type === "section") {
-      el = document.createElement("div"); el.className = "block-section";
-      if (block.text) { const t = document.createElement("div"); t.innerHTML = textObject(block.text); el.appendChild(t); }
-      if (block.fields) {
-        const f = document.createElement("div"); f.className = "block-fields";
-        for (const field of block.fields) { const c = document.createElement("div"); c.innerHTML = textObject(field); f.appendChild(c); }
-        el.appendChild(f);
-      }
-      if (block.accessory && block.accessory.type === "button") el.appendChild(button(block.accessory, message, channel));
-    } else if (block.type === "context") {
-      el = document.createElement("div"); el.className = "block-context";
-      el.innerHTML = (block.elements || []).map((e) => (e.type === "image" ? "" : textObject(e))).join(" · ");
-    } else if (block.type === "divider") {
-      el = document.createElement("hr"); el.className = "block-divider";
-    } else if (block.type === "actions") {
-      el = document.createElement("div"); el.className = "block-actions";
-      for (const element of block.elements || []) if (element.type === "button") el.appendChild(button(element, message, channel));
-    } else {
-      continue;
-    }
-    box.appendChild(el);
-  }
-  return box;
-}
 
 function renderMessage(message, channel, inThread) {
   const el = document.createElement("div");
@@ -108,7 +8,13 @@ function renderMessage(message, channel, inThread) {
   el.dataset.ts = message.ts;
   const when = new Date(Number(message.ts) * 1000).toLocaleTimeString();
   el.innerHTML = `<span class="who">${escapeHtml(userName(message.user))}</span><span class="when">${when}</span>${message.edited ? '<span class="edited">(edited)</span>' : ""}`;
-  if (message.blocks && message.blocks.length) el.appendChild(renderBlocks(message.blocks, message, channel));
+  if (message.broadcast && !inThread) {
+    const label = document.createElement("div"); label.className = "broadcast"; label.dataset.testid = "broadcast";
+    label.innerHTML = "replied to a thread: " + mrkdwn((message.root || {}).text || "").replace(/<br>/g, " ");
+    label.addEventListener("click", () => openThread(message.thread_ts));
+    el.appendChild(label);
+  }
+  if (message.blocks && message.blocks.length) el.appendChild(renderBlocks(message.blocks, { channel, ts: message.ts }));
   else { const t = document.createElement("div"); t.className = "text"; t.innerHTML = mrkdwn(message.text); el.appendChild(t); }
   if (message.reactions && message.reactions.length) {
     const r = document.createElement("div"); r.className = "reactions";
@@ -116,34 +22,40 @@ function renderMessage(message, channel, inThread) {
     el.appendChild(r);
   }
   const replies = message.replies ? message.replies.length : 0;
-  if (!inThread && replies) {
+  if (!inThread && !message.broadcast) {
     const link = document.createElement("div"); link.className = "replies";
-    link.textContent = `${replies} ${replies === 1 ? "reply" : "replies"}`;
-    link.addEventListener("click", () => openThread(message.ts));
-    el.appendChild(link);
-  } else if (!inThread) {
-    const link = document.createElement("div"); link.className = "replies"; link.textContent = "Reply in thread";
+    link.textContent = replies ? `${replies} ${replies === 1 ? "reply" : "replies"}` : "Reply in thread";
     link.addEventListener("click", () => openThread(message.ts));
     el.appendChild(link);
   }
   return el;
 }
 
+function renderEphemeral(message) {
+  const el = document.createElement("div");
+  el.className = "ephemeral";
+  el.innerHTML = '<div class="only-you">Only visible to you</div>';
+  if (message.blocks && message.blocks.length) el.appendChild(renderBlocks(message.blocks, { channel: message.channel, ts: message.ts }));
+  else { const t = document.createElement("div"); t.innerHTML = mrkdwn(message.text); el.appendChild(t); }
+  return el;
+}
+
 async function refresh() {
+  if (state.view === "home") return renderHome();
   const data = await api(`/_emulator/channels/${state.channel}/messages`);
   if (!data.ok) return;
   const box = $("messages");
   box.replaceChildren(...data.messages.map((m) => renderMessage(m, state.channel, false)));
   box.scrollTop = box.scrollHeight;
   if (state.thread) {
-    const parent = data.messages.find((m) => m.ts === state.thread);
+    const parent = data.messages.find((m) => m.ts === state.thread && !m.broadcast);
     if (parent) {
       $("thread-messages").replaceChildren(renderMessage(parent, state.channel, true), ...parent.replies.map((m) => renderMessage(m, state.channel, true)));
     }
   }
   const eph = await api(`/_emulator/ephemeral/${state.as}`);
   const mine = (eph.messages || []).filter((m) => m.channel === state.channel && (!state.thread || !m.thread_ts || m.thread_ts === state.thread));
-  $("ephemeral").replaceChildren(...mine.map((m) => { const d = document.createElement("div"); d.className = "ephemeral"; d.innerHTML = "Only visible to you: " + mrkdwn(m.text); return d; }));
+  $("ephemeral").replaceChildren(...mine.map(renderEphemeral));
 }
 
 function openThread(ts) {
@@ -152,18 +64,37 @@ function openThread(ts) {
   refresh();
 }
 
+function closeThread() {
+  state.thread = null;
+  $("thread").hidden = true;
+}
+
+function showChannel(id, label) {
+  Object.assign(state, { channel: id, view: "channel" });
+  closeThread();
+  $("channel-name").textContent = label;
+  for (const id of ["messages", "ephemeral", "composer"]) $(id).hidden = false;
+  $("home").hidden = true;
+  renderSidebar();
+  refresh();
+}
+
 function renderSidebar() {
-  const item = (channel, label) => {
+  const item = (id, label, onClick, active) => {
     const li = document.createElement("li");
     li.textContent = label;
-    li.dataset.channel = channel.id;
-    li.className = channel.id === state.channel ? "active" : "";
-    li.addEventListener("click", () => { state.channel = channel.id; state.thread = null; $("thread").hidden = true; $("channel-name").textContent = label; renderSidebar(); refresh(); });
+    li.dataset.channel = id;
+    li.className = active ? "active" : "";
+    li.addEventListener("click", onClick);
     return li;
   };
-  $("channels").replaceChildren(...state.channels.filter((c) => !c.is_im && c.members.includes(state.as)).map((c) => item(c, "# " + c.name)));
-  const dm = { id: "D" + state.as.slice(1) };
-  $("dms").replaceChildren(item(dm, "@ " + state.bot.name));
+  const inChannel = (id) => state.view === "channel" && state.channel === id;
+  $("channels").replaceChildren(...state.channels.filter((c) => !c.is_im && c.members.includes(state.as)).map((c) => item(c.id, "# " + c.name, () => showChannel(c.id, "# " + c.name), inChannel(c.id))));
+  const dm = "D" + state.as.slice(1);
+  $("dms").replaceChildren(item(dm, "@ " + state.bot.name, () => showChannel(dm, "@ " + state.bot.name), inChannel(dm)));
+  const app = item("home", state.bot.name, () => openHome(), state.view === "home");
+  app.dataset.testid = "app-home";
+  $("apps").replaceChildren(app);
 }
 
 async function send(textArea, threadTs) {
@@ -181,24 +112,46 @@ async function send(textArea, threadTs) {
   await refresh();
 }
 
+async function actAs(user) {
+  state.as = user;
+  if (state.view === "channel" && state.channel.startsWith("D")) state.channel = "D" + user.slice(1);
+  renderSidebar();
+  shownModal = null;
+  await refreshModal();
+  if (state.view === "home") await openHome();
+  else await refresh();
+}
+
 async function start() {
   const data = await api("/_emulator/state");
-  Object.assign(state, { team: data.team, bot: data.bot, users: data.users, channels: data.channels });
+  Object.assign(state, { team: data.team, bot: data.bot, users: data.users, usergroups: data.usergroups || [], channels: data.channels });
   $("team").textContent = data.team.name;
   $("as-user").replaceChildren(...data.users.map((u) => { const o = document.createElement("option"); o.value = u.id; o.textContent = `${u.name} (${u.title || ""})`; return o; }));
   $("as-user").value = state.as;
-  $("as-user").addEventListener("change", (e) => { state.as = e.target.value; renderSidebar(); refresh(); });
+  $("as-user").addEventListener("change", (e) => actAs(e.target.value));
   $("composer").addEventListener("submit", (e) => { e.preventDefault(); send($("text"), null); });
   $("thread-composer").addEventListener("submit", (e) => { e.preventDefault(); send($("thread-text"), state.thread); });
   for (const [area, form] of [["text", "composer"], ["thread-text", "thread-composer"]]) {
     $(area).addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $(form).requestSubmit(); } });
   }
-  $("close-thread").addEventListener("click", () => { state.thread = null; $("thread").hidden = true; });
+  $("close-thread").addEventListener("click", closeThread);
+  setUpModal();
   renderSidebar();
   await refresh();
+  await refreshModal();
   const live = () => {
     const socket = new WebSocket(`ws://${location.host}/_emulator/live`);
-    socket.onmessage = (event) => { const msg = JSON.parse(event.data); if (msg.channel === state.channel || msg.channel === "*") refresh(); };
+    socket.onmessage = (event) => {
+      const msg = JSON.parse(event.data);
+      if (msg.type === "views") {
+        if (msg.user !== state.as && msg.user !== "*") return;
+        refreshModal();
+        if (state.view === "home") renderHome();
+        return;
+      }
+      if (msg.channel === "*") refreshModal();
+      if (state.view === "channel" && (msg.channel === state.channel || msg.channel === "*")) refresh();
+    };
     socket.onclose = () => setTimeout(live, 1000);
   };
   live();
