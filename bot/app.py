@@ -1,6 +1,7 @@
 """The Slack bot's wiring: which events and buttons go where.
 
-Messages go to bot.conversation, decision buttons to bot.decisions, the Roll back
+Messages go to bot.conversation, decision buttons to bot.decisions (or, when they ask
+for a comment or a reason, to bot.decision_modals first), the Roll back
 button of a live message to bot.rollback_button, the App Home to bot.home.
 Every button carries its workflow id (see slack_views.card), so a click works on any
 replica and after any restart; the workflow checks it is on that delivery's own card.
@@ -21,12 +22,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.answer_buttons import AnswerButtons
 from bot.commands import UNDOING, Verb
 from bot.conversation import ENGINE_DOWN, Conversations
+from bot.decision_modals import DecisionModals
 from bot.decisions import Decisions
 from bot.home import AppHome
 from bot.rollback_button import RollbackButton
 from bot.temporal_link import TemporalLink
 from shipmate.people import Directory
 from shipmate.settings import Settings
+from slack_views.decision_modal import APPROVE_WITH_COMMENT, CALLBACK, REJECT
 from slack_views.plan import ANSWER
 from slack_views.prompts import DISMISS
 from slack_views.rollback import ROLL_BACK
@@ -74,6 +77,7 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
     conversations = Conversations(settings, temporal, directory, decisions)
     rollback = RollbackButton(settings, temporal, directory)
     answer_buttons = AnswerButtons(conversations)
+    modals = DecisionModals(decisions)
 
     @app.middleware
     async def only_this_app(body, next):
@@ -105,8 +109,11 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Asyn
         await ack()  # at once: the answer comes in a thread under the request
         await conversations.on_command(client, command, respond)
 
-    for action in (*(v for v in Verb if v not in UNDOING), DISMISS):
+    for action in (*(v for v in Verb if v not in (*UNDOING, Verb.reject)), DISMISS):
         app.action(action)(decisions.on_button)
+    for action in (REJECT, APPROVE_WITH_COMMENT):  # the modal asks for the words first
+        app.action(action)(modals.on_click)
+    app.view(CALLBACK)(modals.on_submit)
     app.action(ROLL_BACK)(rollback.on_click)
     app.action(re.compile(rf"^{ANSWER}_\d+$"))(answer_buttons.on_click)
 

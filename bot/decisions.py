@@ -25,6 +25,7 @@ from shipmate import deliveries, status_report
 from shipmate.people import Directory
 from shipmate.temporal import TemporalUnavailable
 from slack_views.card import read_button_value
+from slack_views.direct import DIRECT_ACTIONS
 from slack_views.prompts import DISMISS, decision_prompt, decision_question
 from workflows import search
 from workflows.access import Origin
@@ -38,6 +39,22 @@ ENGINE_BUSY = (
     ":warning: I can't reach the workflow engine right now. Nothing was decided; "
     "try again in a minute."
 )
+
+
+def click_origin(body: dict) -> dict:
+    """Where a click was made, as the workflow's validator judges it: the card, the
+    private question, an approver's DM (its block says so) or the App Home."""
+    channel, container, _ = clicked_where(body)
+    block = body["actions"][0].get("block_id")
+    if container.get("type") == "view":
+        origin = Origin.home
+    elif container.get("is_ephemeral"):
+        origin = Origin.prompt
+    elif block == DIRECT_ACTIONS:
+        origin = Origin.direct
+    else:
+        origin = Origin.card
+    return {"origin": origin, "channel": channel, "message_ts": container.get("message_ts")}
 
 
 def open_gate(status: DeliveryStatus) -> str | None:
@@ -62,31 +79,32 @@ class Decisions:
         action, user = body["actions"][0], body["user"]["id"]
         if action["action_id"] == DISMISS:
             return
-        channel, container, message = clicked_where(body)
-        turn = Turn(
+        channel, _, message = clicked_where(body)
+        turn = self.turn(
             client,
             channel,
             message.get("thread_ts") or message.get("ts"),
             user,
             key=f"click:{user}:{action.get('action_ts', '')}",  # the same on a redelivery
-            temporal=self.temporal,
-            task_queue=self.task_queue,
         )
         try:
             delivery_id, env = read_button_value(action.get("value", ""))
         except ValueError:
             log.warning("ignoring a click with a foreign value: %s", action.get("action_id"))
             return
-        if container.get("type") == "view":
-            origin = Origin.home
-        elif container.get("is_ephemeral"):
-            origin = Origin.prompt
-        else:
-            origin = Origin.card
-        how = {"origin": origin, "channel": channel, "message_ts": container.get("message_ts")}
-        await self._decide(turn, delivery_id, Verb(action["action_id"]), env, "", how)
-        if origin == Origin.home:
-            await self.after_home_click(client, user)
+        how = click_origin(body)
+        await self.decide(turn, delivery_id, Verb(action["action_id"]), env, "", how)
+
+    def turn(self, client, channel: str | None, thread_ts: str | None, user: str, key: str) -> Turn:
+        return Turn(
+            client,
+            channel,
+            thread_ts,
+            user,
+            key=key,
+            temporal=self.temporal,
+            task_queue=self.task_queue,
+        )
 
     async def run(self, turn: Turn, temporal: Client, command: Command, status) -> None:
         """An explicit command; `status` is the thread's delivery, if said in one."""
@@ -100,7 +118,7 @@ class Decisions:
                 await turn.tell_privately("Nothing in this delivery is waiting for a decision.")
                 return
         how = {"origin": Origin.command, "channel": turn.channel}
-        await self._decide(turn, status.delivery_id, command.verb, env, command.reason, how)
+        await self.decide(turn, status.delivery_id, command.verb, env, command.reason, how)
 
     async def ask_privately(self, turn: Turn, status: DeliveryStatus, verb: Verb) -> None:
         """Casual words that sound like a decision: a private question, never an action."""
@@ -136,7 +154,16 @@ class Decisions:
             await turn.tell_privately(f"I found no delivery in flight for `{what}`.")
         return found
 
-    async def _decide(
+    async def decide(
+        self, turn: Turn, delivery_id: str, verb: Verb, env: str, reason: str, how: dict
+    ) -> None:
+        """Send one decision; a refusal is told to that person alone. A decision made in
+        the App Home refreshes it, so the approved delivery leaves its list."""
+        await self._try_decide(turn, delivery_id, verb, env, reason, how)
+        if how["origin"] == Origin.home:
+            await self.after_home_click(turn.client, turn.user)
+
+    async def _try_decide(
         self, turn: Turn, delivery_id: str, verb: Verb, env: str, reason: str, how: dict
     ) -> None:
         for attempt in range(CARD_WAITS):

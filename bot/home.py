@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.service import RPCError
 
@@ -11,7 +14,7 @@ from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
 from slack_views.home import home_view
 from workflows import search
-from workflows.models import DeliveryState, GateState
+from workflows.models import DeliveryState, DeliveryStatus, GateState
 
 
 class AppHome:
@@ -34,4 +37,24 @@ class AppHome:
             ]
         except (TemporalUnavailable, RPCError):
             recent, waiting_on_me = [], []
-        await client.views_publish(user_id=user, view=home_view(recent, waiting_on_me, self.ui))
+        links = await thread_links(client, [*waiting_on_me[:10], *recent[:15]])
+        view = home_view(recent, waiting_on_me, self.ui, links)
+        await client.views_publish(user_id=user, view=view)
+
+
+async def thread_links(client: AsyncWebClient, statuses: list[DeliveryStatus]) -> dict[str, str]:
+    """Each delivery's thread permalink, asked of Slack together; none where it won't say."""
+
+    async def link(status: DeliveryStatus) -> str | None:
+        if not (status.slack_channel and status.slack_thread_ts):
+            return None
+        try:
+            found = await client.chat_getPermalink(
+                channel=status.slack_channel, message_ts=status.slack_thread_ts
+            )
+        except SlackApiError:
+            return None
+        return found["permalink"]
+
+    found = await asyncio.gather(*(link(s) for s in statuses))
+    return {s.delivery_id: url for s, url in zip(statuses, found, strict=True) if url}

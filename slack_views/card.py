@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import datetime
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -21,6 +22,7 @@ from slack_sdk.models.blocks import (
     SectionBlock,
 )
 
+from slack_views.decision_modal import APPROVE_WITH_COMMENT, REJECT
 from slack_views.text import problem, workflow_url
 from workflows.models import (
     DeliveryState,
@@ -87,7 +89,7 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
             SectionBlock(text=MarkdownTextObject(text=f":warning: {problem(status)}"[:MAX_TEXT]))
         )
     for gate in status.gates:
-        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_gate_line(gate))]))
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=gate_line(gate))]))
     links = [f"<{workflow_url(temporal_ui, status.delivery_id)}|workflow {status.delivery_id}>"]
     if status.image:
         links.append(f"image `{status.image}`")
@@ -124,7 +126,7 @@ def _stage_lines(status: DeliveryStatus) -> str:
     return "\n".join(lines)[:MAX_TEXT]
 
 
-def _approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
+def approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
     """Production, and every tear-down, ask once more; the tear-down names what goes."""
     if status.operation == Operation.tear_down:
         return ConfirmObject(
@@ -143,7 +145,7 @@ def _approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
     )
 
 
-def _gate_line(gate: GateStatus) -> str:
+def gate_line(gate: GateStatus) -> str:
     """Who must act and by when: the approvers by name, how many more are needed, and the
     expiry in each reader's own time zone."""
     done = ", ".join(f"<@{u}>" for u in gate.approvals) or "nobody yet"
@@ -155,10 +157,32 @@ def _gate_line(gate: GateStatus) -> str:
     needed = gate.required_approvals - len(gate.approvals)
     line += f" · {needed} more needed from {', '.join(may) or 'nobody'}"
     if gate.expires_at:
-        stamp = int(gate.expires_at.timestamp())
-        fallback = gate.expires_at.strftime("%Y-%m-%d %H:%M UTC")
-        line += f" · expires <!date^{stamp}^{{date_short_pretty}} at {{time}}|{fallback}>"
+        line += f" · {expiry(gate.expires_at)}"
     return line
+
+
+def expiry(at: datetime) -> str:
+    """ "expires <date>", shown in each reader's own time zone (UTC where it cannot be)."""
+    fallback = at.strftime("%Y-%m-%d %H:%M UTC")
+    return f"expires <!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
+
+
+def gate_buttons(status: DeliveryStatus, env: str) -> list[ButtonElement]:
+    """Approve (confirmed for production), approve with a comment, reject with a reason:
+    the same three wherever an approver meets the gate (card, direct message, App Home)."""
+    value = button_value(status.delivery_id, env)
+    return [
+        ButtonElement(
+            text=f"Approve {env}"[:75],
+            action_id="approve",
+            style="primary",
+            value=value,
+            confirm=approve_confirm(status, env),
+        ),
+        ButtonElement(text="Approve with comment…", action_id=APPROVE_WITH_COMMENT, value=value),
+        # The reason modal is its own confirmation.
+        ButtonElement(text="Reject…", action_id=REJECT, style="danger", value=value),
+    ]
 
 
 def _group(group: str) -> str:
@@ -170,30 +194,7 @@ def _buttons(status: DeliveryStatus) -> list[ButtonElement]:
     buttons = []
     open_gate = next((g for g in status.gates if g.state == GateState.open), None)
     if open_gate and status.state == DeliveryState.waiting_for_approval:
-        env = open_gate.environment
-        buttons.append(
-            ButtonElement(
-                text=f"Approve {env}",
-                action_id="approve",
-                style="primary",
-                value=button_value(status.delivery_id, env),
-                confirm=_approve_confirm(status, env),
-            )
-        )
-        buttons.append(
-            ButtonElement(
-                text="Reject",
-                action_id="reject",
-                style="danger",
-                value=button_value(status.delivery_id, env),
-                confirm=ConfirmObject(
-                    title="Reject this deploy?",
-                    text=f"{status.service} v{status.version} will not go to {env}.",
-                    confirm="Reject",
-                    deny="Keep it",
-                ),
-            )
-        )
+        buttons += gate_buttons(status, open_gate.environment)
     if status.in_flight:
         if status.retry_possible:
             buttons.append(

@@ -76,18 +76,45 @@ class Chat:
         )
 
     async def click(
-        self, user: str, message_ts: str, action_id: str, forged_value: str | None = None
+        self,
+        user: str,
+        message_ts: str,
+        action_id: str,
+        forged_value: str | None = None,
+        channel: str = "C0GENERAL",
     ) -> dict:
         """`forged_value`: what a modified client could send instead of the button's value."""
         body = {
             "user": user,
-            "channel": "C0GENERAL",
+            "channel": channel,
             "message_ts": message_ts,
             "action_id": action_id,
         }
         if forged_value is not None:
             body["value"] = forged_value
         return (await self.web.post(f"{self.base}/_emulator/actions", json=body)).json()
+
+    async def click_in_view(self, user: str, view_id: str, action_id: str) -> dict:
+        """A click on a button of `user`'s App Home or open modal."""
+        body = {"user": user, "view_id": view_id, "action_id": action_id}
+        return (await self.web.post(f"{self.base}/_emulator/actions", json=body)).json()
+
+    async def modal(self, user: str) -> dict:
+        """The modal open for `user`, once one is."""
+
+        async def top():
+            data = (await self.web.get(f"{self.base}/_emulator/modals/{user}")).json()
+            return data["views"][-1] if data.get("views") else None
+
+        return await eventually(top, what=f"a modal open for {user}")
+
+    async def submit(self, user: str, view_id: str, values: dict) -> dict:
+        """`values`: {block_id: {action_id: text}}, as typed into the modal's inputs."""
+        url = f"{self.base}/_emulator/views/{view_id}/submit"
+        return (await self.web.post(url, json={"user": user, "values": values})).json()
+
+    async def home(self, user: str) -> dict | None:
+        return (await self.web.get(f"{self.base}/_emulator/home/{user}")).json()["view"]
 
     async def command(self, user: str, text: str, channel: str = "C0GENERAL") -> None:
         """`/shipmate TEXT` typed by `user`."""

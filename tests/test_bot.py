@@ -25,7 +25,7 @@ async def test_mention_to_deployed_url_with_an_approver_click(chat, bot, emulato
     started = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
     assert re.search(rf"delivery `delivery/{name}-api/1-[0-9a-f]{{6}}`", started["text"])
     card = await chat.card(ts, "waiting for approval")
-    assert actions(card) == ["approve", "reject", "cancel"]
+    assert actions(card) == ["approve", "approve_with_comment", "reject", "cancel"]
     await chat.wait_for(
         ts, lambda r: "<@U0BOB>" in r["text"] and "ready for *staging*" in r["text"]
     )
@@ -35,7 +35,12 @@ async def test_mention_to_deployed_url_with_an_approver_click(chat, bot, emulato
     assert await chat.wait_for_ephemerals("U0CAROL") == [
         ":no_entry: <@U0CAROL> is not allowed to approve staging deploys"
     ]
-    assert actions(await chat.card(ts, "waiting for approval")) == ["approve", "reject", "cancel"]
+    assert actions(await chat.card(ts, "waiting for approval")) == [
+        "approve",
+        "approve_with_comment",
+        "reject",
+        "cancel",
+    ]
 
     await chat.click("U0BOB", card["ts"], "approve")
     done = await chat.card(ts, "delivered")
@@ -218,7 +223,7 @@ async def test_app_home_lists_what_waits_on_the_approver(chat, bot, emulator):
         return view if view and name in str(view) else None
 
     view = await eventually(home_naming_the_service, what="bob's home tab")
-    assert f"*{name}-api v1* → staging" in str(view["blocks"])
+    assert f"*{name}-api v1* → *staging* · requested by <@U0ALICE>" in str(view["blocks"])
 
 
 async def test_acks_stay_prompt_while_a_slow_understanding_is_in_flight(

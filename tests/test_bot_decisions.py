@@ -133,7 +133,7 @@ async def test_a_service_entity_recreated_gives_new_delivery_ids(chat, bot, clie
     (refusal,) = await eventually(lambda: chat.ephemeral("U0BOB"), what="a refusal")
     assert refusal == f":no_entry: {delivery_id} has already ended"
     new_card = await chat.card(again, "waiting for approval")
-    assert actions(new_card) == ["approve", "reject", "cancel"]
+    assert actions(new_card) == ["approve", "approve_with_comment", "reject", "cancel"]
 
 
 async def test_what_people_write_is_posted_inert(chat, bot, client):

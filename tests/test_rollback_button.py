@@ -67,7 +67,7 @@ async def test_the_button_asks_what_the_command_asks_and_is_then_spent(chat, bot
     assert f"*{service}* in *staging*" in said["text"]
     assert "once approved on its card" in said["text"]
     card = await chat.card(ts, f"{service}: roll back staging to v1: waiting")
-    assert actions(card) == ["approve", "reject", "cancel"]
+    assert actions(card) == ["approve", "approve_with_comment", "reject", "cancel"]
     await chat.wait_for(ts, lambda r: "wants to roll *staging* back to v1" in r["text"])
 
     await chat.click("U0BOB", card["ts"], "approve")

@@ -21,6 +21,7 @@ class Origin(StrEnum):
     card = "card"  # a button on the delivery's status card
     prompt = "prompt"  # a button on Shipmate's private question in the delivery's thread
     home = "home"  # the App Home
+    direct = "direct"  # a button on Shipmate's direct message to an approver
     command = "command"  # an explicit command addressed to Shipmate
     cli = "cli"  # the command line, as its configured operator
 
@@ -54,6 +55,9 @@ class ApprovalPolicy(BaseModel):
     required_approvals: int = 1
     requester_may_approve: bool = True
     timeout_seconds: float = 24 * 3600
+    remind_before_seconds: float = Field(
+        3600, description="Remind the approvers this long before the gate expires; 0: never"
+    )
     gate: bool = True
     problem: str = Field("", description="Why nobody may approve, naming the setting to fix")
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from workflows.access import AccessPolicy, ApprovalDecision, ApprovalPolicy, Origin, PersonAction
 from workflows.models import AuditEntry, Decision, GateState, GateStatus
 
+MAX_REASON = 1000  # what a person writes stays in the history; Slack's modal allows 500
+
 
 class DecisionNotAllowed(ValueError):
     """A click or command the gate refuses; the message is shown to that person only."""
@@ -44,6 +46,8 @@ def check_decision(
         raise DecisionNotAllowed(
             f"you requested this change, so someone else must approve {gate.environment}"
         )
+    if len(decision.reason) > MAX_REASON:
+        raise DecisionNotAllowed(f"a reason or comment holds at most {MAX_REASON} characters")
     if approving and decision.user in gate.approvals:
         raise DecisionNotAllowed(f"you have already approved {gate.environment}")
 
@@ -96,3 +100,5 @@ def check_origin(action: PersonAction, channel: str | None, card_ts: str | None)
         )
     if action.origin == Origin.prompt and action.channel != channel:
         raise DecisionNotAllowed("that question was about a delivery in another channel")
+    if action.origin == Origin.direct and not (action.channel or "").startswith("D"):
+        raise DecisionNotAllowed("that button is not in a direct message from Shipmate")
