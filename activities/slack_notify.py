@@ -12,12 +12,21 @@ from __future__ import annotations
 
 import logging
 
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
 from shipmate import deliveries
 from shipmate.outbox import enqueue
 from shipmate.settings import Settings
 from slack_views.card import card_text, status_card
+from slack_views.direct import (
+    approvers_to_tell,
+    gate_message,
+    gate_message_text,
+    reminder,
+    waiting_on,
+)
 from slack_views.rollback import live_blocks
 from slack_views.thread import announcement
 from workflows import activity_contracts as contracts
@@ -31,8 +40,11 @@ from workflows.models import (
     Operation,
 )
 from workflows.slack_messages import MessageKind, OutgoingMessage
+from workflows.vocabulary import is_production
 
 log = logging.getLogger(__name__)
+
+DIRECT_MOMENTS = (MomentKind.gate_open, MomentKind.gate_reminder, MomentKind.gate_closed)
 
 
 def moment_key(delivery_id: str, moment: Moment) -> str:
@@ -72,11 +84,70 @@ class SlackNotifier:
                         thread_ts=update.thread_ts,
                         text=text,
                         blocks=await self._with_rollback(status, moment, text),
+                        broadcast=self._broadcast(status, moment),
                     )
                 )
+            messages += await self._to_approvers(status, moment, update)
         for message in messages:
             await enqueue(activity.client(), self.settings.task_queue, message)
         return NotifyResult(card_ts=update.card_ts)
+
+    def _broadcast(self, status: DeliveryStatus, moment: Moment) -> bool:
+        """Live, rolled back and failed also go to the channel, for the environments set
+        to (the production ones unless SHIPMATE_BROADCAST_ENVIRONMENTS says)."""
+        if moment.kind == MomentKind.deployed:
+            env = moment.environment
+        elif moment.kind == MomentKind.failed and status.current_stage:
+            env = status.current_stage.name.partition(" ")[2]  # "deploy prod" -> prod
+        else:
+            return False
+        chosen = self.settings.broadcast_environments
+        return bool(env) and (env in chosen if chosen is not None else is_production(env))
+
+    async def _to_approvers(
+        self, status: DeliveryStatus, moment: Moment, update: NotifyInput
+    ) -> list[OutgoingMessage]:
+        """A gate that opens is told to its approvers by DM, with the card's buttons; the
+        DM is edited when the gate closes, and a reminder follows before it expires."""
+        if moment.kind not in DIRECT_MOMENTS:
+            return []
+        gate = status.gate(moment.environment)
+        if gate is None:
+            return []
+        link = await self._thread_link(update.channel, update.thread_ts or update.card_ts)
+        prefix = f"{status.delivery_id}/{gate.environment}"
+        if moment.kind == MomentKind.gate_reminder:
+            text = reminder(status, gate, link)
+            return [
+                OutgoingMessage(key=f"remind/{prefix}/{user}", channel=user, text=text)
+                for user in waiting_on(status, gate)
+            ]
+        blocks = [b.to_dict() for b in gate_message(status, gate, link)]
+        return [
+            OutgoingMessage(
+                key=f"gate/{prefix}/{user}",  # posted when the gate opens, edited as it closes
+                kind=MessageKind.card,
+                channel=user,
+                text=gate_message_text(status, gate),
+                blocks=blocks,
+            )
+            for user in approvers_to_tell(status, gate)
+        ]
+
+    async def _thread_link(self, channel: str | None, ts: str | None) -> str | None:
+        """The thread's permalink, so a DM can send its reader there; none if Slack won't say."""
+        if not channel or not ts:
+            return None
+        token = self.settings.slack_bot_token
+        client = AsyncWebClient(
+            token=token.get_secret_value() if token else None,
+            base_url=self.settings.slack_api_url or AsyncWebClient.BASE_URL,
+        )
+        try:
+            return (await client.chat_getPermalink(channel=channel, message_ts=ts))["permalink"]
+        except SlackApiError as exc:
+            log.info("no permalink for %s in %s: %s", ts, channel, exc.response.get("error"))
+            return None
 
     async def _with_rollback(
         self, status: DeliveryStatus, moment: Moment, text: str

@@ -22,7 +22,7 @@ from shipmate.settings import Settings
 from slack_views.text import cannot_post_advice
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
-from workflows.slack_messages import OutgoingMessage, SlackCall, SlackSent
+from workflows.slack_messages import MessageKind, OutgoingMessage, SlackCall, SlackSent
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +36,9 @@ PERMANENT = {
     "account_inactive",
     "is_archived",
     "user_not_in_channel",
+    "user_not_found",
+    "cannot_dm_bot",
+    "user_disabled",
     "invalid_blocks",
     "msg_too_long",
 }
@@ -45,6 +48,7 @@ class SlackSender:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._client: WebClient | None = None
+        self._direct: dict[str, str] = {}  # a person's id -> their DM with the bot
 
     @property
     def client(self) -> WebClient:
@@ -79,7 +83,12 @@ class SlackSender:
             raise ApplicationError(f"Slack: {error}", type="SlackError") from None
 
     def _send(self, message: OutgoingMessage, edit_ts: str | None) -> SlackSent:
-        common = {"channel": message.channel, "text": message.text, "blocks": message.blocks}
+        channel = self._conversation(message.channel)
+        if edit_ts is None and message.kind == MessageKind.card and channel != message.channel:
+            # A DM to an approver is edited when its gate closes, maybe a day later, by an
+            # outbox that has since gone idle and forgotten where it posted it.
+            edit_ts = self._already_posted(message, channel)
+        common = {"channel": channel, "text": message.text, "blocks": message.blocks}
         if message.private_to:
             self.client.chat_postEphemeral(
                 **common, user=message.private_to, thread_ts=message.thread_ts
@@ -88,25 +97,36 @@ class SlackSender:
         if edit_ts:
             self.client.chat_update(**common, ts=edit_ts)
             return SlackSent(ts=edit_ts)
-        if activity.info().attempt > 1 and (posted := self._already_posted(message)):
+        if activity.info().attempt > 1 and (posted := self._already_posted(message, channel)):
             return SlackSent(ts=posted)
         posted = self.client.chat_postMessage(
             **common,
             thread_ts=message.thread_ts,
+            reply_broadcast=bool(message.broadcast and message.thread_ts),
             unfurl_links=False,
             metadata={"event_type": METADATA_TYPE, "event_payload": {"key": message.key}},
         )
         return SlackSent(ts=posted["ts"])
 
-    def _already_posted(self, message: OutgoingMessage) -> str | None:
+    def _conversation(self, channel: str) -> str:
+        """A message to a person goes to their DM with the bot: editing it later needs the
+        DM's own id (D…), which Slack gives for the person's id (U…)."""
+        if not channel.startswith(("U", "W")):
+            return channel
+        if channel not in self._direct:
+            opened = self.client.conversations_open(users=channel)
+            self._direct[channel] = opened["channel"]["id"]
+        return self._direct[channel]
+
+    def _already_posted(self, message: OutgoingMessage, channel: str) -> str | None:
         """The ts of this key's message, if an earlier attempt posted it."""
         if message.thread_ts:
             found = self.client.conversations_replies(
-                channel=message.channel, ts=message.thread_ts, include_all_metadata=True
+                channel=channel, ts=message.thread_ts, include_all_metadata=True
             )
         else:
             found = self.client.conversations_history(
-                channel=message.channel, limit=200, include_all_metadata=True
+                channel=channel, limit=200, include_all_metadata=True
             )
         for posted in found.get("messages", []):
             payload = (posted.get("metadata") or {}).get("event_payload") or {}

@@ -40,6 +40,7 @@ async def approval_policies(
             problem = f"nobody may approve {env} deploys: {setting} names nobody."
         own = override.requester_may_approve if override else None
         hours = override.timeout_hours if override and override.timeout_hours else None
+        remind = override.remind_before_hours if override else None
         policies[env] = ApprovalPolicy(
             approvers=[] if problem else found.users,
             approver_groups=[] if problem else found.groups,
@@ -47,6 +48,8 @@ async def approval_policies(
             required_approvals=override.required_approvals if override else 1,
             requester_may_approve=own if own is not None else not is_production(env),
             timeout_seconds=(hours or settings.approval_timeout_hours) * 3600,
+            remind_before_seconds=(settings.approval_reminder_hours if remind is None else remind)
+            * 3600,
             gate=override.gate if override else True,
         )
     return policies

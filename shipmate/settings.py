@@ -25,6 +25,7 @@ class EnvironmentPolicy(BaseModel):
     required_approvals: int = Field(1, ge=1)
     requester_may_approve: bool | None = None
     timeout_hours: float | None = Field(None, gt=0)
+    remind_before_hours: float | None = Field(None, ge=0)
     gate: bool = True
 
 
@@ -150,6 +151,14 @@ class Settings(BaseSettings):
         description="Members of user groups named in approvers (JSON object)",
     )
     approval_timeout_hours: float = Field(24.0, description="How long a gate waits")
+    approval_reminder_hours: float = Field(
+        1.0, ge=0, description="Remind approvers this long before a gate expires (0: never)"
+    )
+    broadcast_environments: list[str] | None = Field(
+        None,
+        description="Environments whose live, failed and rolled-back news is also posted to "
+        "the channel (JSON list); unset: the production ones",
+    )
     approval_policies: dict[str, EnvironmentPolicy] = Field(
         default_factory=dict,
         description='Per environment, e.g. {"prod": {"required_approvals": 2}} (JSON)',

@@ -5,6 +5,7 @@ from __future__ import annotations
 from slack_sdk.models.blocks import Block, MarkdownTextObject, SectionBlock
 
 from slack_views.card import MAX_TEXT
+from slack_views.direct import thread_reminder
 from slack_views.text import escape, problem
 from workflows.models import DeliveryStatus, Operation
 from workflows.moments import Moment, MomentKind
@@ -17,6 +18,9 @@ def announcement(status: DeliveryStatus, moment: Moment) -> str | None:
         gate = next((g for g in status.gates if g.environment == env), None)
         approvers = " ".join(f"<@{u}>" for u in (gate.approvers if gate else [])) or "Approvers:"
         return f"{approvers} {_asks(status, env)} Approve or reject on the card above."
+    if moment.kind == MomentKind.gate_reminder:
+        gate = next((g for g in status.gates if g.environment == env), None)
+        return thread_reminder(status, gate) if gate else None
     if moment.kind == MomentKind.failed:
         tail = f"\n```{escape(status.log_tail[-2500:])}```" if status.log_tail else ""
         advice = (

@@ -135,6 +135,8 @@ class DeliveryWorkflow(StageRunner, UndoSteps):
             requester=request.requester,
             service=request.service,
             stages=[Stage(name=n) for n in FIRST_STAGES[request.operation]],
+            slack_channel=request.slack_channel,
+            slack_thread_ts=request.slack_thread_ts,
         )
         workflow.upsert_search_attributes(
             search.values(
@@ -303,12 +305,15 @@ class DeliveryWorkflow(StageRunner, UndoSteps):
         gate.state, stage.state = GateState.open, StageState.waiting
         gate.expires_at = workflow.now() + timedelta(seconds=policy.timeout_seconds)
         await self._set_state(DeliveryState.waiting_for_approval)
-        try:
-            await workflow.wait_condition(
-                lambda: gate.state != GateState.open or self._cancel is not None,
-                timeout=timedelta(seconds=policy.timeout_seconds),
-            )
-        except TimeoutError:
+        waited = 0.0
+        remind_after = policy.timeout_seconds - policy.remind_before_seconds
+        # A delivery parked before reminders existed keeps its single wait on replay.
+        if policy.remind_before_seconds > 0 and remind_after > 0 and workflow.patched("reminder"):
+            if not await self._decided_within(gate, remind_after):
+                gate.reminded = True
+                self._thread.changed()
+            waited = remind_after
+        if not await self._decided_within(gate, policy.timeout_seconds - waited):
             gate.state = GateState.expired
         stage.finished_at = workflow.now()
         if self._cancel is not None and gate.state == GateState.open:
@@ -329,6 +334,17 @@ class DeliveryWorkflow(StageRunner, UndoSteps):
             self._status.error = f"approval for {env} expired after {hours:g} h without a decision"
             await self._set_state(DeliveryState.expired)
         return False
+
+    async def _decided_within(self, gate: GateStatus, seconds: float) -> bool:
+        """Whether the gate was decided (or the delivery cancelled) within `seconds`."""
+        try:
+            await workflow.wait_condition(
+                lambda: gate.state != GateState.open or self._cancel is not None,
+                timeout=timedelta(seconds=seconds),
+            )
+        except TimeoutError:
+            return False
+        return True
 
     # Approvals: the rules live in workflows.approvals.
 

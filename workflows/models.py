@@ -154,6 +154,7 @@ class GateStatus(BaseModel):
     approvers: list[str] = Field(default_factory=list)
     approver_groups: list[str] = Field(default_factory=list)
     expires_at: datetime | None = None  # set when the gate opens
+    reminded: bool = False  # the approvers were reminded that it expires soon
 
     def summary(self) -> str:
         return f"{len(self.approvals)} of {self.required_approvals} approvals ({self.state})"
@@ -178,6 +179,8 @@ class DeliveryStatus(BaseModel):
     operation: Operation = Operation.build
     teardown_plan: str = Field("", description="What tear-down deletes, for the approvers")
     torn_down: list[str] = Field(default_factory=list, description="Environments removed")
+    slack_channel: str | None = None  # where the delivery's thread is
+    slack_thread_ts: str | None = None
 
     @property
     def in_flight(self) -> bool:
@@ -359,6 +362,8 @@ class DeployResult(BaseModel):
 
 class MomentKind(StrEnum):
     gate_open = "gate_open"
+    gate_reminder = "gate_reminder"  # the gate expires soon and is still open
+    gate_closed = "gate_closed"  # an opened gate was decided, expired or cancelled
     decision = "decision"  # an approval, rejection or retry in the audit trail
     deployed = "deployed"
     failed = "failed"

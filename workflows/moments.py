@@ -12,11 +12,22 @@ ENDINGS = (DeliveryState.rejected, DeliveryState.expired, DeliveryState.cancelle
 
 
 def thread_moments(status: DeliveryStatus, failures: int) -> list[Moment]:
-    """Open gates, decisions, deploys, failures and endings, in the order they read."""
+    """Open gates, reminders, closed gates, decisions, deploys, failures and endings, in
+    the order they read."""
     moments = [
         Moment(kind=MomentKind.gate_open, environment=g.environment)
         for g in status.gates
         if g.state == GateState.open
+    ]
+    moments += [
+        Moment(kind=MomentKind.gate_reminder, environment=g.environment)
+        for g in status.gates
+        if g.state == GateState.open and g.reminded
+    ]
+    moments += [
+        Moment(kind=MomentKind.gate_closed, environment=g.environment)
+        for g in status.gates
+        if g.expires_at is not None and g.state not in (GateState.open, GateState.pending)
     ]
     moments += [
         Moment(kind=MomentKind.decision, number=n)

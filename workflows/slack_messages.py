@@ -25,6 +25,7 @@ class OutgoingMessage(BaseModel):
     edit_ts: str | None = Field(None, description="The card's ts, when the sender knows it")
     reply_to: str | None = Field(None, description="Workflow told the card's ts once posted")
     on_behalf_of: str | None = Field(None, description="Told by DM if the bot cannot post")
+    broadcast: bool = Field(False, description="A thread reply also shown in the channel")
 
 
 class SlackCall(BaseModel):
