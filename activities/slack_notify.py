@@ -84,7 +84,7 @@ class SlackNotifier:
                         thread_ts=update.thread_ts,
                         text=text,
                         blocks=await self._with_rollback(status, moment, text),
-                        broadcast=self._broadcast(status, moment),
+                        broadcast=self.broadcasts(status, moment),
                     )
                 )
             messages += await self._to_approvers(status, moment, update)
@@ -92,7 +92,7 @@ class SlackNotifier:
             await enqueue(activity.client(), self.settings.task_queue, message)
         return NotifyResult(card_ts=update.card_ts)
 
-    def _broadcast(self, status: DeliveryStatus, moment: Moment) -> bool:
+    def broadcasts(self, status: DeliveryStatus, moment: Moment) -> bool:
         """Live, rolled back and failed also go to the channel, for the environments set
         to (the production ones unless SHIPMATE_BROADCAST_ENVIRONMENTS says)."""
         if moment.kind == MomentKind.deployed:

@@ -162,27 +162,31 @@ def gate_line(gate: GateStatus) -> str:
 
 
 def expiry(at: datetime) -> str:
-    """ "expires <date>", shown in each reader's own time zone (UTC where it cannot be)."""
+    """When a gate expires, shown in each reader's own time zone (UTC where it can't be)."""
     fallback = at.strftime("%Y-%m-%d %H:%M UTC")
     return f"expires <!date^{int(at.timestamp())}^{{date_short_pretty}} at {{time}}|{fallback}>"
 
 
 def gate_buttons(status: DeliveryStatus, env: str) -> list[ButtonElement]:
     """Approve (confirmed for production), approve with a comment, reject with a reason:
-    the same three wherever an approver meets the gate (card, direct message, App Home)."""
+    the same wherever an approver meets the gate (card, direct message, App Home). A
+    tear-down is approved only through the confirm that names what it deletes."""
     value = button_value(status.delivery_id, env)
-    return [
-        ButtonElement(
-            text=f"Approve {env}"[:75],
-            action_id="approve",
-            style="primary",
-            value=value,
-            confirm=approve_confirm(status, env),
-        ),
-        ButtonElement(text="Approve with comment…", action_id=APPROVE_WITH_COMMENT, value=value),
-        # The reason modal is its own confirmation.
-        ButtonElement(text="Reject…", action_id=REJECT, style="danger", value=value),
-    ]
+    approve = ButtonElement(
+        text=f"Approve {env}"[:75],
+        action_id="approve",
+        style="primary",
+        value=value,
+        confirm=approve_confirm(status, env),
+    )
+    comment = ButtonElement(
+        text="Approve with comment…", action_id=APPROVE_WITH_COMMENT, value=value
+    )
+    # The reason modal is its own confirmation.
+    reject = ButtonElement(text="Reject…", action_id=REJECT, style="danger", value=value)
+    if status.operation == Operation.tear_down:
+        return [approve, reject]
+    return [approve, comment, reject]
 
 
 def _group(group: str) -> str:

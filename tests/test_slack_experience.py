@@ -11,12 +11,21 @@ from __future__ import annotations
 import pytest
 from temporalio.client import Client
 
+from activities.slack_notify import SlackNotifier
 from shipmate import deliveries
 from tests.chat import Chat, actions, letters, start_bot
 from tests.waiting import eventually
 from workflows.access import Origin, PersonAction
 from workflows.approvals import DecisionNotAllowed, check_origin
-from workflows.models import DeliveryState, GateState
+from workflows.models import (
+    DeliveryState,
+    DeliveryStatus,
+    GateState,
+    Moment,
+    MomentKind,
+    Stage,
+    StageState,
+)
 
 WORDS = "words", "text"  # the modal's input: block_id, action_id
 
@@ -203,3 +212,28 @@ async def test_prod_approve_in_the_app_home_asks_to_confirm(chat, bot, client):
         if e["action_id"] == "approve"
     )
     assert approve["confirm"]["title"]["text"] == "Deploy to production?"
+
+
+def test_which_news_reaches_the_channel(settings):
+    """Live, rolled back and failed go to the channel for the chosen environments: the
+    production ones by default, or those SHIPMATE_BROADCAST_ENVIRONMENTS names."""
+    status = DeliveryStatus(delivery_id="delivery/x/1", requester="U0ALICE")
+    status.stages = [Stage(name="test"), Stage(name="deploy prod"), Stage(name="deploy staging")]
+    live = {env: Moment(kind=MomentKind.deployed, environment=env) for env in ("prod", "staging")}
+    failed = Moment(kind=MomentKind.failed, number=1)
+    default, chosen = (
+        SlackNotifier(settings.model_copy(update={"broadcast_environments": envs}))
+        for envs in (None, ["staging"])
+    )
+    assert default.broadcasts(status, live["prod"]) and not default.broadcasts(
+        status, live["staging"]
+    )
+    assert chosen.broadcasts(status, live["staging"]) and not chosen.broadcasts(
+        status, live["prod"]
+    )
+    status.stages[0].state = StageState.failed  # the tests failed: no environment's news
+    assert not default.broadcasts(status, failed)
+    status.stages[0].state, status.stages[1].state = StageState.succeeded, StageState.failed
+    assert default.broadcasts(status, failed) and not chosen.broadcasts(status, failed)
+    gate_open = Moment(kind=MomentKind.gate_open, environment="prod")
+    assert not default.broadcasts(status, gate_open)
