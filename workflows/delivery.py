@@ -305,15 +305,15 @@ class DeliveryWorkflow(StageRunner, UndoSteps):
         gate.state, stage.state = GateState.open, StageState.waiting
         gate.expires_at = workflow.now() + timedelta(seconds=policy.timeout_seconds)
         await self._set_state(DeliveryState.waiting_for_approval)
-        waited = 0.0
+        decided, waited = False, 0.0
         remind_after = policy.timeout_seconds - policy.remind_before_seconds
         # A delivery parked before reminders existed keeps its single wait on replay.
         if policy.remind_before_seconds > 0 and remind_after > 0 and workflow.patched("reminder"):
-            if not await self._decided_within(gate, remind_after):
+            decided, waited = await self._decided_within(gate, remind_after), remind_after
+            if not decided:
                 gate.reminded = True
                 self._thread.changed()
-            waited = remind_after
-        if not await self._decided_within(gate, policy.timeout_seconds - waited):
+        if not decided and not await self._decided_within(gate, policy.timeout_seconds - waited):
             gate.state = GateState.expired
         stage.finished_at = workflow.now()
         if self._cancel is not None and gate.state == GateState.open:
