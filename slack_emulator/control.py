@@ -33,15 +33,18 @@ import json
 from aiohttp import web
 
 from slack_emulator.blockkit import check_message
-from slack_emulator.control_views import ViewControl, action, find_button, person
+from slack_emulator.control_views import (
+    ViewControl,
+    action,
+    error,
+    find_button,
+    interaction,
+    read_body,
+)
 from slack_emulator.events import EventDispatcher
 from slack_emulator.ratelimits import RateLimiter
 from slack_emulator.web_api import WebApi
 from slack_emulator.workspace import SlackError, Workspace
-
-
-def error(status: int, message: str) -> web.Response:
-    return web.json_response({"ok": False, "error": message}, status=status)
 
 
 class Control:
@@ -77,28 +80,8 @@ class Control:
             *self.view_control.routes(),
         ]
 
-    async def _body(self, request: web.Request, *required: str) -> dict:
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise web.HTTPBadRequest(
-                text='{"ok": false, "error": "body must be JSON"}', content_type="application/json"
-            ) from None
-        if not isinstance(body, dict):
-            raise web.HTTPBadRequest(
-                text='{"ok": false, "error": "body must be an object"}',
-                content_type="application/json",
-            )
-        missing = [key for key in required if not body.get(key)]
-        if missing:
-            raise web.HTTPBadRequest(
-                text=json.dumps({"ok": False, "error": f"missing {', '.join(missing)}"}),
-                content_type="application/json",
-            )
-        return body
-
     async def post_message(self, request: web.Request) -> web.Response:
-        body = await self._body(request, "user", "channel", "text")
+        body = await read_body(request, "user", "channel", "text")
         try:
             user = self.ws.user(body["user"])
             channel = self.ws.channel(body["channel"])
@@ -148,8 +131,8 @@ class Control:
     async def click(self, request: web.Request) -> web.Response:
         peeked = await _peek(request)
         if isinstance(peeked, dict) and peeked.get("view_id"):
-            return self.view_control.click(await self._body(request, "user", "action_id"))
-        body = await self._body(request, "user", "channel", "message_ts", "action_id")
+            return self.view_control.click(await read_body(request, "user", "action_id"))
+        body = await read_body(request, "user", "channel", "message_ts", "action_id")
         try:
             user = self.ws.user(body["user"])
             channel = self.ws.channel(body["channel"])
@@ -168,10 +151,7 @@ class Control:
             "user": user["id"],
         }
         payload = {
-            "type": "block_actions",
-            "user": person(self.ws, user),
-            "api_app_id": self.ws.seed["app_id"],
-            "token": "emulator-verification-token",
+            **interaction(self.ws, user, "block_actions"),
             "container": {
                 "type": "message",
                 "message_ts": message["ts"],
@@ -179,9 +159,6 @@ class Control:
                 "is_ephemeral": ephemeral is not None,
             },
             "trigger_id": self.api.new_trigger_id(user["id"]),
-            "team": {"id": self.ws.team["id"], "domain": self.ws.team["domain"]},
-            "enterprise": None,
-            "is_enterprise_install": False,
             "channel": {"id": channel["id"], "name": channel["name"]},
             "message": message,
             "state": {"values": {}},
@@ -207,7 +184,7 @@ class Control:
     async def slash_command(self, request: web.Request) -> web.Response:
         """A person runs `/command text` in a channel: Slack posts nothing, it sends the
         command to the app, with a response_url for the answer."""
-        body = await self._body(request, "user", "channel", "command")
+        body = await read_body(request, "user", "channel", "command")
         try:
             user = self.ws.user(body["user"])
             channel = self.ws.channel(body["channel"])
@@ -237,7 +214,7 @@ class Control:
         return web.json_response({"ok": True, "delivery_id": delivery.id})
 
     async def home_opened(self, request: web.Request) -> web.Response:
-        body = await self._body(request, "user")
+        body = await read_body(request, "user")
         try:
             user = self.ws.user(body["user"])
         except SlackError as exc:
@@ -357,7 +334,7 @@ class Control:
 
     async def rate_limits(self, request: web.Request) -> web.Response:
         """`{"storm_seconds": N}`: every Web API call is answered 429 for N seconds."""
-        body = await self._body(request, "storm_seconds")
+        body = await read_body(request, "storm_seconds")
         self.limiter.storm(float(body["storm_seconds"]))
         return web.json_response({"ok": True, "rate_limits": self.limiter.stats()})
 

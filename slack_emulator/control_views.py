@@ -8,6 +8,7 @@ for the app's ack and acts on its response_action, like the real modal does.
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 
 from aiohttp import web
@@ -24,13 +25,21 @@ def error(status: int, message: str) -> web.Response:
     return web.json_response({"ok": False, "error": message}, status=status)
 
 
-def person(ws: Workspace, user: dict) -> dict:
-    """The `user` of an interactive payload."""
+def interaction(ws: Workspace, user: dict, kind: str) -> dict:
+    """What every interactive payload Slack sends carries: its type, team, person, app."""
     return {
-        "id": user["id"],
-        "username": user["name"],
-        "name": user["name"],
-        "team_id": ws.team["id"],
+        "type": kind,
+        "team": {"id": ws.team["id"], "domain": ws.team["domain"]},
+        "user": {
+            "id": user["id"],
+            "username": user["name"],
+            "name": user["name"],
+            "team_id": ws.team["id"],
+        },
+        "api_app_id": ws.seed["app_id"],
+        "token": "emulator-verification-token",
+        "enterprise": None,
+        "is_enterprise_install": False,
     }
 
 
@@ -83,7 +92,7 @@ class ViewControl:
         return user, view
 
     async def submit(self, request: web.Request) -> web.Response:
-        body = await _json(request)
+        body = await read_body(request)
         try:
             user, view = self._modal(str(body.get("user") or ""), request.match_info["view_id"])
         except SlackError as exc:
@@ -98,16 +107,10 @@ class ViewControl:
             return _invalid(problems)
         submitted = {**view, "state": {"values": state_values(view, values)}}
         payload = {
-            "type": "view_submission",
-            "team": {"id": self.ws.team["id"], "domain": self.ws.team["domain"]},
-            "user": person(self.ws, user),
-            "api_app_id": self.ws.seed["app_id"],
-            "token": "emulator-verification-token",
+            **interaction(self.ws, user, "view_submission"),
             "trigger_id": self.api.new_trigger_id(user["id"]),
             "view": submitted,
             "response_urls": [],
-            "is_enterprise_install": False,
-            "enterprise": None,
         }
         # Slack's client waits once for the ack; it does not retry a submission.
         delivery = self.events.send("interactive", payload, retries=0)
@@ -142,7 +145,7 @@ class ViewControl:
         return web.json_response({"ok": True, **done, "closed": True})
 
     async def close(self, request: web.Request) -> web.Response:
-        body = await _json(request)
+        body = await read_body(request)
         try:
             user, view = self._modal(str(body.get("user") or ""), request.match_info["view_id"])
         except SlackError as exc:
@@ -151,15 +154,9 @@ class ViewControl:
         delivery_id = None
         if view.get("notify_on_close"):
             payload = {
-                "type": "view_closed",
-                "team": {"id": self.ws.team["id"], "domain": self.ws.team["domain"]},
-                "user": person(self.ws, user),
-                "api_app_id": self.ws.seed["app_id"],
-                "token": "emulator-verification-token",
+                **interaction(self.ws, user, "view_closed"),
                 "view": view,
                 "is_cleared": False,
-                "is_enterprise_install": False,
-                "enterprise": None,
             }
             delivery_id = self.events.send("interactive", payload).id
         return web.json_response({"ok": True, "delivery_id": delivery_id})
@@ -178,15 +175,9 @@ class ViewControl:
         if found is None:
             return error(404, f"that view has no button with action_id {action_id}")
         payload = {
-            "type": "block_actions",
-            "user": person(self.ws, user),
-            "api_app_id": self.ws.seed["app_id"],
-            "token": "emulator-verification-token",
+            **interaction(self.ws, user, "block_actions"),
             "container": {"type": "view", "view_id": view["id"]},
             "trigger_id": self.api.new_trigger_id(user["id"]),
-            "team": {"id": self.ws.team["id"], "domain": self.ws.team["domain"]},
-            "enterprise": None,
-            "is_enterprise_install": False,
             "view": view,
             "state": {"values": {}},
             "actions": [action(*found, body)],
@@ -195,17 +186,22 @@ class ViewControl:
         return web.json_response({"ok": True, "delivery_id": delivery.id})
 
 
-async def _json(request: web.Request) -> dict:
+async def read_body(request: web.Request, *required: str) -> dict:
+    """A control route's JSON object, with the keys it needs; a clear 400 otherwise."""
+
+    def refuse(message: str) -> web.HTTPBadRequest:
+        text = json.dumps({"ok": False, "error": message})
+        return web.HTTPBadRequest(text=text, content_type="application/json")
+
     try:
         body = await request.json()
-    except ValueError:
-        raise web.HTTPBadRequest(
-            text='{"ok": false, "error": "body must be JSON"}', content_type="application/json"
-        ) from None
+    except (ValueError, UnicodeDecodeError):
+        raise refuse("body must be JSON") from None
     if not isinstance(body, dict):
-        raise web.HTTPBadRequest(
-            text='{"ok": false, "error": "body must be an object"}', content_type="application/json"
-        )
+        raise refuse("body must be an object")
+    missing = [key for key in required if not body.get(key)]
+    if missing:
+        raise refuse(f"missing {', '.join(missing)}")
     return body
 
 

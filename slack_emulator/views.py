@@ -152,20 +152,19 @@ class Views:
     # Web API methods
 
     def views_open(self, args: dict) -> dict:
-        user = self._exchange(args.get("trigger_id"))
-        view = _view_arg(args.get("view"))
-        check_view(view, ("modal",))
-        self._unique_external_id(view)
-        self._use(args["trigger_id"])
-        return {"view": self.open(user, view)}
+        return self._new_modal(args, self.open)
 
     def views_push(self, args: dict) -> dict:
+        return self._new_modal(args, self.push)
+
+    def _new_modal(self, args: dict, place) -> dict:
+        """A modal opened or pushed: a good trigger, a valid view, then `place` stores it."""
         user = self._exchange(args.get("trigger_id"))
         view = _view_arg(args.get("view"))
         check_view(view, ("modal",))
         self._unique_external_id(view)
         self._use(args["trigger_id"])
-        return {"view": self.push(user, view)}
+        return {"view": place(user, view)}
 
     def views_update(self, args: dict) -> dict:
         view_id, external_id = args.get("view_id"), args.get("external_id")
