@@ -16,9 +16,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.commands import Verb
-from bot.decisions import Decisions, click_origin
-from bot.turn import clicked_where
-from slack_views.card import read_button_value
+from bot.decisions import Decisions, read_click
 from slack_views.decision_modal import (
     APPROVE_WITH_COMMENT,
     WORDS_BLOCK,
@@ -36,22 +34,17 @@ class DecisionModals:
 
     async def on_click(self, ack, body: dict, client: AsyncWebClient) -> None:
         await ack()
-        action = body["actions"][0]
-        try:
-            delivery_id, env = read_button_value(action.get("value", ""))
-        except ValueError:
-            log.warning("ignoring a click with a foreign value: %s", action.get("action_id"))
+        click = read_click(body)
+        if click is None:
             return
-        channel, _, message = clicked_where(body)
-        how = click_origin(body)
         opened = Opened(
-            delivery_id=delivery_id,
-            environment=env,
-            verb="approve" if action["action_id"] == APPROVE_WITH_COMMENT else "reject",
-            origin=how["origin"],
-            channel=channel,
-            message_ts=how["message_ts"],
-            thread_ts=message.get("thread_ts") or message.get("ts") or how["message_ts"],
+            delivery_id=click.delivery_id,
+            environment=click.environment,
+            verb="approve" if body["actions"][0]["action_id"] == APPROVE_WITH_COMMENT else "reject",
+            origin=click.how["origin"],
+            channel=click.channel,
+            message_ts=click.how["message_ts"],
+            thread_ts=click.thread_ts,
         )
         try:
             await client.views_open(trigger_id=body["trigger_id"], view=decision_modal(opened))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import Client
@@ -41,20 +42,38 @@ ENGINE_BUSY = (
 )
 
 
-def click_origin(body: dict) -> dict:
-    """Where a click was made, as the workflow's validator judges it: the card, the
-    private question, an approver's DM (its block says so) or the App Home."""
-    channel, container, _ = clicked_where(body)
-    block = body["actions"][0].get("block_id")
+@dataclass(frozen=True)
+class Click:
+    """A decision button's click: which gate, where it was made, which thread to answer in."""
+
+    delivery_id: str
+    environment: str
+    channel: str | None
+    thread_ts: str | None
+    how: dict  # origin, channel and message_ts, as the workflow's validator judges them
+
+
+def read_click(body: dict) -> Click | None:
+    """The click, or None for a button value Shipmate did not write. The origin is the
+    card, the private question, an approver's DM (its block says so) or the App Home."""
+    action = body["actions"][0]
+    try:
+        delivery_id, env = read_button_value(action.get("value", ""))
+    except ValueError:
+        log.warning("ignoring a click with a foreign value: %s", action.get("action_id"))
+        return None
+    channel, container, message = clicked_where(body)
     if container.get("type") == "view":
         origin = Origin.home
     elif container.get("is_ephemeral"):
         origin = Origin.prompt
-    elif block == DIRECT_ACTIONS:
+    elif action.get("block_id") == DIRECT_ACTIONS:
         origin = Origin.direct
     else:
         origin = Origin.card
-    return {"origin": origin, "channel": channel, "message_ts": container.get("message_ts")}
+    how = {"origin": origin, "channel": channel, "message_ts": container.get("message_ts")}
+    thread_ts = message.get("thread_ts") or message.get("ts")
+    return Click(delivery_id, env, channel, thread_ts, how)
 
 
 def open_gate(status: DeliveryStatus) -> str | None:
@@ -79,21 +98,13 @@ class Decisions:
         action, user = body["actions"][0], body["user"]["id"]
         if action["action_id"] == DISMISS:
             return
-        channel, _, message = clicked_where(body)
-        turn = self.turn(
-            client,
-            channel,
-            message.get("thread_ts") or message.get("ts"),
-            user,
-            key=f"click:{user}:{action.get('action_ts', '')}",  # the same on a redelivery
-        )
-        try:
-            delivery_id, env = read_button_value(action.get("value", ""))
-        except ValueError:
-            log.warning("ignoring a click with a foreign value: %s", action.get("action_id"))
+        click = read_click(body)
+        if click is None:
             return
-        how = click_origin(body)
-        await self.decide(turn, delivery_id, Verb(action["action_id"]), env, "", how)
+        key = f"click:{user}:{action.get('action_ts', '')}"  # the same on a redelivery
+        turn = self.turn(client, click.channel, click.thread_ts, user, key=key)
+        verb = Verb(action["action_id"])
+        await self.decide(turn, click.delivery_id, verb, click.environment, "", click.how)
 
     def turn(self, client, channel: str | None, thread_ts: str | None, user: str, key: str) -> Turn:
         return Turn(
