@@ -25,6 +25,7 @@ from shipmate.settings import Settings
 log = logging.getLogger(__name__)
 
 BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
+WHEEL_DOWNLOAD_TIMEOUT = 600  # seconds for one requirements file
 
 
 class ImageBuildFailed(Exception):
@@ -41,12 +42,16 @@ def docker_client(settings: Settings) -> docker.DockerClient:
     return docker.from_env(timeout=600)
 
 
-def base_image_present(settings: Settings) -> bool:
+def image_present(settings: Settings, image: str) -> bool:
     try:
-        docker_client(settings).images.get(settings.base_image)
+        docker_client(settings).images.get(image)
         return True
     except ImageNotFound:
         return False
+
+
+def base_image_present(settings: Settings) -> bool:
+    return image_present(settings, settings.base_image)
 
 
 def build_base_image(settings: Settings, echo: Callable[[str], None] = print) -> None:
@@ -67,6 +72,7 @@ def build_base_image(settings: Settings, echo: Callable[[str], None] = print) ->
             ],
             check=True,
             stdout=subprocess.DEVNULL,
+            timeout=1800,
         )
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for item in (rootfs / cache).glob("*"):
@@ -130,6 +136,7 @@ def fill_wheelhouse(settings: Settings, requirement_files: list[Path]) -> Path:
             ],
             capture_output=True,
             text=True,
+            timeout=WHEEL_DOWNLOAD_TIMEOUT,  # a package index that hangs fails the stage
         )
         if result.returncode != 0:
             raise RuntimeError("pip download for the wheelhouse failed: " + result.stderr[-1500:])

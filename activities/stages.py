@@ -15,8 +15,9 @@ from docker.errors import DockerException
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
-from activities import images, sandbox
+from activities import artifacts, images, sandbox
 from activities.deploy_targets import DeployFailed, driver_for
+from activities.heartbeats import keeps_heartbeating
 from activities.scaffold.generator import write_service
 from activities.scaffold.repository import PushFailed, commit_version, push_version
 from shipmate.settings import Settings
@@ -84,12 +85,14 @@ class DeliveryActivities:
             path=str(repo),
             files=files,
             fingerprint=fingerprint,
+            artifact=_stored(lambda: artifacts.save(self.settings, spec.name, repo)),
         )
 
     @implements(contracts.test_service)
+    @keeps_heartbeating
     def test_service(self, scaffold: ScaffoldResult) -> TestReport:
         tag = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
-        self._build(scaffold, tag, "test")
+        self._build(self._project(scaffold), tag, "test")
         try:
             return sandbox.run_tests_in_container(self.settings, tag, _heartbeat)
         except sandbox.TestsFailed as exc:
@@ -102,15 +105,30 @@ class DeliveryActivities:
             ) from None
 
     @implements(contracts.build_service_image)
+    @keeps_heartbeating
     def build_service_image(self, scaffold: ScaffoldResult) -> BuiltImage:
         image = f"{scaffold.service}:v{scaffold.version}-{scaffold.fingerprint[:12]}"
-        return BuiltImage(image=image, image_id=self._build(scaffold, image, "runtime"))
+        image_id = self._build(self._project(scaffold), image, "runtime")
+        return BuiltImage(image=image, image_id=image_id, artifact=scaffold.artifact)
 
-    def _build(self, scaffold: ScaffoldResult, tag: str, target: str) -> str:
-        """One stage of the service's Dockerfile; a failing build is not worth a retry."""
+    def _project(self, scaffold: ScaffoldResult) -> Path:
+        """The repository ready to build, from the artifact store (any worker) or, for a
+        delivery scaffolded before the store existed, from the path it was written to."""
+        if scaffold.artifact:
+            return self._checkout(scaffold.artifact)
         project = Path(scaffold.path)
+        self._ready(project)
+        return project
+
+    def _checkout(self, key: str) -> Path:
+        return _stored(lambda: artifacts.checkout(self.settings, key, self._ready))
+
+    def _ready(self, project: Path) -> None:
+        images.prepare_build_context(self.settings, project)
+
+    def _build(self, project: Path, tag: str, target: str) -> str:
+        """One stage of the service's Dockerfile; a failing build is not worth a retry."""
         try:
-            images.prepare_build_context(self.settings, project)
             return images.build_image(self.settings, project, tag, target, _heartbeat)
         except images.ImageBuildFailed as exc:
             raise ApplicationError(
@@ -118,10 +136,15 @@ class DeliveryActivities:
             ) from None
 
     @implements(contracts.push_service_image)
+    @keeps_heartbeating
     def push_service_image(self, built: BuiltImage) -> str:
+        if built.artifact and not images.image_present(self.settings, built.image):
+            # built by a worker on another Docker engine: the same sources, the same tag
+            self._build(self._checkout(built.artifact), built.image, "runtime")
         return images.push_image(self.settings, built.image, _heartbeat)
 
     @implements(contracts.deploy_service)
+    @keeps_heartbeating
     def deploy_service(self, request: DeployInput) -> DeployResult:
         try:
             return driver_for(request.target).deploy(self.settings, request, _heartbeat)
@@ -135,6 +158,7 @@ class DeliveryActivities:
         return driver_for(request.target).describe_teardown(self.settings, request)
 
     @implements(contracts.tear_down_service)
+    @keeps_heartbeating
     def tear_down_service(self, request: TeardownInput) -> str:
         try:
             return driver_for(request.target).tear_down(self.settings, request, _heartbeat)
@@ -142,6 +166,7 @@ class DeliveryActivities:
             raise ApplicationError(str(exc), type="TeardownRefused", non_retryable=True) from None
 
     @implements(contracts.verify_service)
+    @keeps_heartbeating
     def verify_service(self, deployed: DeployResult) -> None:
         try:
             driver_for(deployed.target).verify(self.settings, deployed, _heartbeat)
@@ -149,3 +174,12 @@ class DeliveryActivities:
             raise ApplicationError(
                 str(exc), exc.log_tail, type="Unhealthy", non_retryable=True
             ) from None
+
+
+def _stored(call):
+    """The artifact store's answer; a store that lost or cannot give it fails the stage
+    (retried, then left for a person's `retry`) with where it looked."""
+    try:
+        return call()
+    except artifacts.ArtifactMissing as exc:
+        raise ApplicationError(str(exc), type="ArtifactMissing") from None

@@ -70,6 +70,11 @@ class Settings(BaseSettings):
         description="Push each service's repository here ({service}: its name); off if unset",
     )
     debian_mirror: str = Field("http://deb.debian.org/debian", description="Mirror for the base")
+    artifact_store: str = Field(
+        "",
+        description="Where a stage's output waits for the next stage, for every worker: "
+        "s3://bucket/prefix or a shared directory; unset: the state dir (one worker only)",
+    )
 
     # AWS
     aws_region: str = Field("us-east-1", description="AWS region")
@@ -126,7 +131,12 @@ class Settings(BaseSettings):
         None,
         pattern=r"^[a-z0-9]{1,12}$",
         description="Names every container, database and AWS resource this installation "
-        "makes; default: made once in the state dir",
+        "makes; default: made once in the state dir (set it when several workers share one)",
+    )
+    local_target_dir: Path | None = Field(
+        None,
+        description="The local target's record of routes and service secrets, which belongs "
+        "to the Docker host: workers sharing a host share it; default: the state dir",
     )
 
     # Who may do what (Slack user ids U…, user-group ids S…)
@@ -165,6 +175,11 @@ class Settings(BaseSettings):
     )
     retry_window_hours: float = Field(24.0, description="How long a failed delivery can be retried")
     heartbeat_seconds: float = Field(120.0, description="Silence after which a stage is re-run")
+    worker_shutdown_seconds: float = Field(
+        25.0,
+        description="On SIGTERM, how long running stages may finish before they are handed "
+        "to another worker (keep it under the pod's termination grace period)",
+    )
 
     # Local state and ports
     state_dir: Path = Field(Path(".shipmate"), description="Where state and caches live")
@@ -185,6 +200,10 @@ class Settings(BaseSettings):
     @property
     def services_dir(self) -> Path:
         return self.state_dir / "services"
+
+    @property
+    def local_target_state(self) -> Path:
+        return (self.local_target_dir or self.state_dir).resolve()
 
 
 def load_settings(**overrides) -> Settings:

@@ -313,6 +313,9 @@ class ScaffoldResult(BaseModel):
     path: str
     files: int
     fingerprint: str = Field(description="Hash of the generated files; names the image tag")
+    artifact: str | None = Field(
+        None, description="The repository in the artifact store, for stages on any worker"
+    )
 
 
 class TestReport(BaseModel):
@@ -328,6 +331,9 @@ class TestReport(BaseModel):
 class BuiltImage(BaseModel):
     image: str
     image_id: str
+    artifact: str | None = Field(
+        None, description="What it was built from: a worker without the image builds it again"
+    )
 
 
 class DeployInput(BaseModel):

@@ -18,7 +18,7 @@ import os
 import time
 
 import httpx
-from docker.errors import APIError, ContainerError
+from docker.errors import APIError, ContainerError, ImageNotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.deploy_targets.local_databases import (
@@ -70,7 +70,7 @@ def deploy_blue_green(
     router = LocalRouter(settings)
     router.ensure_running()
     url = router.address(service, environment)
-    wanted = client.images.get(request.image).id
+    wanted = _image_on_this_engine(client, request).id
     live = _live_container(settings, client, router, service, environment)
     if live is not None and live.image.id == wanted and live.status == "running":
         return _result(request, url, live.name)  # a retried deploy: this version already serves
@@ -129,6 +129,19 @@ def deploy_blue_green(
         live.stop(timeout=10)  # in-flight requests finish
         live.remove(force=True)
     return _result(request, url, name)
+
+
+def _image_on_this_engine(client, request: DeployInput):
+    """The built image, pulled from the registry when another worker's engine built it."""
+    try:
+        return client.images.get(request.image)
+    except ImageNotFound:
+        if not request.pushed_image:
+            raise
+    repository, _, tag = request.pushed_image.split("@")[0].rpartition(":")
+    pulled = client.images.pull(repository, tag=tag)
+    pulled.tag(*request.image.rsplit(":", 1))
+    return pulled
 
 
 def _drain(container) -> None:

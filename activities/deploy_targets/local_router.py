@@ -54,7 +54,7 @@ class LocalRouter:
         self.settings = settings
         self._admin_listen = f"127.0.0.1:{settings.router_admin_port}"
         self.admin = f"http://{self._admin_listen}"
-        self._table = settings.state_dir.resolve() / "local-routes.json"
+        self._table = settings.local_target_state / "local-routes.json"
 
     def address(self, service: str, environment: str) -> str:
         """The service's stable URL, allocating its port and slots the first time."""

@@ -80,7 +80,7 @@ def aws_path(settings: Settings, service: str, environment: str) -> str:
 
 
 def secrets_file(settings: Settings, service: str, environment: str) -> Path:
-    return settings.state_dir.resolve() / "secrets" / f"{service}-{environment}.json"
+    return settings.local_target_state / "secrets" / f"{service}-{environment}.json"
 
 
 def _fit(name: str, limit: int) -> str:
