@@ -10,8 +10,9 @@ import re
 import time
 from collections.abc import Callable
 
-from docker.errors import DockerException
+from docker.errors import DockerException, NotFound
 
+from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
 from activities.images import docker_client, tail
 from shipmate.settings import Settings
 from workflows.models import TestReport
@@ -32,13 +33,20 @@ def run_tests_in_container(
 ) -> TestReport:
     client = docker_client(settings)
     started = time.monotonic()
+    name = test_container_name(settings, test_image)
+    _remove_leftover(client, name)
     container = client.containers.run(
         test_image,
+        name=name,
         detach=True,
         network_disabled=True,
         mem_limit="1g",
         nano_cpus=1_000_000_000,
-        labels={"shipmate.role": "tests"},
+        labels={
+            "shipmate.role": "tests",
+            MANAGED_BY: "shipmate",
+            INSTALLATION: installation_id(settings),
+        },
     )
     try:
         deadline = started + settings.test_timeout_seconds
@@ -73,6 +81,19 @@ def run_tests_in_container(
             report.failed = 1
         raise TestsFailed(report)
     return report
+
+
+def test_container_name(settings: Settings, test_image: str) -> str:
+    """One name per installation and tested sources: a run that outlived its worker is
+    found, and removed, by the run that replaces it."""
+    return "shipmate-{}-{}".format(installation_id(settings), re.sub(r"[^\w.-]", "-", test_image))
+
+
+def _remove_leftover(client, name: str) -> None:
+    try:
+        client.containers.get(name).remove(force=True)
+    except NotFound:
+        pass
 
 
 def _report(output: str, duration: float) -> TestReport:

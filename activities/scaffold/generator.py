@@ -93,9 +93,14 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
             cwd=root,
             check=True,
             capture_output=True,
+            timeout=120,
         )
         subprocess.run(
-            [ruff, "format", "--quiet", *common], cwd=root, check=True, capture_output=True
+            [ruff, "format", "--quiet", *common],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            timeout=120,
         )
         return {**files, **{path: (root / path).read_text() for path in python_files}}
 

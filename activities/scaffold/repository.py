@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 GIT_IDENTITY = ["-c", "user.name=Shipmate", "-c", "user.email=shipmate@localhost"]
+GIT_TIMEOUT = 60  # seconds: local git calls on a small repository
 CREDENTIALS_IN_URL = re.compile(r"(\w+://)[^/@\s]+@")  # https://user:token@host/...
 
 
@@ -21,12 +22,16 @@ def commit_version(repo: Path, message: str) -> str:
     """Commit the working tree of a generated repository; returns the commit id."""
     git = ["git", "-C", str(repo), *GIT_IDENTITY]
     if not (repo / ".git").exists():
-        subprocess.run([*git, "init", "-q", "-b", "main"], check=True)
-    subprocess.run([*git, "add", "-A"], check=True)
-    status = subprocess.run([*git, "status", "--porcelain"], capture_output=True, text=True)
+        subprocess.run([*git, "init", "-q", "-b", "main"], check=True, timeout=GIT_TIMEOUT)
+    subprocess.run([*git, "add", "-A"], check=True, timeout=GIT_TIMEOUT)
+    status = subprocess.run(
+        [*git, "status", "--porcelain"], capture_output=True, text=True, timeout=GIT_TIMEOUT
+    )
     if status.stdout.strip():
-        subprocess.run([*git, "commit", "-q", "-m", message], check=True)
-    head = subprocess.run([*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True)
+        subprocess.run([*git, "commit", "-q", "-m", message], check=True, timeout=GIT_TIMEOUT)
+    head = subprocess.run(
+        [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=GIT_TIMEOUT
+    )
     return head.stdout.strip()
 
 
