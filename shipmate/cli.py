@@ -100,21 +100,17 @@ def cmd_bot(args, settings: Settings) -> int:
 
 def cmd_worker(args, settings: Settings) -> int:
     async def run() -> None:
+        from shipmate.worker import build_worker, run_until_stopped  # docker, activities
+
         client = await connect(settings)
         with ThreadPoolExecutor(max_workers=8) as executor:
-            worker = _worker(client, settings, executor)
+            worker = build_worker(client, settings, executor)
             print(f"worker polling task queue {settings.task_queue!r}", flush=True)
-            await worker.run()
+            await run_until_stopped(worker)
+        print("worker stopped", flush=True)
 
     asyncio.run(run())
     return 0
-
-
-def _worker(client, settings: Settings, executor: ThreadPoolExecutor):
-    """Imported late: only the worker needs docker and the activities."""
-    from shipmate.worker import build_worker
-
-    return build_worker(client, settings, executor)
 
 
 def cmd_dev(args, settings: Settings) -> int:

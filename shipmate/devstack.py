@@ -196,6 +196,8 @@ def dev_environment(settings) -> dict[str, str]:
         "SHIPMATE_SLACK_APP_ID": DEFAULT_SEED["app_id"],
         # The demo's roles: alice builds, bob approves, carol only watches.
         "SHIPMATE_DEVELOPERS": '["U0ALICE", "U0BOB"]',
+        # within the 15 s `shipmate dev` gives each part to stop
+        "SHIPMATE_WORKER_SHUTDOWN_SECONDS": "10",
         **moto_credentials(settings.moto_port),
     }
 

@@ -7,18 +7,14 @@ same inputs, same image tag, same container); the stages before it are not.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import subprocess
-import sys
 import uuid
 
 import docker
-from temporalio.api.enums.v1 import PendingActivityState
-from temporalio.service import RPCError
 
 from shipmate import deliveries
 from tests.waiting import eventually
+from tests.worker_processes import long_stage_running, start_worker, stop
 from understanding import parse_request
 from workflows.models import DeliveryState, StageState
 
@@ -28,29 +24,6 @@ STAGE_ACTIVITIES = {
     "build": "build_service_image",
     "push": "push_service_image",
 }
-
-
-def start_worker(settings, queue: str) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "SHIPMATE_TEMPORAL_ADDRESS": settings.temporal_address,
-        "SHIPMATE_TASK_QUEUE": queue,
-        "SHIPMATE_REGISTRY": settings.registry,
-        "SHIPMATE_STATE_DIR": str(settings.state_dir),
-        "SHIPMATE_WHEELHOUSE": str(settings.wheelhouse_dir),
-        "SHIPMATE_HEARTBEAT_SECONDS": "8",
-        # deploys as the session's installation, on its database server and router
-        "SHIPMATE_POSTGRES_URL": settings.postgres_url,
-        "SHIPMATE_INSTALLATION": settings.installation,
-        "SHIPMATE_ROUTER_ADMIN_PORT": str(settings.router_admin_port),
-        "SHIPMATE_LOCAL_PORTS": settings.local_ports,
-    }
-    return subprocess.Popen(
-        [sys.executable, "-m", "shipmate.cli", "worker"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
 
 
 async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
@@ -66,21 +39,12 @@ async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
         ticket = await deliveries.request_change(client, local, "build a todo api", spec, "U0ALICE")
         handle = client.get_workflow_handle(ticket.delivery_id)
 
-        async def long_stage_running() -> str | None:
-            try:
-                description = await handle.describe()
-            except RPCError:  # the service starts the delivery a moment after the request
-                return None
-            for pending in description.raw_description.pending_activities:
-                name = pending.activity_type.name
-                started = pending.state == PendingActivityState.PENDING_ACTIVITY_STATE_STARTED
-                if started and name in ("test_service", "build_service_image"):
-                    return name
-            return None
-
         # kill only once a long stage is really running on it
         killed_in = await eventually(
-            long_stage_running, timeout=600, interval=0.05, what="a long stage running"
+            lambda: long_stage_running(handle),
+            timeout=600,
+            interval=0.05,
+            what="a long stage running",
         )
         first.send_signal(signal.SIGKILL)
         first.wait()
@@ -91,10 +55,7 @@ async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
 
         final = await asyncio.wait_for(deliveries.follow(handle, lambda s: None, approve), 300)
     finally:
-        for worker in (first, second):
-            if worker and worker.poll() is None:
-                worker.terminate()
-                worker.wait()
+        stop(first, second)
 
     assert final.state == DeliveryState.succeeded, final.error
     assert all(s.state == StageState.succeeded for s in final.stages)
