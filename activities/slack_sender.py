@@ -44,6 +44,14 @@ PERMANENT = {
 }
 
 
+def _count_rate_limited(api_url: str) -> None:
+    """shipmate_slack_rate_limited_total, by Web API method: how often Slack made us wait."""
+    counter = activity.metric_meter().create_counter(
+        "shipmate_slack_rate_limited", "Slack Web API calls answered 429 (rate limited)"
+    )
+    counter.add(1, {"method": api_url.rsplit("/", 1)[-1]})
+
+
 class SlackSender:
     def __init__(self, settings: Settings):
         self.settings = settings
@@ -70,6 +78,7 @@ class SlackSender:
         except SlackApiError as exc:
             error = exc.response.get("error", "unknown")
             if exc.response.status_code == 429 or error == "ratelimited":
+                _count_rate_limited(exc.response.api_url)
                 wait = int(exc.response.headers.get("Retry-After", "1") or 1)
                 raise ApplicationError(
                     f"Slack asked to wait {wait}s",

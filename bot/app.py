@@ -13,7 +13,6 @@ import asyncio
 import logging
 import re
 
-from slack_bolt.async_app import AsyncApp
 from slack_bolt.authorization import AuthorizeResult
 from slack_bolt.response import BoltResponse
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
@@ -27,6 +26,7 @@ from bot.decisions import Decisions
 from bot.home import AppHome
 from bot.rollback_button import RollbackButton
 from bot.temporal_link import TemporalLink
+from bot.traced_app import TracedApp
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from slack_views.decision_modal import APPROVE_WITH_COMMENT, CALLBACK, REJECT
@@ -68,9 +68,9 @@ def single_flight_authorization(client: AsyncWebClient):
     return authorize
 
 
-def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> AsyncApp:
+def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> TracedApp:
     client = slack_client(settings)
-    app = AsyncApp(client=client, authorize=single_flight_authorization(client), **app_options)
+    app = TracedApp(client=client, authorize=single_flight_authorization(client), **app_options)
     directory = Directory(settings, app.client)
     home = AppHome(settings, temporal)
     decisions = Decisions(temporal, settings.task_queue, directory, home.publish)

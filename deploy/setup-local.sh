@@ -10,6 +10,7 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v debootstrap >/dev/null || need+=(debootstrap)
 command -v git >/dev/null || need+=(git)
 command -v caddy >/dev/null || need+=(caddy)  # the local target's router (stable URLs)
+[ -x /usr/sbin/haproxy ] || need+=(haproxy)  # the TLS proxy in front of Temporal in the TLS tests
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # shipmate dev's own
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)  # shipmate dev's own, for MySQL specs
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the emulator page's browser test

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from temporalio.service import RPCError
 
-from shipmate import deliveries, dev_mariadb, dev_postgres, devstack, doctor, identity
+from shipmate import deliveries, dev_mariadb, dev_postgres, devstack, doctor, identity, telemetry
 from shipmate.delivery_commands import add_delivery_commands
 from shipmate.settings import Settings, SettingsError, get_settings
 from shipmate.temporal import TemporalUnavailable, connect
@@ -94,22 +94,33 @@ def cmd_bot(args, settings: Settings) -> int:
     from bot.runner import serve
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    asyncio.run(serve(settings))
+    telemetry.setup(settings, "bot")  # traces to an OTLP endpoint if set; /metrics if a port is
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        telemetry.stop()  # flushes buffered spans
     return 0
 
 
 def cmd_worker(args, settings: Settings) -> int:
+    telemetry.setup(settings, "worker")
+
     async def run() -> None:
         from shipmate.worker import build_worker, run_until_stopped  # docker, activities
 
         client = await connect(settings)
+        reporting = asyncio.create_task(telemetry.report_deliveries(client))  # the gauges
         with ThreadPoolExecutor(max_workers=8) as executor:
             worker = build_worker(client, settings, executor)
             print(f"worker polling task queue {settings.task_queue!r}", flush=True)
             await run_until_stopped(worker)
+        reporting.cancel()
         print("worker stopped", flush=True)
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    finally:
+        telemetry.stop()
     return 0
 
 

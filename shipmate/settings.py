@@ -37,6 +37,21 @@ class Settings(BaseSettings):
     # Temporal
     temporal_address: str = Field("127.0.0.1:7233", description="Temporal frontend host:port")
     temporal_namespace: str = Field("default", description="Temporal namespace")
+    # A production cluster or Temporal Cloud: TLS, a client certificate (mTLS), an API key
+    temporal_tls: bool = Field(
+        False, description="Connect over TLS; implied by any TLS file or the API key"
+    )
+    temporal_tls_cert: Path | None = Field(None, description="Client certificate (PEM) for mTLS")
+    temporal_tls_key: Path | None = Field(None, description="Its private key (PEM)")
+    temporal_tls_ca: Path | None = Field(
+        None, description="CA bundle (PEM) the server is checked against; default: system roots"
+    )
+    temporal_tls_server_name: str | None = Field(
+        None, description="Server name for SNI and the certificate check; default: the host"
+    )
+    temporal_api_key: SecretStr | None = Field(
+        None, description="Temporal Cloud API key, sent as a bearer token"
+    )
     task_queue: str = Field("shipmate", description="Task queue the worker polls")
     temporal_ui_port: int = Field(8233, description="Temporal Web UI port (dev server)")
 
@@ -186,6 +201,16 @@ class Settings(BaseSettings):
     emulator_port: int = Field(3000, description="Slack emulator port (dev)")
     bot_port: int = Field(3001, description="Bot health endpoint (and HTTP-mode events) port")
     bot_host: str = Field("127.0.0.1", description="Address the bot listens on (0.0.0.0 in k8s)")
+
+    # Observability (shipmate.telemetry)
+    otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP collector for traces, e.g. http://otel:4318; unset: the standard "
+        "OTEL_EXPORTER_OTLP_ENDPOINT, and no tracing when neither is set",
+    )
+    worker_metrics_port: int = Field(0, description="Worker's Prometheus /metrics port (0: off)")
+    bot_metrics_port: int = Field(0, description="Bot's Prometheus /metrics port (0: off)")
+    metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on (0.0.0.0)")
     test_timeout_seconds: int = Field(600, description="Limit for a generated test run")
 
     @property
