@@ -20,7 +20,7 @@ import httpx
 
 from shipmate import deliveries
 from tests.waiting import eventually
-from tests.worker_processes import long_stage_running, start_worker, stop
+from tests.worker_processes import follow_approving, long_stage_running, start_worker, stop
 from understanding import parse_request
 from workflows.models import DeliveryState
 
@@ -57,15 +57,7 @@ async def test_six_deliveries_on_two_workers_all_go_live_when_one_is_killed(
             )
             handles.append(client.get_workflow_handle(ticket.delivery_id))
 
-        async def approve(status, gate):
-            await deliveries.decide(
-                client, status.delivery_id, "U0BOB", gate.environment, approve=True
-            )
-
-        following = [
-            asyncio.create_task(deliveries.follow(handle, lambda s: None, approve))
-            for handle in handles
-        ]
+        following = [asyncio.create_task(follow_approving(client, h)) for h in handles]
 
         first = str(workers[0].pid)
 

@@ -14,7 +14,7 @@ import docker
 
 from shipmate import deliveries
 from tests.waiting import eventually
-from tests.worker_processes import long_stage_running, start_worker, stop
+from tests.worker_processes import follow_approving, long_stage_running, start_worker, stop
 from understanding import parse_request
 from workflows.models import DeliveryState, StageState
 
@@ -50,10 +50,7 @@ async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
         first.wait()
         second = start_worker(local, queue)
 
-        async def approve(status, gate):
-            await deliveries.decide(client, handle.id, "U0BOB", gate.environment, approve=True)
-
-        final = await asyncio.wait_for(deliveries.follow(handle, lambda s: None, approve), 300)
+        final = await asyncio.wait_for(follow_approving(client, handle), 300)
     finally:
         stop(first, second)
 

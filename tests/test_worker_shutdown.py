@@ -14,7 +14,13 @@ import docker
 
 from shipmate import deliveries
 from tests.waiting import eventually
-from tests.worker_processes import LONG_STAGES, long_stage_running, start_worker, stop
+from tests.worker_processes import (
+    LONG_STAGES,
+    follow_approving,
+    long_stage_running,
+    start_worker,
+    stop,
+)
 from understanding import parse_request
 from workflows.models import DeliveryState
 
@@ -58,11 +64,7 @@ async def test_sigterm_hands_the_running_stage_back_and_exits_cleanly(
 
         second = start_worker(local, queue, tmp_path / "second.log")
 
-        async def approve(status, gate):
-            env = gate.environment
-            await deliveries.decide(client, status.delivery_id, "U0BOB", env, approve=True)
-
-        final = await deliveries.follow(handle, lambda s: None, approve)
+        final = await follow_approving(client, handle)
     finally:
         stop(first, second)
     assert final.state == DeliveryState.succeeded, final.error

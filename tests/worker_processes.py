@@ -16,6 +16,9 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
+from shipmate import deliveries
+from workflows.models import DeliveryStatus
+
 LONG_STAGES = ("test_service", "build_service_image")
 
 
@@ -36,7 +39,7 @@ def start_worker(settings, queue: str, log: Path | None = None, **overrides: str
         "SHIPMATE_AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
         **{f"SHIPMATE_{name.upper()}": value for name, value in overrides.items()},
     }
-    output = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115 - the child owns it
+    output = open(log, "ab") if log else subprocess.DEVNULL  # the child owns it
     return subprocess.Popen(
         [sys.executable, "-m", "shipmate.cli", "worker"],
         env=env,
@@ -64,3 +67,13 @@ async def long_stage_running(handle: WorkflowHandle, on_worker: int | None = Non
         if started and mine and pending.activity_type.name in LONG_STAGES:
             return pending.activity_type.name
     return None
+
+
+async def follow_approving(client, handle: WorkflowHandle) -> DeliveryStatus:
+    """Follow a delivery to its end, Bob approving every gate it reaches."""
+
+    async def approve(status, gate):
+        env = gate.environment
+        await deliveries.decide(client, status.delivery_id, "U0BOB", env, approve=True)
+
+    return await deliveries.follow(handle, lambda status: None, approve)
