@@ -25,6 +25,7 @@ directory on PYTHONPATH), not from a working tree with a change in progress.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import sys
 import tempfile
 import uuid
@@ -74,7 +75,11 @@ class Fixtures:
     async def save(self, name: str, handle: WorkflowHandle) -> None:
         if name in self.wanted:
             history = await handle.fetch_history()
-            (HERE / f"{name}.json").write_text(history.to_json())
+            zipped = HERE / f"{name}.json.gz"  # a long one is kept gzipped: it stays so
+            if zipped.exists():
+                zipped.write_bytes(gzip.compress(history.to_json().encode()))
+            else:
+                (HERE / f"{name}.json").write_text(history.to_json())
             print(f"recorded {name}: {len(history.events)} events")
 
 
