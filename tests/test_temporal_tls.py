@@ -40,6 +40,17 @@ def _openssl(args: str, cwd: Path) -> None:
     subprocess.run(["openssl", *args.split()], cwd=cwd, check=True, capture_output=True, timeout=30)
 
 
+def _shipmate(command: str, **settings: str) -> subprocess.CompletedProcess:
+    """The command line as an operator runs it, with these SHIPMATE_* settings."""
+    return subprocess.run(
+        [sys.executable, "-m", "shipmate.cli", command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **settings},
+        timeout=60,
+    )
+
+
 def _issue(pki: Path, name: str, days: int, extensions: str, ca: str = "ca") -> None:
     """A key and a certificate for `name`, signed by `ca`; a negative `days` is expired."""
     _openssl(f"req -newkey {EC} -nodes -keyout {name}.key -out {name}.csr -subj /CN={name}", pki)
@@ -172,17 +183,10 @@ async def test_without_a_client_certificate_the_server_refuses_in_one_clear_line
 
 
 def test_the_command_line_says_so_without_a_traceback(proxy, pki):
-    env = {
-        **os.environ,
-        "SHIPMATE_TEMPORAL_ADDRESS": f"127.0.0.1:{proxy.mtls}",
-        "SHIPMATE_TEMPORAL_TLS_CA": str(pki / "ca.pem"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "shipmate.cli", "status"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
+    result = _shipmate(
+        "status",
+        SHIPMATE_TEMPORAL_ADDRESS=f"127.0.0.1:{proxy.mtls}",
+        SHIPMATE_TEMPORAL_TLS_CA=str(pki / "ca.pem"),
     )
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1, result.stderr
@@ -287,19 +291,12 @@ def test_doctor_reads_the_expiry_with_openssl_where_cryptography_is_missing(pki,
 
 
 def test_doctor_on_the_command_line_checks_the_api_key_without_printing_it(proxy, pki):
-    env = {
-        **os.environ,
-        "SHIPMATE_TEMPORAL_ADDRESS": f"127.0.0.1:{proxy.api_key}",
-        "SHIPMATE_TEMPORAL_TLS_CA": str(pki / "ca.pem"),
-        "SHIPMATE_TEMPORAL_API_KEY": API_KEY,
-        "SHIPMATE_TEMPORAL_NAMESPACE": "no-such-namespace",
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "shipmate.cli", "doctor"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
+    result = _shipmate(
+        "doctor",
+        SHIPMATE_TEMPORAL_ADDRESS=f"127.0.0.1:{proxy.api_key}",
+        SHIPMATE_TEMPORAL_TLS_CA=str(pki / "ca.pem"),
+        SHIPMATE_TEMPORAL_API_KEY=API_KEY,
+        SHIPMATE_TEMPORAL_NAMESPACE="no-such-namespace",
     )
     assert result.returncode == 1
     assert "ok      temporal ca" in result.stdout
