@@ -22,11 +22,10 @@ with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows import search
     from workflows.approvals import (
-        apply_decision,
-        check_decision,
         check_may_stop_or_retry,
         check_origin,
     )
+    from workflows.gates import Gates
     from workflows.models import (
         DELIVERY_CHANGED,
         FINISHED,
@@ -39,7 +38,6 @@ with workflow.unsafe.imports_passed_through():
         DeliveryStatus,
         DeployInput,
         Deployment,
-        GateState,
         GateStatus,
         Operation,
         PersonAction,
@@ -63,7 +61,7 @@ FIRST_STAGES = {
 
 
 @workflow.defn(name=search.DELIVERY_TYPE)
-class DeliveryWorkflow(StageRunner, UndoSteps):
+class DeliveryWorkflow(StageRunner, Gates, UndoSteps):
     def __init__(self) -> None:
         self._status = DeliveryStatus(delivery_id="", requester="")
         self._request = DeliveryRequest(request_text="")
@@ -291,85 +289,11 @@ class DeliveryWorkflow(StageRunner, UndoSteps):
         )
         await self._report()
 
-    async def _gate(self, env: str) -> bool:
-        """Wait for the environment's approvals; False when rejected or expired."""
-        stage, gate, policy = self._stage(f"approve {env}"), self._gate_for(env), self._policy(env)
-        stage.started_at = workflow.now()
-        if not policy.gate:
-            gate.state, stage.state = GateState.skipped, StageState.skipped
-            return True
-        if not policy.has_approvers:  # fail closed: a gate nobody may open stops here
-            stage.state, stage.finished_at = StageState.failed, workflow.now()
-            self._status.error = policy.missing_approvers(env)
-            raise StageFailed()
-        gate.state, stage.state = GateState.open, StageState.waiting
-        gate.expires_at = workflow.now() + timedelta(seconds=policy.timeout_seconds)
-        await self._set_state(DeliveryState.waiting_for_approval)
-        decided, waited = False, 0.0
-        remind_after = policy.timeout_seconds - policy.remind_before_seconds
-        # A delivery parked before reminders existed keeps its single wait on replay.
-        if policy.remind_before_seconds > 0 and remind_after > 0 and workflow.patched("reminder"):
-            decided, waited = await self._decided_within(gate, remind_after), remind_after
-            if not decided:
-                gate.reminded = True
-                self._thread.changed()
-        if not decided and not await self._decided_within(gate, policy.timeout_seconds - waited):
-            gate.state = GateState.expired
-        stage.finished_at = workflow.now()
-        if self._cancel is not None and gate.state == GateState.open:
-            gate.state, stage.state = GateState.cancelled, StageState.cancelled
-            raise DeliveryCancelled()
-        if gate.state == GateState.approved:
-            stage.state = StageState.succeeded
-            await self._set_state(DeliveryState.running)
-            return True
-        stage.state = StageState.cancelled
-        if gate.state == GateState.rejected:
-            # What people wrote stays in the audit trail (ending_reason), out of Shipmate's
-            # own sentences, so every view can escape it.
-            self._status.error = f"{env} deploy rejected by <@{self._status.audit[-1].user}>"
-            await self._set_state(DeliveryState.rejected)
-        else:
-            hours = policy.timeout_seconds / 3600
-            self._status.error = f"approval for {env} expired after {hours:g} h without a decision"
-            await self._set_state(DeliveryState.expired)
-        return False
-
-    async def _decided_within(self, gate: GateStatus, seconds: float) -> bool:
-        """Whether the gate was decided (or the delivery cancelled) within `seconds`."""
-        try:
-            await workflow.wait_condition(
-                lambda: gate.state != GateState.open or self._cancel is not None,
-                timeout=timedelta(seconds=seconds),
-            )
-        except TimeoutError:
-            return False
-        return True
-
-    # Approvals: the rules live in workflows.approvals.
-
-    def _check(self, decision: ApprovalDecision, *, approving: bool) -> None:
-        check_origin(decision, self._request.slack_channel, self._thread.card_ts)
-        check_decision(
-            self._status.gate(decision.environment),
-            self._policy(decision.environment),
-            self._request.requester,
-            decision,
-            approving=approving,
-        )
-
     def _check_person(self, person: PersonAction, verb: str) -> None:
         check_origin(person, self._request.slack_channel, self._thread.card_ts)
         check_may_stop_or_retry(
             person, self._request.requester, self._request.policies, self._request.access, verb
         )
-
-    def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
-        gate = self._gate_for(decision.environment)
-        entry = apply_decision(gate, decision, approving=approving, at=workflow.now())
-        self._status.audit.append(entry)
-        self._thread.changed()  # "1 of 2 approvals" belongs on the card though the gate stays open
-        return gate
 
     # Bookkeeping.
 
