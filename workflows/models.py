@@ -189,9 +189,12 @@ class DeliveryStatus(BaseModel):
 
     @property
     def current_stage(self) -> Stage | None:
-        for stage in self.stages:
-            if stage.state in (StageState.running, StageState.waiting, StageState.failed):
-                return stage
+        """The stage to name: a failed one first (it is what waits for a person), else
+        the first one at work; stages may run side by side."""
+        for wanted in ((StageState.failed,), (StageState.running, StageState.waiting)):
+            for stage in self.stages:
+                if stage.state in wanted:
+                    return stage
         return None
 
     @property

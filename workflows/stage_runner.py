@@ -39,6 +39,9 @@ class DeliveryCancelled(Exception):
 class StageRunner:
     """Mixed into DeliveryWorkflow: uses its status, cancel and retry requests, and reports."""
 
+    _retry_clicks = 0  # retry clicks taken so far: a failed stage waits for the next one
+    _stages_failed = 0  # failed stages waiting for that click
+
     async def _run_stage(self, name, activity, arg, *, timeout, heartbeat=None):
         """Run one stage's activity; on failure wait for a retry (from this stage) or cancel."""
         stage = self._stage(name)
@@ -57,14 +60,15 @@ class StageRunner:
                 retry_policy=TRANSIENT,
                 cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
-            await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
+            try:
+                await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
+            except asyncio.CancelledError:
+                # The delivery is ending: a stage beside this one failed for good, or
+                # the workflow itself was cancelled.
+                await self._stop(stage, handle)
+                raise
             if not handle.done():
-                handle.cancel()
-                try:
-                    await handle
-                except (ActivityError, asyncio.CancelledError):
-                    pass
-                stage.state, stage.finished_at = StageState.cancelled, workflow.now()
+                await self._stop(stage, handle)
                 raise DeliveryCancelled()
             try:
                 result = handle.result()
@@ -74,6 +78,27 @@ class StageRunner:
                 continue
             stage.state, stage.finished_at = StageState.succeeded, workflow.now()
             return result
+
+    async def _stop(self, stage: Stage, handle) -> None:
+        """Cancel the stage's activity and wait until it has stopped (its container too)."""
+        handle.cancel()
+        try:
+            await handle
+        except (ActivityError, asyncio.CancelledError):
+            pass
+        stage.state, stage.finished_at = StageState.cancelled, workflow.now()
+
+    async def _side_by_side(self, *steps):
+        """Run independent steps at once; their results in order. When one ends the
+        delivery (failed for good, cancelled), the others are stopped before it ends."""
+        tasks = [asyncio.create_task(step) for step in steps]
+        try:
+            return await asyncio.gather(*tasks)
+        except BaseException:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
 
     def _record_failure(self, stage: Stage, name: str, err: ActivityError) -> None:
         self._failures += 1
@@ -87,19 +112,27 @@ class StageRunner:
             self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
 
     async def _wait_for_retry(self) -> None:
+        """Wait for a retry click. Stages that failed side by side wait together: one
+        click (one audit entry) re-runs them all."""
+        clicks_before = self._retry_clicks
+        self._stages_failed += 1
         self._status.retry_possible = True  # before the state shows: a click may come at once
         await self._set_state(DeliveryState.failed)
         window = timedelta(seconds=self._request.timeouts.retry_window_seconds)
         try:
             await workflow.wait_condition(
-                lambda: self._retry is not None or self._cancel is not None, timeout=window
+                lambda: self._retry_clicks != clicks_before or self._cancel is not None,
+                timeout=window,
             )
         except TimeoutError:
             raise StageFailed() from None
         finally:
-            self._status.retry_possible = False
+            self._stages_failed -= 1
+            self._status.retry_possible = self._stages_failed > 0
         if self._cancel is not None:
             raise DeliveryCancelled()
+        if self._retry is None:  # a stage beside this one has taken the click already
+            return
         self._status.record(self._retry, Decision.retried, workflow.now())
         self._retry = None
         self._status.error = self._status.log_tail = None
