@@ -103,6 +103,27 @@ def test_the_production_delivery_went_through_both_gates_from_the_card():
     assert history[-1]["eventType"] == "EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED"
 
 
+def scheduled_together(history: list[dict]) -> list[set[str]]:
+    """The activities each workflow task scheduled (the stages, without notify)."""
+    batches, batch = [], set()
+    for event in history:
+        if event["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED":
+            batch.add(event["activityTaskScheduledEventAttributes"]["activityType"]["name"])
+        elif event["eventType"] == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED" and batch:
+            batches.append(batch - {"notify"})
+            batch = set()
+    return batches + ([batch - {"notify"}] if batch else [])
+
+
+def test_the_fixtures_hold_both_the_sequence_and_the_side_by_side_stages():
+    """Kept deliveries ran test, build and push in sequence (and must keep doing so on
+    replay); a delivery recorded since schedules test and build in one workflow task."""
+    side_by_side = {"test_service", "build_service_image"}
+    assert side_by_side not in scheduled_together(events("production_delivery"))
+    assert side_by_side not in scheduled_together(events("parked_delivery"))
+    assert side_by_side in scheduled_together(events("delivery_succeeded"))
+
+
 @pytest.mark.parametrize(
     "name", ["production_service", "production_service_continued", "slack_outbox"]
 )
