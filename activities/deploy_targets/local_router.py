@@ -64,7 +64,8 @@ class LocalRouter:
                 route = routes[_key(service, environment)] = Route(self._free_port(routes))
             if len(route.slots) != 2:
                 route.slots = [free_port(), free_port()]
-                self._push(routes)
+                if route.upstream is not None:  # served already: Caddy needs them now
+                    self._push(routes)  # (a new route's, once its version is ready)
         return f"http://127.0.0.1:{route.port}"
 
     def upstream(self, service: str, environment: str) -> int | None:
@@ -84,9 +85,15 @@ class LocalRouter:
             return route.slots[index]
 
     def point(self, service: str, environment: str, upstream: int) -> None:
-        """Record that the version in slot `upstream` is live."""
+        """Record that the version in slot `upstream` is live. A route's first version
+        is when Caddy learns of the route: its slots were never checked while nothing
+        answered, so it serves at once instead of after the next check."""
         with self._routes() as routes:
-            routes[_key(service, environment)].upstream = upstream
+            route = routes[_key(service, environment)]
+            first = route.upstream is None
+            route.upstream = upstream
+            if first:
+                self._push(routes)
 
     @staticmethod
     def wait_for_health_checks() -> None:
