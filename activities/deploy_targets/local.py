@@ -173,7 +173,7 @@ def wait_until_ready(
             if container.status == "exited" or container.attrs["RestartCount"] > 0:
                 raise UnhealthyService(f"it exited with {container.attrs['State']['ExitCode']}")
         heartbeat(f"waiting for {url}/ready: {last_error}")
-        time.sleep(0.5)
+        time.sleep(0.1)
     raise UnhealthyService(f"{url}/ready did not answer 200 within {timeout:.0f}s ({last_error})")
 
 
