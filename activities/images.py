@@ -205,6 +205,24 @@ def build_image(
         raise ImageBuildFailed(f"docker build of {tag} failed: {exc}", tail(lines)) from None
 
 
+def test_deps_image(settings: Settings, project: Path, heartbeat: Callable[[str], None]) -> str:
+    """The project's `test-deps` stage (its test dependencies, no sources), tagged by
+    what it is made of: built once per set of requirements and base image, then shared
+    by every service and version that has the same."""
+    made_of = [
+        (project / name).read_bytes()
+        for name in ("Dockerfile", "requirements.txt", "requirements-dev.txt")
+    ]
+    try:
+        base = docker_client(settings).images.get(settings.base_image).id
+    except ImageNotFound:
+        base = settings.base_image  # the build fails, and says how to fix it
+    tag = "shipmate-test-deps:" + _digest(b"\0".join([*made_of, base.encode()]))
+    if not image_present(settings, tag):
+        build_image(settings, project, tag, "test-deps", heartbeat)
+    return tag
+
+
 def push_image(settings: Settings, image: str, heartbeat: Callable[[str], None]) -> str:
     """Tag for the registry and push; returns the pushed reference with its digest."""
     client = docker_client(settings)

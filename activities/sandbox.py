@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from docker.errors import DockerException, NotFound
+from requests.exceptions import RequestException
 
 from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
 from activities.images import docker_client, tail
@@ -29,16 +30,22 @@ class TestsFailed(Exception):
 
 
 def run_tests_in_container(
-    settings: Settings, test_image: str, heartbeat: Callable[[str], None]
+    settings: Settings,
+    test_image: str,
+    heartbeat: Callable[[str], None],
+    *,
+    sources: bytes,
+    tested: str,
 ) -> TestReport:
+    """Run the image's tests (its CMD) on `sources` (a tar, copied to its working
+    directory before it starts); `tested` names what is tested, in the container's name."""
     client = docker_client(settings)
     started = time.monotonic()
-    name = test_container_name(settings, test_image)
+    name = test_container_name(settings, tested)
     _remove_leftover(client, name)
-    container = client.containers.run(
+    container = client.containers.create(
         test_image,
         name=name,
-        detach=True,
         network_disabled=True,
         mem_limit="1g",
         nano_cpus=1_000_000_000,
@@ -49,10 +56,11 @@ def run_tests_in_container(
         },
     )
     try:
+        container.put_archive(container.attrs["Config"]["WorkingDir"] or "/", sources)
+        container.start()
         deadline = started + settings.test_timeout_seconds
         while True:
-            container.reload()
-            if container.status == "exited":
+            if _exited_within(container, min(5.0, deadline - time.monotonic())):
                 break
             if time.monotonic() > deadline:
                 container.kill()
@@ -67,7 +75,7 @@ def run_tests_in_container(
                     )
                 )
             heartbeat("tests running")
-            time.sleep(1)
+        container.reload()
         exit_code = container.attrs["State"]["ExitCode"]
         output = container.logs().decode(errors="replace")
     finally:
@@ -83,10 +91,20 @@ def run_tests_in_container(
     return report
 
 
-def test_container_name(settings: Settings, test_image: str) -> str:
+def _exited_within(container, seconds: float) -> bool:
+    """Wait for the container to exit, but no longer than `seconds`: the tests' end is
+    seen at once rather than at the next poll."""
+    try:
+        container.wait(timeout=max(seconds, 0.1))
+    except RequestException:  # still running when the time was up
+        return False
+    return True
+
+
+def test_container_name(settings: Settings, tested: str) -> str:
     """One name per installation and tested sources: a run that outlived its worker is
     found, and removed, by the run that replaces it."""
-    return "shipmate-{}-{}".format(installation_id(settings), re.sub(r"[^\w.-]", "-", test_image))
+    return "shipmate-{}-{}".format(installation_id(settings), re.sub(r"[^\w.-]", "-", tested))
 
 
 def _remove_leftover(client, name: str) -> None:

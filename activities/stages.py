@@ -91,10 +91,18 @@ class DeliveryActivities:
     @implements(contracts.test_service)
     @keeps_heartbeating
     def test_service(self, scaffold: ScaffoldResult) -> TestReport:
-        tag = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
-        self._build(self._project(scaffold), tag, "test")
+        """The sources go into a container of the `test-deps` image (built once per set
+        of requirements), which is the Dockerfile's test image without a build per change."""
+        project = self._project(scaffold)
+        image = _built(lambda: images.test_deps_image(self.settings, project, _heartbeat))
         try:
-            return sandbox.run_tests_in_container(self.settings, tag, _heartbeat)
+            return sandbox.run_tests_in_container(
+                self.settings,
+                image,
+                _heartbeat,
+                sources=artifacts.pack(project),
+                tested=f"{scaffold.service}:test-{scaffold.fingerprint[:12]}",
+            )
         except sandbox.TestsFailed as exc:
             raise ApplicationError(
                 str(exc), exc.report.output_tail, type="TestsFailed", non_retryable=True
@@ -127,13 +135,8 @@ class DeliveryActivities:
         images.prepare_build_context(self.settings, project)
 
     def _build(self, project: Path, tag: str, target: str) -> str:
-        """One stage of the service's Dockerfile; a failing build is not worth a retry."""
-        try:
-            return images.build_image(self.settings, project, tag, target, _heartbeat)
-        except images.ImageBuildFailed as exc:
-            raise ApplicationError(
-                str(exc), exc.log_tail, type="BuildFailed", non_retryable=True
-            ) from None
+        """One stage of the service's Dockerfile."""
+        return _built(lambda: images.build_image(self.settings, project, tag, target, _heartbeat))
 
     @implements(contracts.push_service_image)
     @keeps_heartbeating
@@ -174,6 +177,17 @@ class DeliveryActivities:
             raise ApplicationError(
                 str(exc), exc.log_tail, type="Unhealthy", non_retryable=True
             ) from None
+
+
+def _built(call):
+    """The image `call` builds; a failing build is not worth a retry: it fails the stage
+    with the build log's tail."""
+    try:
+        return call()
+    except images.ImageBuildFailed as exc:
+        raise ApplicationError(
+            str(exc), exc.log_tail, type="BuildFailed", non_retryable=True
+        ) from None
 
 
 def _stored(call):
