@@ -6,6 +6,10 @@
   Slack's limit is 3 s, whatever the workflow engine or OpenAI are doing;
 - Slack under load (benchmarks.slack_load): questions and deliveries at once, with the
   emulator's rate limits on;
+- a new service, chat→healthy against the same steps scripted by hand, as a ratio
+  (benchmarks.delivery_speed; target: 1.0 or below);
+- 100 deliveries parked at their gates on one worker: its memory and CPU, and whether
+  approving all of them at once lands every approval (benchmarks.parked_load);
 - understanding: the share of the public request table (tests/request_table.py) the
   offline parser reads exactly (target: 90 % or more), and its time per request.
 """
@@ -26,7 +30,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.scaffold.generator import write_service
-from benchmarks import slack_load
+from benchmarks import delivery_speed, parked_load, slack_load
 from bot.app import TemporalLink, build_app
 from shipmate.settings import Settings
 from slack_emulator.server import EmulatorConfig, EmulatorServer
@@ -128,3 +132,5 @@ if __name__ == "__main__":
     generation()
     asyncio.run(ack_latency())
     asyncio.run(slack_load.main())
+    asyncio.run(delivery_speed.main())
+    asyncio.run(parked_load.main())
