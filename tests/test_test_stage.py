@@ -17,11 +17,11 @@ from activities.stages import DeliveryActivities
 from understanding import parse_request
 from workflows.models import ScaffoldInput
 
-BROKEN = '''
+BROKEN = """
 
 def test_the_total_is_never_negative():
     assert -1 >= 0, "a total below zero"
-'''
+"""
 
 
 @pytest.fixture()
