@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import shutil
 import subprocess
 import sys
@@ -203,6 +204,12 @@ def build_image(
         raise ImageBuildFailed(message, tail(lines)) from None
     except DockerException as exc:
         raise ImageBuildFailed(f"docker build of {tag} failed: {exc}", tail(lines)) from None
+
+
+def has_stage(project: Path, stage: str) -> bool:
+    """Whether the project's Dockerfile names a stage (older scaffolds lack newer ones)."""
+    named = re.compile(rf"^FROM\s+\S+\s+AS\s+{re.escape(stage)}\s*$", re.I | re.M)
+    return named.search((project / "Dockerfile").read_text()) is not None
 
 
 def test_deps_image(settings: Settings, project: Path, heartbeat: Callable[[str], None]) -> str:

@@ -34,11 +34,12 @@ def run_tests_in_container(
     test_image: str,
     heartbeat: Callable[[str], None],
     *,
-    sources: bytes,
+    sources: bytes | None,
     tested: str,
 ) -> TestReport:
     """Run the image's tests (its CMD) on `sources` (a tar, copied to its working
-    directory before it starts); `tested` names what is tested, in the container's name."""
+    directory before it starts; None: the image has them); `tested` names what is
+    tested, in the container's name."""
     client = docker_client(settings)
     started = time.monotonic()
     name = test_container_name(settings, tested)
@@ -56,7 +57,8 @@ def run_tests_in_container(
         },
     )
     try:
-        container.put_archive(container.attrs["Config"]["WorkingDir"] or "/", sources)
+        if sources is not None:
+            container.put_archive(container.attrs["Config"]["WorkingDir"] or "/", sources)
         container.start()
         deadline = started + settings.test_timeout_seconds
         while True:
@@ -96,8 +98,9 @@ def _exited_within(container, seconds: float) -> bool:
     seen at once rather than at the next poll."""
     try:
         container.wait(timeout=max(seconds, 0.1))
-    except RequestException:  # still running when the time was up
-        return False
+    except RequestException:  # the time was up, or the engine failed: reload tells which
+        container.reload()
+        return container.status == "exited"
     return True
 
 

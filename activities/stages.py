@@ -94,14 +94,16 @@ class DeliveryActivities:
         """The sources go into a container of the `test-deps` image (built once per set
         of requirements), which is the Dockerfile's test image without a build per change."""
         project = self._project(scaffold)
-        image = _built(lambda: images.test_deps_image(self.settings, project, _heartbeat))
+        tested = f"{scaffold.service}:test-{scaffold.fingerprint[:12]}"
+        if images.has_stage(project, "test-deps"):
+            image = _built(lambda: images.test_deps_image(self.settings, project, _heartbeat))
+            sources = artifacts.pack(project)
+        else:  # scaffolded by a Shipmate before test-deps: its test image holds the sources
+            image, sources = tested, None
+            self._build(project, image, "test")
         try:
             return sandbox.run_tests_in_container(
-                self.settings,
-                image,
-                _heartbeat,
-                sources=artifacts.pack(project),
-                tested=f"{scaffold.service}:test-{scaffold.fingerprint[:12]}",
+                self.settings, image, _heartbeat, sources=sources, tested=tested
             )
         except sandbox.TestsFailed as exc:
             raise ApplicationError(

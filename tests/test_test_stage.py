@@ -55,3 +55,28 @@ def test_a_failing_generated_test_fails_the_stage_and_leaves_no_container(stages
         all=True, filters={"label": f"shipmate.installation={settings.installation}"}
     )
     assert not [c.name for c in left if c.labels.get("shipmate.role") == "tests"]
+
+
+def test_a_repository_scaffolded_before_test_deps_is_tested_through_its_test_image(stages):
+    """A delivery scaffolded by an older Shipmate (its Dockerfile has no `test-deps`
+    stage) may reach its test stage, or be retried, after an upgrade."""
+    run = ActivityEnvironment().run
+    spec = parse_request("build a tally api on sqlite").spec
+    scaffold = run(stages.scaffold_service, ScaffoldInput(spec=spec, request_text=""))
+    repo = stages.settings.services_dir / spec.name
+    dockerfile = (repo / "Dockerfile").read_text()
+    older = dockerfile.replace("FROM deps AS test-deps\n", "FROM deps AS test\n", 1)
+    older = older.replace(
+        "ENV PATH=/opt/venv/bin:$PATH\nCMD", "COPY . .\nENV PATH=/opt/venv/bin:$PATH\nCMD", 1
+    )
+    older = older.replace("\nFROM test-deps AS test\nCOPY . .\n", "\n")
+    assert "AS test-deps" not in older and older.count("COPY . .") == 1
+    (repo / "Dockerfile").write_text(older)
+    before = scaffold.model_copy(
+        update={
+            "artifact": artifacts.save(stages.settings, spec.name, repo),
+            "fingerprint": "c" * 64,
+        }
+    )
+    report = run(stages.test_service, before)
+    assert report.passed > 5 and report.failed == 0
