@@ -44,8 +44,10 @@ TLS_FAILURES = [
     ("alert", f"the server refused the client certificate: check {CERT_AND_KEY}"),
     ("(?i)certificate|tls|handshake", f"check {TLS_SETTINGS}"),
 ]
-# How a TLS 1.3 server's refusal of a client certificate often reaches the client.
-CLOSED = "BrokenPipe|ConnectionReset|connection closed"
+# How a TLS 1.3 server's refusal of a client certificate often reaches the client: a
+# connection dropped after the handshake, seen while writing, reading, or before HTTP/2
+# was ready.
+CLOSED = "BrokenPipe|ConnectionReset|connection closed|connection was not ready"
 
 
 class TemporalUnavailable(Exception):
