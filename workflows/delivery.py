@@ -47,6 +47,7 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         StageState,
     )
+    from workflows.service_updates import SERVICE_TOLD_IN_BACKGROUND, ServiceUpdates
     from workflows.slack_outbox import CARD_POSTED
     from workflows.spec import DeployTarget, ServiceSpec
     from workflows.stage_runner import DeliveryCancelled, StageFailed, StageRunner
@@ -72,6 +73,7 @@ class DeliveryWorkflow(StageRunner, Gates, UndoSteps):
         self._cancel: PersonAction | None = None
         self._retry: PersonAction | None = None
         self._thread = ThreadUpdates(None, None)
+        self._service = ServiceUpdates(None)  # stays empty for deliveries that wait instead
         self._failures = 0
 
     # What the bot, the CLI and the Temporal UI talk to.
@@ -154,28 +156,33 @@ class DeliveryWorkflow(StageRunner, Gates, UndoSteps):
             self._notifier = asyncio.create_task(
                 self._thread.keep_current(lambda: self._status, lambda: self._failures)
             )
+        parent = workflow.info().parent
+        if parent is not None and workflow.patched(SERVICE_TOLD_IN_BACKGROUND):
+            self._service = ServiceUpdates(parent.workflow_id)
+            self._informer = asyncio.create_task(self._service.keep_current(lambda: self._status))
         await self._set_state(DeliveryState.running)
         try:
             await self._deliver(request)
         except StageFailed:
             await self._set_state(DeliveryState.failed)
-            await self._thread.flush()
+            await self._flush()
             raise ApplicationError(
                 self._status.error or "delivery failed", type="DeliveryFailed", non_retryable=True
             ) from None
         except DeliveryCancelled:
             self._mark_cancelled()
             await self._set_state(DeliveryState.cancelled)
-            await self._thread.flush()
+            await self._flush()
             return self._status
         except asyncio.CancelledError:
             # Cancelled from outside (the Temporal UI, or the service superseding it).
             self._mark_cancelled()
             await self._set_state(DeliveryState.cancelled)
+            await self._service.flush()
             raise
         if self._status.state in (DeliveryState.running, DeliveryState.waiting_for_approval):
             await self._set_state(DeliveryState.succeeded)
-        await self._thread.flush()
+        await self._flush()
         return self._status
 
     async def _deliver(self, request: DeliveryRequest) -> None:
@@ -306,7 +313,7 @@ class DeliveryWorkflow(StageRunner, Gates, UndoSteps):
                 at=workflow.now(),
             )
         )
-        await self._report()
+        await self._report(deployments_changed=True)
 
     def _check_person(self, person: PersonAction, verb: str) -> None:
         check_origin(person, self._request.slack_channel, self._thread.card_ts)
@@ -328,10 +335,18 @@ class DeliveryWorkflow(StageRunner, Gates, UndoSteps):
         workflow.upsert_search_attributes([search.STATE.value_set(state.value)])
         await self._report()
 
-    async def _report(self) -> None:
-        """Tell the service entity at once and the Slack thread soon (edits are coalesced)."""
+    async def _report(self, deployments_changed: bool = False) -> None:
+        """Tell the service entity and the Slack thread soon (both coalesce changes).
+        A change to what is deployed where reaches the service before the thread hears
+        of it: the reply that says so asks the service what it could roll back to.
+        Deliveries started before the service was told in the background wait for it
+        every time."""
         parent = workflow.info().parent
-        if parent is not None:
+        if self._service.service_workflow_id:
+            self._service.changed()
+            if deployments_changed:
+                await self._service.flush()
+        elif parent is not None:
             try:
                 await workflow.get_external_workflow_handle(parent.workflow_id).signal(
                     DELIVERY_CHANGED, self._status
@@ -339,6 +354,11 @@ class DeliveryWorkflow(StageRunner, Gates, UndoSteps):
             except Exception:  # the service may be rolling over; it re-reads us when back
                 workflow.logger.warning("could not tell %s about a change", parent.workflow_id)
         self._thread.changed()
+
+    async def _flush(self) -> None:
+        """Before the delivery ends: the service and the thread have its last status."""
+        await self._service.flush()
+        await self._thread.flush()
 
     def _policy(self, env: str) -> ApprovalPolicy:
         return self._request.policies.get(env, ApprovalPolicy())

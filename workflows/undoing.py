@@ -167,7 +167,7 @@ class UndoSteps:
         )
         self._stage(f"tear down {env}").detail = removed
         self._status.torn_down.append(env)
-        await self._report()
+        await self._report(deployments_changed=True)
 
     def _show(self, request: DeliveryRequest, operation: Operation) -> ServiceSpec:
         spec = request.spec
