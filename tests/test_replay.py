@@ -104,11 +104,14 @@ def test_the_production_delivery_went_through_both_gates_from_the_card():
 
 
 def scheduled_together(history: list[dict]) -> list[set[str]]:
-    """The activities each workflow task scheduled (the stages, without notify)."""
+    """What each workflow task started: its stages' activities (without notify), and
+    `signal` when it signalled the service entity."""
     batches, batch = [], set()
     for event in history:
         if event["eventType"] == "EVENT_TYPE_ACTIVITY_TASK_SCHEDULED":
             batch.add(event["activityTaskScheduledEventAttributes"]["activityType"]["name"])
+        elif event["eventType"] == "EVENT_TYPE_SIGNAL_EXTERNAL_WORKFLOW_EXECUTION_INITIATED":
+            batch.add("signal")
         elif event["eventType"] == "EVENT_TYPE_WORKFLOW_TASK_COMPLETED" and batch:
             batches.append(batch - {"notify"})
             batch = set()
@@ -119,9 +122,29 @@ def test_the_fixtures_hold_both_the_sequence_and_the_side_by_side_stages():
     """Kept deliveries ran test, build and push in sequence (and must keep doing so on
     replay); a delivery recorded since schedules test and build in one workflow task."""
     side_by_side = {"test_service", "build_service_image"}
-    assert side_by_side not in scheduled_together(events("production_delivery"))
-    assert side_by_side not in scheduled_together(events("parked_delivery"))
-    assert side_by_side in scheduled_together(events("delivery_succeeded"))
+
+    def together(name: str) -> bool:
+        return any(side_by_side <= started for started in scheduled_together(events(name)))
+
+    assert not together("production_delivery")
+    assert not together("parked_delivery")
+    assert together("delivery_succeeded")
+
+
+def test_the_fixtures_hold_both_waiting_for_the_service_and_telling_it_in_the_background():
+    """Kept deliveries waited for each signal to their service entity to land before
+    they started the next stage (and must keep doing so on replay); a delivery recorded
+    since starts the stage in the workflow task that sends the signal."""
+
+    def stage_beside_signal(name: str) -> bool:
+        return any(
+            "signal" in started and len(started) > 1 for started in scheduled_together(events(name))
+        )
+
+    for kept in ("production_delivery", "parked_delivery"):
+        assert any("signal" in started for started in scheduled_together(events(kept)))
+        assert not stage_beside_signal(kept)
+    assert stage_beside_signal("delivery_succeeded")
 
 
 @pytest.mark.parametrize(
