@@ -27,6 +27,7 @@ from activities.deploy_targets.local_databases import (
     drop_database,
     prepare_database,
 )
+from activities.deploy_targets.local_http import local_http
 from activities.deploy_targets.local_router import LocalRouter
 from activities.deploy_targets.naming import label_filters, labels, resource_name, secrets_file
 from activities.images import docker_client
@@ -162,7 +163,7 @@ def wait_until_ready(
     last_error = "no answer"
     while time.monotonic() < deadline:
         try:
-            response = httpx.get(f"{url}/ready", timeout=2)
+            response = local_http().get(f"{url}/ready")
             if response.status_code == 200:
                 return
             last_error = f"HTTP {response.status_code}"

@@ -29,6 +29,7 @@ import httpx
 from docker.errors import ImageNotFound, NotFound
 
 from activities.deploy_targets.base import DeployFailed
+from activities.deploy_targets.local_http import local_http
 from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
 from activities.images import docker_client
 from shipmate.devstack import port_open
@@ -174,7 +175,7 @@ class LocalRouter:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                httpx.get(f"{self.admin}/config/", timeout=2)
+                local_http().get(f"{self.admin}/config/")
                 if client.containers.get(name).status == "running":
                     return
             except httpx.HTTPError:
@@ -200,7 +201,7 @@ class LocalRouter:
             "apps": {"http": {"servers": servers}},
         }
         try:
-            answer = httpx.post(f"{self.admin}/load", json=config, timeout=10)
+            answer = local_http().post(f"{self.admin}/load", json=config, timeout=10)
         except httpx.HTTPError as exc:
             raise RouterUnavailable(f"the local router took no config: {exc}") from None
         if answer.status_code != 200:
