@@ -7,6 +7,7 @@ the host with `pip download`: the build itself never needs the network.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import re
@@ -38,9 +39,17 @@ class ImageBuildFailed(Exception):
 
 
 def docker_client(settings: Settings) -> docker.DockerClient:
-    if settings.docker_host:
-        return docker.DockerClient(base_url=settings.docker_host, timeout=600)
-    return docker.from_env(timeout=600)
+    """The worker's Docker engine: one client per process, as a new one asks the engine
+    for its API version first (15 ms, at every call of every stage). Its pool holds a
+    connection for each of the stages the worker runs at once."""
+    return _engine(settings.docker_host)
+
+
+@functools.cache
+def _engine(docker_host: str | None) -> docker.DockerClient:
+    if docker_host:
+        return docker.DockerClient(base_url=docker_host, timeout=600, max_pool_size=32)
+    return docker.from_env(timeout=600, max_pool_size=32)
 
 
 def image_present(settings: Settings, image: str) -> bool:
