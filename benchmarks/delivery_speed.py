@@ -13,6 +13,7 @@ On one machine, in one run, rounds alternate between:
   /health every 0.1 s.
 
 The first round of each is a warm-up (wheel cache, base layers) and is not counted.
+Each round's services are removed before the next, so every round finds the same machine.
 Prints each round, the medians and chat/hand as a ratio; asserts nothing.
 """
 
@@ -73,19 +74,19 @@ def environment(settings: Settings) -> dict[str, str]:
     """What the worker and bot processes read: these settings, and no gate on staging."""
     env = devstack.dev_environment(settings)
     env.update(
-        {
-            "SHIPMATE_TEMPORAL_ADDRESS": settings.temporal_address,
-            "SHIPMATE_REGISTRY": settings.registry,
-            "SHIPMATE_BOT_PORT": str(settings.bot_port),
-            "SHIPMATE_ROUTER_ADMIN_PORT": str(settings.router_admin_port),
-            "SHIPMATE_LOCAL_PORTS": settings.local_ports,
-            "SHIPMATE_STATE_DIR": str(settings.state_dir),
-            "SHIPMATE_WHEELHOUSE": str(settings.wheelhouse),
-            "SHIPMATE_INSTALLATION": settings.installation,
-            "SHIPMATE_TASK_QUEUE": settings.task_queue,
-            "SHIPMATE_APPROVAL_POLICIES": json.dumps({"staging": {"gate": False}}),
-        }
+        settings.as_environment(
+            "temporal_address",
+            "registry",
+            "bot_port",
+            "router_admin_port",
+            "local_ports",
+            "state_dir",
+            "wheelhouse",
+            "installation",
+            "task_queue",
+        )
     )
+    env["SHIPMATE_APPROVAL_POLICIES"] = json.dumps({"staging": {"gate": False}})
     return env
 
 
@@ -171,11 +172,15 @@ def by_hand(settings: Settings, port: int) -> tuple[float, str]:
         time.sleep(0.1)
 
 
-def clean_up(installation: str) -> None:
+def clean_up(installation: str, *, keep_router: bool = False) -> None:
+    """Remove the services both ways started (and their volumes); between rounds the
+    router stays, so each round starts from the same machine (no services piling up,
+    each with its health check every 10 s)."""
     engine = docker.from_env()
     label = f"shipmate.installation={installation}"
     for container in engine.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True)
+        if not (keep_router and container.name.endswith("-router")):
+            container.remove(force=True)
     for volume in engine.volumes.list():
         if volume.name.endswith(installation):
             volume.remove(force=True)
@@ -206,6 +211,7 @@ async def main(rounds: int = 5) -> None:
                 if round_:
                     chats.append(spoken)
                     hands.append(hand)
+                clean_up(installation, keep_router=True)
         finally:
             clean_up(installation)
     chat_median, hand_median = statistics.median(chats), statistics.median(hands)

@@ -213,6 +213,18 @@ class Settings(BaseSettings):
     metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on (0.0.0.0)")
     test_timeout_seconds: int = Field(600, description="Limit for a generated test run")
 
+    def as_environment(self, *names: str) -> dict[str, str]:
+        """These settings as the SHIPMATE_* variables another Shipmate process (a worker,
+        a bot) reads them from; an unset one as empty. A SecretStr would come out masked
+        ("**********"), so one is refused."""
+        values = {name: getattr(self, name) for name in names}
+        if any(isinstance(value, SecretStr) for value in values.values()):
+            raise ValueError("pass secrets to a process some other way")
+        return {
+            f"SHIPMATE_{name.upper()}": "" if value is None else str(value)
+            for name, value in values.items()
+        }
+
     @property
     def temporal_ui_url(self) -> str:
         host = self.temporal_address.rsplit(":", 1)[0]

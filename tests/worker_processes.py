@@ -25,18 +25,20 @@ LONG_STAGES = ("test_service", "build_service_image")
 def start_worker(settings, queue: str, log: Path | None = None, **overrides: str):
     env = {
         **os.environ,
-        "SHIPMATE_TEMPORAL_ADDRESS": settings.temporal_address,
-        "SHIPMATE_TASK_QUEUE": queue,
-        "SHIPMATE_REGISTRY": settings.registry,
-        "SHIPMATE_STATE_DIR": str(settings.state_dir),
+        **settings.as_environment(
+            "temporal_address",
+            "registry",
+            "state_dir",
+            # deploys as the session's installation, on its database server and router
+            "postgres_url",
+            "installation",
+            "router_admin_port",
+            "local_ports",
+            "aws_endpoint_url",
+        ),
         "SHIPMATE_WHEELHOUSE": str(settings.wheelhouse_dir),
+        "SHIPMATE_TASK_QUEUE": queue,
         "SHIPMATE_HEARTBEAT_SECONDS": "8",
-        # deploys as the session's installation, on its database server and router
-        "SHIPMATE_POSTGRES_URL": settings.postgres_url,
-        "SHIPMATE_INSTALLATION": settings.installation,
-        "SHIPMATE_ROUTER_ADMIN_PORT": str(settings.router_admin_port),
-        "SHIPMATE_LOCAL_PORTS": settings.local_ports,
-        "SHIPMATE_AWS_ENDPOINT_URL": settings.aws_endpoint_url or "",
         **{f"SHIPMATE_{name.upper()}": value for name, value in overrides.items()},
     }
     output = open(log, "ab") if log else subprocess.DEVNULL  # the child owns it
