@@ -219,7 +219,7 @@ class Settings(BaseSettings):
         ("**********"), so one is refused."""
         values = {name: getattr(self, name) for name in names}
         if any(isinstance(value, SecretStr) for value in values.values()):
-            raise ValueError("pass secrets to a process some other way")
+            raise ValueError("a secret would go out masked; give it to the process its own way")
         return {
             f"SHIPMATE_{name.upper()}": "" if value is None else str(value)
             for name, value in values.items()

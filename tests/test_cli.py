@@ -13,8 +13,10 @@ import time
 import httpx
 import psycopg
 import pymysql
+import pytest
 
 from shipmate import dev_mariadb, dev_postgres, devstack
+from shipmate.settings import Settings
 
 SHIPMATE = [sys.executable, "-m", "shipmate.cli"]
 
@@ -137,3 +139,25 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         assert not devstack.port_open(port)
     shutil.rmtree(dev_postgres.SERVER.data_dir(tmp_path), ignore_errors=True)
     shutil.rmtree(dev_mariadb.SERVER.data_dir(tmp_path), ignore_errors=True)
+
+
+def test_settings_given_to_another_process_are_read_back_as_given(monkeypatch, tmp_path):
+    """A worker or bot started with Settings.as_environment reads the same settings; a
+    secret is refused rather than passed on masked."""
+    given = Settings(
+        temporal_address="10.0.0.5:7233",
+        state_dir=tmp_path,
+        local_ports="41000-41039",
+        bot_port=4001,
+        use_wheelhouse=False,
+        temporal_api_key="key-that-must-not-travel",
+    )
+    names = ("temporal_address", "state_dir", "local_ports", "bot_port", "use_wheelhouse")
+    for variable, value in given.as_environment(*names).items():
+        monkeypatch.setenv(variable, value)
+    read = Settings()
+    assert {name: getattr(read, name) for name in names} == {
+        name: getattr(given, name) for name in names
+    }
+    with pytest.raises(ValueError, match="masked"):
+        given.as_environment("temporal_api_key")
