@@ -80,13 +80,15 @@ class StageRunner:
             return result
 
     async def _stop(self, stage: Stage, handle) -> None:
-        """Cancel the stage's activity and wait until it has stopped (its container too)."""
+        """Cancel the stage's activity and wait until it has stopped (its container too).
+        One that finished before the cancel reached it shows as succeeded, as it did."""
         handle.cancel()
         try:
             await handle
+            stage.state = StageState.succeeded
         except (ActivityError, asyncio.CancelledError):
-            pass
-        stage.state, stage.finished_at = StageState.cancelled, workflow.now()
+            stage.state = StageState.cancelled
+        stage.finished_at = workflow.now()
 
     async def _side_by_side(self, *steps):
         """Run independent steps at once; their results in order. When one ends the
