@@ -16,28 +16,22 @@ from collections.abc import Callable
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.coalesced import Coalesced
     from workflows.models import DELIVERY_CHANGED, DeliveryStatus
 
 # The patch (workflow.patched) behind which the service entity is told in the background.
 SERVICE_TOLD_IN_BACKGROUND = "service-told-in-background"
 
 
-class ServiceUpdates:
+class ServiceUpdates(Coalesced):
     def __init__(self, service_workflow_id: str | None) -> None:
         self.service_workflow_id = service_workflow_id
-        self.unsent = False  # the status changed since the last signal
-        self.sending = False
-
-    def changed(self) -> None:
-        if self.service_workflow_id:
-            self.unsent = True
 
     async def keep_current(self, status: Callable[[], DeliveryStatus]) -> None:
         """Runs for the workflow's life; a service rolling over is never fatal to a delivery
         (it reads the delivery's status again when it is back)."""
-        while True:
-            await workflow.wait_condition(lambda: self.unsent)
-            self.unsent, self.sending = False, True
+
+        async def send() -> None:
             try:
                 await workflow.get_external_workflow_handle(self.service_workflow_id).signal(
                     DELIVERY_CHANGED, status()
@@ -46,8 +40,5 @@ class ServiceUpdates:
                 workflow.logger.warning(
                     "could not tell %s about a change", self.service_workflow_id
                 )
-            self.sending = False
 
-    async def flush(self) -> None:
-        """Before the workflow ends: the newest status has reached the service."""
-        await workflow.wait_condition(lambda: not self.unsent and not self.sending)
+        await self._keep_sending(send)

@@ -16,30 +16,25 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
+    from workflows.coalesced import Coalesced
     from workflows.models import DeliveryStatus, Moment, NotifyInput
     from workflows.moments import thread_moments
 
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
 
 
-class ThreadUpdates:
+class ThreadUpdates(Coalesced):
     def __init__(self, channel: str | None, thread_ts: str | None) -> None:
         self.channel, self.thread_ts = channel, thread_ts
         self.card_ts: str | None = None
         self.announced: set[Moment] = set()
-        self.unsent = False  # the status changed since the last edit
-        self.sending = False
-
-    def changed(self) -> None:
-        self.unsent = True
 
     async def keep_current(
         self, status: Callable[[], DeliveryStatus], failures: Callable[[], int]
     ) -> None:
         """Runs for the workflow's life; Slack being down is never fatal to a delivery."""
-        while True:
-            await workflow.wait_condition(lambda: self.unsent)
-            self.unsent, self.sending = False, True
+
+        async def send() -> None:
             now = status()
             moments = [m for m in thread_moments(now, failures()) if m not in self.announced]
             update = NotifyInput(
@@ -60,9 +55,10 @@ class ThreadUpdates:
                 self.announced.update(moments)
             except ActivityError:
                 workflow.logger.warning("Slack notification failed; the next change retries it")
-            self.sending = False
+
+        await self._keep_sending(send)
 
     async def flush(self) -> None:
         """Before the workflow ends: the last card edit is sent, not abandoned in flight."""
         if self.channel:
-            await workflow.wait_condition(lambda: not self.unsent and not self.sending)
+            await super().flush()
