@@ -36,10 +36,10 @@ import httpx
 
 from activities import images
 from activities.scaffold.generator import write_service
-from shipmate import devstack
+from cli import devstack
 from shipmate.settings import Settings
 from shipmate.temporal import connect
-from tests.chat import Chat
+from testkit.chat import Chat
 from understanding import parse_request
 from workflows import search
 

@@ -22,7 +22,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from shipmate import deliveries, devstack
+from cli import devstack
+from shipmate import deliveries
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from understanding import parse_request
@@ -138,11 +139,11 @@ async def main(n: int = 100) -> None:
 
 
 def run_worker(port: int) -> None:
-    """The worker process: the real workflows, stand-in stages (tests/fake_stages.py)."""
+    """The worker process: the real workflows, stand-in stages (testkit/fake_stages.py)."""
     from temporalio.worker import Worker
 
-    from shipmate.worker import WORKFLOWS
-    from tests.fake_stages import Script
+    from cli.worker import WORKFLOWS
+    from testkit.fake_stages import Script
 
     async def serve() -> None:
         client = await connect(Settings(temporal_address=f"127.0.0.1:{port}"))

@@ -10,7 +10,7 @@
   (benchmarks.delivery_speed; target: 1.0 or below);
 - 100 deliveries parked at their gates on one worker: its memory and CPU, and whether
   approving all of them at once lands every approval (benchmarks.parked_load);
-- understanding: the share of the public request table (tests/request_table.py) the
+- understanding: the share of the public request table (testkit/request_table.py) the
   offline parser reads exactly (target: 90 % or more), and its time per request.
 """
 
@@ -112,7 +112,7 @@ async def ack_latency(messages: int = 200) -> None:
 
 
 def understanding() -> None:
-    from tests.request_table import CASES, shape
+    from testkit.request_table import CASES, shape
 
     started = time.perf_counter()
     misses = [text for text, want in CASES if shape(text) != want]

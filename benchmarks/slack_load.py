@@ -29,11 +29,11 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import TemporalLink, build_app
-from shipmate import devstack
+from cli import devstack
 from shipmate.settings import Settings
 from shipmate.temporal import connect
-from tests.chat import TOKENS, Chat
-from tests.fake_stages import Script, worker_with_slack
+from testkit.chat import TOKENS, Chat
+from testkit.fake_stages import Script, worker_with_slack
 
 CHANNELS = ("C0GENERAL", "C0DEPLOYS")
 

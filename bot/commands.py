@@ -12,7 +12,7 @@ delivery of their own, which waits for the environment's approvers like any depl
 
 A small hand-written grammar, not a parsing library: six verbs, an optional
 environment, service or delivery, and an optional reason after a separator. Every
-phrasing that matters is a row in tests/test_commands_table.py.
+phrasing that matters is a row in tests/bot/test_commands_table.py.
 """
 
 from __future__ import annotations

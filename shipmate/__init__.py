@@ -1,2 +1,4 @@
-"""Entry points and configuration: the command line, settings, the local stack, the doctor,
-the worker bootstrap, and the Temporal calls the CLI and the bot share."""
+"""The ground floor: what the bot, the activities and understanding all use — Settings,
+the Temporal connection, telemetry, people and policies, and the client-side calls that
+start, decide and report on deliveries and send through the Slack outbox. It imports
+only workflows/ (the domain) and never a room above it."""

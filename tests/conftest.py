@@ -18,12 +18,12 @@ from pydantic import SecretStr
 from temporalio.worker import Worker
 
 from activities.stages import DeliveryActivities
-from shipmate import devstack, doctor
+from cli import devstack, doctor
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from slack_emulator.server import EmulatorConfig, EmulatorServer
-from tests.chat import TOKENS, Chat, start_bot
-from tests.fake_stages import Script, worker_with_slack
+from testkit.chat import TOKENS, Chat, start_bot
+from testkit.fake_stages import Script, worker_with_slack
 from workflows.delivery import DeliveryWorkflow
 from workflows.service import ServiceWorkflow
 
@@ -141,7 +141,7 @@ async def client(settings):
 
 @pytest.fixture(scope="session")
 async def worker(client, settings, docker_ready):
-    from shipmate.worker import build_worker
+    from cli.worker import build_worker
 
     with ThreadPoolExecutor(max_workers=8) as executor:
         running = build_worker(client, settings, executor)

@@ -4,7 +4,7 @@ Mixed into DeliveryWorkflow (as Gates) beside StageRunner, so the workflow modul
 as its stages. The rules (who may decide, what counts) live in workflows.approvals;
 this is the waiting: reminders, expiry, cancel, and the decision's effect on the card.
 The commands it issues are the same as before the move: the kept histories of
-tests/test_replay.py hold it to that.
+tests/workflows/test_replay.py hold it to that.
 """
 
 from __future__ import annotations

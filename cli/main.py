@@ -1,0 +1,193 @@
+"""The `shipmate` command line: the local stack, the worker, and deliveries from a terminal."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from temporalio.service import RPCError
+
+from cli import dev_mariadb, dev_postgres, devstack, doctor, identity
+from cli.delivery_commands import add_delivery_commands
+from shipmate import deliveries, telemetry
+from shipmate.settings import Settings, SettingsError, get_settings
+from shipmate.temporal import TemporalUnavailable, connect
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = get_settings()
+        return args.handler(args, settings) or 0
+    except (SettingsError, TemporalUnavailable, devstack.PartFailed) as exc:
+        print(f"shipmate: {exc}", file=sys.stderr)
+        return 1
+    except deliveries.DecisionRefused as exc:
+        print(f"shipmate: refused: {exc}", file=sys.stderr)
+        return 1
+    except RPCError as exc:  # one line, never a traceback
+        print(f"shipmate: Temporal refused the call: {exc.message}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="shipmate", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    dev = commands.add_parser("dev", help="run the whole local stack on embedded defaults")
+    dev.set_defaults(handler=cmd_dev)
+
+    check = commands.add_parser("doctor", help="check prerequisites; --fix installs them")
+    check.add_argument("--fix", action="store_true")
+    check.set_defaults(handler=cmd_doctor)
+
+    emulator = commands.add_parser("emulator", help="run the local Slack emulator alone")
+    emulator.add_argument("--port", type=int, help="default: SHIPMATE_EMULATOR_PORT (3000)")
+    emulator.add_argument("--seed", type=Path, help="JSON file with the workspace to emulate")
+    emulator.add_argument("--request-url", help="HTTP mode: POST events and clicks here")
+    emulator.add_argument("--no-rate-limits", action="store_true")
+    emulator.set_defaults(handler=cmd_emulator)
+
+    bot = commands.add_parser("bot", help="run the Slack bot (Socket Mode or HTTP mode)")
+    bot.set_defaults(handler=cmd_bot)
+
+    worker = commands.add_parser("worker", help="run the Temporal worker")
+    worker.set_defaults(handler=cmd_worker)
+
+    add_delivery_commands(commands)
+    return parser
+
+
+def cmd_doctor(args, settings: Settings) -> int:
+    if args.fix:
+        doctor.fix(settings)
+    return 0 if doctor.report(doctor.run_checks(settings)) else 1
+
+
+def cmd_emulator(args, settings: Settings) -> int:
+    from slack_emulator.server import EmulatorConfig, run
+
+    if args.seed and not args.seed.is_file():
+        raise SettingsError(f"--seed {args.seed}: no such file")
+    run(
+        EmulatorConfig(
+            port=args.port or settings.emulator_port,
+            seed=args.seed,
+            request_url=args.request_url,
+            rate_limits=not args.no_rate_limits,
+        )
+    )
+    return 0
+
+
+def cmd_bot(args, settings: Settings) -> int:
+    import logging
+
+    from bot.runner import serve
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    telemetry.setup(settings, "bot")  # traces to an OTLP endpoint if set; /metrics if a port is
+    try:
+        asyncio.run(serve(settings))
+    finally:
+        telemetry.stop()  # flushes buffered spans
+    return 0
+
+
+def cmd_worker(args, settings: Settings) -> int:
+    telemetry.setup(settings, "worker")
+
+    async def run() -> None:
+        from cli.worker import build_worker, run_until_stopped  # docker, activities
+
+        client = await connect(settings)
+        reporting = asyncio.create_task(telemetry.report_deliveries(client))  # the gauges
+        with ThreadPoolExecutor(max_workers=8) as executor:
+            worker = build_worker(client, settings, executor)
+            print(f"worker polling task queue {settings.task_queue!r}", flush=True)
+            await run_until_stopped(worker)
+        reporting.cancel()
+        print("worker stopped", flush=True)
+
+    try:
+        asyncio.run(run())
+    finally:
+        telemetry.stop()
+    return 0
+
+
+def cmd_dev(args, settings: Settings) -> int:
+    """Start every part as a child process, print where each is, stop all on Ctrl-C."""
+    if not doctor.docker_reachable(settings):
+        raise devstack.PartFailed(
+            "the Docker engine is not reachable. Fix: shipmate doctor --fix (starts dockerd)"
+        )
+    state = settings.state_dir.resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    host_port = int(settings.temporal_address.rsplit(":", 1)[1])
+    print(f"Shipmate local stack (state in {state}); Ctrl-C stops it all")
+    with (
+        identity.running_dev_stack(settings),
+        devstack.LocalStack(echo=lambda line: print(line, flush=True), stream_logs=True) as stack,
+    ):
+        stack.start(devstack.temporal_part(state, host_port, settings.temporal_ui_port))
+        stack.start(devstack.moto_part(settings.moto_port))
+        stack.start(devstack.registry_part(state, settings.registry_port))
+        stack.start(devstack.emulator_part(settings.emulator_port))
+        env = devstack.dev_environment(settings)
+        if settings.postgres_url is None:  # deployed services get their databases here
+            stack.start(dev_postgres.postgres_part(state, settings.dev_postgres_port))
+            env["SHIPMATE_POSTGRES_URL"] = dev_postgres.admin_url(state, settings.dev_postgres_port)
+        if settings.mysql_url is None:  # and those whose spec asks for MySQL, here
+            stack.start(dev_mariadb.mariadb_part(state, settings.dev_mariadb_port))
+            env["SHIPMATE_MYSQL_URL"] = dev_mariadb.admin_url(state, settings.dev_mariadb_port)
+        stack.start(devstack.worker_part(settings, env))
+        stack.start(devstack.bot_part(settings, env))
+        stack.echo(
+            f"Ready. Open http://127.0.0.1:{settings.emulator_port}/ and write "
+            "'@shipmate build a todo api' "
+            'as alice; approve as bob. Or: shipmate deliver "build a todo api" '
+            "--approve-as U0BOB"
+        )
+        _wait_for_interrupt(stack)
+    return 0
+
+
+def _wait_for_interrupt(stack: devstack.LocalStack) -> None:
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(p.process is None or p.process.poll() is None for p in stack.parts):
+            time.sleep(1)
+        dead = [p.name for p in stack.parts if p.process and p.process.poll() is not None]
+        print(f"shipmate: {', '.join(dead)} stopped; stopping the rest", file=sys.stderr)
+    except KeyboardInterrupt:
+        print("\nstopping…", flush=True)
+
+
+def run() -> None:
+    """The console entry point.
+
+    Exits without interpreter teardown: the Temporal client's native threads can abort a
+    finishing CLI process otherwise (temporalio/sdk-python#300), turning success into a
+    crash code.
+    """
+    code = main()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,159 @@
+"""Stand-in stage activities implementing the declared contracts, for workflow logic.
+
+The project's real activities are tested on their own (with Docker); these let the
+workflow tests script failures, slowness and cancellation on the real Temporal server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from dataclasses import dataclass, field
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+from temporalio.worker import Worker
+
+from understanding import parse_request
+from workflows import activity_contracts as contracts
+from workflows.activity_contracts import implements
+from workflows.models import (
+    BuiltImage,
+    DeployInput,
+    DeployResult,
+    NotifyInput,
+    NotifyResult,
+    PlanInput,
+    ScaffoldInput,
+    ScaffoldResult,
+    TeardownInput,
+    TestReport,
+)
+from workflows.spec import ServiceSpec
+
+
+@dataclass
+class Script:
+    """What the fake stages do: fail N times for good, or block until released."""
+
+    fail: Counter = field(default_factory=Counter)
+    block: dict[str, asyncio.Event] = field(default_factory=dict)
+    calls: Counter = field(default_factory=Counter)
+    cancelled: list[str] = field(default_factory=list)
+    notified: list[str] = field(default_factory=list)
+    deployed: list[DeployInput] = field(default_factory=list)
+    torn_down: list[tuple[str, str]] = field(default_factory=list)
+
+    async def _enter(self) -> None:
+        name = activity.info().activity_type  # the contract's name, as in history
+        self.calls[name] += 1
+        if name in self.block:
+            try:
+                while not self.block[name].is_set():
+                    activity.heartbeat()
+                    await asyncio.sleep(0.1)
+            except asyncio.CancelledError:
+                self.cancelled.append(name)
+                raise
+        if self.fail[name] > 0:
+            self.fail[name] -= 1
+            raise ApplicationError(f"{name} broke", "line 1\nline 2", non_retryable=True)
+
+    def activities(self) -> list:
+        script = self
+
+        @implements(contracts.plan_service)
+        async def plan_service(request: PlanInput) -> ServiceSpec:
+            await script._enter()
+            result = parse_request(request.request_text)
+            if result.spec is None:
+                raise ApplicationError("unclear", result.questions, non_retryable=True)
+            return result.spec
+
+        @implements(contracts.scaffold_service)
+        async def scaffold_service(request: ScaffoldInput) -> ScaffoldResult:
+            await script._enter()
+            spec = request.spec
+            return ScaffoldResult(
+                service=spec.name,
+                version=spec.version,
+                path="/nowhere",
+                files=3,
+                fingerprint="f" * 64,
+            )
+
+        @implements(contracts.test_service)
+        async def test_service(scaffold: ScaffoldResult) -> TestReport:
+            await script._enter()
+            return TestReport(passed=4, failed=0, duration_seconds=0.1)
+
+        @implements(contracts.build_service_image)
+        async def build_service_image(scaffold: ScaffoldResult) -> BuiltImage:
+            await script._enter()
+            return BuiltImage(image=f"{scaffold.service}:v{scaffold.version}", image_id="sha256:1")
+
+        @implements(contracts.push_service_image)
+        async def push_service_image(built: BuiltImage) -> str:
+            await script._enter()
+            return f"registry.local/{built.image}"
+
+        @implements(contracts.deploy_service)
+        async def deploy_service(request: DeployInput) -> DeployResult:
+            await script._enter()
+            script.deployed.append(request)
+            return DeployResult(
+                environment=request.environment,
+                url=f"http://{request.service}.{request.environment}.local",
+                container=f"{request.service}-{request.environment}",
+            )
+
+        @implements(contracts.verify_service)
+        async def verify_service(deployed: DeployResult) -> None:
+            await script._enter()
+
+        @implements(contracts.describe_teardown)
+        async def describe_teardown(request: TeardownInput) -> str:
+            await script._enter()
+            return f"the {request.database.value} database of {request.service}"
+
+        @implements(contracts.tear_down_service)
+        async def tear_down_service(request: TeardownInput) -> str:
+            await script._enter()
+            script.torn_down.append((request.service, request.environment))
+            return f"{request.service} in {request.environment}"
+
+        @implements(contracts.notify)
+        async def notify(update: NotifyInput) -> NotifyResult:
+            script.notified.append(update.status.state.value)
+            return NotifyResult(card_ts=update.card_ts or "1.000001")
+
+        fakes = {
+            f.__name__: f
+            for f in (
+                plan_service,
+                scaffold_service,
+                test_service,
+                build_service_image,
+                push_service_image,
+                deploy_service,
+                verify_service,
+                describe_teardown,
+                tear_down_service,
+                notify,
+            )
+        }
+        return [fakes[c.__name__] for c in (*contracts.DELIVERY_STAGES, contracts.notify)]
+
+
+def worker_with_slack(client, settings, script: Script, executor) -> Worker:
+    """Scripted stages, with the real notify activity, Slack outbox and its sender."""
+    from cli.worker import WORKFLOWS, slack_activities
+
+    stages = [a for a in script.activities() if a.__name__ != "notify"]
+    return Worker(
+        client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=[*stages, *slack_activities(settings)],
+        activity_executor=executor,
+    )

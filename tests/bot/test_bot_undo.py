@@ -1,0 +1,43 @@
+"""Roll back and tear down said to Shipmate in Slack: a gated delivery with its own card.
+
+Through the emulator with the real bot, Temporal and a worker with scripted stages.
+"""
+
+from __future__ import annotations
+
+from testkit.chat import Chat, actions
+from tests.bot.test_bot_decisions import started
+
+
+async def delivered(chat: Chat) -> tuple[str, str]:
+    """A service alice asked for and bob approved: its thread and its name."""
+    ts, delivery_id, card = await started(chat, "ledger")
+    await chat.click("U0BOB", card["ts"], "approve")
+    await chat.card(ts, "delivered")
+    return ts, delivery_id.split("/")[1]
+
+
+async def test_tear_down_in_slack_names_the_database_and_needs_an_approver(chat, bot, client):
+    ts, service = await delivered(chat)
+    await chat.say("U0ALICE", f"<@U0SHIPMATE> tear down {service} in staging", thread_ts=ts)
+    said = await chat.wait_for(ts, lambda r: r["text"].startswith("*Tear down* of"))
+    assert "once approved on its card" in said["text"]
+    card = await chat.card(ts, f"{service}: tear down staging: waiting for approval")
+    text = str(card["blocks"])
+    assert f"Approving deletes the postgresql database of {service}" in text
+    approve = next(b for b in card["blocks"] if b["type"] == "actions")["elements"][0]
+    assert approve["confirm"]["title"]["text"] == "Tear down staging?"
+    assert actions(card) == ["approve", "reject", "cancel"]  # approved only through the confirm
+
+    await chat.click("U0CAROL", card["ts"], "approve")  # carol only watches
+    await chat.click("U0BOB", card["ts"], "approve")
+    await chat.card(ts, f"{service}: tear down staging: delivered")
+
+
+async def test_nothing_to_roll_back_is_said_plainly_and_nothing_starts(chat, bot, client):
+    ts, service = await delivered(chat)
+    await chat.say("U0ALICE", f"<@U0SHIPMATE> roll back {service} in staging", thread_ts=ts)
+    said = await chat.wait_for(ts, lambda r: r["text"].startswith(":no_entry:"))
+    assert "there is no earlier version to roll back to" in said["text"]
+    elsewhere = await chat.say("U0ALICE", "<@U0SHIPMATE> roll back ghost-api in staging")
+    await chat.wait_for(elsewhere, lambda r: "I know no service called ghost-api" in r["text"])

@@ -1,0 +1,120 @@
+"""Two workers, two disks, one task queue: every delivery goes live, even when one dies.
+
+The drill behind "any worker runs any stage". Each worker has its own state dir, so
+neither can read what the other wrote; the scaffolded repository reaches the next
+stage through the artifact store (an S3 bucket, moto here) and images through the
+registry. They share what a Docker host shares: the engine and the local target's
+record of routes. Six deliveries start at once; one worker is killed in the middle
+of a long stage, and the other finishes all six.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import uuid
+
+import boto3
+import docker
+import httpx
+
+from shipmate import deliveries
+from testkit.waiting import eventually
+from testkit.worker_processes import follow_approving, long_stage_running, start_worker, stop
+from understanding import parse_request
+from workflows.models import DeliveryState
+
+DELIVERIES = 6
+
+
+async def test_six_deliveries_on_two_workers_all_go_live_when_one_is_killed(
+    client, settings, docker_ready, tmp_path
+):
+    queue = f"pair-{uuid.uuid4().hex[:6]}"
+    bucket = f"artifacts-{uuid.uuid4().hex[:8]}"
+    boto3.client(
+        "s3", endpoint_url=settings.aws_endpoint_url, region_name="us-east-1"
+    ).create_bucket(Bucket=bucket)
+    shared = {
+        "artifact_store": f"s3://{bucket}/shipmate",
+        "local_target_dir": str(settings.local_target_state),  # this host's, like the session's
+        "heartbeat_seconds": "5",
+    }
+    local = settings.model_copy(update={"task_queue": queue})
+    workers = [
+        start_worker(
+            local, queue, tmp_path / f"{name}.log", state_dir=str(tmp_path / name), **shared
+        )
+        for name in ("first", "second")
+    ]
+    try:
+        spec = parse_request("build a todo api").spec
+        handles = []
+        for number in range(DELIVERIES):
+            named = spec.model_copy(update={"name": f"pair-{number}-{uuid.uuid4().hex[:4]}"})
+            ticket = await deliveries.request_change(
+                client, local, "build a todo api", named, "U0ALICE"
+            )
+            handles.append(client.get_workflow_handle(ticket.delivery_id))
+
+        following = [asyncio.create_task(follow_approving(client, h)) for h in handles]
+
+        first = str(workers[0].pid)
+
+        async def the_first_worker_scaffolded_and_is_in_a_long_stage():
+            scaffolded = [h for h in handles if (await ran_on(h)).get("scaffold_service") == first]
+            running = [h for h in handles if await long_stage_running(h, workers[0].pid)]
+            return scaffolded and running
+
+        await eventually(
+            the_first_worker_scaffolded_and_is_in_a_long_stage,
+            timeout=600,
+            interval=0.2,
+            what="the first worker scaffolded one delivery and is in a long stage",
+        )
+        workers[0].send_signal(signal.SIGKILL)
+        workers[0].wait()
+        finals = await asyncio.wait_for(asyncio.gather(*following), 900)
+    finally:
+        stop(*workers)
+
+    failed = {f.service: f.error for f in finals if f.state != DeliveryState.succeeded}
+    assert failed == {}, (failed, (tmp_path / "second.log").read_text()[-3000:])
+    for final in finals:
+        (deployment,) = final.deployments
+        assert httpx.get(f"{deployment.url}/health", timeout=10).status_code == 200
+
+    # What the killed worker scaffolded on its own disk was tested and built by the other.
+    crossed = [
+        stages
+        for stages in [await ran_on(handle) for handle in handles]
+        if stages["scaffold_service"] == first and stages["build_service_image"] != first
+    ]
+    assert crossed, "no stage ran on another worker than the one before it"
+
+    engine = docker.from_env()
+    leftover_tests = engine.containers.list(
+        all=True,
+        filters={
+            "label": ["shipmate.role=tests", f"shipmate.installation={settings.installation}"]
+        },
+    )
+    assert leftover_tests == [], "a killed test stage left its container behind"
+    for final in finals:
+        for container in engine.containers.list(
+            all=True, filters={"label": f"shipmate.service={final.service}"}
+        ):
+            container.remove(force=True)
+
+
+async def ran_on(handle) -> dict[str, str]:
+    """Activity name -> pid of the worker that ran its last (completed) attempt."""
+    scheduled, ran = {}, {}
+    async for event in handle.fetch_history_events():
+        if event.HasField("activity_task_scheduled_event_attributes"):
+            name = event.activity_task_scheduled_event_attributes.activity_type.name
+            scheduled[event.event_id] = name
+        if event.HasField("activity_task_started_event_attributes"):
+            started = event.activity_task_started_event_attributes
+            ran[scheduled[started.scheduled_event_id]] = started.identity.split("@")[0]
+    return ran

@@ -1,0 +1,155 @@
+"""Every Slack message delivered exactly once, under Slack's limits and through restarts.
+
+Through the emulator (its rate limits on, as Slack's) with the real bot, the real
+SlackOutbox workflow and its activity on a real worker; stages are scripted.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+from temporalio.testing import ActivityEnvironment
+
+from activities.slack_sender import SlackSender
+from testkit.chat import Chat, letters, start_bot
+from testkit.fake_stages import Script, worker_with_slack
+from testkit.waiting import eventually
+from workflows.slack_messages import OutgoingMessage, SlackCall
+
+
+async def storm(emulator, seconds: float) -> None:
+    """Every Web API call answers 429 for `seconds`, as Slack does when pushed hard."""
+    async with httpx.AsyncClient() as web:
+        response = await web.post(
+            f"{emulator.base_url}/_emulator/ratelimits", json={"storm_seconds": seconds}
+        )
+    assert response.json()["ok"]
+
+
+async def bot_messages(chat: Chat) -> list[dict]:
+    return await chat.from_shipmate()
+
+
+async def nothing_doubled(chat: Chat) -> None:
+    keys = Counter(
+        m["metadata"]["event_payload"]["key"] for m in await bot_messages(chat) if m.get("metadata")
+    )
+    assert keys and max(keys.values()) == 1, keys.most_common(3)
+    texts = Counter(m["text"] for m in await bot_messages(chat))
+    assert max(texts.values()) == 1, texts.most_common(3)
+
+
+async def test_a_429_storm_loses_nothing_and_doubles_nothing(chat, bot, emulator):
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a gale{letters()} api")
+    await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
+    await storm(emulator, 6)
+    asked = await chat.say("U0CAROL", "<@U0SHIPMATE> what's running?")
+    card = await chat.card(ts, "waiting for approval", timeout=60)
+    await chat.wait_for(asked, lambda r: "No deliveries in flight" not in r["text"], timeout=60)
+    await chat.click("U0BOB", card["ts"], "approve")
+    await chat.wait_for(ts, lambda r: "is live in *staging*" in r["text"], timeout=60)
+    await chat.card(ts, "delivered", timeout=60)
+    stats = (await chat.web.get(f"{emulator.base_url}/_emulator/deliveries")).json()
+    assert sum(stats["rate_limits"]["limited"].values()) > 0  # the storm did refuse calls
+    await nothing_doubled(chat)
+
+
+async def test_a_request_is_seen_at_once_with_a_reaction(chat, bot):
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a wren{letters()} api")
+
+    async def reacted():
+        request = next(m for m in await chat.messages() if m["ts"] == ts)
+        return request.get("reactions")
+
+    reactions = await eventually(reacted, what="a reaction on the request")
+    assert reactions[0]["name"] == "eyes"
+
+
+async def test_a_redelivered_event_is_answered_once(chat, bot, emulator):
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a echo{letters()} api")
+    await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
+    (mention,) = await chat.deliveries("app_mention")
+    await chat.web.post(f"{emulator.base_url}/_emulator/deliveries/{mention['id']}/redeliver")
+    await eventually(
+        lambda: _attempts(chat, mention["id"], 2), what="the redelivery to reach the bot"
+    )
+    await chat.card(ts, "waiting for approval")
+    await asyncio.sleep(2)  # time for a second answer to show, if there were one
+    replies = [r["text"] for r in await chat.thread(ts)]
+    assert len([t for t in replies if t.startswith("On it")]) == 1, replies
+    await nothing_doubled(chat)
+
+
+async def _attempts(chat: Chat, delivery_id: str, n: int):
+    found = [d for d in await chat.deliveries("app_mention") if d["id"] == delivery_id]
+    return found if found and len(found[0]["attempts"]) >= n else None
+
+
+async def test_replies_in_the_outbox_survive_the_bot_stopping(
+    chat, slack_settings, emulator, scripted_worker
+):
+    handler = await start_bot(slack_settings, emulator)
+    await storm(emulator, 5)
+    asked = await chat.say("U0CAROL", "<@U0SHIPMATE> what's running?")
+    await eventually(lambda: chat.deliveries("app_mention"), what="the bot to get the question")
+    await asyncio.sleep(0.5)
+    await handler.close_async()  # the answer is in the outbox, not in this process
+    answer = await chat.wait_for(asked, lambda r: r["user"] == "U0SHIPMATE", timeout=60)
+    assert answer["text"]  # what is deployed depends on the tests before; that it came does not
+    assert len(await chat.thread(asked)) == 1
+
+
+async def test_a_worker_killed_between_the_card_and_the_announcement_says_each_once(
+    client, chat, slack_settings, emulator
+):
+    script = Script()
+    handler = await start_bot(slack_settings, emulator)
+
+    def worker():
+        return worker_with_slack(client, slack_settings, script, executor)
+
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        try:
+            first = worker()
+            async with first:
+                ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a kite{letters()} api")
+                await chat.card(ts, "waiting for approval")
+                await storm(emulator, 4)  # the gate's announcement waits behind the storm
+            # The worker is gone with the announcement unsent; a new one takes over.
+            async with worker():
+                await chat.wait_for(ts, lambda r: "ready for *staging*" in r["text"], timeout=60)
+                await asyncio.sleep(1.5)
+        finally:
+            await handler.close_async()
+    await nothing_doubled(chat)
+
+
+async def test_a_retried_post_finds_the_message_an_earlier_attempt_posted(
+    slack_settings, emulator, chat
+):
+    """A worker that died after Slack took the post but before Temporal heard of it: the
+    retry finds the message by its key and posts nothing twice."""
+    sender = SlackSender(slack_settings)
+    message = OutgoingMessage(key=f"test/{letters()}", channel="C0GENERAL", text="once only")
+    call = SlackCall(message=message)
+    # A sync activity runs where it is called: in a thread, as the worker would.
+    first = await asyncio.to_thread(ActivityEnvironment().run, sender.send_to_slack, call)
+    retry = ActivityEnvironment()
+    retry.info = dataclasses.replace(retry.info, attempt=2)
+    second = await asyncio.to_thread(retry.run, sender.send_to_slack, call)
+    assert second.ts == first.ts
+    assert [m["text"] for m in await chat.messages()].count("once only") == 1
+
+
+async def test_twenty_questions_at_once_are_all_answered_once(chat, bot):
+    asked = await asyncio.gather(
+        *(chat.say(user, "<@U0SHIPMATE> what's deployed?") for user in ["U0CAROL"] * 20)
+    )
+    for ts in asked:
+        await chat.wait_for(ts, lambda r: True, timeout=90)
+    await asyncio.sleep(1)
+    assert [len(await chat.thread(ts)) for ts in asked] == [1] * 20
