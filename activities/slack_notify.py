@@ -16,8 +16,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
-from shipmate import deliveries
-from shipmate.outbox import enqueue
+from shipmate import delivery_client
+from shipmate.outbox_client import enqueue
 from shipmate.settings import Settings
 from slack_views.card import card_text, status_card
 from slack_views.direct import (
@@ -31,6 +31,7 @@ from slack_views.rollback import live_blocks
 from slack_views.thread import announcement
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
+from workflows.environments import is_production
 from workflows.models import (
     DeliveryStatus,
     Moment,
@@ -39,8 +40,7 @@ from workflows.models import (
     NotifyResult,
     Operation,
 )
-from workflows.slack_messages import MessageKind, OutgoingMessage
-from workflows.vocabulary import is_production
+from workflows.outbox_messages import MessageKind, OutgoingMessage
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +160,7 @@ class SlackNotifier:
         live = next((d for d in status.deployments if d.environment == env), None)
         if live is None or not status.service:
             return None
-        target = await deliveries.rollback_target(activity.client(), status.service, env)
+        target = await delivery_client.rollback_target(activity.client(), status.service, env)
         if target is None:
             return None
         blocks = live_blocks(

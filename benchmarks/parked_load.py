@@ -23,11 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cli import devstack
-from shipmate import deliveries
+from shipmate import delivery_client
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from understanding import parse_request
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import DeliveryState
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -62,14 +62,14 @@ async def park(client, settings: Settings, n: int) -> list:
 
     async def one(i: int):
         named = spec.model_copy(update={"name": f"parked-{i:03d}-api"})
-        ticket = await deliveries.request_change(client, settings, "", named, "U0ALICE")
+        ticket = await delivery_client.request_change(client, settings, "", named, "U0ALICE")
         return client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
 
     handles = await asyncio.gather(*(one(i) for i in range(n)))
     pending = set(range(n))
     while pending:
         for i in list(pending):
-            status = await deliveries.delivery_status(handles[i])
+            status = await delivery_client.delivery_status(handles[i])
             if status and status.state == DeliveryState.waiting_for_approval:
                 pending.discard(i)
         await asyncio.sleep(0.5)
@@ -82,8 +82,8 @@ async def approve_all(client, handles) -> tuple[int, list[str]]:
 
     async def one(handle) -> None:
         try:
-            await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
-        except deliveries.DecisionRefused as exc:
+            await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
+        except delivery_client.DecisionRefused as exc:
             refused.append(f"{handle.id}: {exc}")
 
     await asyncio.gather(*(one(h) for h in handles))

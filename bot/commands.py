@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from workflows.vocabulary import ENVIRONMENT_WORDS
+from workflows.environments import ENVIRONMENT_WORDS
 
 
 class Verb(StrEnum):

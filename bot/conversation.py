@@ -28,7 +28,7 @@ from bot.intents import Intent
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn
 from bot.undo_commands import ask_to_undo
-from shipmate import deliveries
+from shipmate import delivery_client
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
@@ -198,7 +198,7 @@ class Conversations:
                 await turn.say(text)
             return
         try:
-            ticket = await deliveries.request_change(
+            ticket = await delivery_client.request_change(
                 temporal,
                 self.settings,
                 "\n".join(thread),
@@ -209,7 +209,7 @@ class Conversations:
                 request_key=turn.key,
                 directory=self.directory,
             )
-        except deliveries.DecisionRefused as exc:
+        except delivery_client.DecisionRefused as exc:
             await turn.say(f":warning: {exc}")
             return
         assumed = f"\n_Assumed: {escape('; '.join(plan.defaults))}_" if plan.defaults else ""
@@ -230,14 +230,14 @@ class Conversations:
         """'also add a status field to orders' in a delivery's thread: the next version.
         People also just talk in these threads ("thanks!"): what reads as no change at
         all gets a question only when it was said to Shipmate."""
-        base = await deliveries.current_spec(temporal, status.service) or status.spec
+        base = await delivery_client.current_spec(temporal, status.service) or status.spec
         plan = await asyncio.to_thread(understand, self.settings, [text], base)
         if plan.spec is None:
             if addressed:
                 await turn.say(escape("\n".join(plan.questions)))
             return
         try:
-            ticket = await deliveries.request_change(
+            ticket = await delivery_client.request_change(
                 temporal,
                 self.settings,
                 text,
@@ -248,7 +248,7 @@ class Conversations:
                 request_key=turn.key,
                 directory=self.directory,
             )
-        except deliveries.DecisionRefused as exc:
+        except delivery_client.DecisionRefused as exc:
             await turn.tell_privately(f":no_entry: {exc}")
             return
         diff = "\n".join(f"`{escape(line)}`" for line in plan.diff)

@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from bot.commands import Command, Verb
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn, clicked_where
-from shipmate import deliveries, status_report
+from shipmate import delivery_client, status_report
 from shipmate.people import Directory
 from shipmate.temporal import TemporalUnavailable
 from slack_views.card import read_button_value
@@ -149,7 +149,7 @@ class Decisions:
         """Outside a delivery's thread a command names its delivery or its service."""
         if command.delivery_id:
             handle = temporal.get_workflow_handle(command.delivery_id)
-            found = await deliveries.delivery_status(handle)
+            found = await delivery_client.delivery_status(handle)
         elif command.service:
             query = search.deliveries(running=True, service=command.service)
             candidates = await status_report.deliveries_matching(temporal, query)
@@ -181,11 +181,11 @@ class Decisions:
             try:
                 await self._send_decision(turn, delivery_id, verb, env, reason, how)
                 return
-            except deliveries.CardNotReady as exc:
+            except delivery_client.CardNotReady as exc:
                 if attempt == CARD_WAITS - 1:
                     await turn.tell_privately(f":hourglass: {exc}")
                 await asyncio.sleep(0.5)  # the outbox tells the delivery in a moment
-            except deliveries.DecisionRefused as exc:
+            except delivery_client.DecisionRefused as exc:
                 await turn.tell_privately(f":no_entry: {exc}")
                 return
             except (TemporalUnavailable, RPCError):
@@ -199,7 +199,7 @@ class Decisions:
         how["groups"] = await self.directory.groups_of(turn.user)
         if verb in (Verb.approve, Verb.reject):
             default = "" if verb == Verb.approve else "rejected in Slack"
-            await deliveries.decide(
+            await delivery_client.decide(
                 temporal,
                 delivery_id,
                 turn.user,
@@ -209,8 +209,8 @@ class Decisions:
                 **how,
             )
         elif verb == Verb.cancel:
-            await deliveries.cancel(
+            await delivery_client.cancel(
                 temporal, delivery_id, turn.user, reason or "cancelled in Slack", **how
             )
         else:
-            await deliveries.retry(temporal, delivery_id, turn.user, **how)
+            await delivery_client.retry(temporal, delivery_id, turn.user, **how)

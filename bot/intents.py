@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
-from workflows.vocabulary import environments_named
+from workflows.environments import environments_named
 
 
 class Intent(StrEnum):

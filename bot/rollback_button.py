@@ -20,7 +20,7 @@ from temporalio.service import RPCError
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn, clicked_where
 from bot.undo_commands import undo_started
-from shipmate import deliveries
+from shipmate import delivery_client
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
@@ -73,7 +73,7 @@ class RollbackButton:
 
     async def _ask(self, turn: Turn, temporal: Client, live: LiveDeploy, pressed: str) -> None:
         try:
-            ticket = await deliveries.request_undo(
+            ticket = await delivery_client.request_undo(
                 temporal,
                 self.settings,
                 Operation.roll_back,
@@ -86,7 +86,7 @@ class RollbackButton:
                 directory=self.directory,
                 from_delivery=live.delivery_id,
             )
-        except deliveries.DecisionRefused as exc:
+        except delivery_client.DecisionRefused as exc:
             await turn.say(f":no_entry: {escape(str(exc))}")
             return
         if ticket.asked_before:
@@ -97,7 +97,7 @@ class RollbackButton:
 
 async def _asked_before(temporal: Client, ticket: DeliveryTicket, live: LiveDeploy) -> str:
     """A repeated click: where the roll back it started stands."""
-    status = await deliveries.delivery_status(temporal.get_workflow_handle(ticket.delivery_id))
+    status = await delivery_client.delivery_status(temporal.get_workflow_handle(ticket.delivery_id))
     if status is not None and status.state in FINISHED and not status.retry_possible:
         return (
             f"This button's roll back (`{ticket.delivery_id}`) has ended ({status.state}). "

@@ -17,11 +17,11 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.service import RPCError
 
 from bot.temporal_link import TemporalLink
-from shipmate.outbox import enqueue
+from shipmate.outbox_client import enqueue
 from shipmate.temporal import TemporalUnavailable
 from slack_views.text import cannot_post_advice
 from slack_views.thread import answer_blocks, answer_parts
-from workflows.slack_messages import OutgoingMessage
+from workflows.outbox_messages import OutgoingMessage
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from bot.commands import Command, Verb
 from bot.turn import Turn
-from shipmate import deliveries
+from shipmate import delivery_client
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from slack_views.text import escape
@@ -40,7 +40,7 @@ async def ask_to_undo(
         )
         return
     try:
-        ticket = await deliveries.request_undo(
+        ticket = await delivery_client.request_undo(
             temporal,
             settings,
             operation,
@@ -52,7 +52,7 @@ async def ask_to_undo(
             request_key=turn.key,
             directory=directory,
         )
-    except deliveries.DecisionRefused as exc:
+    except delivery_client.DecisionRefused as exc:
         await turn.say(f":no_entry: {escape(str(exc))}")
         return
     await turn.say(undo_started(operation, service, command.environment or "", ticket))

@@ -10,7 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from cli.identity import acting_as
-from shipmate import deliveries, status_report
+from shipmate import delivery_client, status_report
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from understanding import PlanResult, understand
@@ -123,9 +123,9 @@ async def _understand(settings: Settings, text: str, service: str | None) -> Pla
     """A new service's spec, or with --service the next version of a running one."""
     base = None
     if service:
-        base = await deliveries.current_spec(await connect(settings), service)
+        base = await delivery_client.current_spec(await connect(settings), service)
         if base is None:
-            raise deliveries.DecisionRefused(f"there is no service {service} yet")
+            raise delivery_client.DecisionRefused(f"there is no service {service} yet")
     return understand(settings, [text], base)
 
 
@@ -179,7 +179,7 @@ def cmd_deliver(args, settings: Settings) -> int:
 
     async def run() -> DeliveryStatus:
         client = await connect(settings)
-        ticket = await deliveries.request_change(client, settings, args.text, spec, requester)
+        ticket = await delivery_client.request_change(client, settings, args.text, spec, requester)
         handle = client.get_workflow_handle(ticket.delivery_id)
         queued = f", queued behind {ticket.queued_behind}" if ticket.queued_behind else ""
         print(f"delivery {handle.id} started{queued}")
@@ -196,12 +196,12 @@ def cmd_deliver(args, settings: Settings) -> int:
                     printed.add(key)
                     took = f" ({stage.duration_seconds:.1f}s)" if stage.duration_seconds else ""
                     detail = f"  {stage.detail}" if stage.detail else ""
-                    mark = deliveries.STAGE_MARKS[stage.state]
+                    mark = delivery_client.STAGE_MARKS[stage.state]
                     print(f"  {mark} {stage.name:<16} {stage.state}{took}{detail}", flush=True)
 
         async def on_gate(status: DeliveryStatus, gate: GateStatus) -> None:
             if approver:
-                result = await deliveries.decide(
+                result = await delivery_client.decide(
                     client, handle.id, approver, gate.environment, approve=True, origin=Origin.cli
                 )
                 print(f"  approved {gate.environment} as {approver}: {result.summary()}")
@@ -211,7 +211,7 @@ def cmd_deliver(args, settings: Settings) -> int:
                     f"shipmate approve {handle.id} --env {gate.environment} (as an approver)"
                 )
 
-        return await deliveries.follow(handle, on_change, on_gate)
+        return await delivery_client.follow(handle, on_change, on_gate)
 
     status = asyncio.run(run())
     return _print_outcome(status)
@@ -244,14 +244,16 @@ def cmd_decide(args, settings: Settings) -> int:
         client = await connect(settings)
         env = args.env
         if env is None:
-            status = await deliveries.delivery_status(client.get_workflow_handle(args.delivery_id))
+            status = await delivery_client.delivery_status(
+                client.get_workflow_handle(args.delivery_id)
+            )
             if status is None:
-                raise deliveries.DecisionRefused(f"there is no delivery {args.delivery_id}")
+                raise delivery_client.DecisionRefused(f"there is no delivery {args.delivery_id}")
             open_gates = [g.environment for g in status.gates if g.state == GateState.open]
             if not open_gates:
-                raise deliveries.DecisionRefused(f"{args.delivery_id} has no open gate")
+                raise delivery_client.DecisionRefused(f"{args.delivery_id} has no open gate")
             env = open_gates[0]
-        return await deliveries.decide(
+        return await delivery_client.decide(
             client,
             args.delivery_id,
             user,
@@ -272,10 +274,10 @@ def cmd_cancel_or_retry(args, settings: Settings) -> int:
     async def run() -> DeliveryStatus:
         client = await connect(settings)
         if args.action == "cancel":
-            return await deliveries.cancel(
+            return await delivery_client.cancel(
                 client, args.delivery_id, user, args.reason, origin=Origin.cli
             )
-        return await deliveries.retry(client, args.delivery_id, user, origin=Origin.cli)
+        return await delivery_client.retry(client, args.delivery_id, user, origin=Origin.cli)
 
     status = asyncio.run(run())
     print(f"{args.delivery_id}: {args.action} accepted (was {status.state})")
@@ -287,7 +289,7 @@ def cmd_undo(args, settings: Settings) -> int:
 
     async def run():
         client = await connect(settings)
-        return await deliveries.request_undo(
+        return await delivery_client.request_undo(
             client, settings, args.operation, args.service, args.environment, user
         )
 

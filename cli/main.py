@@ -15,7 +15,7 @@ from temporalio.service import RPCError
 
 from cli import dev_mariadb, dev_postgres, devstack, doctor, identity
 from cli.delivery_commands import add_delivery_commands
-from shipmate import deliveries, telemetry
+from shipmate import delivery_client, telemetry
 from shipmate.settings import Settings, SettingsError, get_settings
 from shipmate.temporal import TemporalUnavailable, connect
 
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     except (SettingsError, TemporalUnavailable, devstack.PartFailed) as exc:
         print(f"shipmate: {exc}", file=sys.stderr)
         return 1
-    except deliveries.DecisionRefused as exc:
+    except delivery_client.DecisionRefused as exc:
         print(f"shipmate: refused: {exc}", file=sys.stderr)
         return 1
     except RPCError as exc:  # one line, never a traceback

@@ -16,13 +16,13 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.outbox_sender import SlackSender
 from activities.slack_notify import SlackNotifier
-from activities.slack_sender import SlackSender
 from activities.stages import DeliveryActivities
 from shipmate.settings import Settings
-from workflows.delivery import DeliveryWorkflow
-from workflows.service import ServiceWorkflow
-from workflows.slack_outbox import SlackOutbox
+from workflows.delivery_workflow import DeliveryWorkflow
+from workflows.outbox_workflow import SlackOutbox
+from workflows.service_workflow import ServiceWorkflow
 
 WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox]
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from workflows.access import AccessPolicy, ApprovalPolicy
+from workflows.environments import is_production
 from workflows.models import StageTimeouts
-from workflows.vocabulary import is_production
 
 
 async def approval_policies(

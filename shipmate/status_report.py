@@ -13,10 +13,10 @@ from pydantic import BaseModel, Field
 from temporalio.client import Client
 from temporalio.service import RPCError
 
-from shipmate.deliveries import delivery_status
+from shipmate.delivery_client import delivery_status
 from workflows import search
 from workflows.models import DeliveryStatus, ServiceState
-from workflows.service import ServiceWorkflow
+from workflows.service_workflow import ServiceWorkflow
 
 LIST_LIMIT = 50
 QUERY_TIMEOUT = timedelta(seconds=5)

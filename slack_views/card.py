@@ -24,6 +24,7 @@ from slack_sdk.models.blocks import (
 
 from slack_views.decision_modal import APPROVE_WITH_COMMENT, REJECT
 from slack_views.text import problem, workflow_url
+from workflows.environments import is_production
 from workflows.models import (
     DeliveryState,
     DeliveryStatus,
@@ -32,7 +33,6 @@ from workflows.models import (
     Operation,
     StageState,
 )
-from workflows.vocabulary import is_production
 
 STAGE_EMOJI = {
     StageState.pending: ":white_circle:",

@@ -16,7 +16,7 @@ from temporalio.api.enums.v1 import PendingActivityState
 from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from workflows.models import DeliveryStatus
 
 LONG_STAGES = ("test_service", "build_service_image")
@@ -76,6 +76,6 @@ async def follow_approving(client, handle: WorkflowHandle) -> DeliveryStatus:
 
     async def approve(status, gate):
         env = gate.environment
-        await deliveries.decide(client, status.delivery_id, "U0BOB", env, approve=True)
+        await delivery_client.decide(client, status.delivery_id, "U0BOB", env, approve=True)
 
-    return await deliveries.follow(handle, lambda status: None, approve)
+    return await delivery_client.follow(handle, lambda status: None, approve)

@@ -24,8 +24,8 @@ from shipmate.temporal import connect
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit.chat import TOKENS, Chat, start_bot
 from testkit.fake_stages import Script, worker_with_slack
-from workflows.delivery import DeliveryWorkflow
-from workflows.service import ServiceWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
+from workflows.service_workflow import ServiceWorkflow
 
 POSTGRES_URL = os.environ.get(
     "SHIPMATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"

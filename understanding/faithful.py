@@ -11,8 +11,8 @@ from understanding.rules import corrected
 from understanding.service_words import read_service_words
 from understanding.vocabulary import FILLER
 from understanding.words import WORD, Request
+from workflows.environments import ENVIRONMENT_WORDS
 from workflows.spec import ServiceSpec, snake_case
-from workflows.vocabulary import ENVIRONMENT_WORDS
 
 
 def checked(thread: list[str], result: PlanResult) -> PlanResult:

@@ -18,8 +18,8 @@ from pydantic import BaseModel, ValidationError
 from shipmate.settings import Settings
 from understanding.result import PlanResult, questions_from_validation
 from understanding.vocabulary import AUTH_WORDS, OTHER_DATABASES, OTHER_STACKS, OTHER_TARGETS
+from workflows.environments import ENVIRONMENT_WORDS
 from workflows.spec import Api, Auth, Database, DeployTarget, FieldType, ServiceSpec
-from workflows.vocabulary import ENVIRONMENT_WORDS
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,8 @@ prompt lists them, so both paths understand the same request the same way."""
 
 from __future__ import annotations
 
+from workflows.environments import ENVIRONMENT_WORDS
 from workflows.spec import Auth, Database, DeployTarget, FieldType
-from workflows.vocabulary import ENVIRONMENT_WORDS
 
 MAX_REQUEST_CHARS = 4000
 

@@ -29,7 +29,7 @@ from workflows.models import (
     TeardownInput,
     TestReport,
 )
-from workflows.slack_messages import SlackCall, SlackSent
+from workflows.outbox_messages import SlackCall, SlackSent
 from workflows.spec import ServiceSpec
 
 Implementation = TypeVar("Implementation", bound=Callable)

@@ -2,7 +2,7 @@
 
 A failed stage does not close the workflow at once: it waits (the retry window) for a
 `retry` update, which re-runs the failed stage without redoing earlier ones, or for
-`cancel`. Kept apart from workflows.delivery (StageRunner, mixed into it) so the
+`cancel`. Kept apart from workflows.delivery_workflow (StageRunner, mixed into it) so the
 workflow reads as its stages; the commands it issues are the same as before the move,
 which the recorded histories of tests/workflows/test_replay.py hold it to.
 """

@@ -19,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 from temporalio.testing import ActivityEnvironment
 
 from activities.stages import DeliveryActivities
-from shipmate import deliveries
+from shipmate import delivery_client
 from tests.cli.test_cli_deliveries import letters, shipmate
 from tests.workflows.test_workflows import gate_open, start, until
 from workflows.models import DeliveryState, DeployInput
@@ -269,7 +269,7 @@ async def test_a_delivery_asked_for_on_ecs_is_deployed_there(client, ecs_worker)
     handle, spec = await start(client, ecs_worker, "build a parcels api, deploy on ECS")
     assert spec.deploy.target == DeployTarget.aws_ecs
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     status = await handle.result()
     assert status.state == DeliveryState.succeeded, status.error
     (deployment,) = status.deployments

@@ -13,7 +13,7 @@ import json
 
 from temporalio.client import Client
 
-from shipmate import deliveries, status_report
+from shipmate import delivery_client, status_report
 from testkit.chat import Chat, actions, letters, start_bot
 from testkit.waiting import eventually
 from workflows.models import DeliveryState, GateState
@@ -34,7 +34,7 @@ async def started(chat: Chat, word: str = "kanban") -> tuple[str, str, dict]:
 
 
 async def state_of(client: Client, delivery_id: str):
-    return await deliveries.delivery_status(client.get_workflow_handle(delivery_id))
+    return await delivery_client.delivery_status(client.get_workflow_handle(delivery_id))
 
 
 async def quiet(seconds: float = 1.5) -> None:

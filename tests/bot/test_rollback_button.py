@@ -12,13 +12,13 @@ import json
 
 import pytest
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from testkit.chat import Chat, actions, letters
 from testkit.waiting import eventually
 from tests.bot.test_bot_decisions import quiet
 from tests.workflows.test_undo_deliveries import ROLL_BACK, deliver, service_state, undo
 from tests.workflows.test_workflows import unique
-from workflows.service import ServiceWorkflow, service_workflow_id
+from workflows.service_workflow import ServiceWorkflow, service_workflow_id
 
 
 def live_in_staging(version: int):
@@ -138,7 +138,7 @@ async def test_an_old_message_does_not_roll_back_a_newer_deploy(client, fake):
     assert target.version == 2
     assert await handle.query(ServiceWorkflow.rollback_to, "prod") is None
 
-    with pytest.raises(deliveries.DecisionRefused, match="has changed since that message: v3"):
+    with pytest.raises(delivery_client.DecisionRefused, match="has changed since that message: v3"):
         await undo_from(client, settings, spec.name, v2.delivery_id)
     ticket = await undo_from(client, settings, spec.name, v3.delivery_id)
     assert ticket.delivery_id.startswith(f"delivery/{spec.name}/4-")
@@ -149,17 +149,19 @@ async def test_a_roll_back_from_a_message_waits_for_no_delivery(client, fake):
     text, spec = unique("build a todo api")
     await deliver(client, settings, text, spec)
     v2 = await deliver(client, settings, "also add a priority field", spec)
-    running = await deliveries.request_change(
+    running = await delivery_client.request_change(
         client, settings, "also add a done field", spec, "U0ALICE"
     )
-    with pytest.raises(deliveries.DecisionRefused, match=f"in flight \\(`{running.delivery_id}`"):
+    with pytest.raises(
+        delivery_client.DecisionRefused, match=f"in flight \\(`{running.delivery_id}`"
+    ):
         await undo_from(client, settings, spec.name, v2.delivery_id)
     queued = await undo(client, settings, ROLL_BACK, spec.name)  # the command still queues
     assert queued.queued_behind == 1
 
 
 async def undo_from(client, settings, service: str, delivery_id: str):
-    return await deliveries.request_undo(
+    return await delivery_client.request_undo(
         client,
         settings,
         ROLL_BACK,

@@ -12,7 +12,7 @@ import uuid
 
 import docker
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from testkit.waiting import eventually
 from testkit.worker_processes import (
     LONG_STAGES,
@@ -38,7 +38,7 @@ async def test_sigterm_hands_the_running_stage_back_and_exits_cleanly(
     first = start_worker(local, queue, log, **slow_to_notice)
     second = None
     try:
-        ticket = await deliveries.request_change(client, local, "a todo api", spec, "U0ALICE")
+        ticket = await delivery_client.request_change(client, local, "a todo api", spec, "U0ALICE")
         handle = client.get_workflow_handle(ticket.delivery_id)
         stage = await eventually(
             lambda: long_stage_running(handle), timeout=600, interval=0.05, what="a long stage"

@@ -8,7 +8,7 @@ import pytest
 from temporalio.client import WorkflowFailureError
 
 from cli.worker import build_worker
-from shipmate import deliveries
+from shipmate import delivery_client
 from understanding import parse_request
 from workflows.models import DeliveryState, StageState
 
@@ -27,9 +27,9 @@ async def test_missing_base_image_fails_the_test_stage_with_the_log_tail(
     spec = parse_request(text).spec
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with build_worker(client, broken, executor):
-            ticket = await deliveries.request_change(client, broken, text, spec, "U0ALICE")
+            ticket = await delivery_client.request_change(client, broken, text, spec, "U0ALICE")
             handle = client.get_workflow_handle(ticket.delivery_id)
-            status = await deliveries.follow(handle, lambda s: None, interval=0.3)
+            status = await delivery_client.follow(handle, lambda s: None, interval=0.3)
             with pytest.raises(WorkflowFailureError):
                 await handle.result()  # nobody retried within the window
     assert status.state == DeliveryState.failed

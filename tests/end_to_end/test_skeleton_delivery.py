@@ -9,9 +9,9 @@ import httpx
 import pytest
 
 from activities.deploy_targets.local import LocalDocker
-from shipmate import deliveries, status_report
+from shipmate import delivery_client, status_report
 from understanding import parse_request
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import (
     DeliveryRequest,
     DeliveryState,
@@ -20,26 +20,28 @@ from workflows.models import (
     StageState,
     TeardownInput,
 )
-from workflows.service import ServiceWorkflow
+from workflows.service_workflow import ServiceWorkflow
 
 
 async def test_todo_api_is_delivered_and_answers(client, settings, worker):
     text = "build a todo api"
     spec = parse_request(text).spec
-    ticket = await deliveries.request_change(client, settings, text, spec, "U0ALICE")
+    ticket = await delivery_client.request_change(client, settings, text, spec, "U0ALICE")
     assert re.fullmatch(r"delivery/todo-api/1-[0-9a-f]{6}", ticket.delivery_id)
     handle = client.get_workflow_handle(ticket.delivery_id)
 
     async def on_gate(status, gate):
         # carol is not an approver: the validator refuses her and the gate stays open.
-        with pytest.raises(deliveries.DecisionRefused, match="not allowed to approve"):
-            await deliveries.decide(client, handle.id, "U0CAROL", gate.environment, approve=True)
-        approved = await deliveries.decide(
+        with pytest.raises(delivery_client.DecisionRefused, match="not allowed to approve"):
+            await delivery_client.decide(
+                client, handle.id, "U0CAROL", gate.environment, approve=True
+            )
+        approved = await delivery_client.decide(
             client, handle.id, "U0BOB", gate.environment, approve=True
         )
         assert approved.state == "approved"
 
-    status = await deliveries.follow(handle, lambda s: None, on_gate, interval=0.5)
+    status = await delivery_client.follow(handle, lambda s: None, on_gate, interval=0.5)
 
     assert status.state == DeliveryState.succeeded, status.error
     assert [s.name for s in status.stages if s.state != StageState.succeeded] == []
@@ -88,12 +90,12 @@ async def test_request_without_anything_to_build_fails_with_a_question(client, s
         id="delivery/unclear/1",
         task_queue=settings.task_queue,
     )
-    status = await deliveries.follow(handle, lambda s: None, interval=0.3)
+    status = await delivery_client.follow(handle, lambda s: None, interval=0.3)
     assert status.state == DeliveryState.failed
     assert status.stages[0].state == StageState.failed
     assert "What should the service manage?" in status.error
     # A failed delivery waits for a retry; cancelling it closes it cleanly.
-    await deliveries.cancel(client, handle.id, "U0ALICE", "typo")
+    await delivery_client.cancel(client, handle.id, "U0ALICE", "typo")
     final = await handle.result()
     assert final.state == DeliveryState.cancelled
     assert (final.error, final.ending_reason) == ("cancelled by <@U0ALICE>", "typo")

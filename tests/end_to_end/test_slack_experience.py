@@ -12,7 +12,7 @@ import pytest
 from temporalio.client import Client
 
 from activities.slack_notify import SlackNotifier
-from shipmate import deliveries
+from shipmate import delivery_client
 from testkit.chat import Chat, actions, letters, start_bot
 from testkit.waiting import eventually
 from workflows.access import Origin, PersonAction
@@ -42,7 +42,7 @@ async def started(chat: Chat, word: str = "ledger", more: str = "") -> tuple[str
 
 
 async def status_of(client: Client, delivery_id: str):
-    return await deliveries.delivery_status(client.get_workflow_handle(delivery_id))
+    return await delivery_client.delivery_status(client.get_workflow_handle(delivery_id))
 
 
 async def direct_messages(chat: Chat, user: str) -> list[dict]:

@@ -18,7 +18,7 @@ import boto3
 import docker
 import httpx
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from testkit.waiting import eventually
 from testkit.worker_processes import follow_approving, long_stage_running, start_worker, stop
 from understanding import parse_request
@@ -52,7 +52,7 @@ async def test_six_deliveries_on_two_workers_all_go_live_when_one_is_killed(
         handles = []
         for number in range(DELIVERIES):
             named = spec.model_copy(update={"name": f"pair-{number}-{uuid.uuid4().hex[:4]}"})
-            ticket = await deliveries.request_change(
+            ticket = await delivery_client.request_change(
                 client, local, "build a todo api", named, "U0ALICE"
             )
             handles.append(client.get_workflow_handle(ticket.delivery_id))

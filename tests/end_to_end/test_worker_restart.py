@@ -12,7 +12,7 @@ import uuid
 
 import docker
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from testkit.waiting import eventually
 from testkit.worker_processes import follow_approving, long_stage_running, start_worker, stop
 from understanding import parse_request
@@ -36,7 +36,9 @@ async def test_delivery_completes_after_its_worker_is_killed_mid_stage(
     first = start_worker(local, queue)
     second = None
     try:
-        ticket = await deliveries.request_change(client, local, "build a todo api", spec, "U0ALICE")
+        ticket = await delivery_client.request_change(
+            client, local, "build a todo api", spec, "U0ALICE"
+        )
         handle = client.get_workflow_handle(ticket.delivery_id)
 
         # kill only once a long stage is really running on it

@@ -26,16 +26,16 @@ from bot.app import build_app
 from bot.temporal_link import TemporalLink
 from bot.traced_app import slack_event_span, slack_kind
 from cli import devstack
-from shipmate import deliveries, telemetry
+from shipmate import delivery_client, telemetry
 from shipmate.settings import EnvironmentPolicy
 from testkit.chat import TOKENS, Chat, letters
 from testkit.fake_stages import Script, worker_with_slack
 from testkit.waiting import eventually
 from tests.workflows.test_slack_outbox import storm
 from tests.workflows.test_workflows import unique, until
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import DeliveryState
-from workflows.service import ServiceWorkflow
+from workflows.service_workflow import ServiceWorkflow
 
 STAGES = [
     "scaffold_service",
@@ -176,7 +176,7 @@ async def test_each_change_to_a_service_is_traced_under_its_own_request(observed
         for n, words in enumerate((text, text + " v2")):
             body = {"type": "event_callback", "event": {"type": "app_mention", "ts": str(n)}}
             with slack_event_span(body) as span:
-                ticket = await deliveries.request_change(client, local, words, spec, "U0ALICE")
+                ticket = await delivery_client.request_change(client, local, words, spec, "U0ALICE")
             asked[ticket.delivery_id] = span.get_span_context().trace_id
         script.block["scaffold_service"].set()
         for delivery_id in asked:  # the second starts once the first is done

@@ -13,7 +13,7 @@ import asyncio
 import pytest
 from temporalio.client import WorkflowFailureError
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from testkit.waiting import eventually
 from tests.workflows.test_workflows import gate_open, start, until
 from workflows.models import Decision, DeliveryState, StageState
@@ -36,7 +36,7 @@ async def test_the_image_is_built_and_pushed_while_the_tests_run(client, fake):
     at_gate = await until(handle, gate_open("staging"))
     assert states(at_gate)["test"] == StageState.succeeded
     assert at_gate.test_summary.startswith("4 passed, 0 failed")
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     assert (await handle.result()).state == DeliveryState.succeeded
     assert [script.calls[n] for n in ("test_service", "build_service_image")] == [1, 1]
 
@@ -52,9 +52,9 @@ async def test_a_failed_test_is_retried_alone_and_the_image_beside_it_is_kept(cl
     assert failed.error == "test failed: test_service broke"
     assert failed.current_stage.name == "test"
     assert failed.retry_possible
-    await deliveries.retry(client, handle.id, "U0ALICE")
+    await delivery_client.retry(client, handle.id, "U0ALICE")
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     final = await handle.result()
     assert final.state == DeliveryState.succeeded
     assert script.calls["test_service"] == 2
@@ -70,13 +70,13 @@ async def test_one_retry_click_re_runs_both_stages_that_failed_side_by_side(clie
         lambda s: states(s)["test"] == states(s)["build"] == StageState.failed,
     )
     assert both.state == DeliveryState.failed and both.retry_possible
-    await deliveries.retry(client, handle.id, "U0ALICE")
-    with pytest.raises(deliveries.DecisionRefused, match="only a failed delivery"):
-        await deliveries.retry(client, handle.id, "U0CAROL")  # the first click covers both
+    await delivery_client.retry(client, handle.id, "U0ALICE")
+    with pytest.raises(delivery_client.DecisionRefused, match="only a failed delivery"):
+        await delivery_client.retry(client, handle.id, "U0CAROL")  # the first click covers both
     at_gate = await until(handle, gate_open("staging"))
     assert states(at_gate)["test"] == states(at_gate)["push"] == StageState.succeeded
     assert at_gate.error is None
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     final = await handle.result()
     assert [script.calls[n] for n in ("test_service", "build_service_image")] == [2, 2]
     retried = [a for a in final.audit if a.decision == Decision.retried]
@@ -93,11 +93,11 @@ async def test_a_second_failure_while_the_first_waits_is_retried_by_the_same_cli
     both = await until(handle, lambda s: states(s)["push"] == StageState.failed)
     assert states(both)["test"] == StageState.failed
     assert both.error == "push failed: push_service_image broke"
-    await deliveries.retry(client, handle.id, "U0ALICE")
+    await delivery_client.retry(client, handle.id, "U0ALICE")
     await until(handle, gate_open("staging"))
     assert [script.calls[n] for n in ("test_service", "push_service_image")] == [2, 2]
     assert script.calls["build_service_image"] == 1
-    await deliveries.cancel(client, handle.id, "U0ALICE")
+    await delivery_client.cancel(client, handle.id, "U0ALICE")
     await handle.result()
 
 
@@ -110,7 +110,7 @@ async def test_tests_that_fail_for_good_stop_the_build_beside_them(client, fake)
     await eventually(lambda: script.calls["build_service_image"], what="the build to start")
     with pytest.raises(WorkflowFailureError):
         await handle.result()
-    final = await deliveries.delivery_status(handle)
+    final = await delivery_client.delivery_status(handle)
     assert final.state == DeliveryState.failed
     assert final.error == "test failed: test_service broke"
     assert states(final)["build"] == StageState.cancelled
@@ -127,7 +127,7 @@ async def test_cancel_stops_every_stage_at_work(client, fake):
         lambda: script.calls["test_service"] and script.calls["build_service_image"],
         what="the test and build stages to start",
     )
-    await deliveries.cancel(client, handle.id, "U0BOB", "wrong database")
+    await delivery_client.cancel(client, handle.id, "U0BOB", "wrong database")
     final = await handle.result()
     assert final.state == DeliveryState.cancelled
     assert final.error == "cancelled by <@U0BOB>"

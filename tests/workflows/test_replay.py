@@ -26,9 +26,9 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
-from workflows.delivery import DeliveryWorkflow
-from workflows.service import ServiceWorkflow
-from workflows.slack_outbox import SlackOutbox
+from workflows.delivery_workflow import DeliveryWorkflow
+from workflows.outbox_workflow import SlackOutbox
+from workflows.service_workflow import ServiceWorkflow
 
 HERE = Path(__file__).parent / "histories"
 # A history past a few thousand events is kept gzipped (the outbox's is 5,000 long).

@@ -14,11 +14,11 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 from temporalio.testing import ActivityEnvironment
 
-from activities.slack_sender import SlackSender
+from activities.outbox_sender import SlackSender
 from testkit.chat import Chat, letters, start_bot
 from testkit.fake_stages import Script, worker_with_slack
 from testkit.waiting import eventually
-from workflows.slack_messages import OutgoingMessage, SlackCall
+from workflows.outbox_messages import OutgoingMessage, SlackCall
 
 
 async def storm(emulator, seconds: float) -> None:

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import pytest
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from testkit.waiting import eventually
 from tests.workflows.test_workflows import gate_open, unique, until
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import DeliveryState, Operation, ServiceState
-from workflows.service import ServiceWorkflow, service_workflow_id
+from workflows.service_workflow import ServiceWorkflow, service_workflow_id
 
 ROLL_BACK, TEAR_DOWN = Operation.roll_back, Operation.tear_down
 
@@ -21,7 +21,7 @@ ROLL_BACK, TEAR_DOWN = Operation.roll_back, Operation.tear_down
 async def deliver(client, settings, text, spec):
     """One approved delivery to staging, finished and taken off its service's queue (the
     service hears of the end a moment after the delivery's own result)."""
-    ticket = await deliveries.request_change(client, settings, text, spec, "U0ALICE")
+    ticket = await delivery_client.request_change(client, settings, text, spec, "U0ALICE")
     final = await approve_and_finish(client, ticket.delivery_id)
 
     async def recorded():
@@ -36,7 +36,7 @@ async def deliver(client, settings, text, spec):
 async def approve_and_finish(client, delivery_id, approver="U0BOB"):
     handle = client.get_workflow_handle_for(DeliveryWorkflow.run, delivery_id)
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, delivery_id, approver, "staging", approve=True)
+    await delivery_client.decide(client, delivery_id, approver, "staging", approve=True)
     return await handle.result()
 
 
@@ -46,7 +46,7 @@ async def service_state(client, name) -> ServiceState:
 
 
 async def undo(client, settings, operation, service, env="staging", who="U0ALICE"):
-    return await deliveries.request_undo(client, settings, operation, service, env, who)
+    return await delivery_client.request_undo(client, settings, operation, service, env, who)
 
 
 async def test_roll_back_puts_the_previous_image_back_after_approval(client, fake):
@@ -70,7 +70,7 @@ async def test_roll_back_puts_the_previous_image_back_after_approval(client, fak
     assert state.deployments["staging"].version == 1
     assert state.deployments["staging"].rolled_back_from == 2
 
-    with pytest.raises(deliveries.DecisionRefused, match="no earlier version to roll back to"):
+    with pytest.raises(delivery_client.DecisionRefused, match="no earlier version to roll back to"):
         await undo(client, settings, ROLL_BACK, spec.name)
 
 
@@ -79,11 +79,11 @@ async def test_nothing_to_undo_is_refused_with_the_reason(client, fake):
     text, spec = unique("build a todo api")
     await deliver(client, settings, text, spec)
 
-    with pytest.raises(deliveries.DecisionRefused, match="has run only v1 in staging"):
+    with pytest.raises(delivery_client.DecisionRefused, match="has run only v1 in staging"):
         await undo(client, settings, ROLL_BACK, spec.name)
-    with pytest.raises(deliveries.DecisionRefused, match="not deployed in prod"):
+    with pytest.raises(delivery_client.DecisionRefused, match="not deployed in prod"):
         await undo(client, settings, TEAR_DOWN, spec.name, env="prod")
-    with pytest.raises(deliveries.DecisionRefused, match="I know no service called"):
+    with pytest.raises(delivery_client.DecisionRefused, match="I know no service called"):
         await undo(client, settings, TEAR_DOWN, "never-built-api")
     assert script.torn_down == []
 
@@ -98,8 +98,8 @@ async def test_tear_down_names_what_it_deletes_and_waits_for_approval(client, fa
     waiting = await until(handle, gate_open("staging"))
     assert waiting.teardown_plan == f"the mysql database of {spec.name}"
     assert script.torn_down == []
-    with pytest.raises(deliveries.DecisionRefused, match="not allowed to approve"):
-        await deliveries.decide(client, ticket.delivery_id, "U0CAROL", "staging", approve=True)
+    with pytest.raises(delivery_client.DecisionRefused, match="not allowed to approve"):
+        await delivery_client.decide(client, ticket.delivery_id, "U0CAROL", "staging", approve=True)
 
     final = await approve_and_finish(client, ticket.delivery_id)
 
@@ -115,7 +115,7 @@ async def test_a_rejected_tear_down_deletes_nothing(client, fake):
     ticket = await undo(client, settings, TEAR_DOWN, spec.name)
     handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, ticket.delivery_id, "U0BOB", "staging", approve=False)
+    await delivery_client.decide(client, ticket.delivery_id, "U0BOB", "staging", approve=False)
 
     assert (await handle.result()).state == DeliveryState.rejected
     assert script.torn_down == []
@@ -127,7 +127,7 @@ async def test_only_developers_may_ask_to_undo(client, fake):
     text, spec = unique("build a todo api")
     await deliver(client, settings, text, spec)
     closed = settings.model_copy(update={"developers": ["U0ALICE"]})
-    with pytest.raises(deliveries.DecisionRefused, match="may not ask for builds or changes"):
+    with pytest.raises(delivery_client.DecisionRefused, match="may not ask for builds or changes"):
         await undo(client, closed, TEAR_DOWN, spec.name, who="U0CAROL")
 
 

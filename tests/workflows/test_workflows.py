@@ -13,13 +13,13 @@ import pytest
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
-from shipmate import deliveries
+from shipmate import delivery_client
 from shipmate.people import Directory
 from shipmate.policies import approval_policies
 from shipmate.settings import EnvironmentPolicy
 from testkit.waiting import eventually
 from understanding import parse_request
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import (
     ChangeRequest,
     DeliveryState,
@@ -27,7 +27,7 @@ from workflows.models import (
     ServiceState,
     StageState,
 )
-from workflows.service import ServiceWorkflow
+from workflows.service_workflow import ServiceWorkflow
 
 
 def unique(text: str) -> tuple[str, object]:
@@ -38,7 +38,7 @@ def unique(text: str) -> tuple[str, object]:
 
 async def start(client, settings, text, requester="U0ALICE"):
     text, spec = unique(text)
-    ticket = await deliveries.request_change(client, settings, text, spec, requester)
+    ticket = await delivery_client.request_change(client, settings, text, spec, requester)
     handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
     await until(handle, lambda status: True)  # the service starts it a moment later
     return handle, spec
@@ -46,7 +46,7 @@ async def start(client, settings, text, requester="U0ALICE"):
 
 async def until(handle, predicate) -> DeliveryStatus:
     async def status_if_reached():
-        status = await deliveries.delivery_status(handle)
+        status = await delivery_client.delivery_status(handle)
         return status if status is not None and predicate(status) else None
 
     return await eventually(status_if_reached, interval=0.2, what=f"{handle.id} state")
@@ -60,9 +60,9 @@ async def test_requester_cannot_approve_their_own_prod_deploy(client, fake):
     script, settings = fake
     handle, _ = await start(client, settings, "build a todo api, deploy to prod", "U0BOB")
     await until(handle, gate_open("prod"))
-    with pytest.raises(deliveries.DecisionRefused, match="someone else must approve prod"):
-        await deliveries.decide(client, handle.id, "U0BOB", "prod", approve=True)
-    gate = await deliveries.decide(client, handle.id, "U0DAVE", "prod", approve=True)
+    with pytest.raises(delivery_client.DecisionRefused, match="someone else must approve prod"):
+        await delivery_client.decide(client, handle.id, "U0BOB", "prod", approve=True)
+    gate = await delivery_client.decide(client, handle.id, "U0DAVE", "prod", approve=True)
     assert gate.state == "approved"
     final = await handle.result()
     assert final.state == DeliveryState.succeeded
@@ -75,7 +75,7 @@ async def test_staging_allows_the_requester_to_approve(client, fake):
     script, settings = fake
     handle, _ = await start(client, settings, "build a todo api", "U0BOB")
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     assert (await handle.result()).state == DeliveryState.succeeded
 
 
@@ -86,11 +86,11 @@ async def test_two_distinct_approvals_when_the_policy_asks_for_two(client, fake)
     )
     handle, _ = await start(client, settings, "build a todo api, deploy to prod")
     await until(handle, gate_open("prod"))
-    first = await deliveries.decide(client, handle.id, "U0BOB", "prod", approve=True)
+    first = await delivery_client.decide(client, handle.id, "U0BOB", "prod", approve=True)
     assert first.summary() == "1 of 2 approvals (open)"
-    with pytest.raises(deliveries.DecisionRefused, match="already approved prod"):
-        await deliveries.decide(client, handle.id, "U0BOB", "prod", approve=True)
-    second = await deliveries.decide(client, handle.id, "U0DAVE", "prod", approve=True)
+    with pytest.raises(delivery_client.DecisionRefused, match="already approved prod"):
+        await delivery_client.decide(client, handle.id, "U0BOB", "prod", approve=True)
+    second = await delivery_client.decide(client, handle.id, "U0DAVE", "prod", approve=True)
     assert second.state == "approved"
     final = await handle.result()
     assert final.deployments[0].approved_by == ["U0BOB", "U0DAVE"]
@@ -100,7 +100,7 @@ async def test_reject_with_a_reason_ends_the_delivery_and_closes_the_gate(client
     script, settings = fake
     handle, _ = await start(client, settings, "build a todo api")
     await until(handle, gate_open("staging"))
-    await deliveries.decide(
+    await delivery_client.decide(
         client, handle.id, "U0BOB", "staging", approve=False, reason="needs a status field"
     )
     final = await handle.result()
@@ -121,8 +121,8 @@ async def test_a_gate_nobody_decides_expires_cleanly(client, fake):
     assert final.state == DeliveryState.expired
     assert "expired after" in final.error
     assert final.gates[0].state == "expired"
-    with pytest.raises(deliveries.DecisionRefused):
-        await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    with pytest.raises(delivery_client.DecisionRefused):
+        await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
 
 
 async def test_a_failed_delivery_shows_why_and_can_be_cancelled(client, fake):
@@ -132,7 +132,7 @@ async def test_a_failed_delivery_shows_why_and_can_be_cancelled(client, fake):
     failed = await until(handle, lambda s: s.state == DeliveryState.failed)
     assert failed.error == "build failed: build_service_image broke"
     assert failed.log_tail == "line 1\nline 2"
-    await deliveries.cancel(client, handle.id, "U0ALICE", "giving up")
+    await delivery_client.cancel(client, handle.id, "U0ALICE", "giving up")
     final = await handle.result()
     assert final.state == DeliveryState.cancelled
     assert {s.name: s.state for s in final.stages}["build"] == StageState.failed
@@ -143,9 +143,9 @@ async def test_retry_after_failure_completes_without_redoing_earlier_stages(clie
     script.fail["build_service_image"] = 1
     handle, _ = await start(client, settings, "build a todo api")
     await until(handle, lambda s: s.state == DeliveryState.failed)
-    await deliveries.retry(client, handle.id, "U0ALICE")
+    await delivery_client.retry(client, handle.id, "U0ALICE")
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     final = await handle.result()
     assert final.state == DeliveryState.succeeded
     assert final.error is None
@@ -159,9 +159,11 @@ async def test_retry_is_refused_while_the_delivery_is_healthy(client, fake):
     script, settings = fake
     handle, _ = await start(client, settings, "build a todo api")
     await until(handle, gate_open("staging"))
-    with pytest.raises(deliveries.DecisionRefused, match="only a failed delivery can be retried"):
-        await deliveries.retry(client, handle.id, "U0ALICE")
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    with pytest.raises(
+        delivery_client.DecisionRefused, match="only a failed delivery can be retried"
+    ):
+        await delivery_client.retry(client, handle.id, "U0ALICE")
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     await handle.result()
 
 
@@ -173,7 +175,7 @@ async def test_cancel_stops_the_running_stage_and_records_who(client, fake):
     # "running" is reported as the activity is scheduled; cancel once a worker holds it,
     # so what is checked is that work already under way is stopped.
     await eventually(lambda: script.calls["test_service"], what="the test stage to start")
-    await deliveries.cancel(client, handle.id, "U0ALICE", "wrong database")
+    await delivery_client.cancel(client, handle.id, "U0ALICE", "wrong database")
     final = await handle.result()
     assert final.state == DeliveryState.cancelled
     assert final.error == "cancelled by <@U0ALICE>"
@@ -181,23 +183,23 @@ async def test_cancel_stops_the_running_stage_and_records_who(client, fake):
     assert {s.name: s.state for s in final.stages}["test"] == StageState.cancelled
     assert script.cancelled == ["test_service"]
     assert script.deployed == []  # the image was built beside the tests, never deployed
-    with pytest.raises(deliveries.DecisionRefused, match="not running any more|already ended"):
-        await deliveries.cancel(client, handle.id, "U0BOB")
+    with pytest.raises(delivery_client.DecisionRefused, match="not running any more|already ended"):
+        await delivery_client.cancel(client, handle.id, "U0BOB")
 
 
 async def test_a_service_runs_one_delivery_at_a_time_and_queues_the_next(client, fake):
     script, settings = fake
     script.block["scaffold_service"] = asyncio.Event()
     text, spec = unique("build a todo api")
-    first = await deliveries.request_change(client, settings, text, spec, "U0ALICE")
-    second = await deliveries.request_change(client, settings, text + " v2", spec, "U0ALICE")
+    first = await delivery_client.request_change(client, settings, text, spec, "U0ALICE")
+    second = await delivery_client.request_change(client, settings, text + " v2", spec, "U0ALICE")
     assert "/1-" in first.delivery_id and "/2-" in second.delivery_id
     assert second.queued_behind == 1
     script.block["scaffold_service"].set()
     for ticket in (first, second):
         handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
         await until(handle, gate_open("staging"))
-        await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+        await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
         await handle.result()
     service = await client.get_workflow_handle(f"service/{spec.name}").query(
         ServiceWorkflow.describe, result_type=ServiceState
@@ -230,7 +232,7 @@ async def test_service_state_survives_continue_as_new(client, fake):
         )
         handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
         await until(handle, gate_open("staging"))
-        await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+        await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
         await handle.result()
         assert f"/{round_number}-" in ticket.delivery_id
 
@@ -250,7 +252,7 @@ async def test_deliveries_are_found_by_service_and_state(client, fake):
     script, settings = fake
     handle, spec = await start(client, settings, "build a todo api")
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     await handle.result()
     query = f"ShipmateService = '{spec.name}' AND ShipmateState = 'succeeded'"
 
@@ -263,12 +265,12 @@ async def test_deliveries_are_found_by_service_and_state(client, fake):
 async def test_progress_goes_to_the_slack_thread_and_ends_with_the_outcome(client, fake):
     script, settings = fake
     text, spec = unique("build a todo api")
-    ticket = await deliveries.request_change(
+    ticket = await delivery_client.request_change(
         client, settings, text, spec, "U0ALICE", channel="C0GENERAL", thread_ts="1.000100"
     )
     handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
     await until(handle, gate_open("staging"))
-    await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+    await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
     await handle.result()
     assert "waiting_for_approval" in script.notified
     assert script.notified[-1] == "succeeded"

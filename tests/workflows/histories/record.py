@@ -35,14 +35,14 @@ from temporalio.client import Client, WorkflowHandle
 from temporalio.worker import Worker
 
 from cli import devstack
-from shipmate import deliveries
+from shipmate import delivery_client
 from shipmate.settings import EnvironmentPolicy, Settings
 from shipmate.temporal import connect
 from testkit.fake_stages import Script
 from understanding import parse_request
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import DeliveryState
-from workflows.service import ServiceWorkflow
+from workflows.service_workflow import ServiceWorkflow
 
 HERE = Path(__file__).parent
 SCENARIOS = ("succeeded", "retried", "cancelled", "expired")
@@ -104,27 +104,27 @@ async def record(settings: Settings, fixtures: Fixtures) -> None:
                 script.fail["test_service"] = 1
             spec = parse_request("build a todo api").spec
             spec = spec.model_copy(update={"name": f"{scenario}-{uuid.uuid4().hex[:4]}"})
-            ticket = await deliveries.request_change(
+            ticket = await delivery_client.request_change(
                 client, local, "build a todo api", spec, "U0ALICE"
             )
             handle = client.get_workflow_handle(ticket.delivery_id)
 
             async def wait_for(predicate, handle=handle):
                 while True:
-                    status = await deliveries.delivery_status(handle)
+                    status = await delivery_client.delivery_status(handle)
                     if status and predicate(status):
                         return status
                     await asyncio.sleep(0.2)
 
             if scenario == "retried":
                 await wait_for(lambda s: s.state == DeliveryState.failed)
-                await deliveries.retry(client, handle.id, "U0ALICE")
+                await delivery_client.retry(client, handle.id, "U0ALICE")
             if scenario == "cancelled":
                 await wait_for(lambda s: any(g.state == "open" for g in s.gates))
-                await deliveries.cancel(client, handle.id, "U0ALICE", "changed my mind")
+                await delivery_client.cancel(client, handle.id, "U0ALICE", "changed my mind")
             elif scenario != "expired":
                 await wait_for(lambda s: any(g.state == "open" for g in s.gates))
-                await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+                await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
             await wait_for(lambda s: True)
             await handle.result()
             await fixtures.save(f"delivery_{scenario}", handle)
@@ -146,20 +146,20 @@ async def record_parked(settings: Settings, fixtures: Fixtures) -> None:
     ):
         spec = parse_request("build a todo api, deploy to staging then prod").spec
         spec = spec.model_copy(update={"name": f"parked-{uuid.uuid4().hex[:4]}"})
-        ticket = await deliveries.request_change(
+        ticket = await delivery_client.request_change(
             client, settings, "build a todo api", spec, "U0ALICE", channel="C0DEV", thread_ts="1.1"
         )
         handle = client.get_workflow_handle(ticket.delivery_id)
 
         async def gate_open(env: str) -> None:
             while True:
-                status = await deliveries.delivery_status(handle)
+                status = await delivery_client.delivery_status(handle)
                 if status and any(g.environment == env and g.state == "open" for g in status.gates):
                     return
                 await asyncio.sleep(0.2)
 
         await gate_open("staging")
-        await deliveries.decide(client, handle.id, "U0BOB", "staging", approve=True)
+        await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
         await gate_open("prod")
         await asyncio.sleep(1)  # the card edit for the open gate lands in history too
         await fixtures.save("parked_delivery", handle)
@@ -183,16 +183,16 @@ async def record_production(settings: Settings, fixtures: Fixtures) -> None:
 
     from pydantic import SecretStr
 
-    from shipmate.outbox import enqueue
+    from shipmate.outbox_client import enqueue
     from slack_emulator.server import EmulatorConfig, EmulatorServer
     from testkit.chat import TOKENS, Chat, letters, start_bot
     from testkit.fake_stages import worker_with_slack
     from testkit.waiting import eventually
     from understanding import understand
     from workflows.models import ServiceState
-    from workflows.service import service_workflow_id
-    from workflows.slack_messages import OutgoingMessage
-    from workflows.slack_outbox import outbox_id
+    from workflows.outbox_messages import OutgoingMessage
+    from workflows.outbox_workflow import outbox_id
+    from workflows.service_workflow import service_workflow_id
 
     emulator = await EmulatorServer(EmulatorConfig(port=0)).start()
     local = settings.model_copy(
@@ -312,7 +312,7 @@ async def _finish(client: Client, chat, handle: WorkflowHandle, ts: str) -> None
         await _approve(client, chat, handle, ts, env)
         await chat.wait_for(ts, lambda r, env=env: f"is live in *{env}*" in r["text"])
     await handle.result()
-    status = await deliveries.delivery_status(handle)
+    status = await delivery_client.delivery_status(handle)
     assert status.state == DeliveryState.succeeded, status
     await chat.wait_for(ts, lambda r: _is_card(r) and "delivered" in r["text"])
 
@@ -330,7 +330,7 @@ async def _approve(
     from testkit.waiting import eventually
 
     async def card_offering_gate():
-        status = await deliveries.delivery_status(handle)
+        status = await delivery_client.delivery_status(handle)
         if not status or not any(g.environment == env and g.state == "open" for g in status.gates):
             return None
         for reply in reversed(await chat.thread(ts)):
@@ -352,7 +352,7 @@ async def _approve(
     assert clicked.get("ok"), clicked
 
     async def approved():
-        status = await deliveries.delivery_status(handle)
+        status = await delivery_client.delivery_status(handle)
         return any(g.environment == env and g.state == "approved" for g in status.gates)
 
     await eventually(approved, what=f"the {env} gate approved")

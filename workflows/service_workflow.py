@@ -15,7 +15,7 @@ from temporalio.exceptions import ChildWorkflowError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import search
-    from workflows.delivery import DeliveryWorkflow
+    from workflows.delivery_workflow import DeliveryWorkflow
     from workflows.models import (
         DELIVERY_CHANGED,
         ChangeRequest,

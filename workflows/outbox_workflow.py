@@ -25,7 +25,7 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
-    from workflows.slack_messages import (
+    from workflows.outbox_messages import (
         MessageKind,
         OutboxState,
         OutgoingMessage,

@@ -29,7 +29,7 @@ from shipmate.people import Directory
 from shipmate.policies import access_policy, approval_policies, stage_timeouts
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
-from workflows.delivery import DeliveryWorkflow
+from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import (
     FINISHED,
     ApprovalDecision,
@@ -44,7 +44,7 @@ from workflows.models import (
     ServiceState,
     StageState,
 )
-from workflows.service import ServiceWorkflow, service_workflow_id
+from workflows.service_workflow import ServiceWorkflow, service_workflow_id
 from workflows.spec import UNREADABLE_TEXT, ServiceSpec, unreadable
 
 log = logging.getLogger(__name__)

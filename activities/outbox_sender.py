@@ -22,7 +22,7 @@ from shipmate.settings import Settings
 from slack_views.text import cannot_post_advice
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
-from workflows.slack_messages import MessageKind, OutgoingMessage, SlackCall, SlackSent
+from workflows.outbox_messages import MessageKind, OutgoingMessage, SlackCall, SlackSent
 
 log = logging.getLogger(__name__)
 

@@ -47,8 +47,8 @@ with workflow.unsafe.imports_passed_through():
         Stage,
         StageState,
     )
+    from workflows.outbox_workflow import CARD_POSTED
     from workflows.service_updates import SERVICE_TOLD_IN_BACKGROUND, ServiceUpdates
-    from workflows.slack_outbox import CARD_POSTED
     from workflows.spec import DeployTarget, ServiceSpec
     from workflows.stage_runner import DeliveryCancelled, StageFailed, StageRunner
     from workflows.thread_updates import ThreadUpdates

@@ -1,4 +1,4 @@
-"""What Shipmate says in Slack, as the outbox (workflows.slack_outbox) carries it."""
+"""What Shipmate says in Slack, as the outbox (workflows.outbox_workflow) carries it."""
 
 from __future__ import annotations
 

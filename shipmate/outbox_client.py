@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
-from workflows.slack_messages import OutboxState, OutgoingMessage
-from workflows.slack_outbox import SlackOutbox, outbox_id
+from workflows.outbox_messages import OutboxState, OutgoingMessage
+from workflows.outbox_workflow import SlackOutbox, outbox_id
 
 
 async def enqueue(client: Client, task_queue: str, message: OutgoingMessage) -> None:
