@@ -1,6 +1,6 @@
 """How a delivery waits at an environment's gate and takes the decisions made on it.
 
-Mixed into DeliveryWorkflow (as Gates) beside StageRunner, so the workflow module reads
+A part of DeliveryWorkflow (Gates) beside StageRunner, so the workflow module reads
 as its stages. The rules (who may decide, what counts) live in workflows.approvals;
 this is the waiting: reminders, expiry, cancel, and the decision's effect on the card.
 The commands it issues are the same as before the move: the kept histories of
@@ -15,6 +15,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.approvals import apply_decision, check_decision, check_origin
+    from workflows.delivery_run import DeliveryBase
     from workflows.models import (
         ApprovalDecision,
         DeliveryState,
@@ -25,19 +26,20 @@ with workflow.unsafe.imports_passed_through():
     from workflows.stage_runner import DeliveryCancelled, StageFailed
 
 
-class Gates:
-    """Mixed into DeliveryWorkflow: uses its status, policies, thread and cancel request."""
+class Gates(DeliveryBase):
+    """Part of DeliveryWorkflow: waits at each environment's gate and takes its decisions."""
 
     async def _gate(self, env: str) -> bool:
         """Wait for the environment's approvals; False when rejected or expired."""
         stage, gate, policy = self._stage(f"approve {env}"), self._gate_for(env), self._policy(env)
+        delivery, status = self._delivery, self._delivery.status
         stage.started_at = workflow.now()
         if not policy.gate:
             gate.state, stage.state = GateState.skipped, StageState.skipped
             return True
         if not policy.has_approvers:  # fail closed: a gate nobody may open stops here
             stage.state, stage.finished_at = StageState.failed, workflow.now()
-            self._status.error = policy.missing_approvers(env)
+            status.error = policy.missing_approvers(env)
             raise StageFailed()
         gate.state, stage.state = GateState.open, StageState.waiting
         gate.expires_at = workflow.now() + timedelta(seconds=policy.timeout_seconds)
@@ -49,11 +51,11 @@ class Gates:
             decided, waited = await self._decided_within(gate, remind_after), remind_after
             if not decided:
                 gate.reminded = True
-                self._thread.changed()
+                delivery.thread.changed()
         if not decided and not await self._decided_within(gate, policy.timeout_seconds - waited):
             gate.state = GateState.expired
         stage.finished_at = workflow.now()
-        if self._cancel is not None and gate.state == GateState.open:
+        if delivery.cancel is not None and gate.state == GateState.open:
             gate.state, stage.state = GateState.cancelled, StageState.cancelled
             raise DeliveryCancelled()
         if gate.state == GateState.approved:
@@ -64,19 +66,20 @@ class Gates:
         if gate.state == GateState.rejected:
             # What people wrote stays in the audit trail (ending_reason), out of Shipmate's
             # own sentences, so every view can escape it.
-            self._status.error = f"{env} deploy rejected by <@{self._status.audit[-1].user}>"
+            status.error = f"{env} deploy rejected by <@{status.audit[-1].user}>"
             await self._set_state(DeliveryState.rejected)
         else:
             hours = policy.timeout_seconds / 3600
-            self._status.error = f"approval for {env} expired after {hours:g} h without a decision"
+            status.error = f"approval for {env} expired after {hours:g} h without a decision"
             await self._set_state(DeliveryState.expired)
         return False
 
     async def _decided_within(self, gate: GateStatus, seconds: float) -> bool:
         """Whether the gate was decided (or the delivery cancelled) within `seconds`."""
+        delivery = self._delivery
         try:
             await workflow.wait_condition(
-                lambda: gate.state != GateState.open or self._cancel is not None,
+                lambda: gate.state != GateState.open or delivery.cancel is not None,
                 timeout=timedelta(seconds=seconds),
             )
         except TimeoutError:
@@ -84,11 +87,12 @@ class Gates:
         return True
 
     def _check(self, decision: ApprovalDecision, *, approving: bool) -> None:
-        check_origin(decision, self._request.slack_channel, self._thread.card_ts)
+        delivery = self._delivery
+        check_origin(decision, delivery.request.slack_channel, delivery.thread.card_ts)
         check_decision(
-            self._status.gate(decision.environment),
+            self._gate_for(decision.environment),
             self._policy(decision.environment),
-            self._request.requester,
+            delivery.request.requester,
             decision,
             approving=approving,
         )
@@ -96,6 +100,7 @@ class Gates:
     def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
         gate = self._gate_for(decision.environment)
         entry = apply_decision(gate, decision, approving=approving, at=workflow.now())
-        self._status.audit.append(entry)
-        self._thread.changed()  # "1 of 2 approvals" belongs on the card though the gate stays open
+        self._delivery.status.audit.append(entry)
+        # "1 of 2 approvals" belongs on the card though the gate stays open.
+        self._delivery.thread.changed()
         return gate

@@ -2,7 +2,7 @@
 
 A failed stage does not close the workflow at once: it waits (the retry window) for a
 `retry` update, which re-runs the failed stage without redoing earlier ones, or for
-`cancel`. Kept apart from workflows.delivery_workflow (StageRunner, mixed into it) so the
+`cancel`. Kept apart from workflows.delivery_workflow (StageRunner, a part of it) so the
 workflow reads as its stages; the commands it issues are the same as before the move,
 which the recorded histories of tests/workflows/test_replay.py hold it to.
 """
@@ -10,7 +10,9 @@ which the recorded histories of tests/workflows/test_replay.py hold it to.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any, TypeVar
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
@@ -18,7 +20,11 @@ from temporalio.exceptions import ActivityError, ApplicationError
 from temporalio.workflow import ActivityCancellationType
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.delivery_run import DeliveryBase
     from workflows.models import Decision, DeliveryState, Stage, StageState
+
+Input = TypeVar("Input")
+Result = TypeVar("Result")
 
 TRANSIENT = RetryPolicy(
     initial_interval=timedelta(seconds=2),
@@ -36,15 +42,20 @@ class DeliveryCancelled(Exception):
     """Internal: someone cancelled the delivery through the `cancel` update."""
 
 
-class StageRunner:
-    """Mixed into DeliveryWorkflow: uses its status, cancel and retry requests, and reports."""
+class StageRunner(DeliveryBase):
+    """Part of DeliveryWorkflow: runs its stages, and waits for a person when one fails."""
 
-    _retry_clicks = 0  # retry clicks taken so far: a failed stage waits for the next one
-    _stages_failed = 0  # failed stages waiting for that click
-
-    async def _run_stage(self, name, activity, arg, *, timeout, heartbeat=None):
+    async def _run_stage(
+        self,
+        name: str,
+        activity: Callable[[Input], Result],
+        arg: Input,
+        *,
+        timeout: timedelta,
+        heartbeat: timedelta | None = None,
+    ) -> Result:
         """Run one stage's activity; on failure wait for a retry (from this stage) or cancel."""
-        stage = self._stage(name)
+        stage, delivery = self._stage(name), self._delivery
         while True:
             stage.state, stage.started_at, stage.finished_at = (
                 StageState.running,
@@ -61,7 +72,9 @@ class StageRunner:
                 cancellation_type=ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
             )
             try:
-                await workflow.wait_condition(lambda h=handle: h.done() or self._cancel is not None)
+                await workflow.wait_condition(
+                    lambda h=handle: h.done() or delivery.cancel is not None
+                )
             except asyncio.CancelledError:
                 # The delivery is ending: a stage beside this one failed for good, or
                 # the workflow itself was cancelled.
@@ -79,7 +92,21 @@ class StageRunner:
             stage.state, stage.finished_at = StageState.succeeded, workflow.now()
             return result
 
-    async def _stop(self, stage: Stage, handle) -> None:
+    async def _run_long_stage(
+        self, name: str, activity: Callable[[Input], Result], arg: Input
+    ) -> Result:
+        """A stage that may take minutes (Docker, AWS): the request's build timeout, and a
+        heartbeat so that a worker that died is noticed."""
+        timeouts = self._delivery.request.timeouts
+        return await self._run_stage(
+            name,
+            activity,
+            arg,
+            timeout=timedelta(minutes=timeouts.build_minutes),
+            heartbeat=timedelta(seconds=timeouts.heartbeat_seconds),
+        )
+
+    async def _stop(self, stage: Stage, handle: workflow.ActivityHandle[Any]) -> None:
         """Cancel the stage's activity and wait until it has stopped (its container too).
         One that finished before the cancel reached it shows as succeeded, as it did."""
         handle.cancel()
@@ -90,7 +117,7 @@ class StageRunner:
             stage.state = StageState.cancelled
         stage.finished_at = workflow.now()
 
-    async def _side_by_side(self, *steps):
+    async def _side_by_side(self, *steps: Awaitable[Any]) -> list[Any]:
         """Run independent steps at once; their results in order. When one ends the
         delivery (failed for good, cancelled), the others are stopped before it ends."""
         tasks = [asyncio.create_task(step) for step in steps]
@@ -103,39 +130,41 @@ class StageRunner:
             raise
 
     def _record_failure(self, stage: Stage, name: str, err: ActivityError) -> None:
-        self._failures += 1
+        status = self._delivery.status
+        self._delivery.failures += 1
         stage.state, stage.finished_at = StageState.failed, workflow.now()
         cause = err.cause
         message = cause.message if isinstance(cause, ApplicationError) else str(cause or err)
-        self._status.error = f"{name} failed: {message}"
-        self._status.log_tail = None
+        status.error = f"{name} failed: {message}"
+        status.log_tail = None
         if isinstance(cause, ApplicationError) and cause.details:
             detail = cause.details[0]
-            self._status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
+            status.log_tail = detail if isinstance(detail, str) else "\n".join(detail)
 
     async def _wait_for_retry(self) -> None:
         """Wait for a retry click. Stages that failed side by side wait together: one
         click (one audit entry) re-runs them all."""
-        clicks_before = self._retry_clicks
-        self._stages_failed += 1
-        self._status.retry_possible = True  # before the state shows: a click may come at once
+        delivery, status = self._delivery, self._delivery.status
+        clicks_before = delivery.retry_clicks
+        delivery.stages_failed += 1
+        status.retry_possible = True  # before the state shows: a click may come at once
         await self._set_state(DeliveryState.failed)
-        window = timedelta(seconds=self._request.timeouts.retry_window_seconds)
+        window = timedelta(seconds=delivery.request.timeouts.retry_window_seconds)
         try:
             await workflow.wait_condition(
-                lambda: self._retry_clicks != clicks_before or self._cancel is not None,
+                lambda: delivery.retry_clicks != clicks_before or delivery.cancel is not None,
                 timeout=window,
             )
         except TimeoutError:
             raise StageFailed() from None
         finally:
-            self._stages_failed -= 1
-            self._status.retry_possible = self._stages_failed > 0
-        if self._cancel is not None:
+            delivery.stages_failed -= 1
+            status.retry_possible = delivery.stages_failed > 0
+        if delivery.cancel is not None:
             raise DeliveryCancelled()
-        if self._retry is None:  # a stage beside this one has taken the click already
+        if delivery.retry is None:  # a stage beside this one has taken the click already
             return
-        self._status.record(self._retry, Decision.retried, workflow.now())
-        self._retry = None
-        self._status.error = self._status.log_tail = None
+        status.record(delivery.retry, Decision.retried, workflow.now())
+        delivery.retry = None
+        status.error = status.log_tail = None
         await self._set_state(DeliveryState.running)

@@ -3,7 +3,7 @@
 Both are deliveries like any other: queued on the service, gated by the environment's
 approvers, shown on a card, cancellable and retryable. The service decides what they
 act on (the rules below run in its update validator, so a refused request leaves
-nothing behind); the delivery runs the steps (UndoSteps, mixed into DeliveryWorkflow).
+nothing behind); the delivery runs the steps (UndoSteps, a part of DeliveryWorkflow).
 
 A rollback puts the previous version's image back and, with the newer version's own
 migrations, the previous version's schema; a newer version whose migration dropped data
@@ -21,6 +21,8 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows import search
+    from workflows.deploy_steps import DeploySteps
+    from workflows.gates import Gates
     from workflows.models import (
         ChangeRequest,
         DeliveryRequest,
@@ -123,15 +125,15 @@ def _spec(state: ServiceState, version: int) -> ServiceSpec | None:
 # The delivery's side.
 
 
-class UndoSteps:
-    """Mixed into DeliveryWorkflow: uses its gate, stages and deploy."""
+class UndoSteps(DeploySteps, Gates):
+    """Part of DeliveryWorkflow: a roll back or a tear-down, through the environment's gate."""
 
     async def _roll_back(self, request: DeliveryRequest) -> None:
         env, target, live = request.environment or "", request.rollback_to, request.live
         assert target is not None and live is not None and request.spec is not None
         spec = self._show(request, Operation.roll_back)
-        self._status.image = target.image
-        self._status.add_environment(env, self._policy(env))
+        self._delivery.status.image = target.image
+        self._delivery.status.add_environment(env, self._policy(env))
         if await self._gate(env):
             await self._deploy(
                 env,
@@ -151,11 +153,12 @@ class UndoSteps:
             target=spec.deploy.target,
             database=spec.database,
         )
-        self._status.teardown_plan = await self._run_stage(
+        status = self._delivery.status
+        status.teardown_plan = await self._run_stage(
             "plan", contracts.describe_teardown, teardown, timeout=timedelta(minutes=2)
         )
         self._stage("plan").detail = "what tear-down deletes"
-        self._status.add_environment(env, self._policy(env), steps=("tear down",))
+        status.add_environment(env, self._policy(env), steps=("tear down",))
         if not await self._gate(env):
             return
         removed = await self._run_stage(
@@ -166,18 +169,15 @@ class UndoSteps:
             heartbeat=timedelta(seconds=60),
         )
         self._stage(f"tear down {env}").detail = removed
-        self._status.torn_down.append(env)
+        status.torn_down.append(env)
         await self._report(deployments_changed=True)
 
     def _show(self, request: DeliveryRequest, operation: Operation) -> ServiceSpec:
         spec = request.spec
         assert spec is not None
-        self._status.operation = operation
-        self._status.spec, self._status.service, self._status.version = (
-            spec,
-            spec.name,
-            spec.version,
-        )
+        status = self._delivery.status
+        status.operation = operation
+        status.spec, status.service, status.version = spec, spec.name, spec.version
         workflow.upsert_search_attributes(
             [
                 search.SERVICE.value_set(spec.name),

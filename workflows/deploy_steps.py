@@ -1,0 +1,68 @@
+"""Deploying one version to one environment and checking that it answers.
+
+A part of DeliveryWorkflow shared by the build (a new version) and the roll back (an
+earlier one): deploy, verify, and record the deployment with who asked and who
+approved. The service entity hears of it before the thread does.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import activity_contracts as contracts
+    from workflows.models import DeployInput, Deployment
+    from workflows.spec import ServiceSpec
+    from workflows.stage_runner import StageRunner
+
+
+class DeploySteps(StageRunner):
+    """Part of DeliveryWorkflow: the deploy and verify stages of one environment."""
+
+    async def _deploy(
+        self,
+        env: str,
+        spec: ServiceSpec,
+        image: str,
+        pushed: str,
+        migrate_down_with: str | None = None,
+        rolled_back_from: int | None = None,
+    ) -> None:
+        deploy = DeployInput(
+            service=spec.name,
+            environment=env,
+            image=image,
+            target=spec.deploy.target,
+            pushed_image=pushed,
+            publishes_events=bool(spec.events),
+            database=spec.database,
+            version=spec.version,
+            migrate_down_with=migrate_down_with,
+        )
+        deployed = await self._run_long_stage(f"deploy {env}", contracts.deploy_service, deploy)
+        self._stage(f"deploy {env}").detail = deployed.url
+        await self._run_stage(
+            f"verify {env}",
+            contracts.verify_service,
+            deployed,
+            timeout=timedelta(minutes=12),  # an ECS rollout takes minutes
+            heartbeat=timedelta(seconds=30),
+        )
+        status = self._delivery.status
+        status.deployments.append(
+            Deployment(
+                environment=env,
+                url=deployed.url,
+                image=image,
+                pushed_image=pushed,
+                rolled_back_from=rolled_back_from,
+                version=spec.version,
+                delivery_id=status.delivery_id,
+                requested_by=self._delivery.request.requester,
+                approved_by=list(self._gate_for(env).approvals),
+                at=workflow.now(),
+            )
+        )
+        await self._report(deployments_changed=True)
