@@ -16,7 +16,7 @@ from requests.exceptions import RequestException
 from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
 from activities.images import docker_client, tail
 from shipmate.settings import Settings
-from workflows.models import TestReport
+from workflows.stage_models import TestReport
 
 SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors)")
 

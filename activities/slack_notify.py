@@ -32,15 +32,9 @@ from slack_views.thread import announcement
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
 from workflows.environments import is_production
-from workflows.models import (
-    DeliveryStatus,
-    Moment,
-    MomentKind,
-    NotifyInput,
-    NotifyResult,
-    Operation,
-)
+from workflows.models import DeliveryStatus, Operation
 from workflows.outbox_messages import MessageKind, OutgoingMessage
+from workflows.stage_models import Moment, MomentKind, NotifyInput, NotifyResult
 
 log = logging.getLogger(__name__)
 

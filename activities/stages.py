@@ -24,7 +24,8 @@ from shipmate.settings import Settings
 from understanding import understand
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
-from workflows.models import (
+from workflows.spec import ServiceSpec
+from workflows.stage_models import (
     BuiltImage,
     DeployInput,
     DeployResult,
@@ -34,7 +35,6 @@ from workflows.models import (
     TeardownInput,
     TestReport,
 )
-from workflows.spec import ServiceSpec
 
 log = logging.getLogger(__name__)
 

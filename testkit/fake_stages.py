@@ -17,7 +17,8 @@ from temporalio.worker import Worker
 from understanding import parse_request
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
-from workflows.models import (
+from workflows.spec import ServiceSpec
+from workflows.stage_models import (
     BuiltImage,
     DeployInput,
     DeployResult,
@@ -29,7 +30,6 @@ from workflows.models import (
     TeardownInput,
     TestReport,
 )
-from workflows.spec import ServiceSpec
 
 
 @dataclass

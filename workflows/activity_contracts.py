@@ -17,7 +17,9 @@ from typing import TypeVar
 
 from temporalio import activity
 
-from workflows.models import (
+from workflows.outbox_messages import SlackCall, SlackSent
+from workflows.spec import ServiceSpec
+from workflows.stage_models import (
     BuiltImage,
     DeployInput,
     DeployResult,
@@ -29,8 +31,6 @@ from workflows.models import (
     TeardownInput,
     TestReport,
 )
-from workflows.outbox_messages import SlackCall, SlackSent
-from workflows.spec import ServiceSpec
 
 Implementation = TypeVar("Implementation", bound=Callable)
 

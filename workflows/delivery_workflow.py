@@ -34,7 +34,6 @@ with workflow.unsafe.imports_passed_through():
     from workflows.models import (
         FINISHED,
         ApprovalDecision,
-        BuiltImage,
         Decision,
         DeliveryRequest,
         DeliveryState,
@@ -42,15 +41,13 @@ with workflow.unsafe.imports_passed_through():
         GateStatus,
         Operation,
         PersonAction,
-        PlanInput,
-        ScaffoldInput,
-        ScaffoldResult,
         Stage,
         StageState,
     )
     from workflows.outbox_workflow import CARD_POSTED
     from workflows.service_updates import SERVICE_TOLD_IN_BACKGROUND, ServiceUpdates
     from workflows.spec import DeployTarget, ServiceSpec
+    from workflows.stage_models import BuiltImage, PlanInput, ScaffoldInput, ScaffoldResult
     from workflows.stage_runner import DeliveryCancelled, StageFailed, StageRunner
     from workflows.thread_updates import ThreadUpdates
     from workflows.undoing import UndoSteps

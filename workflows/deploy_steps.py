@@ -13,8 +13,9 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
-    from workflows.models import DeployInput, Deployment
+    from workflows.models import Deployment
     from workflows.spec import ServiceSpec
+    from workflows.stage_models import DeployInput
     from workflows.stage_runner import StageRunner
 
 

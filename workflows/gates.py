@@ -16,13 +16,7 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows.approvals import apply_decision, check_decision, check_origin
     from workflows.delivery_run import DeliveryBase
-    from workflows.models import (
-        ApprovalDecision,
-        DeliveryState,
-        GateState,
-        GateStatus,
-        StageState,
-    )
+    from workflows.models import ApprovalDecision, DeliveryState, GateState, GateStatus, StageState
     from workflows.stage_runner import DeliveryCancelled, StageFailed
 
 

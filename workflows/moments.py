@@ -6,7 +6,8 @@ it has announced and the notify activity can word each one without parsing strin
 
 from __future__ import annotations
 
-from workflows.models import Decision, DeliveryState, DeliveryStatus, GateState, Moment, MomentKind
+from workflows.models import Decision, DeliveryState, DeliveryStatus, GateState
+from workflows.stage_models import Moment, MomentKind
 
 ENDINGS = (DeliveryState.rejected, DeliveryState.expired, DeliveryState.cancelled)
 

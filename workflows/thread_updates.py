@@ -17,8 +17,9 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows.coalesced import Coalesced
-    from workflows.models import DeliveryStatus, Moment, NotifyInput
+    from workflows.models import DeliveryStatus
     from workflows.moments import thread_moments
+    from workflows.stage_models import Moment, NotifyInput
 
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
 

@@ -23,15 +23,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.deploy_steps import DeploySteps
     from workflows.gates import Gates
-    from workflows.models import (
-        ChangeRequest,
-        DeliveryRequest,
-        Deployment,
-        Operation,
-        ServiceState,
-        TeardownInput,
-    )
+    from workflows.models import ChangeRequest, DeliveryRequest, Deployment, Operation, ServiceState
     from workflows.spec import ServiceSpec
+    from workflows.stage_models import TeardownInput
 
 KEEP_EARLIER = 10
 

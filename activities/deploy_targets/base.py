@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 from shipmate.settings import Settings
-from workflows.models import DeployInput, DeployResult, TeardownInput
+from workflows.stage_models import DeployInput, DeployResult, TeardownInput
 
 Heartbeat = Callable[[str], None]
 

@@ -37,8 +37,8 @@ from activities.deploy_targets.ecs_rollout import run_migration_down, wait_until
 from activities.deploy_targets.naming import aws_tags
 from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
-from workflows.models import DeployInput, DeployResult, TeardownInput
 from workflows.spec import DeployTarget
+from workflows.stage_models import DeployInput, DeployResult, TeardownInput
 
 HEALTH_COMMAND = (
     'python3 -c "import urllib.request; '

@@ -21,7 +21,7 @@ from activities.deploy_targets.ecs_resources import (
     log_group_name,
 )
 from shipmate.settings import Settings
-from workflows.models import DeployResult
+from workflows.stage_models import DeployResult
 
 MIGRATION_TIMEOUT = 15 * 60
 

@@ -27,7 +27,7 @@ from activities.deploy_targets.ecs_resources import (
     secret_name,
 )
 from shipmate.settings import Settings
-from workflows.models import TeardownInput
+from workflows.stage_models import TeardownInput
 
 GONE = {
     "ServiceNotFoundException",

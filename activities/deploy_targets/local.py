@@ -33,7 +33,7 @@ from activities.deploy_targets.naming import label_filters, labels, resource_nam
 from activities.images import docker_client
 from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
-from workflows.models import DeployInput, DeployResult, TeardownInput
+from workflows.stage_models import DeployInput, DeployResult, TeardownInput
 
 log = logging.getLogger(__name__)
 READY_TIMEOUT = 90.0  # migrations run before /ready answers

@@ -22,8 +22,9 @@ from activities.stages import DeliveryActivities
 from shipmate import delivery_client
 from tests.cli.test_cli_deliveries import letters, shipmate
 from tests.workflows.test_workflows import gate_open, start, until
-from workflows.models import DeliveryState, DeployInput
+from workflows.models import DeliveryState
 from workflows.spec import Database, DeployTarget
+from workflows.stage_models import DeployInput
 
 
 def aws(settings, name: str):

@@ -24,8 +24,8 @@ from tests.activities.test_ecs_deploy import (
 )
 from tests.workflows.test_undo_deliveries import ROLL_BACK, approve_and_finish, deliver, undo
 from tests.workflows.test_workflows import unique
-from workflows.models import TeardownInput
 from workflows.spec import DeployTarget
+from workflows.stage_models import TeardownInput
 
 
 def tagged(settings, service: str) -> list[str]:

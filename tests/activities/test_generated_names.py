@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, inspect
 
 from activities.scaffold.generator import write_service
-from tests.activities.test_migrations_both_ways import alembic
+from tests.activities.migration_checks import alembic
 from tests.activities.test_scaffold import run_generated_tests
 from workflows.identifiers import GENERATED_CODE_NAMES
 from workflows.spec import (

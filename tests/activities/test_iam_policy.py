@@ -17,8 +17,8 @@ import boto3
 
 from activities.deploy_targets.ecs import AwsEcs
 from tests.activities.test_ecs_deploy import deploy, verify
-from workflows.models import TeardownInput
 from workflows.spec import DeployTarget
+from workflows.stage_models import TeardownInput
 
 POLICY = Path(__file__).parent.parent / "deploy" / "iam-worker-policy.json"
 

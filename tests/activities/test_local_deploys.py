@@ -21,8 +21,8 @@ from activities.deploy_targets.local import LocalDocker
 from activities.deploy_targets.naming import database_identifier
 from activities.stages import DeliveryActivities
 from tests.conftest import POSTGRES_URL
-from workflows.models import DeployInput, ScaffoldInput, TeardownInput
 from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
+from workflows.stage_models import DeployInput, ScaffoldInput, TeardownInput
 
 LOCAL = LocalDocker()
 

@@ -12,7 +12,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.stages import DeliveryActivities
 from understanding import parse_change, parse_request
-from workflows.models import ScaffoldInput
+from workflows.stage_models import ScaffoldInput
 
 
 def git(*args: str) -> str:

@@ -15,7 +15,7 @@ from temporalio.testing import ActivityEnvironment
 from activities import artifacts
 from activities.stages import DeliveryActivities
 from understanding import parse_request
-from workflows.models import ScaffoldInput
+from workflows.stage_models import ScaffoldInput
 
 BROKEN = """
 

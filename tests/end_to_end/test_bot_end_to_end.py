@@ -20,7 +20,7 @@ from cli.worker import build_worker
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit.chat import TOKENS, Chat, letters, start_bot
 from tests.slack_emulator.test_emulator_page import CHROMIUM, FLAGS
-from workflows.models import TeardownInput
+from workflows.stage_models import TeardownInput
 
 
 @pytest.fixture()

@@ -18,9 +18,9 @@ from workflows.models import (
     DeliveryStatus,
     ServiceState,
     StageState,
-    TeardownInput,
 )
 from workflows.service_workflow import ServiceWorkflow
+from workflows.stage_models import TeardownInput
 
 
 async def test_todo_api_is_delivered_and_answers(client, settings, worker):

@@ -17,15 +17,8 @@ from testkit.chat import Chat, actions, letters, start_bot
 from testkit.waiting import eventually
 from workflows.access import Origin, PersonAction
 from workflows.approvals import DecisionNotAllowed, check_origin
-from workflows.models import (
-    DeliveryState,
-    DeliveryStatus,
-    GateState,
-    Moment,
-    MomentKind,
-    Stage,
-    StageState,
-)
+from workflows.models import DeliveryState, DeliveryStatus, GateState, Stage, StageState
+from workflows.stage_models import Moment, MomentKind
 
 WORDS = "words", "text"  # the modal's input: block_id, action_id
 

@@ -20,13 +20,7 @@ from shipmate.settings import EnvironmentPolicy
 from testkit.waiting import eventually
 from understanding import parse_request
 from workflows.delivery_workflow import DeliveryWorkflow
-from workflows.models import (
-    ChangeRequest,
-    DeliveryState,
-    DeliveryStatus,
-    ServiceState,
-    StageState,
-)
+from workflows.models import ChangeRequest, DeliveryState, DeliveryStatus, ServiceState, StageState
 from workflows.service_workflow import ServiceWorkflow
 
 

@@ -31,7 +31,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import WorkflowHandle
 from temporalio.worker import Worker
 
 from cli import devstack
@@ -39,6 +39,7 @@ from shipmate import delivery_client
 from shipmate.settings import EnvironmentPolicy, Settings
 from shipmate.temporal import connect
 from testkit.fake_stages import Script
+from tests.workflows.histories import slack_steps
 from understanding import parse_request
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import DeliveryState
@@ -220,17 +221,21 @@ async def record_production(settings: Settings, fixtures: Fixtures) -> None:
         async with worker_with_slack(client, local, Script(), executor):
             bot = await start_bot(local, emulator)
             try:
-                first = await _deliver_from_slack(client, chat, asked)
-                await _settled(outbox, eventually)
+                first = await slack_steps.deliver_from_slack(client, chat, asked)
+                await slack_steps.settled(outbox, eventually)
                 await fixtures.save("production_delivery", first)
                 service_runs = [service.first_execution_run_id]
-                service_runs.append(await _continued(client, service.id, service_runs[-1]))
-                await fixtures.save("production_service", _run(client, service.id, service_runs[0]))
+                service_runs.append(
+                    await slack_steps.continued(client, service.id, service_runs[-1])
+                )
+                await fixtures.save(
+                    "production_service", slack_steps.run_of(client, service.id, service_runs[0])
+                )
 
                 # The next version, parked at staging while the outbox rolls over.
-                second_ts, second = await _ask(client, chat, asked)
-                await _approve(client, chat, second, second_ts, "staging", click=False)
-                await _settled(outbox, eventually)
+                second_ts, second = await slack_steps.ask(client, chat, asked)
+                await slack_steps.approve(client, chat, second, second_ts, "staging", click=False)
+                await slack_steps.settled(outbox, eventually)
                 outbox_runs = [(await outbox.describe()).run_id]
                 sent = 0
                 # It continues as new when its queue drains past OUTBOX_HISTORY_LIMIT events.
@@ -248,114 +253,24 @@ async def record_production(settings: Settings, fixtures: Fixtures) -> None:
                             ),
                         )
                         sent += 1
-                    await _settled(outbox, eventually, timeout=600)
-                outbox_runs.append(await _continued(client, outbox.id, outbox_runs[-1]))
+                    await slack_steps.settled(outbox, eventually, timeout=600)
+                outbox_runs.append(await slack_steps.continued(client, outbox.id, outbox_runs[-1]))
                 print(f"the outbox continued as new after {sent} private replies")
-                await fixtures.save("slack_outbox", _run(client, outbox.id, outbox_runs[0]))
+                await fixtures.save(
+                    "slack_outbox", slack_steps.run_of(client, outbox.id, outbox_runs[0])
+                )
 
-                await _finish(client, chat, second, second_ts)
-                await _continued(client, service.id, service_runs[-1])
-                continued = _run(client, service.id, service_runs[-1])
+                await slack_steps.finish(client, chat, second, second_ts)
+                await slack_steps.continued(client, service.id, service_runs[-1])
+                continued = slack_steps.run_of(client, service.id, service_runs[-1])
                 await fixtures.save("production_service_continued", continued)
-                await _settled(outbox, eventually)
-                rolled = _run(client, outbox.id, outbox_runs[-1])
+                await slack_steps.settled(outbox, eventually)
+                rolled = slack_steps.run_of(client, outbox.id, outbox_runs[-1])
                 await fixtures.save("slack_outbox_continued", rolled)
                 await client.get_workflow_handle(outbox.id).terminate("recorded")
             finally:
                 await bot.close_async()
                 await emulator.stop()
-
-
-def _run(client: Client, workflow_id: str, run_id: str) -> WorkflowHandle:
-    return client.get_workflow_handle(workflow_id, run_id=run_id)
-
-
-async def _continued(client: Client, workflow_id: str, run_id: str) -> str:
-    """The id of the run `run_id` continued as new into, once it has."""
-    from testkit.waiting import eventually
-
-    async def next_run():
-        current = (await client.get_workflow_handle(workflow_id).describe()).run_id
-        return current if current != run_id else None
-
-    return await eventually(next_run, timeout=120, what=f"{workflow_id} to continue as new")
-
-
-async def _settled(outbox: WorkflowHandle, eventually, timeout: float = 120) -> None:
-    """Nothing waiting in the outbox for a few seconds: the last send has finished too."""
-
-    async def quiet():
-        if await outbox.query("waiting") != 0:
-            return False
-        await asyncio.sleep(3)
-        return await outbox.query("waiting") == 0
-
-    await eventually(quiet, timeout=timeout, interval=0.5, what="the outbox to settle")
-
-
-async def _ask(client: Client, chat, asked: str) -> tuple[str, WorkflowHandle]:
-    ts = await chat.say("U0ALICE", asked)
-    on_it = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
-    delivery_id = on_it["text"].split("delivery `")[1].split("`")[0]
-    return ts, client.get_workflow_handle(delivery_id)
-
-
-async def _deliver_from_slack(client: Client, chat, asked: str) -> WorkflowHandle:
-    ts, handle = await _ask(client, chat, asked)
-    await _finish(client, chat, handle, ts)
-    return handle
-
-
-async def _finish(client: Client, chat, handle: WorkflowHandle, ts: str) -> None:
-    """Bob approves staging, then prod, each from the card's button."""
-    for env in ("staging", "prod"):
-        await _approve(client, chat, handle, ts, env)
-        await chat.wait_for(ts, lambda r, env=env: f"is live in *{env}*" in r["text"])
-    await handle.result()
-    status = await delivery_client.delivery_status(handle)
-    assert status.state == DeliveryState.succeeded, status
-    await chat.wait_for(ts, lambda r: _is_card(r) and "delivered" in r["text"])
-
-
-def _is_card(reply: dict) -> bool:
-    return bool(reply.get("blocks")) and reply["blocks"][0]["type"] == "header"
-
-
-async def _approve(
-    client: Client, chat, handle: WorkflowHandle, ts: str, env: str, click: bool = True
-) -> None:
-    """Once the card offers `env`'s gate, bob clicks Approve on it (the bot sends the
-    workflow's approve update); with click=False, only wait for that card."""
-    from slack_views.card import read_button_value
-    from testkit.waiting import eventually
-
-    async def card_offering_gate():
-        status = await delivery_client.delivery_status(handle)
-        if not status or not any(g.environment == env and g.state == "open" for g in status.gates):
-            return None
-        for reply in reversed(await chat.thread(ts)):
-            if _is_card(reply):
-                values = [
-                    e.get("value")
-                    for b in reply["blocks"]
-                    if b["type"] == "actions"
-                    for e in b["elements"]
-                ]
-                wanted = (handle.id, env)
-                return reply if any(v and read_button_value(v) == wanted for v in values) else None
-        return None
-
-    card = await eventually(card_offering_gate, what=f"the card offering the {env} gate")
-    if not click:
-        return
-    clicked = await chat.click("U0BOB", card["ts"], "approve")
-    assert clicked.get("ok"), clicked
-
-    async def approved():
-        status = await delivery_client.delivery_status(handle)
-        return any(g.environment == env and g.state == "approved" for g in status.gates)
-
-    await eventually(approved, what=f"the {env} gate approved")
 
 
 def wanted_fixtures(args: list[str]) -> tuple[dict[str, set[str]], list[str]]:
