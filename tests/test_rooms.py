@@ -4,8 +4,10 @@ The contracts are in pyproject.toml ([tool.importlinter])."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -42,3 +44,13 @@ def test_no_module_is_over_the_ceiling() -> None:
             if lines > CEILING:
                 too_long[str(module.relative_to(ROOT))] = lines
     assert too_long == {}
+
+
+def test_shipmates_image_carries_every_room_it_installs() -> None:
+    """deploy/Dockerfile copies room by room: a room it leaves out installs as nothing,
+    and the image's `shipmate` fails at its first import."""
+    installed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    rooms = {pattern.rstrip("*") for pattern in installed["packages"]["find"]["include"]}
+    dockerfile = (ROOT / "deploy" / "Dockerfile").read_text()
+    copied = set(re.findall(r"^COPY (\w+)/ \1/$", dockerfile, flags=re.M))
+    assert rooms == copied
