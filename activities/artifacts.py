@@ -128,12 +128,7 @@ def checkout(settings: Settings, key: str, prepare) -> Path:
     ready = settings.state_dir.resolve() / "checkouts" / key.removesuffix(".tar.gz")
     if ready.is_dir():
         return ready
-    try:
-        data = store_for(settings).get(key)
-    except (BotoCoreError, ClientError) as exc:
-        raise ArtifactMissing(f"could not fetch {key} ({settings.artifact_store}): {exc}") from None
-    if not key.endswith(f"/{hashlib.sha256(data).hexdigest()}.tar.gz"):
-        raise ArtifactMissing(f"{key} in the artifact store does not match its hash")
+    data = fetch(settings, key)
     ready.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=ready.parent, prefix=".fetching-"))
     try:
@@ -147,3 +142,24 @@ def checkout(settings: Settings, key: str, prepare) -> Path:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return ready
+
+
+def fetch(settings: Settings, key: str) -> bytes:
+    """A stored repository's tarball, refused unless it hashes to its name."""
+    try:
+        data = store_for(settings).get(key)
+    except (BotoCoreError, ClientError) as exc:
+        raise ArtifactMissing(f"could not fetch {key} ({settings.artifact_store}): {exc}") from None
+    if not key.endswith(f"/{hashlib.sha256(data).hexdigest()}.tar.gz"):
+        raise ArtifactMissing(f"{key} in the artifact store does not match its hash")
+    return data
+
+
+def files_under(settings: Settings, key: str, folder: str) -> dict[str, bytes]:
+    """The files under `folder/` of a stored repository (path -> bytes), nothing unpacked."""
+    with tarfile.open(fileobj=io.BytesIO(fetch(settings, key)), mode="r:gz") as tar:
+        return {
+            member.name: tar.extractfile(member).read()
+            for member in tar.getmembers()
+            if member.isfile() and member.name.startswith(f"{folder.rstrip('/')}/")
+        }

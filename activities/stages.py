@@ -18,8 +18,8 @@ from temporalio.exceptions import ApplicationError
 from activities import artifacts, images, sandbox
 from activities.deploy_targets import DeployFailed, driver_for
 from activities.heartbeats import keeps_heartbeating
-from activities.scaffold.generator import write_service
-from activities.scaffold.repository import PushFailed, commit_version, push_version
+from activities.scaffold.generator import earlier_versions, missing_versions, write_service
+from activities.scaffold.repository import PushFailed, catch_up, commit_version, push_version
 from shipmate.settings import Settings
 from understanding import understand
 from workflows import activity_contracts as contracts
@@ -67,16 +67,21 @@ class DeliveryActivities:
     def scaffold_service(self, request: ScaffoldInput) -> ScaffoldResult:
         spec = request.spec
         repo = (self.settings.services_dir / spec.name).resolve()
-        fingerprint, files = write_service(spec, repo)
+        fingerprint, files = write_service(spec, repo, self._earlier_versions(request, repo))
+        remote = (
+            self.settings.git_remote.format(service=spec.name) if self.settings.git_remote else None
+        )
+        if remote:
+            catch_up(repo, remote)
         request_line = " ".join(request.request_text.split())[:200] or spec.description[:200]
         commit_version(
             repo,
             f"{spec.name} v{spec.version}: {request_line}\n\n"
             f"Requested by {request.requester or 'unknown'} through Shipmate.",
         )
-        if self.settings.git_remote:
+        if remote:
             try:
-                push_version(repo, self.settings.git_remote.format(service=spec.name))
+                push_version(repo, remote)
             except PushFailed as exc:  # `retry` pushes again once the remote is fixed
                 raise ApplicationError(str(exc), type="PushFailed", non_retryable=True) from None
         return ScaffoldResult(
@@ -120,6 +125,29 @@ class DeliveryActivities:
         image = f"{scaffold.service}:v{scaffold.version}-{scaffold.fingerprint[:12]}"
         image_id = self._build(self._project(scaffold), image, "runtime")
         return BuiltImage(image=image, image_id=image_id, artifact=scaffold.artifact)
+
+    def _earlier_versions(self, request: ScaffoldInput, repo: Path) -> list[ServiceSpec]:
+        """The versions before this one, from the running version's repository (whichever
+        worker wrote it); a change queued before repositories travelled reads this
+        worker's disk. A gap would break the migration chain, so it stops the stage."""
+        if request.earlier_repository:
+            stored = _stored(
+                lambda: artifacts.files_under(self.settings, request.earlier_repository, "specs")
+            )
+            held = [ServiceSpec.model_validate_json(data) for _, data in sorted(stored.items())]
+            where = f"the running version's repository ({request.earlier_repository})"
+        else:
+            held, where = earlier_versions(repo), "this worker's disk"
+        history = [s for s in held if s.version < request.spec.version]
+        missing = missing_versions(request.spec, history)
+        if missing:  # retried: another worker's disk may hold them
+            listed = ", ".join(f"v{v}" for v in missing)
+            raise ApplicationError(
+                f"v{request.spec.version} of {request.spec.name} must follow every earlier "
+                f"version's migrations, and {listed} cannot be found in {where}",
+                type="EarlierVersionsMissing",
+            )
+        return history
 
     def _project(self, scaffold: ScaffoldResult) -> Path:
         """The repository ready to build, from the artifact store (any worker) or, for a

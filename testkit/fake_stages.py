@@ -42,6 +42,7 @@ class Script:
     cancelled: list[str] = field(default_factory=list)
     notified: list[str] = field(default_factory=list)
     deployed: list[DeployInput] = field(default_factory=list)
+    scaffolded: list[ScaffoldInput] = field(default_factory=list)
     torn_down: list[tuple[str, str]] = field(default_factory=list)
 
     async def _enter(self) -> None:
@@ -73,6 +74,7 @@ class Script:
         @implements(contracts.scaffold_service)
         async def scaffold_service(request: ScaffoldInput) -> ScaffoldResult:
             await script._enter()
+            script.scaffolded.append(request)
             spec = request.spec
             return ScaffoldResult(
                 service=spec.name,
@@ -80,6 +82,7 @@ class Script:
                 path="/nowhere",
                 files=3,
                 fingerprint="f" * 64,
+                artifact=f"{spec.name}/v{spec.version}.tar.gz",
             )
 
         @implements(contracts.test_service)

@@ -226,11 +226,15 @@ class DeliveryWorkflow(UndoSteps, DeploySteps, StageRunner, Gates):
             "scaffold",
             contracts.scaffold_service,
             ScaffoldInput(
-                spec=spec, request_text=request.request_text[:500], requester=request.requester
+                spec=spec,
+                request_text=request.request_text[:500],
+                requester=request.requester,
+                earlier_repository=request.repository,
             ),
             timeout=timedelta(minutes=2),
         )
         self._stage("scaffold").detail = f"{scaffold.files} files"
+        self._delivery.status.repository = scaffold.artifact
         # The tests and the runtime image need only the scaffold, and a push only the
         # image: they run side by side. Deliveries started before that run in sequence.
         if workflow.patched(OVERLAPPED_STAGES):

@@ -122,6 +122,11 @@ class DeliveryRequest(RequestedChange):
     version: int = 1
     live: Deployment | None = Field(None, description="Roll back: what serves now")
     rollback_to: Deployment | None = Field(None, description="Roll back: what served before")
+    repository: str | None = Field(
+        None,
+        description="The running version's repository (artifact key): the next is "
+        "written on top of it, on whichever worker scaffolds it",
+    )
 
 
 class Stage(BaseModel):
@@ -172,6 +177,9 @@ class DeliveryStatus(BaseModel):
     deployments: list[Deployment] = Field(default_factory=list)
     spec: ServiceSpec | None = None
     image: str | None = None
+    repository: str | None = Field(
+        None, description="The scaffolded repository's key in the artifact store"
+    )
     error: str | None = None
     log_tail: str | None = None
     test_summary: str | None = None
@@ -277,6 +285,9 @@ class ServiceState(BaseModel):
 
     name: str
     specs: list[ServiceSpec] = Field(default_factory=list)
+    repository: str | None = Field(
+        None, description="The current spec's repository in the artifact store"
+    )
     deliveries: list[DeliveryRecord] = Field(default_factory=list)
     deployments: dict[str, Deployment] = Field(default_factory=dict)
     earlier: dict[str, list[Deployment]] = Field(

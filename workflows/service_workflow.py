@@ -138,6 +138,8 @@ class ServiceWorkflow:
         if status.state == DeliveryState.succeeded and status.spec is not None:
             if not any(s.version == status.spec.version for s in self._state.specs):
                 self._state.specs = [*self._state.specs, status.spec][-KEEP_SPECS:]
+                # The next version is written on top of this one's repository.
+                self._state.repository = status.repository
 
     @workflow.run
     async def run(self, state: ServiceState) -> None:
@@ -168,6 +170,7 @@ class ServiceWorkflow:
             service=self._state.name,
             base_spec=current,
             version=(current.version + 1) if current else 1,
+            repository=self._state.repository,
         )
         if change.operation != Operation.build:
             try:  # what was true when it was asked may have changed while it queued

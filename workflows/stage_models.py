@@ -18,11 +18,17 @@ class PlanInput(BaseModel):
 
 
 class ScaffoldInput(BaseModel):
-    """The spec to generate, and who asked for what, for the repository's commit message."""
+    """The spec to generate, the repository it is written on top of, and who asked for
+    what, for the repository's commit message."""
 
     spec: ServiceSpec
     request_text: str = ""
     requester: str = ""
+    earlier_repository: str | None = Field(
+        None,
+        description="The running version's repository (artifact key), whose specs/ holds "
+        "every earlier version: their migrations are kept and the new one follows them",
+    )
 
 
 class ScaffoldResult(BaseModel):

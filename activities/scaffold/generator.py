@@ -29,7 +29,7 @@ from workflows.spec import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
-GENERATED_DIRS = ("app", "tests", "migrations")
+GENERATED_DIRS = ("app", "tests", "migrations", "specs")
 AUTH_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
 GRAPHQL_ONLY = {"app/graphql.py", "tests/test_graphql.py"}
 EVENTS_ONLY = {"app/events.py", "tests/test_events.py"}
@@ -106,10 +106,12 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
         return {**files, **{path: (root / path).read_text() for path in python_files}}
 
 
-def write_service(spec: ServiceSpec, out_dir: Path) -> tuple[str, int]:
-    """Write the repository to out_dir, on top of its earlier versions if any; returns its
-    fingerprint and how many files it has."""
-    files = render_service(spec, earlier_versions(out_dir))
+def write_service(
+    spec: ServiceSpec, out_dir: Path, history: list[ServiceSpec] | None = None
+) -> tuple[str, int]:
+    """Write the repository to out_dir, on top of its earlier versions (`history`, or
+    those out_dir holds); returns its fingerprint and how many files it has."""
+    files = render_service(spec, earlier_versions(out_dir) if history is None else history)
     out_dir.mkdir(parents=True, exist_ok=True)
     for generated in GENERATED_DIRS:  # wholly generated: a removed entity leaves nothing behind
         shutil.rmtree(out_dir / generated, ignore_errors=True)
@@ -125,6 +127,13 @@ def earlier_versions(repo: Path) -> list[ServiceSpec]:
         ServiceSpec.model_validate_json(path.read_text())
         for path in sorted(repo.glob("specs/v*.json"))
     ]
+
+
+def missing_versions(spec: ServiceSpec, history: list[ServiceSpec]) -> list[int]:
+    """Earlier versions the history lacks: each one's migration must be in the chain, or
+    a database at that version cannot be migrated ("Can't locate revision")."""
+    held = {s.version for s in history}
+    return [version for version in range(1, spec.version) if version not in held]
 
 
 def fingerprint(files: dict[str, str]) -> str:

@@ -21,8 +21,7 @@ class PushFailed(Exception):
 def commit_version(repo: Path, message: str) -> str:
     """Commit the working tree of a generated repository; returns the commit id."""
     git = ["git", "-C", str(repo), *GIT_IDENTITY]
-    if not (repo / ".git").exists():
-        subprocess.run([*git, "init", "-q", "-b", "main"], check=True, timeout=GIT_TIMEOUT)
+    _init(repo)
     subprocess.run([*git, "add", "-A"], check=True, timeout=GIT_TIMEOUT)
     status = subprocess.run(
         [*git, "status", "--porcelain"], capture_output=True, text=True, timeout=GIT_TIMEOUT
@@ -33,6 +32,33 @@ def commit_version(repo: Path, message: str) -> str:
         [*git, "rev-parse", "HEAD"], capture_output=True, text=True, check=True, timeout=GIT_TIMEOUT
     )
     return head.stdout.strip()
+
+
+def catch_up(repo: Path, remote_url: str, timeout: float = 45) -> None:
+    """Move the repository's history to the remote's main, keeping the files just written,
+    so the next commit follows what the team's remote holds and its push fast-forwards:
+    this worker may never have scaffolded the service, or be behind another that did.
+    A remote without main yet (or one that refuses) is left to the push to report."""
+    _init(repo)
+    try:
+        fetched = subprocess.run(
+            ["git", "-C", str(repo), "fetch", "--quiet", remote_url, "main"],
+            capture_output=True,
+            timeout=timeout,
+            env={**os.environ, "GIT_TERMINAL_PROMPT": "0"},
+        )
+    except subprocess.TimeoutExpired:
+        return
+    if fetched.returncode == 0:
+        git = ["git", "-C", str(repo)]
+        subprocess.run([*git, "reset", "--quiet", "FETCH_HEAD"], check=True, timeout=GIT_TIMEOUT)
+
+
+def _init(repo: Path) -> None:
+    if not (repo / ".git").exists():
+        subprocess.run(
+            ["git", "-C", str(repo), "init", "-q", "-b", "main"], check=True, timeout=GIT_TIMEOUT
+        )
 
 
 def push_version(repo: Path, remote_url: str, timeout: float = 120) -> None:

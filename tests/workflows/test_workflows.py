@@ -201,6 +201,14 @@ async def test_a_service_runs_one_delivery_at_a_time_and_queues_the_next(client,
     assert [s.version for s in service.specs] == [1, 2]
     assert service.deployments["staging"].version == 2
     assert [d.state for d in service.deliveries] == ["succeeded", "succeeded"]
+    # Each version is written on top of the last one's repository, on any worker.
+    written_on = [
+        (s.spec.version, s.earlier_repository)
+        for s in script.scaffolded
+        if s.spec.name == spec.name
+    ]
+    assert written_on == [(1, None), (2, f"{spec.name}/v1.tar.gz")]
+    assert service.repository == f"{spec.name}/v2.tar.gz"
 
 
 async def test_service_state_survives_continue_as_new(client, fake):
