@@ -45,15 +45,13 @@ with workflow.unsafe.imports_passed_through():
         StageState,
     )
     from workflows.outbox_workflow import CARD_POSTED
-    from workflows.service_updates import SERVICE_TOLD_IN_BACKGROUND, ServiceUpdates
+    from workflows.patches import OVERLAPPED_STAGES, SERVICE_TOLD_IN_BACKGROUND
+    from workflows.service_updates import ServiceUpdates
     from workflows.spec import DeployTarget, ServiceSpec
     from workflows.stage_models import BuiltImage, PlanInput, ScaffoldInput, ScaffoldResult
     from workflows.stage_runner import DeliveryCancelled, StageFailed, StageRunner
     from workflows.thread_updates import ThreadUpdates
     from workflows.undoing import UndoSteps
-
-# The patch (workflow.patched) behind which test and build+push run side by side.
-OVERLAPPED_STAGES = "test-beside-build"
 
 # The stages a delivery shows before its environments' gates.
 FIRST_STAGES = {

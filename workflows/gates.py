@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approvals import apply_decision, check_decision, check_origin
     from workflows.delivery_run import DeliveryBase
     from workflows.models import ApprovalDecision, DeliveryState, GateState, GateStatus, StageState
+    from workflows.patches import REMINDER
     from workflows.stage_runner import DeliveryCancelled, StageFailed
 
 
@@ -41,7 +42,7 @@ class Gates(DeliveryBase):
         decided, waited = False, 0.0
         remind_after = policy.timeout_seconds - policy.remind_before_seconds
         # A delivery parked before reminders existed keeps its single wait on replay.
-        if policy.remind_before_seconds > 0 and remind_after > 0 and workflow.patched("reminder"):
+        if policy.remind_before_seconds > 0 and remind_after > 0 and workflow.patched(REMINDER):
             decided, waited = await self._decided_within(gate, remind_after), remind_after
             if not decided:
                 gate.reminded = True

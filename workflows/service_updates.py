@@ -5,7 +5,7 @@ arrive, and the last one before the delivery ends. But a stage need not wait for
 signal to land before it starts: that wait cost a workflow task at every stage. So
 signals go out in the background, one in flight at a time and always with the newest
 status (a burst of changes becomes one signal), and the delivery flushes them before it
-ends. Deliveries started before this (no `SERVICE_TOLD_IN_BACKGROUND` marker) keep
+ends. Deliveries started before this (no `patches.SERVICE_TOLD_IN_BACKGROUND` marker) keep
 waiting for each signal, as their histories hold them to.
 """
 
@@ -18,9 +18,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows.coalesced import Coalesced
     from workflows.models import DELIVERY_CHANGED, DeliveryStatus
-
-# The patch (workflow.patched) behind which the service entity is told in the background.
-SERVICE_TOLD_IN_BACKGROUND = "service-told-in-background"
 
 
 class ServiceUpdates(Coalesced):

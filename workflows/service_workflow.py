@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
         RequestedChange,
         ServiceState,
     )
+    from workflows.patches import UNIQUE_DELIVERY_IDS
     from workflows.spec import UNREADABLE_TEXT, unreadable
     from workflows.undoing import (
         check_nothing_in_flight,
@@ -77,7 +78,7 @@ class ServiceWorkflow:
             return DeliveryTicket(delivery_id=known, queued_behind=0, asked_before=True)
         self._state.delivery_count += 1
         delivery_id = f"delivery/{self._state.name}/{self._state.delivery_count}"
-        if workflow.patched("unique-delivery-ids"):
+        if workflow.patched(UNIQUE_DELIVERY_IDS):
             # Unique for ever: a recreated service entity restarts its count, and an old
             # card's buttons must never reach the new delivery that reuses a number.
             delivery_id += f"-{str(workflow.uuid4())[:6]}"

@@ -1,0 +1,19 @@
+"""Every `workflow.patched` marker, named once.
+
+A marker keeps runs that started on older code on the path they recorded while new
+runs take the new one. Its life: `patched(NAME)` beside the old path; once no run
+older than it can still exist, `deprecate_patch(NAME)` without the old path; once no
+run carries the marker, the call goes. Deliveries live at most a gate's timeout plus
+the retry window (about two days); service entities and outboxes live for ever, so
+their markers stay until a continue-as-new has passed every one of them. The kept
+histories in tests/workflows/histories hold each marker's old path to its promise.
+"""
+
+# Gates remind their approvers before they expire (deliveries parked before waited once).
+REMINDER = "reminder"
+# Delivery ids carry a random suffix, so a recreated service never reuses one (services).
+UNIQUE_DELIVERY_IDS = "unique-delivery-ids"
+# Tests run beside build and push (deliveries before ran them in sequence).
+OVERLAPPED_STAGES = "test-beside-build"
+# A delivery tells its service entity of changes in the background (before: each awaited).
+SERVICE_TOLD_IN_BACKGROUND = "service-told-in-background"
