@@ -20,7 +20,7 @@ from tests.activities.test_ecs_deploy import deploy, verify
 from workflows.spec import DeployTarget
 from workflows.stage_models import TeardownInput
 
-POLICY = Path(__file__).parent.parent / "deploy" / "iam-worker-policy.json"
+POLICY = Path(__file__).resolve().parents[2] / "deploy" / "iam-worker-policy.json"
 
 
 def allowed_actions() -> list[str]:
