@@ -5,7 +5,9 @@ neither can read what the other wrote; the scaffolded repository reaches the nex
 stage through the artifact store (an S3 bucket, moto here) and images through the
 registry. They share what a Docker host shares: the engine and the local target's
 record of routes. Six deliveries start at once; one worker is killed in the middle
-of a long stage, and the other finishes all six.
+of a long stage, and the other finishes all six. Then each service changes twice on
+workers that never saw its earlier versions (a worker with a fresh disk, then it and
+another): 18 of 18 live, every migration chain whole.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import httpx
 from shipmate import delivery_client
 from testkit.waiting import eventually
 from testkit.worker_processes import follow_approving, long_stage_running, start_worker, stop
-from understanding import parse_request
+from understanding import parse_change, parse_request
 from workflows.models import DeliveryState
 
 DELIVERIES = 6
@@ -75,14 +77,36 @@ async def test_six_deliveries_on_two_workers_all_go_live_when_one_is_killed(
         workers[0].send_signal(signal.SIGKILL)
         workers[0].wait()
         finals = await asyncio.wait_for(asyncio.gather(*following), 900)
+
+        # v2 on a worker with a fresh disk alone, v3 on it and another fresh one.
+        stop(workers[1])
+        later = [tmp_path / "third.log", tmp_path / "fourth.log"]
+        workers.append(
+            start_worker(local, queue, later[0], state_dir=str(tmp_path / "third"), **shared)
+        )
+        changed = await change_each(client, local, finals, "add a note field to todos")
+        workers.append(
+            start_worker(local, queue, later[1], state_dir=str(tmp_path / "fourth"), **shared)
+        )
+        changed_again = await change_each(
+            client, local, changed, "add a Comment entity with body and todo"
+        )
     finally:
         stop(*workers)
 
-    failed = {f.service: f.error for f in finals if f.state != DeliveryState.succeeded}
-    assert failed == {}, (failed, (tmp_path / "second.log").read_text()[-3000:])
-    for final in finals:
+    logs = "".join(log.read_text()[-2000:] for log in [tmp_path / "second.log", *later])
+    every = [*finals, *changed, *changed_again]
+    failed = {(f.service, f.version): f.error for f in every if f.state != DeliveryState.succeeded}
+    assert failed == {}, (failed, logs)
+    assert (
+        sorted(f.version for f in every) == [1] * DELIVERIES + [2] * DELIVERIES + [3] * DELIVERIES
+    )
+    for final in changed_again:
         (deployment,) = final.deployments
         assert httpx.get(f"{deployment.url}/health", timeout=10).status_code == 200
+        # The v3 schema is migrated through v1 and v2: the newest field and entity answer.
+        assert httpx.get(f"{deployment.url}/todos", timeout=10).status_code == 200
+        assert httpx.get(f"{deployment.url}/comments", timeout=10).status_code == 200
 
     # What the killed worker scaffolded on its own disk was tested and built by the other.
     crossed = [
@@ -105,6 +129,17 @@ async def test_six_deliveries_on_two_workers_all_go_live_when_one_is_killed(
             all=True, filters={"label": f"shipmate.service={final.service}"}
         ):
             container.remove(force=True)
+
+
+async def change_each(client, settings, finals, text: str) -> list:
+    """The same change asked of every service at once, each followed to its end."""
+    handles = []
+    for final in finals:
+        spec = parse_change(final.spec, text).spec
+        ticket = await delivery_client.request_change(client, settings, text, spec, "U0ALICE")
+        handles.append(client.get_workflow_handle(ticket.delivery_id))
+    following = [follow_approving(client, handle) for handle in handles]
+    return await asyncio.wait_for(asyncio.gather(*following), 900)
 
 
 async def ran_on(handle) -> dict[str, str]:
