@@ -45,3 +45,4 @@ class OutboxState(BaseModel):
     edits: dict[str, OutgoingMessage] = Field(
         default_factory=dict, description="Card key -> its newest edit not sent yet"
     )
+    history_limit: int = Field(5000, description="Events before continuing as new")

@@ -12,6 +12,10 @@ and then edited. Two lanes: posts go out in order at Slack's pace, while card ed
 (another rate tier) wait in a lane of their own where a newer edit of a card replaces
 the one not yet sent, so a slow edit never holds up a reply. A 429 is waited out as
 long as Slack's Retry-After says, up to a deadline of minutes.
+
+A long history rolls over (continue-as-new) with whatever is queued, waiting only for
+the call in flight: the queue, the edits not yet sent and the keys already sent go
+along, so nothing is lost or said twice across the roll-over.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ with workflow.unsafe.imports_passed_through():
         SlackCall,
         SlackSent,
     )
+    from workflows.patches import OUTBOX_ROLLS_OVER_BUSY
 
 OUTBOX_TYPE = "SlackOutbox"
 CARD_POSTED = "card_posted"  # the signal that tells a delivery where its card is
@@ -60,6 +65,9 @@ class SlackOutbox:
         self._state = state
         self._posting: str | None = None  # the key of the post in flight
         self._editing = False
+        self._rolling_over = False  # the lanes take nothing new: the queue goes along
+        # Decided at the start of each run: outboxes started before keep the old rules.
+        self._carries_backlog = False
 
     @workflow.signal
     def enqueue(self, message: OutgoingMessage) -> None:
@@ -76,6 +84,8 @@ class SlackOutbox:
                 return
         elif key in state.sent or any(q.key == key for q in state.queue):
             return
+        elif self._carries_backlog and key == self._posting:
+            return  # asked again while it is being sent
         state.queue.append(message)
 
     @workflow.query
@@ -84,12 +94,14 @@ class SlackOutbox:
 
     @workflow.run
     async def run(self, state: OutboxState) -> None:
+        self._carries_backlog = workflow.patched(OUTBOX_ROLLS_OVER_BUSY)
         posts, edits = (asyncio.create_task(lane()) for lane in (self._posts, self._edits))
         while True:
-            await workflow.wait_condition(lambda: not self._busy())
-            if workflow.info().get_current_history_length() > 5000:
-                await workflow.wait_condition(workflow.all_handlers_finished)
-                workflow.continue_as_new(self._state)
+            await workflow.wait_condition(lambda: not self._busy() or self._too_long())
+            if self._too_long():
+                if not self._carries_backlog:  # started before: rolls over once idle
+                    await workflow.wait_condition(lambda: not self._busy())
+                await self._roll_over()
             try:
                 await workflow.wait_condition(self._busy, timeout=IDLE)
             except TimeoutError:
@@ -99,6 +111,16 @@ class SlackOutbox:
                     edits.cancel()
                     return  # idle: the next message starts a fresh outbox
 
+    def _too_long(self) -> bool:
+        return workflow.info().get_current_history_length() > self._state.history_limit
+
+    async def _roll_over(self) -> None:
+        """Continue as new with the backlog, once the calls in flight have ended."""
+        self._rolling_over = True
+        await workflow.wait_condition(lambda: not self._posting and not self._editing)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(self._state)
+
     def _busy(self) -> bool:
         state = self._state
         return bool(state.queue or state.edits or self._posting or self._editing)
@@ -106,7 +128,9 @@ class SlackOutbox:
     async def _posts(self) -> None:
         """Replies, announcements and first card posts, in order, at Slack's pace."""
         while True:
-            await workflow.wait_condition(lambda: bool(self._state.queue))
+            await workflow.wait_condition(
+                lambda: bool(self._state.queue) and not self._rolling_over
+            )
             message = self._state.queue.pop(0)
             self._posting = message.key
             try:
@@ -132,7 +156,7 @@ class SlackOutbox:
             return next((k for k in self._state.edits if k in self._state.cards), None)
 
         while True:
-            await workflow.wait_condition(lambda: ready() is not None)
+            await workflow.wait_condition(lambda: ready() is not None and not self._rolling_over)
             key = ready()
             message = self._state.edits.pop(key)
             self._editing = True

@@ -17,3 +17,8 @@ UNIQUE_DELIVERY_IDS = "unique-delivery-ids"
 OVERLAPPED_STAGES = "test-beside-build"
 # A delivery tells its service entity of changes in the background (before: each awaited).
 SERVICE_TOLD_IN_BACKGROUND = "service-told-in-background"
+# An outbox continues as new when its history is long even with a backlog, carrying it
+# (before: only once idle, so a long backlog grew its history without bound), and drops
+# a message asked for again while it is being sent (before: sent twice). Decided once,
+# at the start of each run.
+OUTBOX_ROLLS_OVER_BUSY = "outbox-rolls-over-busy"

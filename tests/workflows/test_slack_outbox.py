@@ -18,7 +18,8 @@ from activities.outbox_sender import SlackSender
 from testkit.chat import Chat, letters, start_bot
 from testkit.fake_stages import Script, worker_with_slack
 from testkit.waiting import eventually
-from workflows.outbox_messages import OutgoingMessage, SlackCall
+from workflows.outbox_messages import OutboxState, OutgoingMessage, SlackCall
+from workflows.outbox_workflow import SlackOutbox, outbox_id
 
 
 async def storm(emulator, seconds: float) -> None:
@@ -153,3 +154,60 @@ async def test_twenty_questions_at_once_are_all_answered_once(chat, bot):
         await chat.wait_for(ts, lambda r: True, timeout=90)
     await asyncio.sleep(1)
     assert [len(await chat.thread(ts)) for ts in asked] == [1] * 20
+
+
+async def test_a_long_backlog_rolls_over_with_it_and_says_each_message_once(
+    client, slack_settings, emulator, chat, scripted_worker
+):
+    """Under a 429 storm a backlog grows the outbox's history past its limit: it
+    continues as new carrying what is still queued, and every message arrives once,
+    even when each is asked for again after the roll-over."""
+    channel, tag = "C0DEPLOYS", letters()
+    messages = [
+        OutgoingMessage(
+            key=f"rollover/{tag}/{n}", channel=channel, text=f"{tag} {n}", private_to="U0CAROL"
+        )
+        for n in range(60)
+    ]
+    await storm(emulator, 3)
+    handle = await client.start_workflow(
+        SlackOutbox.run,
+        OutboxState(channel=channel, history_limit=120),
+        id=outbox_id(slack_settings.task_queue, channel),
+        task_queue=slack_settings.task_queue,
+        start_signal="enqueue",
+        start_signal_args=[messages[0]],
+    )
+    for message in messages[1:]:
+        await handle.signal(SlackOutbox.enqueue, message)
+
+    async def rolled_over():
+        current = (await client.get_workflow_handle(handle.id).describe()).run_id
+        return current if current != handle.result_run_id else None
+
+    await eventually(rolled_over, what="the outbox to continue as new")
+    for message in messages:  # a redelivered event, a retried activity
+        await client.get_workflow_handle(handle.id).signal(SlackOutbox.enqueue, message)
+
+    async def all_arrived():
+        seen = [t for t in await chat.ephemeral("U0CAROL") if t.startswith(tag)]
+        return seen if len(seen) >= len(messages) else None
+
+    await eventually(all_arrived, timeout=120, what="every message to arrive")
+    await eventually(
+        lambda: _settled(client, handle.id), timeout=60, what="the outbox to have nothing left"
+    )
+    seen = Counter(t for t in await chat.ephemeral("U0CAROL") if t.startswith(tag))
+    assert seen == Counter(m.text for m in messages)  # each once, none lost
+
+    first_run = client.get_workflow_handle(handle.id, run_id=handle.result_run_id)
+    handed_on = None
+    async for event in first_run.fetch_history_events():
+        if event.HasField("workflow_execution_continued_as_new_event_attributes"):
+            payloads = event.workflow_execution_continued_as_new_event_attributes.input.payloads
+            (handed_on,) = await client.data_converter.decode(payloads, [OutboxState])
+    assert handed_on is not None and handed_on.queue, "it rolled over only once idle"
+
+
+async def _settled(client, workflow_id: str) -> bool:
+    return await client.get_workflow_handle(workflow_id).query(SlackOutbox.waiting) == 0
