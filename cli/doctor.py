@@ -14,6 +14,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from docker.errors import DockerException
+from temporalio.api.operatorservice.v1 import (
+    AddSearchAttributesRequest,
+    ListSearchAttributesRequest,
+)
 from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -22,6 +26,7 @@ from cli.devstack import tool
 from shipmate.ports import port_open
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable, connect, read_pem, uses_tls
+from workflows import search
 
 APT_PACKAGES = ["docker.io", "docker-registry", "debootstrap"]
 CERT_RENEWAL_WARNING = timedelta(days=14)
@@ -78,13 +83,13 @@ def run_checks(settings: Settings) -> list[Check]:
             "apt-get install -y debootstrap",
         ),
     ]
-    host, _, port = settings.temporal_address.rpartition(":")
+    port = settings.temporal_address.rpartition(":")[2]
     ports = [
         ("registry port", settings.registry_port),
         ("moto port", settings.moto_port),
         ("emulator port", settings.emulator_port),
     ]
-    if uses_tls(settings) or host not in LOCAL_HOSTS:  # a Temporal of its own, not `shipmate dev`'s
+    if has_own_temporal(settings):
         checks += temporal_checks(settings)
     else:
         ports.insert(0, ("temporal port", int(port)))
@@ -111,7 +116,58 @@ def temporal_checks(settings: Settings) -> list[Check]:
         checks.append(key_check(settings))
     if settings.temporal_tls_ca:
         checks.append(ca_check(settings))
-    return [*checks, namespace_check(settings)]
+    namespace = namespace_check(settings)
+    if not namespace.ok:
+        return [*checks, namespace]
+    return [*checks, namespace, search_attributes_check(settings)]
+
+
+def has_own_temporal(settings: Settings) -> bool:
+    """A Temporal of its own (a cluster, Temporal Cloud), not the one `shipmate dev` runs
+    with the search attributes it registers itself."""
+    host = settings.temporal_address.rpartition(":")[0]
+    return uses_tls(settings) or host not in LOCAL_HOSTS
+
+
+def search_attributes_check(settings: Settings, timeout: float = 20) -> Check:
+    """Deliveries are listed by these; a Temporal without them refuses every delivery's
+    first workflow task, which shows as nothing moving at all."""
+    try:
+        missing = _run(asyncio.wait_for(_missing_search_attributes(settings), timeout))
+    except (TemporalUnavailable, TimeoutError, RPCError) as exc:
+        detail = f"could not list them: {getattr(exc, 'message', None) or exc or 'timed out'}"
+        return Check("search attrs", False, detail, "fix the namespace line first")
+    if missing:
+        names = ", ".join(f"{key.name} ({_kind(key)})" for key in missing)
+        fix = "shipmate doctor --fix adds them, or: " + "; ".join(
+            f"temporal operator search-attribute create --name {key.name} --type {_kind(key)}"
+            for key in missing
+        )
+        return Check("search attrs", False, f"missing: {names}", fix)
+    return Check("search attrs", True, f"all {len(search.ALL)} of Shipmate's are there")
+
+
+async def _missing_search_attributes(settings: Settings) -> list:
+    client = await connect(settings)
+    listed = await client.operator_service.list_search_attributes(
+        ListSearchAttributesRequest(namespace=settings.temporal_namespace)
+    )
+    have = dict(listed.custom_attributes)
+    return [key for key in search.ALL if have.get(key.name) != int(key.indexed_value_type)]
+
+
+async def _add_search_attributes(settings: Settings, missing: list) -> None:
+    client = await connect(settings)
+    await client.operator_service.add_search_attributes(
+        AddSearchAttributesRequest(
+            namespace=settings.temporal_namespace,
+            search_attributes={key.name: int(key.indexed_value_type) for key in missing},
+        )
+    )
+
+
+def _kind(key) -> str:
+    return {"KEYWORD": "Keyword", "KEYWORD_LIST": "KeywordList"}[key.indexed_value_type.name]
 
 
 def cert_check(settings: Settings) -> Check:
@@ -227,7 +283,8 @@ def _run(coroutine):
 
 
 def fix(settings: Settings, echo: Callable[[str], None] = print) -> None:
-    """Install and start what can be: apt packages, dockerd, the base image."""
+    """Install and start what can be: apt packages, dockerd, the base image, and the
+    search attributes of a Temporal of its own."""
     missing = [
         p
         for p, b in zip(APT_PACKAGES, ["dockerd", "docker-registry", "debootstrap"], strict=True)
@@ -245,6 +302,14 @@ def fix(settings: Settings, echo: Callable[[str], None] = print) -> None:
         start_dockerd(echo)
     if not images.base_image_present(settings):
         images.build_base_image(settings, echo)
+    if has_own_temporal(settings):
+        try:
+            missing = _run(_missing_search_attributes(settings))
+            if missing:
+                echo(f"adding search attributes: {', '.join(key.name for key in missing)}")
+                _run(_add_search_attributes(settings, missing))
+        except (TemporalUnavailable, RPCError) as exc:  # Temporal Cloud: its own console
+            echo(f"could not add search attributes: {getattr(exc, 'message', None) or exc}")
 
 
 def start_dockerd(echo: Callable[[str], None] = print, timeout: float = 60) -> None:
