@@ -305,7 +305,8 @@ def cmd_undo(args, settings: Settings) -> int:
 def cmd_status(args, settings: Settings) -> int:
     async def run() -> str:
         client = await connect(settings)
-        return status_report.render_text(await status_report.gather(client, args.service))
+        report = await status_report.gather(client, args.service, with_pending=True)
+        return status_report.render_text(report)
 
     print(asyncio.run(run()))
     return 0

@@ -14,6 +14,7 @@ from temporalio.client import Client
 from temporalio.service import RPCError
 
 from shipmate.delivery_client import delivery_status
+from shipmate.pending_work import PendingWork, pending_work
 from workflows import search
 from workflows.models import DeliveryStatus, ServiceState
 from workflows.service_workflow import ServiceWorkflow
@@ -25,11 +26,17 @@ QUERY_TIMEOUT = timedelta(seconds=5)
 class StatusReport(BaseModel):
     services: list[ServiceState] = Field(default_factory=list)
     in_flight: list[DeliveryStatus] = Field(default_factory=list)
+    pending: dict[str, list[PendingWork]] = Field(
+        default_factory=dict, description="Delivery id -> its activities Temporal holds"
+    )
 
 
-async def gather(client: Client, service: str | None = None) -> StatusReport:
+async def gather(
+    client: Client, service: str | None = None, *, with_pending: bool = False
+) -> StatusReport:
     """Services and deliveries in flight, asked concurrently; one that does not answer in
-    time (its worker gone, say) is left out rather than holding up the answer."""
+    time (its worker gone, say) is left out rather than holding up the answer. With
+    `with_pending`, also what the engine holds of each one's running stages."""
     services = [
         e.id
         async for e in client.list_workflows(
@@ -53,9 +60,14 @@ async def gather(client: Client, service: str | None = None) -> StatusReport:
 
     states = await asyncio.gather(*(describe(i) for i in services))
     statuses = await _statuses(client, running)
+    pending = {}
+    if with_pending:
+        found = await asyncio.gather(*(pending_work(client, s.delivery_id) for s in statuses))
+        pending = {s.delivery_id: work for s, work in zip(statuses, found, strict=True) if work}
     return StatusReport(
         services=sorted((s for s in states if s), key=lambda s: s.name),
         in_flight=sorted(statuses, key=lambda s: s.delivery_id),
+        pending=pending,
     )
 
 
@@ -101,4 +113,7 @@ def render_text(report: StatusReport) -> str:
             stage = status.current_stage
             where = f" at {stage.name}" if stage else ""
             lines.append(f"  {status.delivery_id}  {status.state}{where}  by {status.requester}")
+            lines += [
+                f"    {work.describe()}" for work in report.pending.get(status.delivery_id, [])
+            ]
     return "\n".join(lines)

@@ -37,6 +37,7 @@ class Script:
     """What the fake stages do: fail N times for good, or block until released."""
 
     fail: Counter = field(default_factory=Counter)
+    flaky: Counter = field(default_factory=Counter)  # attempts that fail and are retried
     block: dict[str, asyncio.Event] = field(default_factory=dict)
     calls: Counter = field(default_factory=Counter)
     cancelled: list[str] = field(default_factory=list)
@@ -59,6 +60,9 @@ class Script:
         if self.fail[name] > 0:
             self.fail[name] -= 1
             raise ApplicationError(f"{name} broke", "line 1\nline 2", non_retryable=True)
+        if self.flaky[name] > 0:
+            self.flaky[name] -= 1
+            raise ApplicationError(f"{name} flaked")
 
     def activities(self) -> list:
         script = self
