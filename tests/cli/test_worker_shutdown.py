@@ -33,8 +33,10 @@ async def test_sigterm_hands_the_running_stage_back_and_exits_cleanly(
     spec = parse_request("build a todo api").spec
     spec = spec.model_copy(update={"name": f"stop-{uuid.uuid4().hex[:6]}"})
     log = tmp_path / "worker.log"
-    # a heartbeat timeout far longer than the test: only the shutdown can hand the stage back
-    slow_to_notice = {"heartbeat_seconds": "600", "worker_shutdown_seconds": "2"}
+    # A heartbeat timeout far longer than the test: only the shutdown can hand the stage
+    # back. No grace: with a warm cache, test and build may finish inside any grace period,
+    # and then there would be nothing left to hand back.
+    slow_to_notice = {"heartbeat_seconds": "600", "worker_shutdown_seconds": "0"}
     first = start_worker(local, queue, log, **slow_to_notice)
     second = None
     try:
