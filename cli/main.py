@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import signal
 import sys
@@ -15,9 +16,11 @@ from temporalio.service import RPCError
 
 from cli import dev_mariadb, dev_postgres, devstack, doctor, identity
 from cli.delivery_commands import add_delivery_commands
-from shipmate import delivery_client, telemetry
+from shipmate import delivery_client, logs, telemetry
 from shipmate.settings import Settings, SettingsError, get_settings
 from shipmate.temporal import TemporalUnavailable, connect
+
+log = logging.getLogger("shipmate.worker")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -90,11 +93,9 @@ def cmd_emulator(args, settings: Settings) -> int:
 
 
 def cmd_bot(args, settings: Settings) -> int:
-    import logging
-
     from bot.runner import serve
 
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(settings)
     telemetry.setup(settings, "bot")  # traces to an OTLP endpoint if set; /metrics if a port is
     try:
         asyncio.run(serve(settings))
@@ -104,6 +105,7 @@ def cmd_bot(args, settings: Settings) -> int:
 
 
 def cmd_worker(args, settings: Settings) -> int:
+    logs.configure(settings)
     telemetry.setup(settings, "worker")
 
     async def run() -> None:
@@ -113,10 +115,10 @@ def cmd_worker(args, settings: Settings) -> int:
         reporting = asyncio.create_task(telemetry.report_deliveries(client))  # the gauges
         with ThreadPoolExecutor(max_workers=8) as executor:
             worker = build_worker(client, settings, executor)
-            print(f"worker polling task queue {settings.task_queue!r}", flush=True)
+            log.info("worker polling task queue %r", settings.task_queue)
             await run_until_stopped(worker)
         reporting.cancel()
-        print("worker stopped", flush=True)
+        log.info("worker stopped")
 
     try:
         asyncio.run(run())

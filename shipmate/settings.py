@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -202,7 +203,10 @@ class Settings(BaseSettings):
     bot_port: int = Field(3001, description="Bot health endpoint (and HTTP-mode events) port")
     bot_host: str = Field("127.0.0.1", description="Address the bot listens on (0.0.0.0 in k8s)")
 
-    # Observability (shipmate.telemetry)
+    # Observability (shipmate.telemetry, shipmate.logs)
+    log_format: Literal["text", "json"] = Field(
+        "text", description="json: one JSON object a line, with workflow and activity ids"
+    )
     otlp_endpoint: str | None = Field(
         None,
         description="OTLP/HTTP collector for traces, e.g. http://otel:4318; unset: the standard "
