@@ -29,6 +29,7 @@ from bot.temporal_link import TemporalLink
 from bot.traced_app import TracedApp
 from shipmate.people import Directory
 from shipmate.settings import Settings
+from slack_views.card import APPROVE_LOSING_DATA
 from slack_views.decision_modal import APPROVE_WITH_COMMENT, CALLBACK, REJECT
 from slack_views.plan import ANSWER
 from slack_views.prompts import DISMISS
@@ -109,7 +110,8 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
         await ack()  # at once: the answer comes in a thread under the request
         await conversations.on_command(client, command, respond)
 
-    for action in (*(v for v in Verb if v not in (*UNDOING, Verb.reject)), DISMISS):
+    clicks = (v for v in Verb if v not in (*UNDOING, Verb.reject))
+    for action in (*clicks, DISMISS, APPROVE_LOSING_DATA):
         app.action(action)(decisions.on_button)
     for action in (REJECT, APPROVE_WITH_COMMENT):  # the modal asks for the words first
         app.action(action)(modals.on_click)

@@ -25,7 +25,7 @@ from bot.turn import Turn, clicked_where
 from shipmate import delivery_client, status_report
 from shipmate.people import Directory
 from shipmate.temporal import TemporalUnavailable
-from slack_views.card import read_button_value
+from slack_views.card import APPROVE_LOSING_DATA, read_button_value
 from slack_views.direct import DIRECT_ACTIONS
 from slack_views.prompts import DISMISS, decision_prompt, decision_question
 from workflows import search
@@ -103,8 +103,11 @@ class Decisions:
             return
         key = f"click:{user}:{action.get('action_ts', '')}"  # the same on a redelivery
         turn = self.turn(client, click.channel, click.thread_ts, user, key=key)
-        verb = Verb(action["action_id"])
-        await self.decide(turn, click.delivery_id, verb, click.environment, "", click.how)
+        if action["action_id"] == APPROVE_LOSING_DATA:  # its confirm named what goes
+            verb, how = Verb.approve, {**click.how, "accepts_data_loss": True}
+        else:
+            verb, how = Verb(action["action_id"]), click.how
+        await self.decide(turn, click.delivery_id, verb, click.environment, "", how)
 
     def turn(self, client, channel: str | None, thread_ts: str | None, user: str, key: str) -> Turn:
         return Turn(

@@ -59,6 +59,12 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
         _acting_as_option(decide)
         decide.add_argument("--env", help="environment of the gate (default: the open one)")
         decide.add_argument("--reason", default="", required=name == "reject")
+        if name == "approve":
+            decide.add_argument(
+                "--accept-data-loss",
+                action="store_true",
+                help="a roll back that loses data: approve it, accepting what its card names",
+            )
         decide.set_defaults(handler=cmd_decide, approve=name == "approve")
 
     for name, helptext in (("cancel", "cancel a delivery"), ("retry", "retry a failed one")):
@@ -261,6 +267,7 @@ def cmd_decide(args, settings: Settings) -> int:
             approve=args.approve,
             reason=args.reason,
             origin=Origin.cli,
+            accepts_data_loss=getattr(args, "accept_data_loss", False),  # approve has it
         )
 
     gate = asyncio.run(run())

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from slack_views.decision_modal import APPROVE_WITH_COMMENT, REJECT
-from slack_views.text import problem, workflow_url
+from slack_views.text import escape, problem, workflow_url
 from workflows.environments import is_production
 from workflows.models import (
     DeliveryState,
@@ -52,6 +52,7 @@ STATE_LINE = {
     DeliveryState.expired: ":hourglass: expired",
     DeliveryState.cancelled: ":no_entry_sign: cancelled",
 }
+APPROVE_LOSING_DATA = "approve_losing_data"  # approves, confirming what a roll back loses
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 
 
@@ -84,6 +85,8 @@ def status_card(status: DeliveryStatus, temporal_ui: str) -> list[Block]:
     if status.teardown_plan and not status.torn_down:
         deletes = f":wastebasket: Approving deletes {status.teardown_plan}. It cannot be undone."
         blocks.append(SectionBlock(text=MarkdownTextObject(text=deletes[:MAX_TEXT])))
+    if status.data_loss and status.state == DeliveryState.waiting_for_approval:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=data_loss_text(status))))
     if status.error:
         blocks.append(
             SectionBlock(text=MarkdownTextObject(text=f":warning: {problem(status)}"[:MAX_TEXT]))
@@ -126,8 +129,25 @@ def _stage_lines(status: DeliveryStatus) -> str:
     return "\n".join(lines)[:MAX_TEXT]
 
 
+def data_loss_text(status: DeliveryStatus) -> str:
+    lost = "\n".join(f"• {escape(loss)}" for loss in status.data_loss)
+    return (
+        ":warning: *This roll back loses data.* Approving it means accepting:\n"
+        f"{lost}\nOr reject it and restore a backup instead."
+    )[:MAX_TEXT]
+
+
 def approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
-    """Production, and every tear-down, ask once more; the tear-down names what goes."""
+    """Production, every tear-down and a roll back that loses data ask once more, naming
+    what goes."""
+    if status.data_loss:
+        lost = f"Rolling back loses: {'; '.join(status.data_loss)}"
+        return ConfirmObject(
+            title=f"Lose data in {env}?"[:100],
+            text=lost if len(lost) <= 300 else lost[:299] + "…",  # Slack's limit; the card has all
+            confirm="Roll back, lose it",
+            deny="Keep it",
+        )
     if status.operation == Operation.tear_down:
         return ConfirmObject(
             title=f"Tear down {env}?"[:100],
@@ -170,7 +190,8 @@ def expiry(at: datetime) -> str:
 def gate_buttons(status: DeliveryStatus, env: str) -> list[ButtonElement]:
     """Approve (confirmed for production), approve with a comment, reject with a reason:
     the same wherever an approver meets the gate (card, direct message, App Home). A
-    tear-down is approved only through the confirm that names what it deletes."""
+    tear-down is approved only through the confirm that names what it deletes, and a roll
+    back that loses data only through its own button, whose confirm names the loss."""
     value = button_value(status.delivery_id, env)
     approve = ButtonElement(
         text=f"Approve {env}"[:75],
@@ -179,12 +200,20 @@ def gate_buttons(status: DeliveryStatus, env: str) -> list[ButtonElement]:
         value=value,
         confirm=approve_confirm(status, env),
     )
+    if status.data_loss:
+        approve = ButtonElement(
+            text=f"Roll back {env}, losing data"[:75],
+            action_id=APPROVE_LOSING_DATA,
+            style="danger",
+            value=value,
+            confirm=approve_confirm(status, env),
+        )
     comment = ButtonElement(
         text="Approve with comment…", action_id=APPROVE_WITH_COMMENT, value=value
     )
     # The reason modal is its own confirmation.
     reject = ButtonElement(text="Reject…", action_id=REJECT, style="danger", value=value)
-    if status.operation == Operation.tear_down:
+    if status.operation == Operation.tear_down or status.data_loss:
         return [approve, reject]
     return [approve, comment, reject]
 

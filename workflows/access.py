@@ -43,6 +43,9 @@ class ApprovalDecision(PersonAction):
     """One click (or command) on a gate, as sent by the bot or the CLI."""
 
     environment: str
+    accepts_data_loss: bool = Field(
+        False, description="The approver confirmed what a roll back loses (its own button)"
+    )
 
 
 class ApprovalPolicy(BaseModel):

@@ -14,7 +14,13 @@ from datetime import timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.approvals import apply_decision, check_decision, check_origin
+    from workflows.approvals import (
+        DecisionNotAllowed,
+        apply_decision,
+        check_decision,
+        check_origin,
+    )
+    from workflows.data_loss import refusal
     from workflows.delivery_run import DeliveryBase
     from workflows.models import ApprovalDecision, DeliveryState, GateState, GateStatus, StageState
     from workflows.patches import REMINDER
@@ -91,6 +97,10 @@ class Gates(DeliveryBase):
             decision,
             approving=approving,
         )
+        status = delivery.status
+        if approving and status.data_loss and not decision.accepts_data_loss:
+            service = status.service or ""
+            raise DecisionNotAllowed(refusal(service, decision.environment, status.data_loss))
 
     def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
         gate = self._gate_for(decision.environment)

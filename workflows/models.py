@@ -122,6 +122,9 @@ class DeliveryRequest(RequestedChange):
     version: int = 1
     live: Deployment | None = Field(None, description="Roll back: what serves now")
     rollback_to: Deployment | None = Field(None, description="Roll back: what served before")
+    data_loss: list[str] = Field(
+        default_factory=list, description="Roll back: what it loses, for the approver to confirm"
+    )
     repository: str | None = Field(
         None,
         description="The running version's repository (artifact key): the next is "
@@ -186,6 +189,9 @@ class DeliveryStatus(BaseModel):
     retry_possible: bool = Field(False, description="Failed, and waiting for a retry")
     operation: Operation = Operation.build
     teardown_plan: str = Field("", description="What tear-down deletes, for the approvers")
+    data_loss: list[str] = Field(
+        default_factory=list, description="What a roll back loses: approved only knowingly"
+    )
     torn_down: list[str] = Field(default_factory=list, description="Environments removed")
     slack_channel: str | None = None  # where the delivery's thread is
     slack_thread_ts: str | None = None

@@ -21,11 +21,20 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows import search
+    from workflows.data_loss import refusal, rollback_losses
     from workflows.deploy_steps import DeploySteps
     from workflows.gates import Gates
-    from workflows.models import ChangeRequest, DeliveryRequest, Deployment, Operation, ServiceState
+    from workflows.models import (
+        ChangeRequest,
+        DeliveryRequest,
+        Deployment,
+        Operation,
+        ServiceState,
+        StageState,
+    )
     from workflows.spec import ServiceSpec
     from workflows.stage_models import TeardownInput
+    from workflows.stage_runner import StageFailed
 
 KEEP_EARLIER = 10
 
@@ -83,8 +92,15 @@ def undo_request(state: ServiceState, request: DeliveryRequest) -> DeliveryReque
     if request.operation == Operation.roll_back:
         target = state.earlier[env][-1]
         spec = _spec(state, target.version)
+        chain = [s for s in state.specs if target.version <= s.version <= live.version]
         return request.model_copy(
-            update={"spec": spec, "version": target.version, "live": live, "rollback_to": target}
+            update={
+                "spec": spec,
+                "version": target.version,
+                "live": live,
+                "rollback_to": target,
+                "data_loss": rollback_losses(chain) if len(chain) > 1 else [],
+            }
         )
     spec = _spec(state, live.version) or state.current_spec
     return request.model_copy(update={"spec": spec, "version": live.version, "live": live})
@@ -126,8 +142,13 @@ class UndoSteps(DeploySteps, Gates):
         env, target, live = request.environment or "", request.rollback_to, request.live
         assert target is not None and live is not None and request.spec is not None
         spec = self._show(request, Operation.roll_back)
-        self._delivery.status.image = target.image
-        self._delivery.status.add_environment(env, self._policy(env))
+        status = self._delivery.status
+        status.image, status.data_loss = target.image, request.data_loss
+        status.add_environment(env, self._policy(env))
+        if status.data_loss and not self._policy(env).gate:  # nobody could confirm the loss
+            self._stage(f"approve {env}").state = StageState.failed
+            status.error = refusal(spec.name, env, status.data_loss)
+            raise StageFailed()
         if await self._gate(env):
             await self._deploy(
                 env,

@@ -67,10 +67,23 @@ async def test_the_button_asks_what_the_command_asks_and_is_then_spent(chat, bot
     assert f"*{service}* in *staging*" in said["text"]
     assert "once approved on its card" in said["text"]
     card = await chat.card(ts, f"{service}: roll back staging to v1: waiting")
-    assert actions(card) == ["approve", "approve_with_comment", "reject", "cancel"]
+    # v2 added the memo: the roll back takes it, so the card says so and asks to confirm it
+    lost = "v2 added entries.memo: it goes, with its values"
+    sections = [b["text"]["text"] for b in card["blocks"] if b["type"] == "section"]
+    assert f"*This roll back loses data.* Approving it means accepting:\n• {lost}\n" in (
+        "\n".join(sections)
+    )
+    assert actions(card) == ["approve_losing_data", "reject", "cancel"]
+    button = card["blocks"][-1]["elements"][0]
+    assert button["text"]["text"] == "Roll back staging, losing data"
+    assert button["confirm"]["text"]["text"] == f"Rolling back loses: {lost}"
     await chat.wait_for(ts, lambda r: "wants to roll *staging* back to v1" in r["text"])
 
-    await chat.click("U0BOB", card["ts"], "approve")
+    await chat.say("U0BOB", "<@U0SHIPMATE> approve staging", thread_ts=ts)  # not knowingly
+    (plain,) = await eventually(lambda: chat.ephemeral("U0BOB"), what="bob told privately")
+    assert plain.startswith(f":no_entry: rolling {service} back in staging loses data: {lost}.")
+    assert "restore a backup instead" in plain
+    await chat.click("U0BOB", card["ts"], "approve_losing_data")
     await chat.card(ts, f"{service}: roll back staging to v1: delivered")
     rewound = await chat.wait_for(ts, lambda r: "is rolled back to v1" in r["text"])
     assert "blocks" not in rewound
