@@ -1,4 +1,4 @@
-"""`shipmate deliver`, `status`, `reject` and `cancel` from a terminal, against Temporal.
+"""`shipmate deliver`, `status`, `approve`, `reject` and `cancel` from a terminal, against Temporal.
 
 Under a running `shipmate dev` (the `demo` fixture) the terminal may act as anyone;
 outside it only as SHIPMATE_OPERATOR, so prod still needs a second person.
@@ -21,6 +21,10 @@ import pytest
 from cli import identity
 from shipmate import status_report
 from testkit.waiting import eventually
+from tests.workflows.test_rollback_data_loss import two_versions
+from tests.workflows.test_undo_deliveries import ROLL_BACK, undo
+from tests.workflows.test_workflows import gate_open, until
+from workflows.spec import FieldSpec
 
 SHIPMATE = [sys.executable, "-m", "cli.main"]
 
@@ -209,3 +213,22 @@ async def test_a_prod_deploy_from_the_command_line_still_needs_a_second_person(f
     )
     assert code == 0, err
     assert "prod: 1 of 1 approvals (approved)" in out
+
+
+async def test_a_roll_back_that_loses_data_is_approved_only_with_accept_data_loss(fake, client):
+    script, settings = fake
+    spec = await two_versions(client, settings, [FieldSpec(name="title")])
+    ticket = await undo(client, settings, ROLL_BACK, spec.name)
+    handle = client.get_workflow_handle(ticket.delivery_id)
+    await until(handle, gate_open("staging"))
+
+    code, out, err = await shipmate(
+        settings, "approve", ticket.delivery_id, SHIPMATE_OPERATOR="U0BOB"
+    )
+    assert code == 1 and "Traceback" not in err
+    assert "loses data: v2 dropped notes.body: its values cannot come back" in err
+    code, out, err = await shipmate(
+        settings, "approve", ticket.delivery_id, "--accept-data-loss", SHIPMATE_OPERATOR="U0BOB"
+    )
+    assert code == 0, err
+    assert "staging: 1 of 1 approvals (approved)" in out
