@@ -18,6 +18,9 @@ from __future__ import annotations
 import shutil
 import signal
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pymysql
 
 from cli.dev_databases import DevDatabase
 from cli.devstack import Part, PartFailed
@@ -51,6 +54,23 @@ def mariadb_part(state_dir: Path, port: int) -> Part:
 
 def admin_url(state_dir: Path, port: int) -> str:
     return f"mysql://{ADMIN}:{SERVER.password(state_dir)}@127.0.0.1:{port}"
+
+
+def connect(url: str, timeout: float = 3) -> pymysql.Connection:
+    """A connection to a server named by a `mysql://user:password@host:port` URL."""
+    parts = urlsplit(url)
+    return pymysql.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=unquote(parts.username or "root"),
+        password=unquote(parts.password or ""),
+        autocommit=True,
+        connect_timeout=timeout,
+    )
+
+
+def server_program() -> str:
+    return _binary("mariadbd", "mysqld")
 
 
 def _install_db(data: Path, sql_file: Path) -> list[str]:

@@ -42,6 +42,10 @@ def admin_url(state_dir: Path, port: int) -> str:
     return f"postgresql://{ADMIN}:{SERVER.password(state_dir)}@127.0.0.1:{port}/postgres"
 
 
+def server_program() -> str:
+    return _binary("postgres")
+
+
 def _initdb(data: Path, password_file: Path) -> list[str]:
     return [
         _binary("initdb"),

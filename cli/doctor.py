@@ -9,7 +9,6 @@ import subprocess
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -22,7 +21,9 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import images
+from cli.checks import Check
 from cli.devstack import tool
+from cli.doctor_databases import database_checks
 from shipmate.ports import port_open
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable, connect, read_pem, uses_tls
@@ -31,15 +32,6 @@ from workflows import search
 APT_PACKAGES = ["docker.io", "docker-registry", "debootstrap"]
 CERT_RENEWAL_WARNING = timedelta(days=14)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
-
-
-@dataclass
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-    essential: bool = True  # a port in use is a warning: the stack may already be running
 
 
 def docker_reachable(settings: Settings) -> bool:
@@ -83,6 +75,7 @@ def run_checks(settings: Settings) -> list[Check]:
             "apt-get install -y debootstrap",
         ),
     ]
+    checks += database_checks(settings)
     port = settings.temporal_address.rpartition(":")[2]
     ports = [
         ("registry port", settings.registry_port),

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import psycopg
-import pymysql
 import pytest
 from pydantic import SecretStr
 from temporalio.worker import Worker
@@ -22,15 +21,16 @@ from cli import devstack, doctor
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from slack_emulator.server import EmulatorConfig, EmulatorServer
+from testkit import databases
 from testkit.chat import TOKENS, Chat, start_bot
+from testkit.databases import DatabaseServers
 from testkit.fake_stages import Script, worker_with_slack
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.service_workflow import ServiceWorkflow
 
-POSTGRES_URL = os.environ.get(
-    "SHIPMATE_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
-MYSQL_URL = os.environ.get("SHIPMATE_TEST_MYSQL_URL", "mysql://root@127.0.0.1:3306")
+# Where the machine's database servers would be; absent, the session starts its own.
+POSTGRES_URL = os.environ.get("SHIPMATE_TEST_POSTGRES_URL", databases.MACHINE_POSTGRES)
+MYSQL_URL = os.environ.get("SHIPMATE_TEST_MYSQL_URL", databases.MACHINE_MYSQL)
 WHEEL_CACHE = Path(os.environ.get("SHIPMATE_TEST_WHEELHOUSE", "~/.cache/shipmate/wheelhouse"))
 
 
@@ -59,7 +59,7 @@ def installation() -> str:
 
 
 @pytest.fixture(scope="session")
-def settings(stack, installation) -> Settings:
+def settings(stack, installation, database_servers) -> Settings:
     ports, state = stack
     return Settings(
         temporal_address=f"127.0.0.1:{ports['temporal']}",
@@ -71,9 +71,9 @@ def settings(stack, installation) -> Settings:
         state_dir=state,
         wheelhouse=WHEEL_CACHE.expanduser(),
         approval_timeout_hours=1,
-        # deployed services get their databases on the machine's own servers
-        postgres_url=POSTGRES_URL,
-        mysql_url=MYSQL_URL,
+        # deployed services get their databases on the session's servers
+        postgres_url=database_servers.postgres,
+        mysql_url=database_servers.mysql,
         router_admin_port=devstack.free_port(),
         local_ports=_port_range(),
         installation=installation,
@@ -87,7 +87,8 @@ def _port_range(size: int = 40) -> str:
 
 @pytest.fixture(scope="session", autouse=True)
 def leave_nothing_deployed(installation):
-    """Whatever the session's installation deployed goes when the session ends."""
+    """Whatever the session's installation deployed goes when the session ends (its
+    databases go with the database_servers fixture)."""
     yield
     import docker
 
@@ -100,28 +101,18 @@ def leave_nothing_deployed(installation):
             volume.remove(force=True)
     except docker.errors.DockerException:
         pass  # no engine: nothing was deployed
-    _drop_databases_of(installation)
 
 
-def _drop_databases_of(installation: str) -> None:
-    """Databases and roles the session's deploys made on the machine's servers."""
-    import psycopg
-    import pymysql
-
-    suffix = f"%\\_{installation}"
-    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
-        for (name,) in conn.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s", (suffix,)
-        ).fetchall():
-            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
-            conn.execute(f'DROP ROLE IF EXISTS "{name}"')
-    mysql = pymysql.connect(host="127.0.0.1", port=3306, user="root", autocommit=True)
-    with mysql.cursor() as cursor:
-        cursor.execute("SHOW DATABASES LIKE %s", (suffix,))
-        for (name,) in cursor.fetchall():
-            cursor.execute(f"DROP DATABASE `{name}`")
-            cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
-    mysql.close()
+@pytest.fixture(scope="session")
+def database_servers(tmp_path_factory, installation) -> Iterator[DatabaseServers]:
+    """The machine's PostgreSQL and MariaDB where they answer, else the session's own
+    (started as `shipmate dev` starts them); what the session's deploys made goes after."""
+    with devstack.LocalStack(echo=lambda line: None) as local:
+        state = tmp_path_factory.mktemp("databases")
+        servers = databases.machine_or_own(local, state, POSTGRES_URL, MYSQL_URL)
+        print(f"\ndatabase servers: {servers.describe()}")
+        yield servers
+        servers.drop_everything_of(installation)
 
 
 @pytest.fixture(scope="session")
@@ -238,22 +229,12 @@ async def ecs_worker(client, settings):
 
 # Real databases for the generated services: a fresh one per test, dropped after.
 @pytest.fixture()
-def postgres_url():
-    name = f"shipmate_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    yield f"postgresql://root@127.0.0.1:5432/{name}"
-    with psycopg.connect("postgresql://root@127.0.0.1:5432/postgres", autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+def postgres_url(database_servers):
+    with database_servers.postgres_database() as url:
+        yield url
 
 
 @pytest.fixture()
-def mariadb_url():
-    name = f"shipmate_{uuid.uuid4().hex[:8]}"
-    admin = pymysql.connect(host="127.0.0.1", port=3306, user="root", password="")
-    with admin.cursor() as cursor:
-        cursor.execute(f"CREATE DATABASE `{name}`")
-    yield f"mysql://root@127.0.0.1:3306/{name}"
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE `{name}`")
-    admin.close()
+def mariadb_url(database_servers):
+    with database_servers.mysql_database() as url:
+        yield url

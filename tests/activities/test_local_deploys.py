@@ -20,7 +20,6 @@ from activities.deploy_targets import DeployFailed, local
 from activities.deploy_targets.local import LocalDocker
 from activities.deploy_targets.naming import database_identifier
 from activities.stages import DeliveryActivities
-from tests.conftest import POSTGRES_URL
 from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
 from workflows.stage_models import DeployInput, ScaffoldInput, TeardownInput
 
@@ -176,7 +175,7 @@ def test_postgres_database_and_role_are_the_services_own(settings, images):
     try:
         deploy(settings, service, images[1], 1)
         expected = database_identifier(settings, service, "staging")
-        with psycopg.connect(POSTGRES_URL) as conn:
+        with psycopg.connect(settings.postgres_url) as conn:
             owner = conn.execute(
                 "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = %s", (expected,)
             ).fetchone()
@@ -278,7 +277,7 @@ def test_tear_down_leaves_nothing_of_its_own_and_touches_no_other_installation(
 
         assert database_identifier(settings, service, "staging") in removed
         assert _containers(settings, service) == []
-        assert not _database_exists(database_identifier(settings, service, "staging"))
+        assert not _database_exists(settings, database_identifier(settings, service, "staging"))
         with pytest.raises(httpx.ConnectError):
             httpx.get(f"{mine.url}/health")
         assert httpx.get(f"{theirs.url}/ready").status_code == 200
@@ -307,7 +306,7 @@ def _containers(settings, service: str) -> list[str]:
 
 def _columns(settings, service: str) -> list[str]:
     database = database_identifier(settings, service, "staging")
-    with psycopg.connect(POSTGRES_URL.rsplit("/", 1)[0] + f"/{database}") as conn:
+    with psycopg.connect(settings.postgres_url.rsplit("/", 1)[0] + f"/{database}") as conn:
         rows = conn.execute(
             "SELECT column_name FROM information_schema.columns "
             "WHERE table_name = 'notes' ORDER BY ordinal_position"
@@ -315,8 +314,8 @@ def _columns(settings, service: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-def _database_exists(database: str) -> bool:
-    with psycopg.connect(POSTGRES_URL) as conn:
+def _database_exists(settings, database: str) -> bool:
+    with psycopg.connect(settings.postgres_url) as conn:
         return bool(
             conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (database,)).fetchone()
         )
