@@ -20,8 +20,6 @@ import signal
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import pymysql
-
 from cli.dev_databases import DevDatabase
 from cli.devstack import Part, PartFailed
 
@@ -56,8 +54,11 @@ def admin_url(state_dir: Path, port: int) -> str:
     return f"mysql://{ADMIN}:{SERVER.password(state_dir)}@127.0.0.1:{port}"
 
 
-def connect(url: str, timeout: float = 3) -> pymysql.Connection:
-    """A connection to a server named by a `mysql://user:password@host:port` URL."""
+def connect(url: str, timeout: float = 3):
+    """A connection to a server named by a `mysql://user:password@host:port` URL (PyMySQL,
+    as local deploys use it: imported when needed, like the activities do)."""
+    import pymysql
+
     parts = urlsplit(url)
     return pymysql.connect(
         host=parts.hostname or "127.0.0.1",

@@ -10,9 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from urllib.parse import urlsplit
 
-import psycopg
-import pymysql
-
 from cli import dev_mariadb, dev_postgres
 from cli.checks import Check
 from cli.devstack import PartFailed
@@ -66,6 +63,8 @@ def _check(
 
 
 def _postgres_answers(url: str) -> str | None:
+    import psycopg  # as the local deploy target imports it: only when it is needed
+
     try:
         with psycopg.connect(url, connect_timeout=3):
             return None
@@ -74,6 +73,8 @@ def _postgres_answers(url: str) -> str | None:
 
 
 def _mysql_answers(url: str) -> str | None:
+    import pymysql
+
     try:
         dev_mariadb.connect(url).close()
     except pymysql.err.MySQLError as exc:

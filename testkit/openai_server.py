@@ -16,6 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class OpenAIServer:
     def __init__(self) -> None:
         self.requests: list[dict] = []
+        self.answered = 0  # answers sent: what a test orders events against, not a clock
         self.headers: list[dict] = []
         self.mode = "answer"
         self.answer: dict = {}
@@ -85,5 +86,6 @@ class OpenAIServer:
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                server.answered += 1
 
         return Handler

@@ -101,7 +101,8 @@ class FieldSpec(BaseModel):
     def _safe_name(cls, value: str) -> str:
         if not FIELD_NAME.match(value):
             raise ValueError(
-                f"field name {value[:40]!r} must be snake_case: lowercase letters, digits and _"
+                f"field name {value[:40]!r} must be snake_case: lowercase letters, digits and _, "
+                "at most 40 characters"
             )
         if value in RESERVED_FIELD_NAMES:
             raise ValueError(f"field name {value!r} is reserved; pick another, e.g. {value}_value")
@@ -243,7 +244,8 @@ class EntitySpec(BaseModel):
     def _safe_name(cls, value: str) -> str:
         if not ENTITY_NAME.match(value):
             raise ValueError(
-                f"entity name {value[:40]!r} must be a PascalCase singular noun, like Order"
+                f"entity name {value[:40]!r} must be a PascalCase singular noun, like Order, "
+                "at most 40 characters"
             )
         if value in RESERVED_ENTITY_NAMES or keyword.iskeyword(snake_case(value)):
             raise ValueError(f"entity name {value!r} is reserved; pick another")

@@ -253,9 +253,10 @@ async def test_acks_stay_prompt_while_a_slow_understanding_is_in_flight(
                 await asyncio.sleep(0.5)  # the second comes while the first is understood
             mentions = await chat.deliveries("app_mention")
             assert len(slow_openai.requests) >= 1 and len(mentions) == 2
+            # both acked while the first understanding still waits on its answer: an ack
+            # never waits for understanding (its latency is benchmarks/run.py's figure)
             assert all(d["acked"] for d in mentions), mentions
-            slowest = max(d["ack_latency_ms"] for d in mentions)
-            assert slowest < 1000, f"an ack took {slowest:.0f} ms during understanding"
+            assert slow_openai.answered == 0
 
             for ts in threads:
                 await chat.wait_for(ts, lambda r: r["text"].startswith("On it"), timeout=60)

@@ -155,7 +155,8 @@ async def test_a_stock_bolt_app_in_socket_mode_chats_and_clicks():
         assert ("interactive", "block_actions") in kinds
         assert ("slash_commands", "slash_commands") in kinds
         assert all(d["acked"] and d["transport"] == "socket_mode" for d in deliveries)
-        assert all(d["ack_latency_ms"] < 3000 for d in deliveries)
+        # within Slack's 3 s, or the emulator would have sent it again
+        assert all(len(d["attempts"]) == 1 for d in deliveries), deliveries
     finally:
         await handler.close_async()
         await emulator.stop()

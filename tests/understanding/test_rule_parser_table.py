@@ -10,14 +10,19 @@ from testkit.request_table import spec_shape as shape_of
 from understanding import parse_change, parse_request, understand
 from workflows.spec import Api, Database, DeployTarget
 
+# Rows the rule reader gets wrong today, by name: a row that breaks fails the test, and
+# so does one that starts to read right (take it off the list, and say so).
+KNOWN_MISSES = [
+    "an API for a farm: animals have tag (unique), species and born_on date; "
+    "fields have name and acres float",
+]
 
-def test_the_table_reads_at_least_nine_in_ten_exactly():
-    """The public table: every miss is listed, and the whole must score 90 % or more."""
+
+def test_the_table_reads_every_row_exactly_but_the_known_misses():
     misses = [(text, want, got) for text, want in CASES if (got := shape(text)) != want]
-    score = 1 - len(misses) / len(CASES)
     report = "\n".join(f"{text!r}\n  want {want}\n  got  {got}" for text, want, got in misses)
     assert len(CASES) >= 120
-    assert score >= 0.9, f"{score:.0%} of {len(CASES)} read exactly; misses:\n{report}"
+    assert [text for text, _, _ in misses] == KNOWN_MISSES, report
 
 
 def test_every_default_is_named():

@@ -21,12 +21,25 @@ def test_unsafe_service_names_are_refused_with_a_reason(name):
         ServiceSpec(name=name)
 
 
+SNAKE = "must be snake_case: lowercase letters, digits and _, at most 40 characters"
+
+
 @pytest.mark.parametrize(
-    "name", ["id", "created_at", "offset", "$(reboot)", "Name", "a-b", "x" * 41]
+    ("name", "why"),
+    [
+        ("id", "field name 'id' is reserved; pick another, e.g. id_value"),
+        ("created_at", "field name 'created_at' is reserved; pick another, e.g. created_at_value"),
+        ("offset", "field name 'offset' is reserved; pick another, e.g. offset_value"),
+        ("$(reboot)", f"field name '$(reboot)' {SNAKE}"),
+        ("Name", f"field name 'Name' {SNAKE}"),
+        ("a-b", f"field name 'a-b' {SNAKE}"),
+        ("x" * 41, f"field name '{'x' * 40}' {SNAKE}"),
+    ],
 )
-def test_unsafe_field_names_are_refused(name):
-    with pytest.raises(ValidationError):
+def test_unsafe_field_names_are_refused_with_the_reason(name, why):
+    with pytest.raises(ValidationError) as refused:
         FieldSpec(name=name)
+    assert refused.value.errors()[0]["msg"] == f"Value error, {why}"
 
 
 @pytest.mark.parametrize(
@@ -37,10 +50,24 @@ def test_keywords_and_builtins_are_fields_with_a_safe_python_name(name, python):
     assert FieldSpec(name=name).attr == python
 
 
-@pytest.mark.parametrize("name", ["order", "Order; DROP TABLE", "Base", "../Order", "From", "Auth"])
-def test_unsafe_entity_names_are_refused(name):
-    with pytest.raises(ValidationError):
+PASCAL = "must be a PascalCase singular noun, like Order, at most 40 characters"
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("order", f"entity name 'order' {PASCAL}"),
+        ("Order; DROP TABLE", f"entity name 'Order; DROP TABLE' {PASCAL}"),
+        ("../Order", f"entity name '../Order' {PASCAL}"),
+        ("Base", "entity name 'Base' is reserved; pick another"),
+        ("From", "entity name 'From' is reserved; pick another"),
+        ("Auth", "entity name 'Auth' is reserved; pick another"),
+    ],
+)
+def test_unsafe_entity_names_are_refused_with_the_reason(name, why):
+    with pytest.raises(ValidationError) as refused:
         EntitySpec(name=name)
+    assert refused.value.errors()[0]["msg"] == f"Value error, {why}"
 
 
 def test_relation_to_unknown_entity_is_refused():
