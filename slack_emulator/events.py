@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import aiohttp
 from aiohttp import web
 
+from slack_emulator.grants import Grants
 from slack_emulator.workspace import Workspace
 
 log = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ class Delivery:
     attempts: list[dict] = field(default_factory=list)
     acked: bool = False
     ack_latency_ms: float | None = None
-    status: str = "pending"  # pending | acked | failed | undelivered
+    status: str = "pending"  # pending | acked | failed | undelivered | not subscribed
     payload: dict = field(default_factory=dict, repr=False)
     # The ack's response payload (Socket Mode: the ack's "payload"; HTTP: the JSON body),
     # e.g. {"response_action": "errors", ...} for a view_submission.
@@ -64,9 +65,14 @@ class Delivery:
 
 class EventDispatcher:
     def __init__(
-        self, workspace: Workspace, request_url: str | None = None, ack_timeout: float = ACK_TIMEOUT
+        self,
+        workspace: Workspace,
+        request_url: str | None = None,
+        ack_timeout: float = ACK_TIMEOUT,
+        grants: Grants | None = None,
     ):
         self.workspace = workspace
+        self.grants = grants or Grants.everything()
         self.request_url = request_url
         self.ack_timeout = ack_timeout
         self.sockets: list[web.WebSocketResponse] = []
@@ -110,6 +116,11 @@ class EventDispatcher:
             id=self.workspace.next_id("Dl"), type=kind, event_type=event_type, payload=payload
         )
         self.deliveries.append(delivery)
+        if kind == "events_api" and not self.grants.subscribed(payload.get("event", {})):
+            # Slack sends nothing the manifest does not subscribe to; the log says so
+            delivery.status = "not subscribed"
+            delivery.settled.set()
+            return delivery
         self._start(self._deliver(delivery, payload, retries=retries))
         return delivery
 

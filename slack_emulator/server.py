@@ -13,6 +13,7 @@ from aiohttp import web
 
 from slack_emulator.control import Control
 from slack_emulator.events import EventDispatcher
+from slack_emulator.grants import MANIFEST, Grants
 from slack_emulator.ratelimits import RateLimiter
 from slack_emulator.web_api import WebApi
 from slack_emulator.workspace import SlackError, Workspace
@@ -33,6 +34,8 @@ class EmulatorConfig:
     rate_limits: bool = True
     rate_limit_scale: float = 1.0
     ack_timeout: float = 3.0
+    # What the app may call and hear: Shipmate's own manifest; None grants everything.
+    manifest: Path | None = MANIFEST
 
     @property
     def base_url(self) -> str:
@@ -79,8 +82,14 @@ class Live:
 def build_app(config: EmulatorConfig) -> web.Application:
     workspace = Workspace.from_seed(config.seed)
     live = Live()
+    grants = Grants.everything()
+    if config.manifest is not None and config.manifest.exists():
+        grants = Grants.from_manifest(config.manifest)
+    elif config.manifest is not None:
+        log.warning("no manifest at %s: every scope and event is granted", config.manifest)
     api = WebApi(workspace, config.base_url, on_change=live.changed, on_views=live.views_changed)
-    events = EventDispatcher(workspace, config.request_url, config.ack_timeout)
+    api.grants = grants
+    events = EventDispatcher(workspace, config.request_url, config.ack_timeout, grants)
     limiter = RateLimiter(config.rate_limits, config.rate_limit_scale)
     control = Control(workspace, api, events, limiter, live)
     app = web.Application(client_max_size=2 * 1024 * 1024)

@@ -10,6 +10,7 @@ import json
 import secrets
 
 from slack_emulator.blockkit import check_message
+from slack_emulator.grants import BY_CONVERSATION, Grants
 from slack_emulator.views import Views
 from slack_emulator.workspace import SlackError, Workspace
 
@@ -22,6 +23,7 @@ class WebApi:
         self.base_url = base_url
         self.on_change = on_change  # called with a channel id when its messages changed
         self.views = Views(workspace, on_views)  # on_views: called with a person's id
+        self.grants = Grants.everything()  # the server sets the manifest's
         self.methods = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
@@ -50,7 +52,25 @@ class WebApi:
         if handler is None:
             raise SlackError("unknown_method", status=404)
         self._authenticate(method, token)
+        self._check_scope(method, args)
         return {"ok": True, **handler(args)}
+
+    def _check_scope(self, method: str, args: dict) -> None:
+        """Slack's missing_scope, before the method looks at anything else."""
+        if method == "conversations.list":
+            kinds = str(args.get("types") or "public_channel").split(",")
+            for kind in kinds:
+                conversation = {"is_im": kind == "im", "is_mpim": kind == "mpim"}
+                conversation["is_private"] = kind == "private_channel"
+                self.grants.check_method(method, conversation)
+            return
+        conversation = None
+        if method in BY_CONVERSATION and args.get("channel"):
+            try:
+                conversation = self._channel(args)
+            except SlackError:
+                conversation = None  # the method itself says channel_not_found
+        self.grants.check_method(method, conversation)
 
     def _authenticate(self, method: str, token: str | None) -> None:
         if not token:

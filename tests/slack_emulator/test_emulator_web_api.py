@@ -134,8 +134,11 @@ async def test_people_channels_and_groups_from_the_seed(slack):
     assert {c["name"] for c in channels["channels"]} >= {"general", "deploys"}
     info = await slack.conversations_info(channel="C0RANDOM")
     assert info["channel"]["is_member"] is False
-    joined = await slack.conversations_join(channel="C0RANDOM")
-    assert joined["channel"]["is_member"] is True
+    # Shipmate's manifest has no channels:join: it is invited, it never joins by itself
+    with pytest.raises(SlackApiError) as refused:
+        await slack.conversations_join(channel="C0RANDOM")
+    assert refused.value.response["error"] == "missing_scope"
+    assert refused.value.response["needed"] == "channels:join"
     groups = await slack.usergroups_list(include_users=True)
     assert groups["usergroups"][0]["handle"] == "approvers"
     assert groups["usergroups"][0]["users"] == ["U0BOB"]
@@ -283,3 +286,66 @@ async def test_conversations_open_gives_the_dm_with_the_bot(slack, emulator):
     with pytest.raises(SlackApiError) as err:
         await slack.conversations_open(users="U0NOBODY")
     assert err.value.response["error"] == "user_not_found"
+
+
+async def test_a_method_or_event_the_manifest_does_not_grant_is_refused_as_slack_does(tmp_path):
+    """Scopes and events come from deploy/slack-manifest.yml; a narrower manifest shows
+    Slack's refusal: missing_scope with what was needed and what the token has, and no
+    event the app did not subscribe to."""
+    manifest = tmp_path / "manifest.yml"
+    manifest.write_text(
+        "oauth_config:\n  scopes:\n    bot: [app_mentions:read, channels:history, im:write]\n"
+        "settings:\n  event_subscriptions:\n    bot_events: [app_mention]\n"
+    )
+    config = EmulatorConfig(port=0, rate_limits=False, manifest=manifest)
+    server = await EmulatorServer(config).start()
+    try:
+        slack = AsyncWebClient(token=BOT_TOKEN, base_url=f"{server.base_url}/api/")
+        with pytest.raises(SlackApiError) as refused:
+            await slack.chat_postMessage(channel="C0GENERAL", text="hi")
+        assert refused.value.response.data == {
+            "ok": False,
+            "error": "missing_scope",
+            "needed": "chat:write",
+            "provided": "app_mentions:read,channels:history,im:write",
+        }
+        assert (await slack.conversations_history(channel="C0GENERAL"))["ok"]
+        dm = (await slack.conversations_open(users="U0ALICE"))["channel"]["id"]
+        with pytest.raises(SlackApiError) as refused:
+            await slack.conversations_history(channel=dm)  # a DM's history is im:history
+        assert refused.value.response["needed"] == "im:history"
+
+        said = {"user": "U0ALICE", "channel": "C0GENERAL", "text": "<@U0SHIPMATE> hi"}
+        await http_post(f"{server.base_url}/_emulator/messages", json=said)
+        found = await http_get(f"{server.base_url}/_emulator/deliveries")
+        deliveries = found.json()["deliveries"]
+        status = {d["event_type"]: d["status"] for d in deliveries}
+        assert status["message"] == "not subscribed"  # message.channels is not in the list
+        assert status["app_mention"] != "not subscribed"
+    finally:
+        await server.stop()
+
+
+def test_shipmate_calls_only_methods_its_manifest_grants():
+    """Every Web API method the bot and the activities call, read from the code, is
+    granted by deploy/slack-manifest.yml (a new one needs its scope there first)."""
+    import re
+    from pathlib import Path
+
+    from slack_emulator.grants import BY_CONVERSATION, MANIFEST, METHOD_SCOPES, Grants
+
+    root = Path(__file__).resolve().parents[2]
+    families = "chat|conversations|users|usergroups|reactions|views|files"
+    CALL = re.compile(rf"(?:client|slack|at_once)\.({families})_(\w+)\(")  # Slack clients
+    called = set()
+    for folder in ("bot", "activities", "shipmate", "cli", "slack_views"):
+        for source in (root / folder).rglob("*.py"):
+            called |= set(CALL.findall(source.read_text()))
+    methods = {f"{family}.{name.replace('_', '.')}" for family, name in called}
+    assert methods, "no Web API call found: the pattern is wrong"
+    known = METHOD_SCOPES.keys() | BY_CONVERSATION.keys()
+    assert methods <= known, f"scopes unknown for {sorted(methods - known)}"
+    grants = Grants.from_manifest(MANIFEST)
+    for method in sorted(methods):
+        for kind in ({}, {"is_im": True}):
+            grants.check_method(method, kind)
