@@ -20,6 +20,7 @@ from activities.deploy_targets import DeployFailed, local
 from activities.deploy_targets.local import LocalDocker
 from activities.deploy_targets.naming import database_identifier
 from activities.stages import DeliveryActivities
+from testkit.waiting import eventually_sync
 from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
 from workflows.stage_models import DeployInput, ScaffoldInput, TeardownInput
 
@@ -181,6 +182,19 @@ def test_postgres_database_and_role_are_the_services_own(settings, images):
             ).fetchone()
         assert owner == (expected,)
         assert settings.installation in expected
+        # the README's image: a non-root user, and a HEALTHCHECK Docker itself runs
+        image = docker.from_env().images.get(images[1]).attrs["Config"]
+        assert image["User"] == "app"
+        assert image["Healthcheck"]["Test"][0] == "CMD-SHELL" and "/health" in str(image)
+        (running,) = _containers(settings, service)
+        container = docker.from_env().containers.get(running)
+        assert container.exec_run("id -u").output.decode().strip() == "10001"
+
+        def healthy():
+            container.reload()
+            return container.attrs["State"]["Health"]["Status"] == "healthy"
+
+        eventually_sync(healthy, interval=0.5, what="Docker to call the deployed version healthy")
     finally:
         tear_down(settings, service)
 

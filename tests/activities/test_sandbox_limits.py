@@ -1,0 +1,83 @@
+"""The sandbox a generated service's tests run in, seen from inside it: no network, one
+CPU, 1 GiB of memory, and a timeout that stops a run that never ends.
+
+The README promises these of code nobody has reviewed yet; here a test image looks at
+its own cgroup and network, as the generated tests would if they went looking.
+"""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import docker
+import pytest
+
+from activities.sandbox import TestsFailed, run_tests_in_container
+
+LOOK_AROUND = """
+import os, pathlib, socket
+cgroup = pathlib.Path("/sys/fs/cgroup")
+print("memory.max", (cgroup / "memory.max").read_text().strip())
+print("cpu.max", (cgroup / "cpu.max").read_text().strip())
+print("interfaces", ",".join(sorted(os.listdir("/sys/class/net"))))
+try:
+    socket.create_connection(("1.1.1.1", 53), timeout=2)
+    print("outside: reached")
+except OSError as exc:
+    print("outside:", type(exc).__name__)
+print("1 passed in 0.01s")
+"""
+
+
+@pytest.fixture(scope="module")
+def test_image(settings, docker_ready):
+    engine = docker.from_env()
+    tag = f"shipmate-sandbox-probe:{uuid.uuid4().hex[:6]}"
+    dockerfile = (
+        f"FROM {settings.base_image}\n"
+        "WORKDIR /probe\n"
+        'CMD ["python3", "-c", "exec(open(\'/probe/look.py\').read())"]\n'
+    )
+    engine.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
+    yield tag
+    engine.images.remove(tag, force=True)
+
+
+def sources(script: str) -> bytes:
+    """A tar holding look.py, as the sandbox copies a project's sources in."""
+    import tarfile
+
+    data = script.encode()
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w") as tar:
+        info = tarfile.TarInfo("look.py")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_the_tests_see_one_cpu_one_gib_and_no_network(settings, test_image):
+    beats = []
+    report = run_tests_in_container(
+        settings, test_image, beats.append, sources=sources(LOOK_AROUND), tested="probe"
+    )
+    seen = dict(line.split(" ", 1) for line in report.output_tail.splitlines() if " " in line)
+    assert seen["memory.max"] == str(1024**3)
+    assert seen["cpu.max"] == "100000 100000"  # one CPU's worth of every period
+    assert seen["interfaces"] == "lo"  # no network but loopback
+    assert seen["outside:"] in ("OSError", "TimeoutError")  # unreachable, never "reached"
+    assert report.passed == 1 and report.failed == 0
+
+
+def test_a_run_that_never_ends_is_stopped_at_the_timeout(settings, test_image):
+    impatient = settings.model_copy(update={"test_timeout_seconds": 3})
+    forever = "import time\nprint('started', flush=True)\ntime.sleep(600)\n"
+    with pytest.raises(TestsFailed) as stopped:
+        run_tests_in_container(
+            impatient, test_image, lambda note: None, sources=sources(forever), tested="forever"
+        )
+    assert stopped.value.report.output_tail.startswith("timed out after 3s\nstarted")
+    assert stopped.value.report.failed == 1
+    leftovers = docker.from_env().containers.list(all=True, filters={"name": "forever"})
+    assert [c for c in leftovers if settings.installation in c.name] == []
