@@ -5,19 +5,46 @@ stage and hands the stage to another worker. Docker, AWS and database calls bloc
 for seconds to minutes without a chance to report, so a thread beside the stage
 heartbeats on its behalf while it runs (a dead worker takes that thread with it);
 stuck calls are caught by their own timeouts, not by silence.
+
+The same thread carries a cancel the other way. Temporal delivers it to a sync stage
+by raising in its thread, which happens only when that thread runs Python again; a
+stage blocked in a socket read (a Docker build in a silent step) would run on for
+minutes. So a blocking call registers how to interrupt it (interrupt_on_cancel), and
+the heartbeat thread calls that as soon as the cancel has arrived.
 """
 
 from __future__ import annotations
 
 import contextvars
 import functools
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 from temporalio import activity
 
 Stage = TypeVar("Stage", bound=Callable)
+log = logging.getLogger(__name__)
+_interrupters: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
+    "interrupters", default=None
+)
+
+
+@contextmanager
+def interrupt_on_cancel(interrupt: Callable[[], None]) -> Iterator[None]:
+    """While inside, a cancel of the running stage calls `interrupt` (from the heartbeat
+    thread): it must make the blocked call return, e.g. by hanging up its socket."""
+    registry = _interrupters.get()
+    if registry is None:  # not under keeps_heartbeating: nothing would call it
+        yield
+        return
+    registry.append(interrupt)
+    try:
+        yield
+    finally:
+        registry.remove(interrupt)
 
 
 def keeps_heartbeating(stage: Stage) -> Stage:
@@ -29,12 +56,25 @@ def keeps_heartbeating(stage: Stage) -> Stage:
         if not timeout:
             return stage(*args, **kwargs)
         every = max(timeout.total_seconds() / 4, 0.5)
+        interrupters: list[Callable[[], None]] = []
+        _interrupters.set(interrupters)  # this thread's context: the stage registers here
         context = contextvars.copy_context()  # the activity's, for activity.heartbeat
         stop = threading.Event()
 
         def beat() -> None:
-            while not stop.wait(every):
-                context.run(activity.heartbeat, "working")
+            interrupted, waited = False, 0.0
+            while not stop.wait(0.5):
+                waited += 0.5
+                if waited >= every:
+                    context.run(activity.heartbeat, "working")
+                    waited = 0.0
+                if not interrupted and context.run(activity.is_cancelled):
+                    interrupted = True
+                    for interrupt in list(interrupters):
+                        try:
+                            interrupt()
+                        except Exception:  # the stage ends on its own timeout then
+                            log.warning("could not interrupt a cancelled stage", exc_info=True)
 
         beater = threading.Thread(target=beat, name="heartbeat", daemon=True)
         beater.start()
@@ -43,5 +83,6 @@ def keeps_heartbeating(stage: Stage) -> Stage:
         finally:
             stop.set()
             beater.join()
+            _interrupters.set(None)
 
     return run  # type: ignore[return-value]

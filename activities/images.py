@@ -7,14 +7,17 @@ the host with `pip download`: the build itself never needs the network.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -22,6 +25,7 @@ import docker
 from docker.errors import BuildError, DockerException, ImageNotFound
 
 from activities import registry_login
+from activities.heartbeats import interrupt_on_cancel
 from shipmate.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -48,8 +52,42 @@ def docker_client(settings: Settings) -> docker.DockerClient:
 @functools.cache
 def _engine(docker_host: str | None) -> docker.DockerClient:
     if docker_host:
-        return docker.DockerClient(base_url=docker_host, timeout=600, max_pool_size=32)
-    return docker.from_env(timeout=600, max_pool_size=32)
+        engine = docker.DockerClient(base_url=docker_host, timeout=600, max_pool_size=32)
+    else:
+        engine = docker.from_env(timeout=600, max_pool_size=32)
+    engine.api.hooks["response"].append(_keep_response)
+    return engine
+
+
+_streams = threading.local()  # the responses a thread asked to keep (see _stream_kept)
+
+
+def _keep_response(response, *args, **kwargs):
+    kept = getattr(_streams, "kept", None)
+    if kept is not None:
+        kept.append(response)
+    return response
+
+
+@contextlib.contextmanager
+def _hung_up_on_cancel():
+    """A cancel of the stage hangs up the engine's streamed answer (a build, a push):
+    the read blocked on it returns, the stage sees its cancellation, and the engine
+    stops the work its caller went away from."""
+    kept: list = []
+    _streams.kept = kept
+    try:
+        with interrupt_on_cancel(lambda: [_hang_up(response) for response in kept]):
+            yield
+    finally:
+        _streams.kept = None
+
+
+def _hang_up(response) -> None:
+    connection = getattr(response.raw, "_connection", None)
+    sock = getattr(connection, "sock", None)
+    if sock is not None:
+        sock.shutdown(socket.SHUT_RDWR)
 
 
 def image_present(settings: Settings, image: str) -> bool:
@@ -179,30 +217,8 @@ def build_image(
     client = docker_client(settings)
     lines: list[str] = []
     try:
-        stream = client.api.build(
-            path=str(project),
-            tag=tag,
-            target=target,
-            rm=True,
-            forcerm=True,
-            decode=True,
-            buildargs={"BASE_IMAGE": settings.base_image},
-        )
-        image_id = None
-        for chunk in stream:
-            if "stream" in chunk:
-                line = chunk["stream"].rstrip()
-                if line:
-                    lines.append(line)
-                    heartbeat(line[-200:])
-            if "error" in chunk:
-                lines.append(chunk["error"].rstrip())
-                raise BuildError(chunk["error"], lines)
-            if "aux" in chunk and "ID" in chunk["aux"]:
-                image_id = chunk["aux"]["ID"]
-        if image_id is None:
-            image_id = client.images.get(tag).id
-        return image_id
+        with _hung_up_on_cancel():
+            return _build(client, project, tag, target, settings, heartbeat, lines)
     except BuildError as exc:
         message = f"docker build of {tag} failed: {exc.msg}"
         if not base_image_present(settings):
@@ -213,6 +229,33 @@ def build_image(
         raise ImageBuildFailed(message, tail(lines)) from None
     except DockerException as exc:
         raise ImageBuildFailed(f"docker build of {tag} failed: {exc}", tail(lines)) from None
+
+
+def _build(client, project: Path, tag: str, target: str, settings, heartbeat, lines) -> str:
+    stream = client.api.build(
+        path=str(project),
+        tag=tag,
+        target=target,
+        rm=True,
+        forcerm=True,
+        decode=True,
+        buildargs={"BASE_IMAGE": settings.base_image},
+    )
+    image_id = None
+    for chunk in stream:
+        if "stream" in chunk:
+            line = chunk["stream"].rstrip()
+            if line:
+                lines.append(line)
+                heartbeat(line[-200:])
+        if "error" in chunk:
+            lines.append(chunk["error"].rstrip())
+            raise BuildError(chunk["error"], lines)
+        if "aux" in chunk and "ID" in chunk["aux"]:
+            image_id = chunk["aux"]["ID"]
+    if image_id is None:
+        image_id = client.images.get(tag).id
+    return image_id
 
 
 def has_stage(project: Path, stage: str) -> bool:
@@ -247,12 +290,14 @@ def push_image(settings: Settings, image: str, heartbeat: Callable[[str], None])
     client.images.get(image).tag(remote, tag)
     signed_in = registry_login.push_credentials(settings, repository)
     digest = ""
-    for chunk in client.api.push(remote, tag=tag, stream=True, decode=True, auth_config=signed_in):
-        if "error" in chunk:
-            raise RuntimeError(f"push of {remote}:{tag} failed: {chunk['error']}")
-        if "status" in chunk:
-            heartbeat(chunk["status"])
-        digest = chunk.get("aux", {}).get("Digest", digest)
+    with _hung_up_on_cancel():
+        pushed = client.api.push(remote, tag=tag, stream=True, decode=True, auth_config=signed_in)
+        for chunk in pushed:
+            if "error" in chunk:
+                raise RuntimeError(f"push of {remote}:{tag} failed: {chunk['error']}")
+            if "status" in chunk:
+                heartbeat(chunk["status"])
+            digest = chunk.get("aux", {}).get("Digest", digest)
     return f"{remote}:{tag}@{digest}" if digest else f"{remote}:{tag}"
 
 
