@@ -286,6 +286,13 @@ def test_tear_down_leaves_nothing_of_its_own_and_touches_no_other_installation(
         mine = deploy(settings, service, images[1], 1)
         theirs = deploy(other, service, images[1], 1)
         assert mine.url != theirs.url
+        asked = TeardownInput(service=service, environment="staging", database=Database.postgresql)
+        database = database_identifier(settings, service, "staging")
+        # what the approver's confirmation says goes, before anything goes
+        assert LOCAL.describe_teardown(settings, asked) == (
+            f"its containers, its address {mine.url} and the PostgreSQL database "
+            f"`{database}` with all its rows"
+        )
 
         removed = tear_down(settings, service)
 

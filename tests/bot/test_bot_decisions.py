@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 
 from shipmate import delivery_client, status_report
@@ -35,6 +36,19 @@ async def started(chat: Chat, word: str = "kanban") -> tuple[str, str, dict]:
 
 async def state_of(client: Client, delivery_id: str):
     return await delivery_client.delivery_status(client.get_workflow_handle(delivery_id))
+
+
+async def nothing_in_history(client: Client, delivery_id: str) -> None:
+    """A refused click or command is judged in the update's validator: the delivery's
+    history holds no trace of it (no accepted update, nor a rejected one)."""
+    handle = client.get_workflow_handle(delivery_id)
+    kinds = {event.event_type async for event in handle.fetch_history_events()}
+    updates = {
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED,
+        EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_REJECTED,
+    }
+    assert kinds & updates == set()
 
 
 async def quiet(seconds: float = 1.5) -> None:
@@ -90,6 +104,7 @@ async def test_a_viewer_cannot_cancel_retry_or_request(chat, bot, client, script
     )
     assert refusals == [expected, expected]
     assert (await state_of(client, delivery_id)).state == DeliveryState.waiting_for_approval
+    await nothing_in_history(client, delivery_id)
 
     scripted_worker.fail["test_service"] = 1
     failed_ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> build a crate{letters()} api")
@@ -115,6 +130,8 @@ async def test_a_button_acts_only_on_the_card_it_sits_on(chat, bot, client):
     await quiet()
     assert (await state_of(client, second_id)).gates[0].state == GateState.open
     assert (await state_of(client, first_id)).gates[0].state == GateState.open
+    await nothing_in_history(client, second_id)
+    await nothing_in_history(client, first_id)
 
     # Ids are never reused: a recreated service gets new ones, so an old card's
     # button cannot reach the new delivery.
