@@ -43,9 +43,7 @@ def test_a_cancel_stops_a_build_blocked_in_a_silent_step(settings, docker_ready,
         return images.build_image(settings, tmp_path, f"{marker}:v1", "slow", activity.heartbeat)
 
     environment = ActivityEnvironment()
-    environment.info = dataclasses.replace(
-        environment.info, heartbeat_timeout=timedelta(seconds=2)
-    )
+    environment.info = dataclasses.replace(environment.info, heartbeat_timeout=timedelta(seconds=2))
     environment.on_heartbeat = beats.append
     ended: list[BaseException] = []
 
