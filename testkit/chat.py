@@ -40,6 +40,15 @@ class Chat:
         assert response["ok"], response
         return response["ts"]
 
+    async def caught_up(self, user: str = "U0CAROL") -> None:
+        """A barrier before checking that nothing happened: a question asked after the
+        events under test, in a channel of its own, and its answer. Slack delivers in
+        order and every answer goes out through the same outbox, so once this one is
+        posted the bot has handled what came before; a slow machine only waits longer,
+        where a sleep would pass too early."""
+        asked = await self.say(user, "<@U0SHIPMATE> what's running?", channel="C0DEPLOYS")
+        await self.wait_for(asked, lambda r: r["user"] == "U0SHIPMATE", channel="C0DEPLOYS")
+
     async def messages(self, channel: str = "C0GENERAL") -> list[dict]:
         """The channel's top-level messages, each with its replies."""
         url = f"{self.base}/_emulator/channels/{channel}/messages"

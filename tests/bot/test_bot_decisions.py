@@ -8,7 +8,6 @@ only watches.
 
 from __future__ import annotations
 
-import asyncio
 import json
 
 from temporalio.api.enums.v1 import EventType
@@ -51,11 +50,6 @@ async def nothing_in_history(client: Client, delivery_id: str) -> None:
     assert kinds & updates == set()
 
 
-async def quiet(seconds: float = 1.5) -> None:
-    """Time for a wrong reaction to show, when the right one is that nothing happens."""
-    await asyncio.sleep(seconds)
-
-
 async def test_casual_words_in_a_thread_never_decide(chat, bot, client):
     ts, delivery_id, card = await started(chat)
     await chat.say("U0BOB", "lgtm but wait for CI", thread_ts=ts)
@@ -67,7 +61,7 @@ async def test_casual_words_in_a_thread_never_decide(chat, bot, client):
     assert prompts[0]["text"].startswith("Cancel the delivery of ")
     bob = await eventually(lambda: _at_least(chat.ephemerals("U0BOB"), 1), what="bob's question")
     assert len(bob) == 1 and bob[0]["text"].startswith("Approve staging for ")
-    await quiet()
+    await chat.caught_up()
     status = await state_of(client, delivery_id)
     assert status.state == DeliveryState.waiting_for_approval
     assert status.gates[0].state == GateState.open and status.audit == []
@@ -127,7 +121,7 @@ async def test_a_button_acts_only_on_the_card_it_sits_on(chat, bot, client):
     await chat.click("U0BOB", first_card["ts"], "approve", forged_value=forged)
     (refusal,) = await eventually(lambda: chat.ephemeral("U0BOB"), what="a refusal")
     assert refusal.startswith(":no_entry: that button is not on this delivery's card")
-    await quiet()
+    await chat.caught_up()
     assert (await state_of(client, second_id)).gates[0].state == GateState.open
     assert (await state_of(client, first_id)).gates[0].state == GateState.open
     await nothing_in_history(client, second_id)
@@ -191,7 +185,7 @@ async def test_shipmate_answers_only_where_it_is_asked(chat, bot):
     await chat.say("U0ALICE", "approve", thread_ts=people)
     ours = await chat.say("U0ALICE", "<@U0SHIPMATE> help")
     await chat.wait_for(ours, lambda r: True)  # by now the others would have been answered
-    await quiet()
+    await chat.caught_up()
     assert [r for r in await chat.thread(people) if r["user"] == "U0SHIPMATE"] == []
     assert await chat.ephemeral("U0ALICE") == []
 
@@ -262,7 +256,7 @@ async def test_chatter_in_a_delivery_thread_gets_no_reply_unless_said_to_shipmat
     await chat.say("U0ALICE", "nice, looking forward to it", thread_ts=ts)
     await chat.say("U0ALICE", "<@U0SHIPMATE> something nice please", thread_ts=ts)
     await chat.wait_for(ts, lambda r: r["text"].startswith("I didn't catch the change"))
-    await quiet()
+    await chat.caught_up()
     own = ("On it", "ready for *staging*")
     said = [
         r["text"]

@@ -79,7 +79,7 @@ async def test_a_redelivered_event_is_answered_once(chat, bot, emulator):
         lambda: _attempts(chat, mention["id"], 2), what="the redelivery to reach the bot"
     )
     await chat.card(ts, "waiting for approval")
-    await asyncio.sleep(2)  # time for a second answer to show, if there were one
+    await chat.caught_up()  # a second answer would have shown by now
     replies = [r["text"] for r in await chat.thread(ts)]
     assert len([t for t in replies if t.startswith("On it")]) == 1, replies
     await nothing_doubled(chat)
@@ -102,13 +102,14 @@ async def test_replies_in_the_outbox_survive_the_bot_stopping(
     answer = await chat.wait_for(asked, lambda r: r["user"] == "U0SHIPMATE", timeout=60)
     # what is in flight depends on the tests before; that the status answer came does not
     assert answer["text"].startswith(("No deliveries in flight.", "• ")), answer["text"]
-    assert "No services yet." not in answer["text"] or "in flight" in answer["text"]
     assert len(await chat.thread(asked)) == 1
 
 
-async def test_a_worker_killed_between_the_card_and_the_announcement_says_each_once(
+async def test_a_worker_stopped_between_the_card_and_the_announcement_says_each_once(
     client, chat, slack_settings, emulator
 ):
+    """A worker shut down with the gate's announcement unsent: the next one says it, once.
+    (A worker killed mid-post is the retried post's test below, and test_worker_restart's.)"""
     script = Script()
     handler = await start_bot(slack_settings, emulator)
 
@@ -154,7 +155,7 @@ async def test_twenty_questions_at_once_are_all_answered_once(chat, bot):
     )
     for ts in asked:
         await chat.wait_for(ts, lambda r: True, timeout=90)
-    await asyncio.sleep(1)
+    await chat.caught_up()  # a second answer to any of them would have shown by now
     assert [len(await chat.thread(ts)) for ts in asked] == [1] * 20
 
 
