@@ -25,7 +25,7 @@ from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
 from slack_views.rollback import LiveDeploy, read_rollback_value
-from slack_views.text import escape
+from slack_views.text import escape_keeping_mentions
 from workflows.models import FINISHED, DeliveryTicket, Operation
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,7 @@ class RollbackButton:
                 from_delivery=live.delivery_id,
             )
         except delivery_client.DecisionRefused as exc:
-            await turn.say(f":no_entry: {escape(str(exc))}")
+            await turn.tell_privately(f":no_entry: {escape_keeping_mentions(str(exc))}")
             return
         if ticket.asked_before:
             await turn.tell_privately(await _asked_before(temporal, ticket, live))

@@ -14,7 +14,7 @@ from bot.turn import Turn
 from shipmate import delivery_client
 from shipmate.people import Directory
 from shipmate.settings import Settings
-from slack_views.text import escape
+from slack_views.text import escape_keeping_mentions
 from workflows.models import DeliveryStatus, DeliveryTicket, Operation
 
 OPERATIONS = {Verb.roll_back: Operation.roll_back, Verb.tear_down: Operation.tear_down}
@@ -53,7 +53,7 @@ async def ask_to_undo(
             directory=directory,
         )
     except delivery_client.DecisionRefused as exc:
-        await turn.say(f":no_entry: {escape(str(exc))}")
+        await turn.tell_privately(f":no_entry: {escape_keeping_mentions(str(exc))}")
         return
     await turn.say(undo_started(operation, service, command.environment or "", ticket))
 

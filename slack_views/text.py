@@ -7,6 +7,7 @@ Shipmate's own mentions ping anyone.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import quote
 
 from workflows.models import DeliveryState, DeliveryStatus
@@ -23,6 +24,12 @@ def workflow_url(temporal_ui: str, workflow_id: str) -> str:
 
 def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def escape_keeping_mentions(text: str) -> str:
+    """A refusal Shipmate words around what people wrote: everything escaped, but a
+    person's mention (<@U…>) still works, as a mention and not as literal text."""
+    return re.sub(r"&lt;@([UW][A-Z0-9]+)&gt;", r"<@\1>", escape(text))
 
 
 def unescape(text: str) -> str:

@@ -6,7 +6,9 @@ Through the emulator with the real bot, Temporal and a worker with scripted stag
 from __future__ import annotations
 
 from testkit.chat import Chat, actions
-from tests.bot.test_bot_decisions import started
+from testkit.waiting import eventually
+from tests.bot.test_bot_decisions import _at_least, started
+from tests.workflows.test_undo_deliveries import service_state
 
 
 async def delivered(chat: Chat) -> tuple[str, str]:
@@ -37,7 +39,15 @@ async def test_tear_down_in_slack_names_the_database_and_needs_an_approver(chat,
 async def test_nothing_to_roll_back_is_said_plainly_and_nothing_starts(chat, bot, client):
     ts, service = await delivered(chat)
     await chat.say("U0ALICE", f"<@U0SHIPMATE> roll back {service} in staging", thread_ts=ts)
-    said = await chat.wait_for(ts, lambda r: r["text"].startswith(":no_entry:"))
-    assert "there is no earlier version to roll back to" in said["text"]
-    elsewhere = await chat.say("U0ALICE", "<@U0SHIPMATE> roll back ghost-api in staging")
-    await chat.wait_for(elsewhere, lambda r: "I know no service called ghost-api" in r["text"])
+    (said,) = await eventually(lambda: chat.ephemeral("U0ALICE"), what="alice told privately")
+    assert said == (
+        f":no_entry: {service} has run only v1 in staging: there is no earlier version to "
+        "roll back to"
+    )
+    await chat.say("U0ALICE", "<@U0SHIPMATE> roll back ghost-api in staging")
+    told = await eventually(lambda: _at_least(chat.ephemeral("U0ALICE"), 2), what="a second")
+    assert told[1].startswith(":no_entry: I know no service called ghost-api")
+    await chat.caught_up()
+    assert [r for r in await chat.thread(ts) if r["text"].startswith(":no_entry:")] == []
+    state = await service_state(client, service)
+    assert [d for d in state.deliveries if d.request_text.startswith("roll back")] == []
