@@ -7,6 +7,7 @@ that needs a missing part fails with the fix, never skips.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -113,6 +114,33 @@ def database_servers(tmp_path_factory, installation) -> Iterator[DatabaseServers
         print(f"\ndatabase servers: {servers.describe()}")
         yield servers
         servers.drop_everything_of(installation)
+
+
+CHROMIUM = "/usr/bin/chromium"
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+
+
+@pytest.fixture(scope="session")
+async def browser():
+    """One Chromium for the session (Debian's: no browser is ever downloaded); each test
+    opens its own pages in it."""
+    from playwright.async_api import async_playwright
+
+    if not shutil.which(CHROMIUM):
+        pytest.fail("Chromium missing: apt-get install -y chromium (deploy/setup-local.sh does)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield launched
+        await launched.close()
+
+
+@pytest.fixture()
+async def page(browser):
+    """A page of its own in the session's Chromium, closed after the test."""
+    context = await browser.new_context()
+    opened = await context.new_page()
+    yield opened
+    await context.close()
 
 
 @pytest.fixture(scope="session")

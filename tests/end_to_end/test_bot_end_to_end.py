@@ -12,14 +12,13 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from pydantic import SecretStr
 
 from activities.deploy_targets.local import LocalDocker
 from cli.worker import build_worker
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit.chat import TOKENS, Chat, letters, start_bot
-from tests.slack_emulator.test_emulator_page import CHROMIUM, FLAGS
 from workflows.stage_models import TeardownInput
 
 
@@ -82,27 +81,25 @@ async def test_from_a_mention_to_a_service_that_answers(real_stack):
         tear_down(settings, f"{name}-api")
 
 
-async def test_the_same_story_through_the_page_in_chromium(real_stack):
+async def test_the_same_story_through_the_page_in_chromium(real_stack, browser):
     emulator, settings = real_stack
     name = f"depot{letters()}"
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            page = await browser.new_page()
-            await page.goto(emulator.base_url + "/")
-            await page.get_by_test_id("text").fill(f"@shipmate build a {name} api")
-            await page.get_by_test_id("text").press("Enter")
-            messages = page.get_by_test_id("messages")
-            await expect(messages).to_contain_text(f"build a {name} api")
-            await messages.get_by_text(re.compile(r"\d+ repl")).first.click(timeout=30_000)
-            thread = page.get_by_test_id("thread")
-            approve = thread.get_by_role("button", name="Approve staging")
-            await expect(approve).to_be_visible(timeout=300_000)
+    page = await browser.new_page()
+    try:
+        await page.goto(emulator.base_url + "/")
+        await page.get_by_test_id("text").fill(f"@shipmate build a {name} api")
+        await page.get_by_test_id("text").press("Enter")
+        messages = page.get_by_test_id("messages")
+        await expect(messages).to_contain_text(f"build a {name} api")
+        await messages.get_by_text(re.compile(r"\d+ repl")).first.click(timeout=30_000)
+        thread = page.get_by_test_id("thread")
+        approve = thread.get_by_role("button", name="Approve staging")
+        await expect(approve).to_be_visible(timeout=300_000)
 
-            await page.get_by_test_id("as-user").select_option("U0BOB")
-            await approve.click()
-            await expect(thread).to_contain_text("is live in staging", timeout=120_000)
-            await expect(thread).to_contain_text("delivered")
-        finally:
-            await browser.close()
-            tear_down(settings, f"{name}-api")
+        await page.get_by_test_id("as-user").select_option("U0BOB")
+        await approve.click()
+        await expect(thread).to_contain_text("is live in staging", timeout=120_000)
+        await expect(thread).to_contain_text("delivered")
+    finally:
+        await page.close()
+        tear_down(settings, f"{name}-api")

@@ -9,12 +9,11 @@ from pathlib import Path
 from playwright.async_api import expect
 
 from testkit.chat import letters
-from tests.slack_emulator.test_emulator_page import browser  # noqa: F401  (the Chromium fixture)
 
 
-async def test_bob_rejects_with_a_reason_in_the_page(browser, bot, emulator, tmp_path: Path):  # noqa: F811
+async def test_bob_rejects_with_a_reason_in_the_page(page, bot, emulator, tmp_path: Path):
     name = f"ledger{letters()}"
-    page = await browser.new_page(viewport={"width": 1400, "height": 900})
+    await page.set_viewport_size({"width": 1400, "height": 900})
     await page.goto(emulator.base_url + "/")
     await page.get_by_test_id("text").fill(f"@shipmate build a {name} api")
     await page.get_by_test_id("text").press("Enter")

@@ -3,11 +3,9 @@ fill in a modal, open the App Home."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
-import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -16,21 +14,8 @@ from testkit.waiting import eventually
 from tests.slack_emulator.test_emulator_events import TOKENS, echo_app
 from tests.slack_emulator.test_emulator_views import OPEN_BUTTON, connected
 
-CHROMIUM = "/usr/bin/chromium"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
-
-@pytest.fixture()
-async def browser():
-    if not shutil.which(CHROMIUM):
-        pytest.fail("Chromium missing: apt-get install -y chromium (deploy/setup-local.sh does)")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield browser
-        await browser.close()
-
-
-async def test_a_person_chats_with_the_bot_and_clicks_approve(browser, tmp_path: Path):
+async def test_a_person_chats_with_the_bot_and_clicks_approve(page, tmp_path: Path):
     emulator = await EmulatorServer(EmulatorConfig(port=0, rate_limits=False)).start()
     handler = AsyncSocketModeHandler(
         echo_app(emulator),
@@ -39,7 +24,6 @@ async def test_a_person_chats_with_the_bot_and_clicks_approve(browser, tmp_path:
     )
     await handler.connect_async()
     try:
-        page = await browser.new_page()
         await page.goto(emulator.base_url + "/")
         await page.get_by_test_id("text").fill("@shipmate build a todo api")
         await page.get_by_test_id("text").press("Enter")
@@ -65,7 +49,7 @@ async def test_a_person_chats_with_the_bot_and_clicks_approve(browser, tmp_path:
         await emulator.stop()
 
 
-async def test_the_thread_pane_closes_and_slack_markup_renders(browser, tmp_path: Path):
+async def test_the_thread_pane_closes_and_slack_markup_renders(page, tmp_path: Path):
     emulator = await EmulatorServer(EmulatorConfig(port=0, rate_limits=False)).start()
     slack = AsyncWebClient(token=TOKENS["bot"], base_url=f"{emulator.base_url}/api/")
     try:
@@ -104,7 +88,6 @@ async def test_the_thread_pane_closes_and_slack_markup_renders(browser, tmp_path
             ],
         )
         await slack.chat_postMessage(channel="U0ALICE", text="a word in private")
-        page = await browser.new_page()
         await page.goto(emulator.base_url + "/")
         messages = page.get_by_test_id("messages")
         first = messages.locator(".message").first
@@ -141,12 +124,11 @@ async def test_the_thread_pane_closes_and_slack_markup_renders(browser, tmp_path
         await emulator.stop()
 
 
-async def test_a_modal_from_the_app_is_filled_in_and_submitted(browser, tmp_path: Path):
+async def test_a_modal_from_the_app_is_filled_in_and_submitted(page, tmp_path: Path):
     seen: list[dict] = []
     async with connected("socket", seen) as emulator:
         slack = AsyncWebClient(token=TOKENS["bot"], base_url=f"{emulator.base_url}/api/")
         await slack.chat_postMessage(channel="C0GENERAL", text="start", blocks=OPEN_BUTTON)
-        page = await browser.new_page()
         await page.goto(emulator.base_url + "/")
         await page.get_by_test_id("messages").get_by_role("button", name="New service").click()
         modal = page.get_by_test_id("modal")
@@ -171,10 +153,9 @@ async def test_a_modal_from_the_app_is_filled_in_and_submitted(browser, tmp_path
         assert values["notes"]["text"]["value"] == "for the demo"
 
 
-async def test_the_app_home_renders_and_its_button_reaches_the_app(browser, tmp_path: Path):
+async def test_the_app_home_renders_and_its_button_reaches_the_app(page, tmp_path: Path):
     seen: list[dict] = []
     async with connected("socket", seen) as emulator:
-        page = await browser.new_page()
         await page.goto(emulator.base_url + "/")
         await page.get_by_test_id("as-user").select_option("U0BOB")
         await page.get_by_test_id("app-home").click()
