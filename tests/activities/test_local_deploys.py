@@ -7,6 +7,7 @@ leaving anything of its own behind, or touching another installation's things.
 
 from __future__ import annotations
 
+import json
 import threading
 import uuid
 
@@ -18,7 +19,7 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.deploy_targets import DeployFailed, local
 from activities.deploy_targets.local import LocalDocker
-from activities.deploy_targets.naming import database_identifier
+from activities.deploy_targets.naming import database_identifier, secrets_file
 from activities.stages import DeliveryActivities
 from testkit.waiting import eventually_sync
 from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
@@ -189,6 +190,17 @@ def test_postgres_database_and_role_are_the_services_own(settings, images):
         (running,) = _containers(settings, service)
         container = docker.from_env().containers.get(running)
         assert container.exec_run("id -u").output.decode().strip() == "10001"
+        assert container.labels["managed-by"] == "shipmate"
+        assert container.labels["shipmate.installation"] == settings.installation
+        given = dict(e.split("=", 1) for e in container.attrs["Config"]["Env"])
+        assert "EVENTS_QUEUE_URL" not in given  # no queue on the local target
+        # the service's secrets: in a file only the worker's user reads, never in Slack
+        secrets = secrets_file(settings, service, "staging")
+        assert secrets.stat().st_mode & 0o777 == 0o600
+        kept = json.loads(secrets.read_text())
+        password = kept.pop("DATABASE_PASSWORD")  # reaches the container in its URL alone
+        assert "DATABASE_PASSWORD" not in given and f":{password}@" in given["DATABASE_URL"]
+        assert kept and all(given.get(name) == value for name, value in kept.items()), kept
 
         def healthy():
             container.reload()

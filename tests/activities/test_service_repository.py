@@ -55,7 +55,10 @@ def test_a_refused_push_fails_the_stage_with_gits_reason(settings, tmp_path):
     with pytest.raises(ApplicationError) as refused:
         scaffold(local, spec, "build a todo api", "U0ALICE")
     assert refused.value.non_retryable and refused.value.type == "PushFailed"
-    assert f"git push to {tmp_path}/missing/{spec.name} failed" in str(refused.value)
+    remote = f"{tmp_path}/missing/{spec.name}"
+    assert f"git push to {remote} failed: fatal: '{remote}' does not appear to be a git " in str(
+        refused.value
+    )  # git's own words
     assert (tmp_path / "state" / "services" / spec.name / ".git").exists()  # kept locally
 
 

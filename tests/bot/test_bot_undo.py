@@ -32,6 +32,8 @@ async def test_tear_down_in_slack_names_the_database_and_needs_an_approver(chat,
     assert actions(card) == ["approve", "reject", "cancel"]  # approved only through the confirm
 
     await chat.click("U0CAROL", card["ts"], "approve")  # carol only watches
+    (refused,) = await eventually(lambda: chat.ephemeral("U0CAROL"), what="carol refused")
+    assert refused == ":no_entry: <@U0CAROL> is not allowed to approve staging deploys"
     await chat.click("U0BOB", card["ts"], "approve")
     await chat.card(ts, f"{service}: tear down staging: delivered")
 

@@ -232,3 +232,40 @@ async def test_a_roll_back_that_loses_data_is_approved_only_with_accept_data_los
     )
     assert code == 0, err
     assert "staging: 1 of 1 approvals (approved)" in out
+
+
+async def test_retry_rollback_and_teardown_from_a_terminal(fake, client):
+    """The undo and retry commands ask the workflows what the buttons ask, and say the
+    delivery they started; a refusal is one line and exit code 1."""
+    script, settings = fake
+    spec = await two_versions(client, settings, [FieldSpec(name="title"), FieldSpec(name="body")])
+    as_alice = {"SHIPMATE_OPERATOR": "U0ALICE"}
+
+    code, out, err = await shipmate(settings, "rollback", spec.name, "staging", **as_alice)
+    assert code == 0, err
+    rollback = re.search(r"delivery/\S+", out).group(0)
+    assert out.startswith(f"roll back {spec.name} in staging: {rollback}")
+    await until(client.get_workflow_handle(rollback), gate_open("staging"))
+    code, out, err = await shipmate(settings, "approve", rollback, SHIPMATE_OPERATOR="U0BOB")
+    assert code == 0, err
+    await until(client.get_workflow_handle(rollback), lambda s: s.state == "succeeded")
+    assert script.deployed[-1].version == 1
+
+    code, out, err = await shipmate(settings, "rollback", spec.name, "staging", **as_alice)
+    assert code == 1 and "there is no earlier version to roll back to" in err
+    assert "Traceback" not in err
+
+    script.fail["tear_down_service"] = 1
+    code, out, err = await shipmate(settings, "teardown", spec.name, "staging", **as_alice)
+    assert code == 0, err
+    teardown = re.search(r"delivery/\S+", out).group(0)
+    handle = client.get_workflow_handle(teardown)
+    await until(handle, gate_open("staging"))
+    await shipmate(settings, "approve", teardown, SHIPMATE_OPERATOR="U0BOB")
+    await until(handle, lambda s: s.state == "failed")
+    code, out, err = await shipmate(settings, "retry", teardown, SHIPMATE_OPERATOR="U0CAROL")
+    assert code == 1 and "may retry this delivery" in err
+    code, out, err = await shipmate(settings, "retry", teardown, **as_alice)
+    assert (code, out.strip()) == (0, f"{teardown}: retry accepted (was failed)")
+    final = await until(handle, lambda s: s.state == "succeeded")
+    assert final.torn_down == ["staging"] and script.torn_down == [(spec.name, "staging")]

@@ -12,7 +12,7 @@ def lines(settings: Settings) -> dict[str, tuple[bool, str, str]]:
     return {c.name: (c.ok, c.detail, c.fix) for c in database_checks(settings)}
 
 
-def test_unset_urls_mean_shipmate_dev_starts_its_own():
+def test_unset_urls_are_reported_as_the_servers_shipmate_dev_starts():
     found = lines(Settings(postgres_url=None, mysql_url=None, dev_postgres_port=54111))
     ok, detail, _ = found["postgres"]
     assert ok and detail.startswith("SHIPMATE_POSTGRES_URL unset: `shipmate dev` starts its own")

@@ -100,6 +100,11 @@ async def test_the_same_story_through_the_page_in_chromium(real_stack, browser):
         await approve.click()
         await expect(thread).to_contain_text("is live in staging", timeout=120_000)
         await expect(thread).to_contain_text("delivered")
+        # and the address the page shows answers as that service
+        said = await thread.get_by_text("is live in staging").first.inner_text()
+        url = re.search(r"http://127\.0\.0\.1:\d+", said).group(0)
+        async with httpx.AsyncClient() as web:
+            assert (await web.get(f"{url}/health")).json()["service"] == f"{name}-api"
     finally:
         await page.close()
         tear_down(settings, f"{name}-api")

@@ -349,3 +349,23 @@ def test_shipmate_calls_only_methods_its_manifest_grants():
     for method in sorted(methods):
         for kind in ({}, {"is_im": True}):
             grants.check_method(method, kind)
+
+
+async def test_reset_forgets_messages_ephemerals_and_deliveries(slack, emulator):
+    base = emulator.base_url
+    await slack.chat_postMessage(channel="C0GENERAL", text="before the reset")
+    await slack.chat_postEphemeral(channel="C0GENERAL", user="U0ALICE", text="psst")
+    dm = (await slack.conversations_open(users="U0ALICE"))["channel"]["id"]
+    said = {"user": "U0ALICE", "channel": "C0GENERAL", "text": "<@U0SHIPMATE> hi"}
+    await http_post(f"{base}/_emulator/messages", json=said)
+
+    assert (await http_post(f"{base}/_emulator/reset")).json() == {"ok": True}
+
+    history = await slack.conversations_history(channel="C0GENERAL")
+    assert history["messages"] == []
+    assert (await http_get(f"{base}/_emulator/ephemeral/U0ALICE")).json()["messages"] == []
+    assert (await http_get(f"{base}/_emulator/deliveries")).json()["deliveries"] == []
+    await slack.chat_postMessage(channel=dm, text="a fresh start")
+    assert [m["text"] for m in (await slack.conversations_history(channel=dm))["messages"]] == [
+        "a fresh start"
+    ]

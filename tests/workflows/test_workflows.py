@@ -10,6 +10,7 @@ import asyncio
 import uuid
 
 import pytest
+from temporalio.api.enums.v1 import EventType
 from temporalio.client import WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
 
@@ -61,8 +62,16 @@ async def test_requester_cannot_approve_their_own_prod_deploy(client, fake):
     final = await handle.result()
     assert final.state == DeliveryState.succeeded
     assert final.deployments[0].approved_by == ["U0DAVE"]
-    # The refused click left no trace: only dave's decision is in the audit trail.
+    # The refused click left no trace: only dave's decision is in the audit trail, and
+    # the history holds one update, his.
     assert [(a.user, a.decision) for a in final.audit] == [("U0DAVE", "approved")]
+    accepted = [
+        event.workflow_execution_update_accepted_event_attributes.accepted_request.input
+        async for event in handle.fetch_history_events()
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_ACCEPTED
+    ]
+    assert [u.name for u in accepted] == ["approve"]
+    assert b"U0DAVE" in accepted[0].args.payloads[0].data
 
 
 async def test_staging_allows_the_requester_to_approve(client, fake):
@@ -276,3 +285,38 @@ async def test_progress_goes_to_the_slack_thread_and_ends_with_the_outcome(clien
     await handle.result()
     assert "waiting_for_approval" in script.notified
     assert script.notified[-1] == "succeeded"
+
+
+async def test_an_admin_and_an_approver_may_stop_or_retry_anyone_s_delivery(client, fake):
+    """Cancel and retry belong to the requester, the delivery's approvers and the admins;
+    anyone else is refused and changes nothing."""
+    script, settings = fake
+    ruled = settings.model_copy(update={"admins": ["U0ERIN"]})
+    script.fail["build_service_image"] = 1
+    handle, _ = await start(client, ruled, "build a todo api")
+    await until(handle, lambda s: s.state == DeliveryState.failed)
+    with pytest.raises(delivery_client.DecisionRefused, match="may retry this delivery"):
+        await delivery_client.retry(client, handle.id, "U0CAROL")
+    await delivery_client.retry(client, handle.id, "U0BOB")  # an approver of staging
+    await until(handle, gate_open("staging"))
+    with pytest.raises(delivery_client.DecisionRefused, match="may cancel this delivery"):
+        await delivery_client.cancel(client, handle.id, "U0CAROL", "not mine")
+    await delivery_client.cancel(client, handle.id, "U0ERIN", "an admin tidies up")
+    final = await handle.result()
+    assert final.state == DeliveryState.cancelled
+    assert [(a.user, a.decision) for a in final.audit] == [
+        ("U0BOB", "retried"),
+        ("U0ERIN", "cancelled"),
+    ]
+
+
+async def test_approvers_that_resolve_to_nobody_stop_the_delivery_before_its_gate(client, fake):
+    """Fail closed: an empty approver list is not a gate anyone may open, so the delivery
+    stops at it with the setting to fix, and nothing is deployed."""
+    script, settings = fake
+    nobody = settings.model_copy(update={"approvers": []})
+    handle, _ = await start(client, nobody, "build a todo api")
+    failed = await until(handle, lambda s: s.state == DeliveryState.failed)
+    assert failed.error == "nobody may approve staging deploys: SHIPMATE_APPROVERS names nobody."
+    assert {s.name: s.state for s in failed.stages}["approve staging"] == StageState.failed
+    assert script.deployed == []
