@@ -20,27 +20,34 @@ BACKUP = "restore a backup instead"
 
 def rollback_losses(chain: list[ServiceSpec]) -> list[str]:
     """One sentence per loss of putting chain[0]'s schema back under chain[-1]; `chain`
-    is every spec version from the older to the newer, oldest first."""
+    is every spec version from the older to the newer, oldest first.
+
+    Whatever the older version has that did not last through every version since comes
+    back empty; whatever serves now that has not lasted since the older version goes
+    with its values (a column dropped in v2 and added again in v3 is both); a column
+    that lasted but changed type on the way is converted back through each type."""
     older, newer = chain[0], chain[-1]
     losses = []
-    if older.auth == Auth.none and newer.auth != Auth.none:
+    signed_in = [s.auth != Auth.none for s in chain]
+    if signed_in[-1] and not all(signed_in):
         added = _since(chain, lambda s: s.auth != Auth.none)
         losses.append(f"v{added} added sign-in: the accounts table goes, with every account")
-    if older.auth != Auth.none and newer.auth == Auth.none:
-        dropped = _since(chain, lambda s: s.auth == Auth.none)
+    if signed_in[0] and not all(signed_in):
+        dropped = _first(chain, lambda s: s.auth == Auth.none)
         losses.append(f"v{dropped} dropped sign-in: its accounts cannot come back")
-    was = {e.name: e for e in older.entities}
-    now = {e.name: e for e in newer.entities}
-    for name, entity in was.items():
-        if name not in now:
-            dropped = _since(chain, lambda s, n=name: _entity(s, n) is None)
-            losses.append(f"v{dropped} dropped the {entity.table} table: its rows cannot come back")
+    for entity in older.entities:
+        lasted = all(_entity(s, entity.name) is not None for s in chain)
+        if lasted:
+            losses += _column_losses(chain, entity.name)
         else:
-            losses += _column_losses(chain, entity, now[name])
-    for name, entity in now.items():
-        if name not in was:
-            added = _since(chain, lambda s, n=name: _entity(s, n) is not None)
-            losses.append(f"v{added} added the {entity.table} table: it goes, with its rows")
+            dropped = _first(chain, lambda s, n=entity.name: _entity(s, n) is None)
+            losses.append(f"v{dropped} dropped the {entity.table} table: its rows cannot come back")
+    kept = {e.name for e in older.entities}
+    for entity in newer.entities:
+        if entity.name in kept and all(_entity(s, entity.name) is not None for s in chain):
+            continue
+        added = _since(chain, lambda s, n=entity.name: _entity(s, n) is not None)
+        losses.append(f"v{added} added the {entity.table} table: it goes, with its rows")
     return losses
 
 
@@ -54,41 +61,46 @@ def refusal(service: str, environment: str, losses: list[str]) -> str:
     )
 
 
-def _column_losses(chain: list[ServiceSpec], older: EntitySpec, newer: EntitySpec) -> list[str]:
-    table, losses = newer.table, []
-    old_fields = {f.name: f for f in older.fields}
-    new_fields = {f.name: f for f in newer.fields}
-    old_links = {r.name: r.column for r in older.relations}
-    new_links = {r.name: r.column for r in newer.relations}
+def _column_losses(chain: list[ServiceSpec], name: str) -> list[str]:
+    """The losses in one table that every version of the chain has."""
+    tables = [_entity(s, name) for s in chain]
+    table, losses = tables[-1].table, []
 
-    def columns(spec: ServiceSpec) -> set[str]:
-        entity = _entity(spec, newer.name)
-        if entity is None:
-            return set()
-        return {f.name for f in entity.fields} | {r.column for r in entity.relations}
+    def columns(entity) -> dict[str, str]:
+        """column -> its type (a relation's column holds ids)"""
+        found = {f.name: f.type.value for f in entity.fields}
+        return found | {r.column: "id" for r in entity.relations}
 
-    for column in [n for n in old_fields if n not in new_fields] + [
-        c for n, c in old_links.items() if n not in new_links
-    ]:
-        dropped = _since(chain, lambda s, c=column: c not in columns(s))
-        losses.append(f"v{dropped} dropped {table}.{column}: its values cannot come back")
-    for column in [n for n in new_fields if n not in old_fields] + [
-        c for n, c in new_links.items() if n not in old_links
-    ]:
-        added = _since(chain, lambda s, c=column: c in columns(s))
+    each = [columns(entity) for entity in tables]
+    for column in each[0]:
+        if not all(column in version for version in each):
+            dropped = _first(chain, lambda s, c=column: c not in columns(_entity(s, name)))
+            losses.append(f"v{dropped} dropped {table}.{column}: its values cannot come back")
+    for column in each[-1]:
+        if column in each[0] and all(column in version for version in each):
+            types = [version[column] for version in each]
+            if len(set(types)) > 1:
+                back: list[str] = []
+                for kind in reversed(types):  # newest first, each change once
+                    if not back or back[-1] != kind:
+                        back.append(kind)
+                losses.append(
+                    f"{table}.{column} goes back from {' to '.join(back)}: values that do "
+                    "not fit are converted"
+                )
+            continue
+        added = _since(chain, lambda s, c=column: c in columns(_entity(s, name)))
         losses.append(f"v{added} added {table}.{column}: it goes, with its values")
-    for name, field in new_fields.items():
-        before = old_fields.get(name)
-        if before is not None and before.type != field.type:
-            losses.append(
-                f"{table}.{name} goes back from {field.type.value} to {before.type.value}: "
-                "values that do not fit are converted"
-            )
     return losses
 
 
 def _entity(spec: ServiceSpec, name: str) -> EntitySpec | None:
     return next((e for e in spec.entities if e.name == name), None)
+
+
+def _first(chain: list[ServiceSpec], holds: Callable[[ServiceSpec], bool]) -> int:
+    """The first version after the oldest for which `holds` is true."""
+    return next(s.version for s in chain[1:] if holds(s))
 
 
 def _since(chain: list[ServiceSpec], holds: Callable[[ServiceSpec], bool]) -> int:
