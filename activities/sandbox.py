@@ -6,12 +6,14 @@ tests pass, and it must not reach anything while they run.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from collections.abc import Callable
 
 from docker.errors import DockerException, NotFound
 from requests.exceptions import RequestException
+from temporalio import activity
 
 from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
 from activities.images import docker_client, tail
@@ -44,19 +46,20 @@ def run_tests_in_container(
     started = time.monotonic()
     name = test_container_name(settings, tested)
     _remove_leftover(client, name)
-    container = client.containers.create(
-        test_image,
-        name=name,
-        network_disabled=True,
-        mem_limit="1g",
-        nano_cpus=1_000_000_000,
-        labels={
-            "shipmate.role": "tests",
-            MANAGED_BY: "shipmate",
-            INSTALLATION: installation_id(settings),
-        },
-    )
     try:
+        # inside the try: a cancel raised the moment create returns still removes it
+        container = client.containers.create(
+            test_image,
+            name=name,
+            network_disabled=True,
+            mem_limit="1g",
+            nano_cpus=1_000_000_000,
+            labels={
+                "shipmate.role": "tests",
+                MANAGED_BY: "shipmate",
+                INSTALLATION: installation_id(settings),
+            },
+        )
         if sources is not None:
             container.put_archive(container.attrs["Config"]["WorkingDir"] or "/", sources)
         container.start()
@@ -81,16 +84,25 @@ def run_tests_in_container(
         exit_code = container.attrs["State"]["ExitCode"]
         output = container.logs().decode(errors="replace")
     finally:
-        try:
-            container.remove(force=True)
-        except DockerException:
-            pass
+        with _cancel_waits():  # a cancel arriving now is raised once the container is gone
+            try:
+                _remove_leftover(client, name)  # by name: the variable may never have been set
+            except DockerException:
+                pass
     report = _report(output, time.monotonic() - started)
     if exit_code != 0 or report.failed:
         if report.failed == 0:
             report.failed = 1
         raise TestsFailed(report)
     return report
+
+
+def _cancel_waits():
+    """Inside a stage, hold back a cancel until the block is done (the SDK raises a sync
+    stage's cancel anywhere in its thread); outside one, nothing to hold back."""
+    if activity.in_activity():
+        return activity.shield_thread_cancel_exception()
+    return contextlib.nullcontext()
 
 
 def _exited_within(container, seconds: float) -> bool:
