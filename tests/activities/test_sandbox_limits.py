@@ -13,13 +13,20 @@ import uuid
 import docker
 import pytest
 
-from activities.sandbox import TestsFailed, run_tests_in_container
+from activities import sandbox
+from activities.sandbox import run_tests_in_container
 
 LOOK_AROUND = """
 import os, pathlib, socket
 cgroup = pathlib.Path("/sys/fs/cgroup")
-print("memory.max", (cgroup / "memory.max").read_text().strip())
-print("cpu.max", (cgroup / "cpu.max").read_text().strip())
+def read(*names):
+    return " ".join((cgroup / name).read_text().strip() for name in names)
+if (cgroup / "memory.max").exists():  # cgroup v2
+    print("memory.max", read("memory.max"))
+    print("cpu.max", read("cpu.max"))
+else:  # cgroup v1, as on this Debian host
+    print("memory.max", read("memory/memory.limit_in_bytes"))
+    print("cpu.max", read("cpu/cpu.cfs_quota_us", "cpu/cpu.cfs_period_us"))
 print("interfaces", ",".join(sorted(os.listdir("/sys/class/net"))))
 try:
     socket.create_connection(("1.1.1.1", 53), timeout=2)
@@ -73,7 +80,7 @@ def test_the_tests_see_one_cpu_one_gib_and_no_network(settings, test_image):
 def test_a_run_that_never_ends_is_stopped_at_the_timeout(settings, test_image):
     impatient = settings.model_copy(update={"test_timeout_seconds": 3})
     forever = "import time\nprint('started', flush=True)\ntime.sleep(600)\n"
-    with pytest.raises(TestsFailed) as stopped:
+    with pytest.raises(sandbox.TestsFailed) as stopped:
         run_tests_in_container(
             impatient, test_image, lambda note: None, sources=sources(forever), tested="forever"
         )
