@@ -9,6 +9,7 @@ started by the same code `shipmate dev` uses, on a free port, for the session.
 
 from __future__ import annotations
 
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -75,6 +76,13 @@ class DatabaseServers:
             for (name,) in cursor.fetchall():
                 cursor.execute(f"DROP DATABASE `{name}`")
                 cursor.execute(f"DROP USER IF EXISTS '{name}'@'%'")
+
+
+def forget_own(state_dir: Path) -> None:
+    """The data dirs of the servers a session started (under root they live outside the
+    state dir, in /var/lib/shipmate): gone with the session, or every run leaves a pair."""
+    for server in (dev_postgres.SERVER, dev_mariadb.SERVER):
+        shutil.rmtree(server.data_dir(state_dir), ignore_errors=True)
 
 
 def machine_or_own(

@@ -108,12 +108,13 @@ def leave_nothing_deployed(installation):
 def database_servers(tmp_path_factory, installation) -> Iterator[DatabaseServers]:
     """The machine's PostgreSQL and MariaDB where they answer, else the session's own
     (started as `shipmate dev` starts them); what the session's deploys made goes after."""
+    state = tmp_path_factory.mktemp("databases")
     with devstack.LocalStack(echo=lambda line: None) as local:
-        state = tmp_path_factory.mktemp("databases")
         servers = databases.machine_or_own(local, state, POSTGRES_URL, MYSQL_URL)
         print(f"\ndatabase servers: {servers.describe()}")
         yield servers
         servers.drop_everything_of(installation)
+    databases.forget_own(state)  # once its servers have stopped
 
 
 CHROMIUM = "/usr/bin/chromium"
