@@ -19,12 +19,12 @@ ECR_HOST = re.compile(r"^\d{12}\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.co
 
 
 def is_ecr(registry: str) -> bool:
-    return ECR_HOST.match(registry) is not None
+    return ECR_HOST.fullmatch(registry) is not None
 
 
 def push_credentials(settings: Settings, repository: str) -> dict[str, str] | None:
     """Docker `auth_config` for pushing `repository`; None when the registry needs none."""
-    match = ECR_HOST.match(settings.registry)
+    match = ECR_HOST.fullmatch(settings.registry)
     if match is None:
         return None
     ecr = boto3.client("ecr", region_name=match["region"], endpoint_url=settings.aws_endpoint_url)

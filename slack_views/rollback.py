@@ -48,9 +48,9 @@ def read_rollback_value(value: str) -> LiveDeploy:
     if not isinstance(data, dict):
         raise ValueError("not a Roll back button")
     service, env, delivery_id = (str(data.get(k) or "") for k in ("s", "e", "d"))
-    if not (SERVICE_NAME.match(service) and SERVICE_NAME.match(env) and len(env) <= 20):
+    if not (SERVICE_NAME.fullmatch(service) and SERVICE_NAME.fullmatch(env) and len(env) <= 20):
         raise ValueError("not a Roll back button")
-    if not DELIVERY_ID.match(delivery_id):
+    if not DELIVERY_ID.fullmatch(delivery_id):
         raise ValueError("not a Roll back button")
     return LiveDeploy(service, env, delivery_id)
 

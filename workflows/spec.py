@@ -99,7 +99,7 @@ class FieldSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        if not FIELD_NAME.match(value):
+        if not FIELD_NAME.fullmatch(value):
             raise ValueError(
                 f"field name {value[:40]!r} must be snake_case: lowercase letters, digits and _, "
                 "at most 40 characters"
@@ -114,7 +114,7 @@ class FieldSpec(BaseModel):
         if value and not (2 <= len(value) <= 30 and len(set(value)) == len(value)):
             raise ValueError("a field takes 2 to 30 distinct choices")
         for choice in value:
-            if not CHOICE.match(choice):
+            if not CHOICE.fullmatch(choice):
                 raise ValueError(f"choice {choice[:40]!r} must be a short lowercase word")
         return value
 
@@ -242,7 +242,7 @@ class EntitySpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        if not ENTITY_NAME.match(value):
+        if not ENTITY_NAME.fullmatch(value):
             raise ValueError(
                 f"entity name {value[:40]!r} must be a PascalCase singular noun, like Order, "
                 "at most 40 characters"
@@ -290,7 +290,7 @@ class DeploySpec(BaseModel):
     @classmethod
     def _safe_envs(cls, value: list[str]) -> list[str]:
         for env in value:
-            if not SERVICE_NAME.match(env) or len(env) > 20:
+            if not SERVICE_NAME.fullmatch(env) or len(env) > 20:
                 raise ValueError(f"environment {env[:20]!r} must be a short lowercase name")
         if len(set(value)) != len(value):
             raise ValueError("environments are listed more than once")
@@ -313,7 +313,7 @@ class ServiceSpec(BaseModel):
     @field_validator("name")
     @classmethod
     def _safe_name(cls, value: str) -> str:
-        if not (3 <= len(value) <= 40) or not SERVICE_NAME.match(value):
+        if not (3 <= len(value) <= 40) or not SERVICE_NAME.fullmatch(value):
             raise ValueError(
                 f"service name {value[:40]!r} must be kebab-case, 3 to 40 characters, "
                 "like orders-api"
@@ -331,7 +331,7 @@ class ServiceSpec(BaseModel):
     @classmethod
     def _safe_roles(cls, value: list[str]) -> list[str]:
         for role in value:
-            if not FIELD_NAME.match(role):
+            if not FIELD_NAME.fullmatch(role):
                 raise ValueError(f"role {role[:20]!r} must be a lowercase word")
         return value
 

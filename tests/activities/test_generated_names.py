@@ -52,7 +52,7 @@ RISKY = sorted(
             "path",
             "status_code",
         ]
-        if FIELD_NAME.match(name) and name not in RESERVED_FIELD_NAMES
+        if FIELD_NAME.fullmatch(name) and name not in RESERVED_FIELD_NAMES
     }
 )
 LONG = "a" * 40

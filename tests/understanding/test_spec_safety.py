@@ -111,3 +111,21 @@ def test_graphqls_root_type_names_are_refused_only_with_graphql():
     with pytest.raises(ValidationError, match="GraphQL's own"):
         ServiceSpec(name="abc-api", api=["rest", "graphql"], entities=[EntitySpec(name="Query")])
     assert ServiceSpec(name="abc-api", entities=[EntitySpec(name="Query")]).entities[0].table
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: ServiceSpec(name="orders-api\n"),
+        lambda: FieldSpec(name="title\n"),
+        lambda: EntitySpec(name="Order\n"),
+        lambda: FieldSpec(name="status", choices=["paid\n"]),
+        lambda: ServiceSpec(name="orders-api", deploy={"environments": ["prod\n"]}),
+    ],
+    ids=["service", "field", "entity", "choice", "environment"],
+)
+def test_a_trailing_newline_is_no_part_of_a_name(make):
+    """Names are matched whole: `$` alone lets 'prod\\n' through, which then escapes the
+    production rules and lands in file and resource names."""
+    with pytest.raises(ValidationError, match=r"\\n"):
+        make()
