@@ -269,3 +269,17 @@ async def test_retry_rollback_and_teardown_from_a_terminal(fake, client):
     assert (code, out.strip()) == (0, f"{teardown}: retry accepted (was failed)")
     final = await until(handle, lambda s: s.state == "succeeded")
     assert final.torn_down == ["staging"] and script.torn_down == [(spec.name, "staging")]
+
+
+async def test_target_none_builds_and_pushes_and_deploys_nowhere(demo):
+    script, settings = demo
+    name = f"atlas{letters()}"
+    code, out, err = await shipmate(
+        settings, "deliver", f"build a {name} api", "--target", "none", "--as", "U0ALICE"
+    )
+    assert code == 0, err
+    for stage in ("plan", "scaffold", "test", "build", "push"):
+        assert f"✓ {stage}" in out
+    assert "approve staging" not in out and "✓ deploy" not in out
+    assert out.strip().endswith(f"{name}-api:v1 (no deploy asked for)")
+    assert [d for d in script.deployed if d.service == f"{name}-api"] == []
