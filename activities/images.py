@@ -59,7 +59,7 @@ def _engine(docker_host: str | None) -> docker.DockerClient:
     return engine
 
 
-_streams = threading.local()  # the responses a thread asked to keep (see _stream_kept)
+_streams = threading.local()  # the responses a thread asked to keep (_hung_up_on_cancel)
 
 
 def _keep_response(response, *args, **kwargs):
