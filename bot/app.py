@@ -92,6 +92,10 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
 
     @app.event("app_mention")
     async def on_mention(event, client):
+        if event.get("bot_id") or event.get("subtype") == "bot_message":
+            # another app (a CI bot echoing a PR title) never asks Shipmate for work
+            log.info("ignored a mention from the app %s", event.get("bot_id"))
+            return
         await conversations.on_message(client, event, addressed=True)
 
     @app.event("message")

@@ -120,6 +120,8 @@ class Control:
             event["thread_ts"] = message["thread_ts"]
         if message.get("subtype"):
             event.update(subtype=message["subtype"], root=message["root"])
+        if message.get("bot_id"):  # as Slack marks what another app posted
+            event["bot_id"] = message["bot_id"]
         if bot in channel["members"]:
             self.events.send("events_api", self.events.event_callback(event))
         if not is_im and f"<@{bot}>" in message["text"]:

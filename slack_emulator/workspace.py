@@ -116,8 +116,8 @@ class Workspace:
                 "is_bot": True,
             }
         for user in self.seed["users"]:
-            if user["id"] == user_id:
-                return {**user, "is_bot": False}
+            if user["id"] == user_id:  # another app's bot user is seeded with its bot_id
+                return {**user, "is_bot": "bot_id" in user}
         raise SlackError("user_not_found")
 
     def users(self) -> list[dict]:
@@ -222,6 +222,8 @@ class Workspace:
         }
         if user_id == self.bot["id"]:
             message.update(bot_id=self.bot["bot_id"], app_id=self.seed["app_id"])
+        elif (other := self.user(user_id)).get("bot_id"):  # an integration's message
+            message["bot_id"] = other["bot_id"]
         if blocks:
             message["blocks"] = blocks
         if thread_ts:
