@@ -36,6 +36,10 @@ class Gates(DeliveryBase):
         delivery, status = self._delivery, self._delivery.status
         stage.started_at = workflow.now()
         if not policy.gate:
+            if status.data_loss:  # a loss nobody can confirm: refused, as a plain approval is
+                stage.state, stage.finished_at = StageState.failed, workflow.now()
+                status.error = refusal(status.service or "", env, status.data_loss)
+                raise StageFailed()
             gate.state, stage.state = GateState.skipped, StageState.skipped
             return True
         if not policy.has_approvers:  # fail closed: a gate nobody may open stops here

@@ -21,20 +21,12 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows import search
-    from workflows.data_loss import refusal, rollback_losses
+    from workflows.data_loss import rollback_losses
     from workflows.deploy_steps import DeploySteps
     from workflows.gates import Gates
-    from workflows.models import (
-        ChangeRequest,
-        DeliveryRequest,
-        Deployment,
-        Operation,
-        ServiceState,
-        StageState,
-    )
+    from workflows.models import ChangeRequest, DeliveryRequest, Deployment, Operation, ServiceState
     from workflows.spec import ServiceSpec
     from workflows.stage_models import TeardownInput
-    from workflows.stage_runner import StageFailed
 
 KEEP_EARLIER = 10
 
@@ -145,10 +137,6 @@ class UndoSteps(DeploySteps, Gates):
         status = self._delivery.status
         status.image, status.data_loss = target.image, request.data_loss
         status.add_environment(env, self._policy(env))
-        if status.data_loss and not self._policy(env).gate:  # nobody could confirm the loss
-            self._stage(f"approve {env}").state = StageState.failed
-            status.error = refusal(spec.name, env, status.data_loss)
-            raise StageFailed()
         if await self._gate(env):
             await self._deploy(
                 env,
