@@ -33,10 +33,13 @@ from types import SimpleNamespace
 
 import docker
 import httpx
+from pydantic import SecretStr
 
 from activities import images
 from activities.scaffold.generator import write_service
 from cli import devstack
+from cli.dev_payload_key import dev_payload_keys
+from cli.identity import DEV_DEVELOPERS
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from testkit.chat import Chat
@@ -55,6 +58,7 @@ def stack_settings(state: Path, installation: str) -> Settings:
     free = devstack.free_port
     first = free()  # the start of a range the local target publishes services on
     return Settings(
+        developers=list(DEV_DEVELOPERS),  # as under `shipmate dev`
         temporal_address=f"127.0.0.1:{free()}",
         temporal_ui_port=free(),
         registry=f"127.0.0.1:{(registry := free())}",
@@ -67,6 +71,8 @@ def stack_settings(state: Path, installation: str) -> Settings:
         wheelhouse=Path("~/.cache/shipmate/wheelhouse").expanduser(),
         installation=installation,
         task_queue="speed",
+        # as under `shipmate dev`: encrypted payloads, so the benchmark's client reads them
+        payload_keys=SecretStr(dev_payload_keys(state)),
     )
 
 

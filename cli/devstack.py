@@ -7,6 +7,7 @@ and the fix, never a bare traceback.
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -22,6 +23,8 @@ from pathlib import Path
 import httpx
 from temporalio.common import SearchAttributeIndexedValueType as IndexedValueType
 
+from cli import identity
+from cli.dev_payload_key import payload_keys_for_dev
 from shipmate.ports import port_open
 from workflows import search
 
@@ -75,9 +78,9 @@ def free_port() -> int:
     to it before that part starts. Below the range, only a chosen port is ever used; none
     is handed out twice by one process.
     """
-    low = _ephemeral_range_start()
+    first, last = _port_window()
     for _ in range(200):
-        port = random.randrange(max(1024, low - 12000), low)
+        port = random.randrange(first, last)
         if port in _HANDED_OUT:
             continue
         with socket.socket() as sock:
@@ -88,6 +91,17 @@ def free_port() -> int:
         _HANDED_OUT.add(port)
         return port
     raise PartFailed("no free port below the ephemeral range")
+
+
+def _port_window() -> tuple[int, int]:
+    """Where ports are picked: SHIPMATE_PORT_WINDOW ("20000-25999") gives processes that
+    run side by side (parallel test sessions) ranges that never meet."""
+    window = os.environ.get("SHIPMATE_PORT_WINDOW")
+    if window:
+        first, last = (int(end) for end in window.split("-"))
+        return first, last + 1
+    low = _ephemeral_range_start()
+    return max(1024, low - 12000), low
 
 
 def _ephemeral_range_start() -> int:
@@ -103,7 +117,10 @@ def tool(name: str) -> str | None:
     return str(beside) if beside.exists() else shutil.which(name)
 
 
-def temporal_part(state_dir: Path, port: int, ui_port: int) -> Part:
+def temporal_part(
+    state_dir: Path, port: int, ui_port: int, codec_endpoint: str | None = None
+) -> Part:
+    """The dev server; with a codec endpoint, its Web UI shows payloads decrypted."""
     binary = tool("temporal")
     argv = [
         binary or "temporal",
@@ -122,6 +139,8 @@ def temporal_part(state_dir: Path, port: int, ui_port: int) -> Part:
     ]
     for key, kind in SEARCH_ATTRIBUTES.items():
         argv += ["--search-attribute", f"{key}={kind}"]
+    if codec_endpoint:
+        argv += ["--ui-codec-endpoint", codec_endpoint]
     return Part(
         name="temporal",
         argv=argv,
@@ -177,8 +196,20 @@ def emulator_part(port: int) -> Part:
     )
 
 
+def codec_server_part(port: int, env: dict[str, str]) -> Part:
+    """`shipmate codec-server` with the stack's payload key, for the Web UI."""
+    return Part(
+        name="codec",
+        argv=[sys.executable, "-m", "cli.main", "codec-server", "--port", str(port)],
+        port=port,
+        url=f"http://127.0.0.1:{port} (the Web UI's codec server)",
+        env=env,
+    )
+
+
 def dev_environment(settings) -> dict[str, str]:
-    """What the worker and the bot are told under `shipmate dev`: the emulator and moto."""
+    """What the worker and the bot are told under `shipmate dev`: the emulator, moto, and
+    the key their payloads are encrypted with (made once in the state dir)."""
     from slack_emulator.workspace import DEFAULT_SEED
 
     tokens = DEFAULT_SEED["tokens"]
@@ -190,9 +221,10 @@ def dev_environment(settings) -> dict[str, str]:
         "SHIPMATE_SLACK_API_URL": f"http://127.0.0.1:{settings.emulator_port}/api/",
         "SHIPMATE_SLACK_APP_ID": DEFAULT_SEED["app_id"],
         # The demo's roles: alice builds, bob approves, carol only watches.
-        "SHIPMATE_DEVELOPERS": '["U0ALICE", "U0BOB"]',
+        "SHIPMATE_DEVELOPERS": json.dumps(identity.DEV_DEVELOPERS),
         # within the 15 s `shipmate dev` gives each part to stop
         "SHIPMATE_WORKER_SHUTDOWN_SECONDS": "10",
+        "SHIPMATE_PAYLOAD_KEYS": payload_keys_for_dev(settings),
         **moto_credentials(settings.moto_port),
     }
 

@@ -24,12 +24,14 @@ from activities import images
 from cli.checks import Check
 from cli.devstack import tool
 from cli.doctor_databases import database_checks
+from cli.doctor_payloads import payload_check
 from shipmate.ports import port_open
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable, connect, read_pem, uses_tls
 from workflows import search
 
 APT_PACKAGES = ["docker.io", "docker-registry", "debootstrap"]
+APT_TIMEOUT = 1800  # seconds for one apt-get run (a slow mirror, not a hung one)
 CERT_RENEWAL_WARNING = timedelta(days=14)
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -82,6 +84,7 @@ def run_checks(settings: Settings) -> list[Check]:
         ("moto port", settings.moto_port),
         ("emulator port", settings.emulator_port),
     ]
+    checks.append(payload_check(settings, has_own_temporal(settings)))
     if has_own_temporal(settings):
         checks += temporal_checks(settings)
     else:
@@ -136,7 +139,7 @@ def search_attributes_check(settings: Settings, timeout: float = 20) -> Check:
             f"temporal operator search-attribute create --name {key.name} --type {_kind(key)}"
             for key in missing
         )
-        return Check("search attrs", False, f"missing: {names}", fix)
+        return Check("search attrs", False, f"missing: {names}", f"{fix}; {_cloud_way(settings)}")
     return Check("search attrs", True, f"all {len(search.ALL)} of Shipmate's are there")
 
 
@@ -156,6 +159,19 @@ async def _add_search_attributes(settings: Settings, missing: list) -> None:
             namespace=settings.temporal_namespace,
             search_attributes={key.name: int(key.indexed_value_type) for key in missing},
         )
+    )
+
+
+def _cloud_way(settings: Settings, missing: list | None = None) -> str:
+    """Temporal Cloud takes no search attributes through the operator API: its console
+    (or its tcld) adds them."""
+    keys = search.ALL if missing is None else missing
+    namespace = settings.temporal_namespace
+    return (
+        f"on Temporal Cloud, add them in its console (Namespaces > {namespace} > Edit > "
+        "Custom Search Attributes) or with: tcld namespace search-attributes add "
+        f"--namespace {namespace} "
+        + " ".join(f"--search-attribute {key.name}={_kind(key)}" for key in keys)
     )
 
 
@@ -285,24 +301,27 @@ def fix(settings: Settings, echo: Callable[[str], None] = print) -> None:
     ]
     if missing:
         echo(f"apt-get install -y {' '.join(missing)}")
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "update", "-qq"], check=True, timeout=APT_TIMEOUT)
         subprocess.run(
             ["apt-get", "install", "-y", "-qq", *missing],
             check=True,
             env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+            timeout=APT_TIMEOUT,
         )
     if not docker_reachable(settings):
         start_dockerd(echo)
     if not images.base_image_present(settings):
         images.build_base_image(settings, echo)
     if has_own_temporal(settings):
+        absent = None  # not known until listed
         try:
-            missing = _run(_missing_search_attributes(settings))
-            if missing:
-                echo(f"adding search attributes: {', '.join(key.name for key in missing)}")
-                _run(_add_search_attributes(settings, missing))
+            absent = _run(_missing_search_attributes(settings))
+            if absent:
+                echo(f"adding search attributes: {', '.join(key.name for key in absent)}")
+                _run(_add_search_attributes(settings, absent))
         except (TemporalUnavailable, RPCError) as exc:  # Temporal Cloud: its own console
-            echo(f"could not add search attributes: {getattr(exc, 'message', None) or exc}")
+            why = getattr(exc, "message", None) or exc
+            echo(f"could not add search attributes ({why}); {_cloud_way(settings, absent)}")
 
 
 def start_dockerd(echo: Callable[[str], None] = print, timeout: float = 60) -> None:
@@ -312,8 +331,11 @@ def start_dockerd(echo: Callable[[str], None] = print, timeout: float = 60) -> N
         subprocess.Popen(["dockerd"], stdout=out, stderr=out, start_new_session=True)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if subprocess.run(["docker", "info"], capture_output=True).returncode == 0:
-            return
+        try:
+            if subprocess.run(["docker", "info"], capture_output=True, timeout=10).returncode == 0:
+                return
+        except subprocess.TimeoutExpired:
+            pass  # started, not answering yet
         time.sleep(1)
     raise RuntimeError(f"dockerd did not answer within {timeout:.0f}s; see {log}")
 

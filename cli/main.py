@@ -9,12 +9,11 @@ import os
 import signal
 import sys
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from temporalio.service import RPCError
 
-from cli import dev_mariadb, dev_postgres, devstack, doctor, identity
+from cli import dev_mariadb, dev_payload_key, dev_postgres, devstack, doctor, identity
 from cli.delivery_commands import add_delivery_commands
 from shipmate import delivery_client, logs, telemetry
 from shipmate.settings import Settings, SettingsError, get_settings
@@ -27,7 +26,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     try:
-        settings = get_settings()
+        # under a running `shipmate dev`, its payload key and developers unless configured
+        settings = dev_payload_key.with_dev_stack_key(get_settings())
+        settings = identity.with_dev_stack_developers(settings)
         return args.handler(args, settings) or 0
     except (SettingsError, TemporalUnavailable, devstack.PartFailed) as exc:
         print(f"shipmate: {exc}", file=sys.stderr)
@@ -66,6 +67,15 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run the Temporal worker")
     worker.set_defaults(handler=cmd_worker)
 
+    codec = commands.add_parser(
+        "codec-server", help="decrypt payloads for the Temporal Web UI (its codec server)"
+    )
+    codec.add_argument("--port", type=int, help="default: SHIPMATE_CODEC_SERVER_PORT (8234)")
+    codec.add_argument(
+        "--host", default="127.0.0.1", help="beyond loopback only with SHIPMATE_CODEC_SERVER_TOKEN"
+    )
+    codec.set_defaults(handler=cmd_codec_server)
+
     add_delivery_commands(commands)
     return parser
 
@@ -74,6 +84,13 @@ def cmd_doctor(args, settings: Settings) -> int:
     if args.fix:
         doctor.fix(settings)
     return 0 if doctor.report(doctor.run_checks(settings)) else 1
+
+
+def cmd_codec_server(args, settings: Settings) -> int:
+    from cli.codec_server import serve
+
+    serve(settings, args.host, args.port or settings.codec_server_port)
+    return 0
 
 
 def cmd_emulator(args, settings: Settings) -> int:
@@ -109,14 +126,14 @@ def cmd_worker(args, settings: Settings) -> int:
     telemetry.setup(settings, "worker")
 
     async def run() -> None:
-        from cli.worker import build_worker, run_until_stopped  # docker, activities
+        from cli.worker import build_workers, run_until_stopped  # docker, activities
 
         client = await connect(settings)
         reporting = asyncio.create_task(telemetry.report_deliveries(client))  # the gauges
-        with ThreadPoolExecutor(max_workers=8) as executor:
-            worker = build_worker(client, settings, executor)
-            log.info("worker polling task queue %r", settings.task_queue)
-            await run_until_stopped(worker)
+        workers = build_workers(client, settings)
+        log.info("worker polling task queue %r", settings.task_queue)
+        log.info("and its activity queues: %s", ", ".join(w.task_queue for w in workers.workers))
+        await run_until_stopped(workers)
         reporting.cancel()
         log.info("worker stopped")
 
@@ -141,11 +158,17 @@ def cmd_dev(args, settings: Settings) -> int:
         identity.running_dev_stack(settings),
         devstack.LocalStack(echo=lambda line: print(line, flush=True), stream_logs=True) as stack,
     ):
-        stack.start(devstack.temporal_part(state, host_port, settings.temporal_ui_port))
+        env = devstack.dev_environment(settings)  # with the payload key, made once
+        codec = settings.codec_server_port
+        stack.start(
+            devstack.temporal_part(
+                state, host_port, settings.temporal_ui_port, f"http://127.0.0.1:{codec}"
+            )
+        )
+        stack.start(devstack.codec_server_part(codec, env))
         stack.start(devstack.moto_part(settings.moto_port))
         stack.start(devstack.registry_part(state, settings.registry_port))
         stack.start(devstack.emulator_part(settings.emulator_port))
-        env = devstack.dev_environment(settings)
         if settings.postgres_url is None:  # deployed services get their databases here
             stack.start(dev_postgres.postgres_part(state, settings.dev_postgres_port))
             env["SHIPMATE_POSTGRES_URL"] = dev_postgres.admin_url(state, settings.dev_postgres_port)

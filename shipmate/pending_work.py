@@ -3,7 +3,9 @@
 A delivery's own status says a stage runs; only the engine knows whether a worker has
 taken it, which attempt it is on, and why the last one failed. `shipmate status` asks
 for this beside each delivery in flight, so an operator can tell a slow build from one
-retrying against a broken registry or one that no worker has room for.
+retrying against a broken registry or one that no worker has room for. The stage's
+last heartbeat says how far it got (a build's step, the tests passed so far), so a
+slow stage can be told from a stuck one too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ STAGE_OF = {
     "notify": "card update",
 }
 FAILURE_CHARS = 200
+PROGRESS_CHARS = 200
 SCHEDULED = PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED  # no worker has it yet
 
 
@@ -38,6 +41,7 @@ class PendingWork(BaseModel):
     waiting_for_worker: bool = False  # no worker has taken it: none free, or none polling
     retry_in_seconds: float | None = None  # failed, and tried again after this backoff
     last_failure: str | None = None
+    progress: str | None = None  # the last heartbeat's details: how far it got
 
     def describe(self) -> str:
         parts = [f"{self.stage}: attempt {self.attempt}"]
@@ -47,6 +51,8 @@ class PendingWork(BaseModel):
             parts.append("waiting for a free worker")
         else:
             parts.append("running on a worker")
+        if self.progress:
+            parts.append(f"last progress: {self.progress}")
         line = ", ".join(parts)
         return f"{line}; last failure: {self.last_failure}" if self.last_failure else line
 
@@ -74,6 +80,19 @@ async def pending_work(client: Client, delivery_id: str) -> list[PendingWork]:
                 == PendingActivityState.PENDING_ACTIVITY_STATE_SCHEDULED,
                 retry_in_seconds=retry_in,
                 last_failure=failure[:FAILURE_CHARS] if failure else None,
+                progress=await _progress(client, pending),
             )
         )
     return found
+
+
+async def _progress(client: Client, pending) -> str | None:
+    """The first heartbeat detail, decoded as the client decodes any payload (its codec
+    included); a stage that heartbeats without details has none."""
+    if not pending.HasField("heartbeat_details") or not pending.heartbeat_details.payloads:
+        return None
+    try:
+        details = await client.data_converter.decode(list(pending.heartbeat_details.payloads))
+    except Exception:  # a detail this client cannot read is no reason to fail the report
+        return None
+    return str(details[0])[:PROGRESS_CHARS] if details and details[0] is not None else None

@@ -1,5 +1,9 @@
 """Connecting to Temporal, with the pydantic data converter every side agrees on.
 
+With SHIPMATE_PAYLOAD_KEYS set, that converter encrypts every payload (and the
+messages of failures) on the way in and decrypts it on the way out
+(shipmate.payload_codec); every client and worker is made here, so all of them do.
+
 A local dev server takes plain connections; a production cluster or Temporal Cloud
 wants TLS, a client certificate (mTLS) or an API key. What Client.connect is given
 for the settings is decided in `connection_options` alone, and a mistake a person can
@@ -8,14 +12,17 @@ make in those settings becomes one line naming the setting, never a traceback.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import TLSConfig
 
 from shipmate import telemetry
+from shipmate.payload_codec import EncryptionCodec, parse_keys
 from shipmate.settings import Settings
 
 TLS_SETTINGS = "SHIPMATE_TEMPORAL_TLS_CERT, _KEY, _CA and _SERVER_NAME"
@@ -98,12 +105,25 @@ def read_pem(settings: Settings, name: str) -> bytes | None:
     return data
 
 
+def data_converter(settings: Settings) -> DataConverter:
+    """Pydantic payloads; sealed with the payload keys when there are any."""
+    if settings.payload_keys is None:
+        return pydantic_data_converter
+    codec = EncryptionCodec(parse_keys(settings.payload_keys.get_secret_value()))
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        # a failure's message and stack trace (a log tail, a spec's name) go through it too
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
+
+
 def connection_options(settings: Settings) -> dict[str, Any]:
     """Everything Client.connect is given besides the address: one place to add an option."""
     api_key = settings.temporal_api_key
     return {
         "namespace": settings.temporal_namespace,
-        "data_converter": pydantic_data_converter,
+        "data_converter": data_converter(settings),
         "tls": tls_config(settings),
         "api_key": api_key.get_secret_value() if api_key else None,
         "interceptors": telemetry.interceptors(),

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
-from temporalio.worker import Worker
 
 from activities.stages import DeliveryActivities
 from cli import devstack, doctor
@@ -25,9 +24,25 @@ from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit import databases
 from testkit.chat import TOKENS, Chat, start_bot
 from testkit.databases import DatabaseServers
-from testkit.fake_stages import Script, worker_with_slack
+from testkit.fake_stages import Script, on_every_queue, worker_with_slack
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.service_workflow import ServiceWorkflow
+
+
+def _own_port_window() -> None:
+    """Parallel sessions (pytest -n) pick ports from windows that never meet."""
+    worker, count = (
+        os.environ.get("PYTEST_XDIST_WORKER"),
+        os.environ.get("PYTEST_XDIST_WORKER_COUNT"),
+    )
+    if worker and count and "SHIPMATE_PORT_WINDOW" not in os.environ:
+        first, end = devstack._port_window()
+        size = (end - first) // int(count)
+        start = first + size * int(worker.removeprefix("gw"))
+        os.environ["SHIPMATE_PORT_WINDOW"] = f"{start}-{start + size - 100}"
+
+
+_own_port_window()
 
 # Where the machine's database servers would be; absent, the session starts its own.
 POSTGRES_URL = os.environ.get("SHIPMATE_TEST_POSTGRES_URL", databases.MACHINE_POSTGRES)
@@ -78,6 +93,7 @@ def settings(stack, installation, database_servers) -> Settings:
         router_admin_port=devstack.free_port(),
         local_ports=_port_range(),
         installation=installation,
+        developers=["U0ALICE", "U0BOB"],  # as under `shipmate dev`; the default is nobody
     )
 
 
@@ -161,29 +177,24 @@ async def client(settings):
 
 @pytest.fixture(scope="session")
 async def worker(client, settings, docker_ready):
-    from cli.worker import build_worker
+    from cli.worker import build_workers
 
-    with ThreadPoolExecutor(max_workers=8) as executor:
-        running = build_worker(client, settings, executor)
-        async with running:
-            yield running
+    async with build_workers(client, settings) as running:
+        yield running
 
 
 @pytest.fixture()
 async def fake(client, settings):
     """A worker with scripted stages on a queue of its own, and settings pointing at it."""
-    script = Script()
     queue = f"fake-{uuid.uuid4().hex[:8]}"
     local = settings.model_copy(
         update={"task_queue": queue, "approvers": ["U0BOB", "U0DAVE"], "heartbeat_seconds": 5}
     )
-    worker = Worker(
-        client,
-        task_queue=queue,
-        workflows=[ServiceWorkflow, DeliveryWorkflow],
-        activities=script.activities(),
+    script = Script(settings=local)
+    workers = on_every_queue(
+        client, queue, [ServiceWorkflow, DeliveryWorkflow], script.activities()
     )
-    async with worker:
+    async with workers:
         yield script, local
 
 
@@ -241,18 +252,18 @@ async def ecs_worker(client, settings):
     real = DeliveryActivities(local)
     scripted = [
         a
-        for a in Script().activities()
+        for a in Script(settings=local).activities()
         if a.__temporal_activity_definition.name not in ("deploy_service", "verify_service")
     ]
     with ThreadPoolExecutor(max_workers=4) as executor:
-        worker = Worker(
+        workers = on_every_queue(
             client,
-            task_queue=local.task_queue,
-            workflows=[ServiceWorkflow, DeliveryWorkflow],
-            activities=[*scripted, real.deploy_service, real.verify_service],
-            activity_executor=executor,
+            local.task_queue,
+            [ServiceWorkflow, DeliveryWorkflow],
+            [*scripted, real.deploy_service, real.verify_service],
+            executor,
         )
-        async with worker:
+        async with workers:
             yield local
 
 

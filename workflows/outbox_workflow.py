@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
         SlackSent,
     )
     from workflows.patches import OUTBOX_ROLLS_OVER_BUSY
+    from workflows.queues import queue_for
 
 OUTBOX_TYPE = "SlackOutbox"
 CARD_POSTED = "card_posted"  # the signal that tells a delivery where its card is
@@ -170,6 +171,7 @@ class SlackOutbox:
             sent = await workflow.execute_activity(
                 contracts.send_to_slack,
                 SlackCall(message=message, edit_ts=edit_ts),
+                task_queue=queue_for("send_to_slack"),
                 start_to_close_timeout=timedelta(seconds=30),
                 schedule_to_close_timeout=DEADLINE,
                 retry_policy=SEND_RETRY,

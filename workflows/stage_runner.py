@@ -22,6 +22,7 @@ from temporalio.workflow import ActivityCancellationType
 with workflow.unsafe.imports_passed_through():
     from workflows.delivery_run import DeliveryBase
     from workflows.models import Decision, DeliveryState, Stage, StageState
+    from workflows.queues import queue_for
 
 Input = TypeVar("Input")
 Result = TypeVar("Result")
@@ -66,6 +67,7 @@ class StageRunner(DeliveryBase):
             handle = workflow.start_activity(
                 activity,
                 arg,
+                task_queue=queue_for(activity.__name__, arg),
                 start_to_close_timeout=timeout,
                 heartbeat_timeout=heartbeat,
                 retry_policy=TRANSIENT,

@@ -19,6 +19,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.coalesced import Coalesced
     from workflows.models import DeliveryStatus
     from workflows.moments import thread_moments
+    from workflows.queues import queue_for
     from workflows.stage_models import Moment, NotifyInput
 
 NOTIFY_RETRY = RetryPolicy(maximum_interval=timedelta(seconds=30), maximum_attempts=10)
@@ -49,6 +50,7 @@ class ThreadUpdates(Coalesced):
                 result = await workflow.execute_activity(
                     contracts.notify,
                     update,
+                    task_queue=queue_for("notify"),
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=NOTIFY_RETRY,
                 )

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from aiohttp import web
 from pydantic import SecretStr
-from temporalio.worker import Worker
 
 from bot.app import TemporalLink
 from bot.runner import http_app
@@ -20,6 +19,7 @@ from cli.worker import WORKFLOWS, slack_activities
 from slack_emulator.events import sign
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit.chat import TOKENS, Chat
+from testkit.fake_stages import on_every_queue
 
 
 def signed(body: bytes, age: int = 0) -> dict[str, str]:
@@ -51,7 +51,7 @@ async def http_bot(settings, client):
     url = f"http://127.0.0.1:{runner.addresses[0][1]}/slack/events"
     emulator.events.request_url = url
     # The bot's replies go through the channel's outbox, which a worker sends.
-    worker = Worker(
+    worker = on_every_queue(
         client,
         task_queue=local.task_queue,
         workflows=WORKFLOWS,

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -81,6 +82,7 @@ def test_doctor_reports_this_machine_ready(docker_ready):
 
 def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
     names = ("temporal", "ui", "moto", "registry", "emulator", "bot", "postgres", "mariadb")
+    names += ("codec",)
     ports = {name: devstack.free_port() for name in names}
     env = {
         **os.environ,
@@ -95,7 +97,9 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         "SHIPMATE_BOT_PORT": str(ports["bot"]),
         "SHIPMATE_DEV_POSTGRES_PORT": str(ports["postgres"]),
         "SHIPMATE_DEV_MARIADB_PORT": str(ports["mariadb"]),
+        "SHIPMATE_CODEC_SERVER_PORT": str(ports["codec"]),
     }
+    env.pop("SHIPMATE_PAYLOAD_KEYS", None)
     env.pop("SHIPMATE_POSTGRES_URL", None)
     env.pop("SHIPMATE_MYSQL_URL", None)
     dev = subprocess.Popen(
@@ -110,7 +114,8 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
                 break
         output = "\n".join(lines)
         assert "Ready." in output, output
-        started = ("temporal", "moto", "registry", "slack", "postgres", "mariadb", "worker", "bot")
+        started = ("temporal", "codec", "moto", "registry", "slack", "postgres", "mariadb")
+        started += ("worker", "bot")
         for part in started:
             assert any(line.strip().startswith(f"{part} ") and "ready" in line for line in lines), (
                 output
@@ -119,6 +124,14 @@ def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
         assert httpx.get(f"http://127.0.0.1:{ports['registry']}/v2/").status_code == 200
         assert "Shipmate" in httpx.get(f"http://127.0.0.1:{ports['emulator']}/").text
         assert (tmp_path / "temporal.db").exists()
+        # payloads are encrypted with the stack's key, which the Web UI's codec server holds
+        assert stat.S_IMODE((tmp_path / "payload.key").stat().st_mode) == 0o600
+        ui = {"Origin": f"http://127.0.0.1:{ports['ui']}"}
+        plain = {"metadata": {"encoding": "anNvbi9wbGFpbg=="}, "data": "InRvZG8i"}
+        codec = f"http://127.0.0.1:{ports['codec']}"
+        sealed = httpx.post(f"{codec}/encode", json={"payloads": [plain]}, headers=ui).json()
+        opened = httpx.post(f"{codec}/decode", json=sealed, headers=ui).json()
+        assert sealed != {"payloads": [plain]} and opened == {"payloads": [plain]}
         # deployed services' databases live in a PostgreSQL of the stack's own
         admin = (tmp_path / "postgres.password").read_text()
         with psycopg.connect(

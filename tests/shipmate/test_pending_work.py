@@ -6,10 +6,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from temporalio.worker import Worker
-
 from shipmate import delivery_client, status_report
-from testkit.fake_stages import Script
+from testkit.fake_stages import Script, on_every_queue
 from testkit.waiting import eventually
 from tests.workflows.test_workflows import gate_open, start, until
 from workflows.delivery_workflow import DeliveryWorkflow
@@ -49,10 +47,10 @@ async def test_a_stage_retrying_shows_its_attempt_and_last_failure(client, fake)
 
 
 async def test_a_stage_no_worker_has_room_for_says_so(client, settings):
-    script = Script(block={"scaffold_service": asyncio.Event()})
     queue = f"one-slot-{uuid.uuid4().hex[:8]}"
     local = settings.model_copy(update={"task_queue": queue, "approvers": ["U0BOB"]})
-    worker = Worker(
+    script = Script(block={"scaffold_service": asyncio.Event()}, settings=local)
+    worker = on_every_queue(
         client,
         task_queue=queue,
         workflows=[ServiceWorkflow, DeliveryWorkflow],

@@ -11,7 +11,13 @@ Two kinds of fixture (tests/workflows/histories/record.py records both):
   activity and Slack outbox, the service entity through continue-as-new) and
   `slack_outbox*` (a channel's outbox across its continue-as-new). They stand for runs
   in flight when a new Shipmate is deployed: a workflow change must keep replaying
-  them, behind `workflow.patched`, not by recording them again.
+  them, behind `workflow.patched`, not by recording them again. `path_*` are kept too:
+  one per path (roll back, tear down, a fired reminder, an expiry, a cancel, a retry,
+  a service run with several deliveries, a service and an outbox continued as new);
+  test_replay_paths.py shows that each went down its path.
+
+Fixtures whose path a removed patch retired are not replayed: they move to a dated
+folder under histories/archive/ (its README says how).
 """
 
 from __future__ import annotations

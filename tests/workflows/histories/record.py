@@ -17,6 +17,9 @@ Two kinds of fixture live here:
   the Slack emulator, the service and the outbox each through a continue-as-new). They
   stand for runs already in flight, so a workflow change must keep replaying them
   (workflow.patched); the recorder refuses to overwrite one without --overwrite.
+- Kept fixtures of every path (group `paths`, `path_*`: roll back, tear down, a reminder,
+  an expiry, a cancel, a retry, a service run with several deliveries, a service and an
+  outbox each continued as new): record_paths.py says how each is driven.
 
 Record from the code the fixtures stand for (e.g. a worktree of the commit, with its
 directory on PYTHONPATH), not from a working tree with a change in progress.
@@ -32,14 +35,14 @@ import uuid
 from pathlib import Path
 
 from temporalio.client import WorkflowHandle
-from temporalio.worker import Worker
 
 from cli import devstack
 from shipmate import delivery_client
 from shipmate.settings import EnvironmentPolicy, Settings
 from shipmate.temporal import connect
-from testkit.fake_stages import Script
+from testkit.fake_stages import Script, on_every_queue
 from tests.workflows.histories import slack_steps
+from tests.workflows.histories.record_paths import PATHS, record_paths
 from understanding import parse_request
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.models import DeliveryState
@@ -57,8 +60,9 @@ GROUPS = {
         "slack_outbox",
         "slack_outbox_continued",
     ],
+    "paths": list(PATHS),  # every path of issue 28: see record_paths.py
 }
-KEPT = ("parked", "production")  # the groups recorded once, never re-recorded
+KEPT = ("parked", "production", "paths")  # the groups recorded once, never re-recorded
 # The service entity continues as new once a delivery has taken its history past this
 # (ServiceState.history_limit, 2000 by default): lowered so that one delivery does it.
 SERVICE_HISTORY_LIMIT = 50
@@ -87,8 +91,8 @@ class Fixtures:
 
 async def record(settings: Settings, fixtures: Fixtures) -> None:
     client = await connect(settings)
-    script = Script()
-    async with Worker(
+    script = Script(settings=settings)
+    async with on_every_queue(
         client,
         task_queue=settings.task_queue,
         workflows=[ServiceWorkflow, DeliveryWorkflow],
@@ -138,8 +142,8 @@ async def record_parked(settings: Settings, fixtures: Fixtures) -> None:
     staging approved, the prod gate open. Its histories are recorded once and never
     again, so a code change that would strand deliveries waiting at a gate fails replay."""
     client = await connect(settings)
-    script = Script()
-    async with Worker(
+    script = Script(settings=settings)
+    async with on_every_queue(
         client,
         task_queue=settings.task_queue,
         workflows=[ServiceWorkflow, DeliveryWorkflow],
@@ -308,7 +312,12 @@ def main() -> None:
         )
     code = Path(sys.modules[DeliveryWorkflow.__module__].__file__).parents[1]
     print(f"recording from the workflow code in {code}")
-    recorders = {"basic": record, "parked": record_parked, "production": record_production}
+    recorders = {
+        "basic": record,
+        "parked": record_parked,
+        "production": record_production,
+        "paths": record_paths,
+    }
     with tempfile.TemporaryDirectory() as state, devstack.LocalStack() as stack:
         port, ui = devstack.free_port(), devstack.free_port()
         stack.start(devstack.temporal_part(Path(state), port, ui))
