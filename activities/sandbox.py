@@ -1,7 +1,12 @@
 """Run a generated service's own tests in a locked-down container.
 
 No network, a CPU and memory limit and a timeout: the code is not trusted until its
-tests pass, and it must not reach anything while they run.
+tests pass, and it must not reach anything while they run. Nor may it act as more than
+a stranger inside: a fixed non-root user, no capabilities, no new privileges (setuid
+programs stay unprivileged), a bounded number of processes, and a read-only root with a
+small tmpfs at /tmp (HOME, SQLite files). The sources go into a volume of the container's
+own at its working directory (a read-only root takes no copy), owned by root: the tests
+read them and cannot change them; the volume goes with the container.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ import time
 from collections.abc import Callable
 
 from docker.errors import DockerException, NotFound
+from docker.types import Mount
 from requests.exceptions import RequestException
 from temporalio import activity
 
@@ -21,6 +27,24 @@ from shipmate.settings import Settings
 from workflows.stage_models import TestReport
 
 SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors)")
+# One line a test as it ends ("tests/test_api.py::test_create PASSED   [ 12%]"): Docker
+# keeps a container's output by lines, and pytest -q's marks share one until it fills.
+# The image's CMD runs `pytest -q`; two -v more make it verbose.
+PYTEST_PER_TEST = {"PYTEST_ADDOPTS": "-vv", "PYTHONUNBUFFERED": "1"}
+# And nothing the tests need writes outside /tmp: no bytecode, no pytest cache (an older
+# test image's CMD may not say so), HOME under the tmpfs.
+SANDBOX_ENV = {
+    **PYTEST_PER_TEST,
+    "PYTEST_ADDOPTS": PYTEST_PER_TEST["PYTEST_ADDOPTS"] + " -p no:cacheprovider",
+    "PYTHONDONTWRITEBYTECODE": "1",
+    "HOME": "/tmp",
+}
+SANDBOX_USER = "10001:10001"  # the runtime image's `app` uid; no name needed in the image
+PIDS_LIMIT = 256  # processes and threads together: a fork bomb stops here
+TMPFS = {"/tmp": "rw,nosuid,nodev,size=256m,mode=1777"}  # counted in the 1 GiB
+SOURCES_DIR = "/sources"  # where the sources go when the image names no working directory
+TEST_LINE = re.compile(r"::\S.* (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*?(?:\[\s*(\d+)%\])?$")
+POLL_SECONDS = 1.0  # how often a running test container's output is read for progress
 
 
 class TestsFailed(Exception):
@@ -46,6 +70,18 @@ def run_tests_in_container(
     started = time.monotonic()
     name = test_container_name(settings, tested)
     _remove_leftover(client, name)
+    labels = {
+        "shipmate.role": "tests",
+        MANAGED_BY: "shipmate",
+        INSTALLATION: installation_id(settings),
+    }
+    placed = {}
+    if sources is not None:  # an anonymous volume, removed with the container (v=True)
+        workdir = client.images.get(test_image).attrs["Config"]["WorkingDir"] or SOURCES_DIR
+        placed = {
+            "working_dir": workdir,
+            "mounts": [Mount(workdir, None, type="volume", labels=labels)],
+        }
     try:
         # inside the try: a cancel raised the moment create returns still removes it
         container = client.containers.create(
@@ -54,18 +90,24 @@ def run_tests_in_container(
             network_disabled=True,
             mem_limit="1g",
             nano_cpus=1_000_000_000,
-            labels={
-                "shipmate.role": "tests",
-                MANAGED_BY: "shipmate",
-                INSTALLATION: installation_id(settings),
-            },
+            user=SANDBOX_USER,
+            cap_drop=["ALL"],
+            security_opt=["no-new-privileges"],
+            pids_limit=PIDS_LIMIT,
+            read_only=True,
+            tmpfs=TMPFS,
+            # each test's line as it ends, for the progress; and nothing written but /tmp
+            environment=SANDBOX_ENV,
+            labels=labels,
+            **placed,
         )
         if sources is not None:
-            container.put_archive(container.attrs["Config"]["WorkingDir"] or "/", sources)
+            container.put_archive(placed["working_dir"], sources)
         container.start()
         deadline = started + settings.test_timeout_seconds
+        heartbeat("tests: starting")
         while True:
-            if _exited_within(container, min(5.0, deadline - time.monotonic())):
+            if _exited_within(container, min(POLL_SECONDS, deadline - time.monotonic())):
                 break
             if time.monotonic() > deadline:
                 container.kill()
@@ -79,7 +121,7 @@ def run_tests_in_container(
                         + tail(output.splitlines()),
                     )
                 )
-            heartbeat("tests running")
+            heartbeat(tests_so_far(container.logs().decode(errors="replace")))
         container.reload()
         exit_code = container.attrs["State"]["ExitCode"]
         output = container.logs().decode(errors="replace")
@@ -124,9 +166,23 @@ def test_container_name(settings: Settings, tested: str) -> str:
 
 def _remove_leftover(client, name: str) -> None:
     try:
-        client.containers.get(name).remove(force=True)
+        client.containers.get(name).remove(force=True, v=True)  # and its sources' volume
     except NotFound:
         pass
+
+
+def tests_so_far(output: str) -> str:
+    """The tests' progress as pytest printed it so far: "12 passed, 1 failed so far"."""
+    outcomes, done = [], None
+    for line in output.splitlines():
+        if found := TEST_LINE.search(line.rstrip()):
+            outcomes.append(found[1])
+            done = found[2] or done
+    if not outcomes:
+        return "tests: collecting"
+    failed = outcomes.count("FAILED") + outcomes.count("ERROR")
+    share = f" ({done}%)" if done else ""
+    return f"tests: {outcomes.count('PASSED')} passed, {failed} failed so far{share}"
 
 
 def _report(output: str, duration: float) -> TestReport:

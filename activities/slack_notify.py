@@ -17,6 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio import activity
 
 from shipmate import delivery_client
+from shipmate.environments import is_production
 from shipmate.outbox_client import enqueue
 from shipmate.settings import Settings
 from slack_views.card import card_text, status_card
@@ -31,7 +32,6 @@ from slack_views.rollback import live_blocks
 from slack_views.thread import announcement
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
-from workflows.environments import is_production
 from workflows.models import DeliveryStatus, Operation
 from workflows.outbox_messages import MessageKind, OutgoingMessage
 from workflows.stage_models import Moment, MomentKind, NotifyInput, NotifyResult
@@ -96,7 +96,8 @@ class SlackNotifier:
         else:
             return False
         chosen = self.settings.broadcast_environments
-        return bool(env) and (env in chosen if chosen is not None else is_production(env))
+        production = is_production(self.settings, env)
+        return bool(env) and (env in chosen if chosen is not None else production)
 
     async def _to_approvers(
         self, status: DeliveryStatus, moment: Moment, update: NotifyInput

@@ -12,12 +12,14 @@ import logging
 from pathlib import Path
 
 from docker.errors import DockerException
-from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities import artifacts, images, sandbox
+from activities.deploy_guard import NotApproved, check_approved
 from activities.deploy_targets import DeployFailed, driver_for
-from activities.heartbeats import keeps_heartbeating
+from activities.deploy_targets.naming import installation_id
+from activities.heartbeats import keeps_heartbeating, progress
+from activities.log_scrub import scrub, scrub_tail
 from activities.scaffold.generator import earlier_versions, missing_versions, write_service
 from activities.scaffold.repository import PushFailed, catch_up, commit_version, push_version
 from shipmate.settings import Settings
@@ -40,7 +42,8 @@ log = logging.getLogger(__name__)
 
 
 def _heartbeat(detail: str) -> None:
-    activity.heartbeat(detail)
+    """The stage's progress: its heartbeat details until it reports the next."""
+    progress(detail)
 
 
 class DeliveryActivities:
@@ -107,17 +110,17 @@ class DeliveryActivities:
             image, sources = tested, None
             self._build(project, image, "test")
         try:
-            return sandbox.run_tests_in_container(
+            report = sandbox.run_tests_in_container(
                 self.settings, image, _heartbeat, sources=sources, tested=tested
             )
         except sandbox.TestsFailed as exc:
-            raise ApplicationError(
-                str(exc), exc.report.output_tail, type="TestsFailed", non_retryable=True
-            ) from None
+            raise _refused(exc, exc.report.output_tail, "TestsFailed") from None
         except DockerException as exc:
             raise ApplicationError(
                 f"Docker engine error: {exc}", type="DockerUnavailable"
             ) from None
+        report.output_tail = scrub_tail(report.output_tail)  # it reaches the history too
+        return report
 
     @implements(contracts.build_service_image)
     @keeps_heartbeating
@@ -174,17 +177,20 @@ class DeliveryActivities:
         if built.artifact and not images.image_present(self.settings, built.image):
             # built by a worker on another Docker engine: the same sources, the same tag
             self._build(self._checkout(built.artifact), built.image, "runtime")
-        return images.push_image(self.settings, built.image, _heartbeat)
+        installation = installation_id(self.settings)
+        return images.push_image(self.settings, built.image, _heartbeat, installation)
 
     @implements(contracts.deploy_service)
     @keeps_heartbeating
     def deploy_service(self, request: DeployInput) -> DeployResult:
         try:
+            check_approved(self.settings, request)
+        except NotApproved as exc:
+            raise ApplicationError(str(exc), type="NotApproved", non_retryable=True) from None
+        try:
             return driver_for(request.target).deploy(self.settings, request, _heartbeat)
         except DeployFailed as exc:
-            raise ApplicationError(
-                str(exc), exc.log_tail, type="DeployRefused", non_retryable=True
-            ) from None
+            raise _refused(exc, exc.log_tail, "DeployRefused") from None
 
     @implements(contracts.describe_teardown)
     def describe_teardown(self, request: TeardownInput) -> str:
@@ -204,9 +210,7 @@ class DeliveryActivities:
         try:
             driver_for(deployed.target).verify(self.settings, deployed, _heartbeat)
         except DeployFailed as exc:
-            raise ApplicationError(
-                str(exc), exc.log_tail, type="Unhealthy", non_retryable=True
-            ) from None
+            raise _refused(exc, exc.log_tail, "Unhealthy") from None
 
 
 def _built(call):
@@ -215,9 +219,14 @@ def _built(call):
     try:
         return call()
     except images.ImageBuildFailed as exc:
-        raise ApplicationError(
-            str(exc), exc.log_tail, type="BuildFailed", non_retryable=True
-        ) from None
+        raise _refused(exc, exc.log_tail, "BuildFailed") from None
+
+
+def _refused(exc: Exception, log_tail, kind: str) -> ApplicationError:
+    """A failure no retry helps, for the thread and the history: its message and log tail
+    leave the worker scrubbed of anything shaped like a secret (the deploy targets have
+    already taken the service's own secret values out of theirs)."""
+    return ApplicationError(scrub(str(exc)), scrub_tail(log_tail), type=kind, non_retryable=True)
 
 
 def _stored(call):

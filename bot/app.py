@@ -25,6 +25,7 @@ from bot.decision_modals import DecisionModals
 from bot.decisions import Decisions
 from bot.home import AppHome
 from bot.rollback_button import RollbackButton
+from bot.speakers import only_our_people
 from bot.temporal_link import TemporalLink
 from bot.traced_app import TracedApp
 from shipmate.people import Directory
@@ -89,6 +90,9 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
             log.warning("ignored %s meant for app %s", body.get("type", "a request"), other)
             return BoltResponse(status=200, body="")
         return await next()
+
+    # who is speaking: people of another workspace (Slack Connect) start nothing here
+    app.middleware(only_our_people(settings, app.client))
 
     @app.event("app_mention")
     async def on_mention(event, client):

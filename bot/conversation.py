@@ -21,10 +21,12 @@ from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import Client
 from temporalio.service import RPCError, RPCStatusCode
 
-from bot import answers, intents
+from bot import answers, intents, name_clash
 from bot.commands import UNDOING, Verb, parse_command, sounds_like_decision
 from bot.decisions import Decisions
 from bot.intents import Intent
+from bot.quoting import Quoting
+from bot.speakers import developer_refusal
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn
 from bot.undo_commands import ask_to_undo
@@ -34,7 +36,7 @@ from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
 from slack_views.plan import question_blocks, spec_summary
 from slack_views.text import escape, unescape
-from understanding import understand
+from understanding import spec_diff, understand
 from workflows.models import DeliveryStatus
 from workflows.spec import UNREADABLE_TEXT, unreadable
 
@@ -135,7 +137,9 @@ class Conversations:
                 f"`@shipmate {reading.intent.value} <service> <environment>`."
             )
         elif reading.intent in QUESTIONS:
-            await turn.say(await answers.answer(temporal, reading))
+            await turn.say(
+                await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
+            )
         else:
             await self._plan_and_start(turn, temporal, [text])
 
@@ -165,7 +169,9 @@ class Conversations:
         elif reading.intent == Intent.build:
             await self._change(turn, temporal, status, text, addressed)
         else:
-            await turn.say(await answers.answer(temporal, reading))
+            await turn.say(
+                await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
+            )
 
     async def _before_delivery(
         self, turn: Turn, temporal: Client, text: str, thread: list[str]
@@ -182,9 +188,14 @@ class Conversations:
         elif reading.intent == Intent.build or again:
             await self._plan_and_start(turn, temporal, thread or [text])
         else:
-            await turn.say(await answers.answer(temporal, reading))
+            await turn.say(
+                await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
+            )
 
     async def _plan_and_start(self, turn: Turn, temporal: Client, thread: list[str]) -> None:
+        if await self._not_a_developer(turn):
+            return
+        choice, thread = name_clash.answered(thread)
         plan = await asyncio.to_thread(understand, self.settings, thread)
         notes = "".join(f"_{escape(note)}_\n" for note in plan.notes)
         if plan.spec is None:
@@ -197,26 +208,40 @@ class Conversations:
             else:
                 await turn.say(text)
             return
+        spec = plan.spec
+        if choice is not None and not choice.change:
+            spec = spec.model_copy(update={"name": choice.name})
+        running = await delivery_client.current_spec(temporal, spec.name)
+        changing = running is not None and choice == name_clash.NameChoice(spec.name, True)
+        if running is not None and not changing:
+            elsewhere = await name_clash.free_name(temporal, spec.name)
+            await turn.say_with_blocks(*name_clash.question(spec.name, running, elsewhere))
+            return
         try:
             ticket = await delivery_client.request_change(
                 temporal,
                 self.settings,
                 "\n".join(thread),
-                plan.spec,
+                spec,
                 turn.user,
                 channel=turn.channel,
                 thread_ts=turn.thread_ts,
                 request_key=turn.key,
                 directory=self.directory,
+                new_service=not changing,
             )
         except delivery_client.DecisionRefused as exc:
-            await turn.say(f":warning: {exc}")
+            await turn.tell_privately(f":no_entry: {exc}")  # for the person who asked
+            return
+        if changing:
+            diff = "\n".join(f"`{escape(line)}`" for line in spec_diff(running, spec))
+            await turn.say(f"Next version of *{spec.name}* (`{ticket.delivery_id}`):\n{diff}")
             return
         assumed = f"\n_Assumed: {escape('; '.join(plan.defaults))}_" if plan.defaults else ""
         queued = f" (queued behind {ticket.queued_behind})" if ticket.queued_behind else ""
         await turn.say(
-            f"On it: *{plan.spec.name}*, delivery `{ticket.delivery_id}`{queued}.\n"
-            f"{spec_summary(plan.spec)}\n{notes}{assumed}".rstrip()
+            f"On it: *{spec.name}*, delivery `{ticket.delivery_id}`{queued}.\n"
+            f"{spec_summary(spec)}\n{notes}{assumed}".rstrip()
         )
 
     async def _change(
@@ -230,6 +255,8 @@ class Conversations:
         """'also add a status field to orders' in a delivery's thread: the next version.
         People also just talk in these threads ("thanks!"): what reads as no change at
         all gets a question only when it was said to Shipmate."""
+        if await self._not_a_developer(turn):
+            return
         base = await delivery_client.current_spec(temporal, status.service) or status.spec
         plan = await asyncio.to_thread(understand, self.settings, [text], base)
         if plan.spec is None:
@@ -247,12 +274,20 @@ class Conversations:
                 thread_ts=turn.thread_ts,
                 request_key=turn.key,
                 directory=self.directory,
+                new_service=False,
             )
         except delivery_client.DecisionRefused as exc:
             await turn.tell_privately(f":no_entry: {exc}")
             return
         diff = "\n".join(f"`{escape(line)}`" for line in plan.diff)
         await turn.say(f"Next version of *{plan.spec.name}* (`{ticket.delivery_id}`):\n{diff}")
+
+    async def _not_a_developer(self, turn: Turn) -> bool:
+        """Refused privately before any planning (the workflow would refuse it too)."""
+        refusal = await developer_refusal(self.settings, self.directory, turn.user)
+        if refusal:
+            await turn.tell_privately(refusal)
+        return refusal is not None
 
     async def _undo(self, turn: Turn, temporal: Client, command, status) -> None:
         await ask_to_undo(turn, temporal, self.settings, self.directory, command, status)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import TemporalLink, build_app
@@ -33,8 +35,28 @@ def http_app(settings: Settings, temporal: TemporalLink) -> web.Application:
     secret = settings.slack_signing_secret.get_secret_value()
     web_app = build_app(settings, temporal, signing_secret=secret).web_app(path=EVENTS_PATH)
     web_app.middlewares.append(signed_requests_only(secret, EVENTS_PATH))
-    web_app.router.add_get("/health", _health(temporal, lambda: True))
+    web_app.router.add_get("/health", _health(temporal, _web_api_answers(settings)))
     return web_app
+
+
+def _web_api_answers(settings: Settings):
+    """HTTP mode holds no connection to Slack: it is up when its Web API answers the bot's
+    token (a 429 is an answer too)."""
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
+    client = AsyncWebClient(
+        token=token, base_url=settings.slack_api_url or AsyncWebClient.BASE_URL, timeout=5
+    )
+    client.retry_handlers = []
+
+    async def answers() -> bool:
+        try:
+            return bool((await client.auth_test())["ok"])
+        except SlackApiError as err:
+            return err.response.status_code == 429
+        except (TimeoutError, aiohttp.ClientError, OSError):
+            return False
+
+    return answers
 
 
 async def serve(settings: Settings) -> None:

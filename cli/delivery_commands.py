@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from cli.identity import acting_as
 from shipmate import delivery_client, status_report
+from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from understanding import PlanResult, understand
@@ -63,7 +64,7 @@ def add_delivery_commands(commands: argparse._SubParsersAction) -> None:
             decide.add_argument(
                 "--accept-data-loss",
                 action="store_true",
-                help="a roll back that loses data: approve it, accepting what its card names",
+                help="a roll back or change that drops data: approve it, accepting the loss",
             )
         decide.set_defaults(handler=cmd_decide, approve=name == "approve")
 
@@ -185,7 +186,9 @@ def cmd_deliver(args, settings: Settings) -> int:
 
     async def run() -> DeliveryStatus:
         client = await connect(settings)
-        ticket = await delivery_client.request_change(client, settings, args.text, spec, requester)
+        ticket = await delivery_client.request_change(
+            client, settings, args.text, spec, requester, new_service=args.service is None
+        )
         handle = client.get_workflow_handle(ticket.delivery_id)
         queued = f", queued behind {ticket.queued_behind}" if ticket.queued_behind else ""
         print(f"delivery {handle.id} started{queued}")
@@ -208,7 +211,13 @@ def cmd_deliver(args, settings: Settings) -> int:
         async def on_gate(status: DeliveryStatus, gate: GateStatus) -> None:
             if approver:
                 result = await delivery_client.decide(
-                    client, handle.id, approver, gate.environment, approve=True, origin=Origin.cli
+                    client,
+                    handle.id,
+                    approver,
+                    gate.environment,
+                    approve=True,
+                    origin=Origin.cli,
+                    groups=await groups_now(settings, approver),
                 )
                 print(f"  approved {gate.environment} as {approver}: {result.summary()}")
             else:
@@ -221,6 +230,12 @@ def cmd_deliver(args, settings: Settings) -> int:
 
     status = asyncio.run(run())
     return _print_outcome(status)
+
+
+async def groups_now(settings: Settings, user: str) -> list[str]:
+    """The user groups `user` is in, asked afresh: a group member approves through the
+    groups named at the click, so one removed from a group since is refused."""
+    return await Directory.for_settings(settings).groups_of(user)
 
 
 def _print_outcome(status: DeliveryStatus) -> int:
@@ -267,6 +282,7 @@ def cmd_decide(args, settings: Settings) -> int:
             approve=args.approve,
             reason=args.reason,
             origin=Origin.cli,
+            groups=await groups_now(settings, user),
             accepts_data_loss=getattr(args, "accept_data_loss", False),  # approve has it
         )
 
@@ -280,11 +296,14 @@ def cmd_cancel_or_retry(args, settings: Settings) -> int:
 
     async def run() -> DeliveryStatus:
         client = await connect(settings)
+        groups = await groups_now(settings, user)
         if args.action == "cancel":
             return await delivery_client.cancel(
-                client, args.delivery_id, user, args.reason, origin=Origin.cli
+                client, args.delivery_id, user, args.reason, origin=Origin.cli, groups=groups
             )
-        return await delivery_client.retry(client, args.delivery_id, user, origin=Origin.cli)
+        return await delivery_client.retry(
+            client, args.delivery_id, user, origin=Origin.cli, groups=groups
+        )
 
     status = asyncio.run(run())
     print(f"{args.delivery_id}: {args.action} accepted (was {status.state})")

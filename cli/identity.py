@@ -4,7 +4,10 @@ Outside `shipmate dev` the command line is an operator's tool acting as one conf
 person (SHIPMATE_OPERATOR): it cannot approve as someone else, so a prod deploy started
 from a terminal still needs a second person. Under `shipmate dev` (a demo on one
 machine, with the emulator's made-up people) `--as` and `--approve-as` may name anyone.
-`shipmate dev` says it is running by a marker file in its state directory.
+`shipmate dev` says it is running by a marker file in its state directory, naming its
+process by pid and start time: a marker left behind by a stack that died, whose pid the
+kernel has since given to another process (or pid 1, when the command line runs as root
+in a container), proves nothing.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from pathlib import Path
 from shipmate.settings import Settings, SettingsError
 
 DEV_OPERATOR = "U0ALICE"  # the emulator's developer
+DEV_DEVELOPERS = ["U0ALICE", "U0BOB"]  # the demo's roles: alice builds, bob approves too
 
 
 def _marker(settings: Settings) -> Path:
@@ -28,8 +32,15 @@ def running_dev_stack(settings: Settings):
     """Held by `shipmate dev` while its stack runs."""
     marker = _marker(settings)
     marker.parent.mkdir(parents=True, exist_ok=True)
+    pid = os.getpid()
     marker.write_text(
-        json.dumps({"pid": os.getpid(), "temporal_address": settings.temporal_address})
+        json.dumps(
+            {
+                "pid": pid,
+                "started": process_start(pid),
+                "temporal_address": settings.temporal_address,
+            }
+        )
     )
     try:
         yield
@@ -41,10 +52,34 @@ def under_dev_stack(settings: Settings) -> bool:
     """Whether this command line talks to the Temporal a live `shipmate dev` started."""
     try:
         marker = json.loads(_marker(settings).read_text())
-        os.kill(int(marker["pid"]), 0)
+        pid = int(marker["pid"])
+        os.kill(pid, 0)
     except (OSError, ValueError, KeyError, TypeError):
         return False
+    if marker.get("started") != process_start(pid):
+        return False  # that pid is another process now
     return marker.get("temporal_address") == settings.temporal_address
+
+
+def process_start(pid: int) -> str | None:
+    """The boot and the moment a process started, as the kernel says: a pid given to
+    another process since (even after a reboot) reads differently. None without /proc,
+    where the pid alone is all there is to go on."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        return None
+    after_name = stat.rsplit(")", 1)[1].split()  # the name may hold spaces and brackets
+    return f"{boot}:{after_name[19]}"  # field 22 of proc(5): starttime
+
+
+def with_dev_stack_developers(settings: Settings) -> Settings:
+    """Next to a running `shipmate dev`, its developers unless SHIPMATE_DEVELOPERS is set:
+    the default is nobody, and a terminal there asks as the demo's people."""
+    if "developers" in settings.model_fields_set or not under_dev_stack(settings):
+        return settings
+    return settings.model_copy(update={"developers": list(DEV_DEVELOPERS)})
 
 
 def operator(settings: Settings) -> str:

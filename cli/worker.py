@@ -1,15 +1,19 @@
-"""The Temporal worker: the workflows and every activity on one queue.
+"""The Temporal workers: the workflows on the task queue, and each kind of activity on
+a queue of its own with its own slots (workflows/queues.py says which goes where).
 
-Any worker on the queue can run any stage (stage outputs travel through the artifact
-store and the registry), so workers are added and removed freely; one that is told to
-stop (SIGTERM, as Kubernetes and `shipmate dev` do) takes no new work and gives the
-stages it is running a grace period to finish before handing them back.
+Any worker process can run any stage (stage outputs travel through the artifact store
+and the registry), so workers are added and removed freely; `SHIPMATE_WORKER_ROLES`
+lets a deployment scale the kinds apart (a builders-only release, say). One
+that is told to stop (SIGTERM, as Kubernetes and `shipmate dev` do) takes no new work
+and gives the stages it is running a grace period to finish before handing them back.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -19,12 +23,17 @@ from temporalio.worker import Worker
 from activities.outbox_sender import SlackSender
 from activities.slack_notify import SlackNotifier
 from activities.stages import DeliveryActivities
+from activities.worker_rules import WorkerRules
 from shipmate.settings import Settings
+from workflows import queues
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.outbox_workflow import SlackOutbox
 from workflows.service_workflow import ServiceWorkflow
 
 WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox]
+# A stage's progress (its heartbeat details) reaches the engine at most this late; the
+# SDK's default holds it back for up to a minute, which `shipmate status` would show.
+PROGRESS_EVERY = timedelta(seconds=5)
 
 
 def slack_activities(settings: Settings) -> list:
@@ -32,30 +41,91 @@ def slack_activities(settings: Settings) -> list:
     return [SlackNotifier(settings).notify, SlackSender(settings).send_to_slack]
 
 
-def build_worker(client: Client, settings: Settings, executor: ThreadPoolExecutor) -> Worker:
-    """Docker and boto3 block, so activities run in the executor, a few at a time."""
-    return Worker(
-        client,
-        task_queue=settings.task_queue,
-        workflows=WORKFLOWS,
-        activities=[*DeliveryActivities(settings).all(), *slack_activities(settings)],
-        activity_executor=executor,
-        max_concurrent_activities=executor._max_workers,
-        graceful_shutdown_timeout=timedelta(seconds=settings.worker_shutdown_seconds),
-    )
+class WorkerGroup:
+    """Several Temporal workers run, and stop, as one."""
+
+    def __init__(self, workers: Sequence[Worker], executors: Sequence[ThreadPoolExecutor] = ()):
+        self.workers, self._executors = list(workers), list(executors)
+        self._stack = contextlib.AsyncExitStack()
+
+    async def __aenter__(self) -> WorkerGroup:
+        for worker in self.workers:
+            await self._stack.enter_async_context(worker)
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self._stack.aclose()  # shuts every worker down, grace period included
+        for executor in self._executors:
+            executor.shutdown(wait=False)
+
+    async def run(self) -> None:
+        """Until every worker has stopped; one that fails stops the others with it."""
+        running = [asyncio.create_task(worker.run()) for worker in self.workers]
+        try:
+            await asyncio.gather(*running)
+        finally:
+            for task in running:
+                task.cancel()  # a worker's run, cancelled, shuts it down
+            await asyncio.gather(*running, return_exceptions=True)
+            for executor in self._executors:
+                executor.shutdown(wait=False)
+
+    async def shutdown(self) -> None:
+        await asyncio.gather(*(worker.shutdown() for worker in self.workers))
 
 
-async def run_until_stopped(worker: Worker) -> None:
+def build_workers(client: Client, settings: Settings, stages: list | None = None) -> WorkerGroup:
+    """One worker per role this process has; Docker and boto3 block, so their
+    activities run in thread pools as large as their slots. `stages`: other
+    implementations of the stage contracts (scripted ones, in tests)."""
+    implemented = DeliveryActivities(settings).all() if stages is None else stages
+    by_name = {a.__temporal_activity_definition.name: a for a in implemented}
+    grace = timedelta(seconds=settings.worker_shutdown_seconds)
+    workers, executors = [], []
+
+    def add(queue: str, slots: int, workflows=(), activities=()) -> None:
+        executor = ThreadPoolExecutor(max_workers=slots, thread_name_prefix=queue)
+        executors.append(executor)
+        workers.append(
+            Worker(
+                client,
+                task_queue=queue,
+                workflows=list(workflows),
+                activities=list(activities),
+                activity_executor=executor,
+                max_concurrent_activities=slots,
+                graceful_shutdown_timeout=grace,
+                max_heartbeat_throttle_interval=PROGRESS_EVERY,
+                default_heartbeat_throttle_interval=PROGRESS_EVERY,
+            )
+        )
+
+    base, roles = settings.task_queue, set(settings.worker_roles)
+    if "workflows" in roles:
+        rules = WorkerRules(settings).environment_rules
+        add(base, settings.plan_slots, WORKFLOWS, [by_name["plan_service"], rules])
+    for kind in queues.KINDS:
+        if kind not in roles:
+            continue
+        if kind == queues.SLACK:
+            chosen = slack_activities(settings)
+        else:
+            chosen = [a for name, a in by_name.items() if queues.KIND_OF.get(name) == queues.DOCKER]
+        add(queues.queue_name(base, kind), getattr(settings, f"{kind}_slots"), (), chosen)
+    return WorkerGroup(workers, executors)
+
+
+async def run_until_stopped(workers: WorkerGroup) -> None:
     """Run until SIGTERM or SIGINT, then shut down: stages that finish within the grace
     period report their result; the others are cancelled and retried elsewhere."""
     loop = asyncio.get_running_loop()
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)
-    running = asyncio.create_task(worker.run())
+    running = asyncio.create_task(workers.run())
     stop = asyncio.create_task(stopping.wait())
     await asyncio.wait({running, stop}, return_when=asyncio.FIRST_COMPLETED)
     if not running.done():
-        await worker.shutdown()
+        await workers.shutdown()
     stop.cancel()
     await running

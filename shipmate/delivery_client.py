@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable
 
 from temporalio.client import (
@@ -25,6 +26,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
+from shipmate.environments import unknown_environments
 from shipmate.people import Directory
 from shipmate.policies import access_policy, approval_policies, stage_timeouts
 from shipmate.settings import Settings
@@ -45,7 +47,7 @@ from workflows.models import (
     StageState,
 )
 from workflows.service_workflow import ServiceWorkflow, service_workflow_id
-from workflows.spec import UNREADABLE_TEXT, ServiceSpec, unreadable
+from workflows.spec import UNREADABLE_TEXT, DeployTarget, ServiceSpec, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +67,15 @@ async def request_change(
     thread_ts: str | None = None,
     request_key: str | None = None,
     directory: Directory | None = None,
+    new_service: bool | None = None,
 ) -> DeliveryTicket:
-    """Queue a change on the service (creating the service entity if new)."""
+    """Queue a change on the service (creating the service entity if new). `new_service`:
+    asked as a new service (refused when that name exists) or as a change of it."""
     if unreadable(text):  # a lone surrogate would not even reach the workflow intact
         raise DecisionRefused(UNREADABLE_TEXT)
+    deploys = spec.deploy.target != DeployTarget.none
+    if deploys and (why := unknown_environments(settings, spec.deploy.environments)):
+        raise DecisionRefused(why)
     change = await _change_request(
         settings,
         directory,
@@ -79,6 +86,7 @@ async def request_change(
         slack_channel=channel,
         slack_thread_ts=thread_ts,
         request_key=request_key,
+        new_service=new_service,
     )
     start = WithStartWorkflowOperation(
         ServiceWorkflow.run,
@@ -116,6 +124,8 @@ async def request_undo(
 ) -> DeliveryTicket:
     """Queue a roll back or tear-down of one environment; gated like any deploy.
     `from_delivery`: asked from that delivery's live message, which must still serve."""
+    if why := unknown_environments(settings, [environment]):
+        raise DecisionRefused(why)
     change = await _change_request(
         settings,
         directory,
@@ -239,6 +249,14 @@ def _reason(exc: WorkflowUpdateFailedError) -> str:
     return "that delivery cannot take this decision (it may be from an older Shipmate)"
 
 
+# What a status query can meet while a worker dies or the engine restarts, and passes.
+PASSING_TROUBLE = (
+    RPCStatusCode.CANCELLED,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.UNAVAILABLE,
+)
+
+
 def _engine_trouble(exc: RPCError) -> TemporalUnavailable:
     log.warning("Temporal refused a call: %s %s", exc.status, exc.message)
     return TemporalUnavailable("the workflow engine did not answer; nothing was decided")
@@ -265,8 +283,18 @@ async def follow(
     """Poll the status query until the delivery ends (or fails), calling back on changes."""
     last = None
     seen_gates: set[str] = set()
+    troubled_since = None
     while True:
-        status = await delivery_status(handle)
+        try:
+            status = await delivery_status(handle)
+            troubled_since = None
+        except RPCError as exc:
+            # a query no worker answered in time (its worker just died): ask again, for
+            # a minute; an engine away longer is reported
+            troubled_since = troubled_since or time.monotonic()
+            if exc.status not in PASSING_TROUBLE or time.monotonic() - troubled_since > 60:
+                raise
+            status = None
         if status is None:
             await asyncio.sleep(interval)
             continue

@@ -7,10 +7,10 @@ administers Shipmate, and how long stages may take.
 
 from __future__ import annotations
 
-from shipmate.people import Directory
+from shipmate.environments import is_production
+from shipmate.people import Directory, is_group
 from shipmate.settings import Settings
 from workflows.access import AccessPolicy, ApprovalPolicy
-from workflows.environments import is_production
 from workflows.models import StageTimeouts
 
 
@@ -41,16 +41,19 @@ async def approval_policies(
         own = override.requester_may_approve if override else None
         hours = override.timeout_hours if override and override.timeout_hours else None
         remind = override.remind_before_hours if override else None
+        named = [entry for entry in entries if not is_group(entry)]
         policies[env] = ApprovalPolicy(
             approvers=[] if problem else found.users,
+            named_approvers=[] if problem else named,
             approver_groups=[] if problem else found.groups,
             problem=problem,
             required_approvals=override.required_approvals if override else 1,
-            requester_may_approve=own if own is not None else not is_production(env),
+            requester_may_approve=own if own is not None else not is_production(settings, env),
             timeout_seconds=(hours or settings.approval_timeout_hours) * 3600,
             remind_before_seconds=(settings.approval_reminder_hours if remind is None else remind)
             * 3600,
             gate=override.gate if override else True,
+            production=is_production(settings, env),
         )
     return policies
 

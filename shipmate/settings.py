@@ -7,12 +7,16 @@ to try it out.
 
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError
+from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_core import to_jsonable_python
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shipmate.payload_codec import parse_keys
 
 
 class SettingsError(Exception):
@@ -30,9 +34,21 @@ class EnvironmentPolicy(BaseModel):
     gate: bool = True
 
 
+class EnvironmentSetting(BaseModel):
+    """One environment Shipmate deploys to: its name, and whether it is production (its
+    requester never approves their own deploy there by default)."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9]{0,19}$")  # one word: no newline either
+    production: bool = False
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SHIPMATE_", env_file=".env", extra="ignore", populate_by_name=True
+        env_prefix="SHIPMATE_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+        hide_input_in_errors=True,  # a malformed secret must not come back in the message
     )
 
     # Temporal
@@ -55,6 +71,20 @@ class Settings(BaseSettings):
     )
     task_queue: str = Field("shipmate", description="Task queue the worker polls")
     temporal_ui_port: int = Field(8233, description="Temporal Web UI port (dev server)")
+    # Payload encryption (shipmate.payload_codec) and the Web UI's codec server
+    payload_keys: SecretStr | None = Field(
+        None,
+        description="AES keys payloads are encrypted with, id:base64key, comma-separated: "
+        "the first encrypts, all decrypt; unset: plain payloads (shipmate dev makes one)",
+    )
+    codec_server_port: int = Field(8234, description="Port of `shipmate codec-server`")
+    codec_server_token: SecretStr | None = Field(
+        None, description="Token the codec server requires (Authorization: Bearer …)"
+    )
+    codec_server_origins: list[str] = Field(
+        default_factory=list,
+        description="Web UI origins the codec server answers (JSON list); default: the dev UI's",
+    )
 
     # Slack
     slack_mode: str = Field("socket", description="socket or http")
@@ -63,6 +93,14 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = Field(None, description="HTTP mode signing secret")
     slack_api_url: str | None = Field(None, description="Web API base URL (emulator)")
     slack_app_id: str | None = Field(None, description="This app's id (A…); others' are ignored")
+    slack_team_id: str | None = Field(
+        None, description="This installation's workspace (T…); default: the one auth.test names"
+    )
+    slack_allowed_teams: list[str] = Field(
+        default_factory=list,
+        description="Other workspaces (T…, e.g. Slack Connect partners) whose people may ask "
+        "Shipmate for work (JSON list); everyone else's events start nothing",
+    )
 
     # Request understanding
     openai_api_key: SecretStr | None = Field(None, description="Enables the OpenAI parser")
@@ -157,14 +195,24 @@ class Settings(BaseSettings):
 
     # Who may do what (Slack user ids U…, user-group ids S…)
     developers: list[str] = Field(
-        default_factory=lambda: ["*"],
-        description="Who may ask for builds and changes (JSON list; * is anyone)",
+        default_factory=list,
+        description="Who may ask for builds and changes (JSON list; * is anyone); default: nobody",
     )
     admins: list[str] = Field(
         default_factory=list, description="Shipmate admins: may cancel or retry any delivery"
     )
     operator: str | None = Field(
         None, description="The Slack user id the command line acts as (required outside dev)"
+    )
+
+    # Environments: the only ones a request may name
+    environments: list[EnvironmentSetting] = Field(
+        default_factory=lambda: [
+            EnvironmentSetting(name="staging"),
+            EnvironmentSetting(name="prod", production=True),
+        ],
+        description='Where Shipmate deploys, e.g. [{"name": "staging"}, {"name": "prod", '
+        '"production": true}] (JSON); a request naming any other is refused with these',
     )
 
     # Approvals
@@ -196,6 +244,19 @@ class Settings(BaseSettings):
         description="On SIGTERM, how long running stages may finish before they are handed "
         "to another worker (keep it under the pod's termination grace period)",
     )
+    # Each kind of work has its own queue and slots (workflows/queues.py), so a Slack
+    # message never waits behind a build; a process runs the roles it is given.
+    worker_roles: list[Literal["workflows", "slack", "docker", "aws"]] = Field(
+        default_factory=lambda: ["workflows", "slack", "docker", "aws"],
+        description="What this worker process runs (JSON list): the workflows (and planning), "
+        "Slack calls, Docker stages, AWS stages",
+    )
+    plan_slots: int = Field(4, ge=1, description="Planning calls at once per worker")
+    slack_slots: int = Field(20, ge=1, description="Slack calls and card updates at once")
+    docker_slots: int = Field(4, ge=1, description="Docker stages at once (scaffold to deploy)")
+    aws_slots: int = Field(
+        8, ge=1, description="AWS stages at once (ECS deploy, verify, tear down)"
+    )
 
     # Local state and ports
     state_dir: Path = Field(Path(".shipmate"), description="Where state and caches live")
@@ -217,6 +278,16 @@ class Settings(BaseSettings):
     metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on (0.0.0.0)")
     test_timeout_seconds: int = Field(600, description="Limit for a generated test run")
 
+    @field_validator("payload_keys", mode="before")
+    @classmethod
+    def _keys_parse(cls, value):
+        """Unset when empty; otherwise every entry must be a usable key."""
+        text = value.get_secret_value() if isinstance(value, SecretStr) else value
+        if text is None or not str(text).strip():
+            return None
+        parse_keys(str(text))  # its ValueError names the entry, never the key
+        return value
+
     def as_environment(self, *names: str) -> dict[str, str]:
         """These settings as the SHIPMATE_* variables another Shipmate process (a worker,
         a bot) reads them from; an unset one as empty. A SecretStr would come out masked
@@ -224,10 +295,7 @@ class Settings(BaseSettings):
         values = {name: getattr(self, name) for name in names}
         if any(isinstance(value, SecretStr) for value in values.values()):
             raise ValueError("a secret would go out masked; give it to the process its own way")
-        return {
-            f"SHIPMATE_{name.upper()}": "" if value is None else str(value)
-            for name, value in values.items()
-        }
+        return {f"SHIPMATE_{name.upper()}": _as_variable(value) for name, value in values.items()}
 
     @property
     def temporal_ui_url(self) -> str:
@@ -262,3 +330,12 @@ def load_settings(**overrides) -> Settings:
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return load_settings()
+
+
+def _as_variable(value) -> str:
+    """A setting as its variable's text: lists and tables as the JSON they are read from."""
+    if value is None:
+        return ""
+    if isinstance(value, list | dict):
+        return json.dumps(to_jsonable_python(value))
+    return str(value)

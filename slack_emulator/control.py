@@ -113,9 +113,11 @@ class Control:
             "user": message["user"],
             "text": message["text"],
             "ts": message["ts"],
-            "team": self.ws.team["id"],
+            "team": message["team"],  # the writer's own team
             "channel_type": "im" if is_im else "channel",
         }
+        if message["team"] != self.ws.team["id"]:  # a Slack Connect external, as Slack says
+            event.update(user_team=message["team"], source_team=message["team"])
         if "thread_ts" in message:
             event["thread_ts"] = message["thread_ts"]
         if message.get("subtype"):
@@ -199,7 +201,7 @@ class Control:
         self.responses[response_id] = {"channel": channel["id"], "user": user["id"]}
         payload = {
             "token": "emulator-verification-token",
-            "team_id": self.ws.team["id"],
+            "team_id": self.ws.team_of(user["id"]),
             "team_domain": self.ws.team["domain"],
             "channel_id": channel["id"],
             "channel_name": "directmessage" if channel.get("is_im") else channel["name"],
@@ -335,9 +337,13 @@ class Control:
         return web.json_response({"ok": True, "delivery_id": delivery.id})
 
     async def rate_limits(self, request: web.Request) -> web.Response:
-        """`{"storm_seconds": N}`: every Web API call is answered 429 for N seconds."""
-        body = await read_body(request, "storm_seconds")
-        self.limiter.storm(float(body["storm_seconds"]))
+        """`{"storm_seconds": N}`: every Web API call is answered 429 for N seconds (0 ends
+        a storm)."""
+        body = await read_body(request)
+        seconds = body.get("storm_seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            return error(400, "storm_seconds must be a number of seconds, 0 or more")
+        self.limiter.storm(float(seconds))
         return web.json_response({"ok": True, "rate_limits": self.limiter.stats()})
 
     async def deliveries(self, request: web.Request) -> web.Response:

@@ -34,7 +34,7 @@ def interaction(ws: Workspace, user: dict, kind: str) -> dict:
             "id": user["id"],
             "username": user["name"],
             "name": user["name"],
-            "team_id": ws.team["id"],
+            "team_id": ws.team_of(user["id"]),  # the clicker's own team
         },
         "api_app_id": ws.seed["app_id"],
         "token": "emulator-verification-token",

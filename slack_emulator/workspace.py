@@ -120,6 +120,12 @@ class Workspace:
                 return {**user, "is_bot": "bot_id" in user}
         raise SlackError("user_not_found")
 
+    def team_of(self, user_id: str) -> str:
+        """A person's own team: a seeded user with a team_id is a Slack Connect external."""
+        if user_id == self.bot["id"]:
+            return self.team["id"]
+        return self.user(user_id).get("team_id") or self.team["id"]
+
     def users(self) -> list[dict]:
         return [self.user(u["id"]) for u in self.seed["users"]] + [self.user(self.bot["id"])]
 
@@ -127,7 +133,7 @@ class Workspace:
         user = self.user(user_id)
         return {
             "id": user["id"],
-            "team_id": self.team["id"],
+            "team_id": self.team_of(user["id"]),
             "name": user["name"],
             "real_name": user.get("real_name", user["name"]),
             "is_bot": user["is_bot"],
@@ -181,7 +187,7 @@ class Workspace:
             "name": channel["name"],
             "is_channel": not is_im,
             "is_im": is_im,
-            "is_private": False,
+            "is_private": bool(channel.get("is_private")),
             "is_member": self.bot["id"] in channel["members"],
             "num_members": len(channel["members"]),
             "created": 1767225600,
@@ -218,7 +224,7 @@ class Workspace:
             "user": user_id,
             "text": text,
             "ts": self.next_ts(),
-            "team": self.team["id"],
+            "team": self.team_of(user_id),
         }
         if user_id == self.bot["id"]:
             message.update(bot_id=self.bot["bot_id"], app_id=self.seed["app_id"])

@@ -52,7 +52,7 @@ STATE_LINE = {
     DeliveryState.expired: ":hourglass: expired",
     DeliveryState.cancelled: ":no_entry_sign: cancelled",
 }
-APPROVE_LOSING_DATA = "approve_losing_data"  # approves, confirming what a roll back loses
+APPROVE_LOSING_DATA = "approve_losing_data"  # approves, confirming what the delivery loses
 MAX_TEXT = 2900  # a section's text may hold 3000 characters
 
 
@@ -131,6 +131,11 @@ def _stage_lines(status: DeliveryStatus) -> str:
 
 def data_loss_text(status: DeliveryStatus) -> str:
     lost = "\n".join(f"• {escape(loss)}" for loss in status.data_loss)
+    if status.changing:
+        return (
+            ":warning: *This change drops data.* Approving it means accepting:\n"
+            f"{lost}\nIf that is not meant, reject it and ask again."
+        )[:MAX_TEXT]
     return (
         ":warning: *This roll back loses data.* Approving it means accepting:\n"
         f"{lost}\nOr reject it and restore a backup instead."
@@ -141,21 +146,23 @@ def approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
     """Production, every tear-down and a roll back that loses data ask once more, naming
     what goes."""
     if status.data_loss:
-        lost = f"Rolling back loses: {'; '.join(status.data_loss)}"
+        doing = "Changing" if status.changing else "Rolling back"
+        lost = f"{doing} loses: {'; '.join(status.data_loss)}"
         return ConfirmObject(
             title=f"Lose data in {env}?"[:100],
-            text=lost if len(lost) <= 300 else lost[:299] + "…",  # Slack's limit; the card has all
-            confirm="Roll back, lose it",
+            text=_within_dialog(lost),
+            confirm="Change it, lose it" if status.changing else "Roll back, lose it",
             deny="Keep it",
         )
     if status.operation == Operation.tear_down:
         return ConfirmObject(
             title=f"Tear down {env}?"[:100],
-            text=f"This deletes {status.teardown_plan}. It cannot be undone."[:300],
+            text=_within_dialog(f"This deletes {status.teardown_plan}.", " It cannot be undone."),
             confirm="Tear it down",
             deny="Keep it",
         )
-    if not is_production(env):
+    gate = status.gate(env)
+    if not (gate.is_production if gate else is_production(env)):
         return None
     return ConfirmObject(
         title="Deploy to production?",
@@ -163,6 +170,13 @@ def approve_confirm(status: DeliveryStatus, env: str) -> ConfirmObject | None:
         confirm="Approve",
         deny="Not yet",
     )
+
+
+def _within_dialog(text: str, ending: str = "", limit: int = 300) -> str:
+    """Slack cuts a confirm dialog's text at 300 characters: a long list is shortened
+    (the card has all of it) so that the ending, the warning, is never the part lost."""
+    room = limit - len(ending)
+    return (text if len(text) <= room else text[: room - 1] + "…") + ending
 
 
 def gate_line(gate: GateStatus) -> str:
@@ -202,7 +216,9 @@ def gate_buttons(status: DeliveryStatus, env: str) -> list[ButtonElement]:
     )
     if status.data_loss:
         approve = ButtonElement(
-            text=f"Roll back {env}, losing data"[:75],
+            text=(
+                f"Change {env}, losing data" if status.changing else f"Roll back {env}, losing data"
+            )[:75],
             action_id=APPROVE_LOSING_DATA,
             style="danger",
             value=value,

@@ -23,7 +23,7 @@ from slack_sdk.models.blocks import (
 )
 
 from slack_views.card import MAX_TEXT
-from workflows.spec import SERVICE_NAME
+from workflows.spec import ENVIRONMENT_NAME, SERVICE_NAME
 
 ROLL_BACK = "roll_back_live"  # the button's action_id
 DELIVERY_ID = re.compile(r"^delivery/[a-z0-9-]+/[a-z0-9-]+$")
@@ -48,7 +48,7 @@ def read_rollback_value(value: str) -> LiveDeploy:
     if not isinstance(data, dict):
         raise ValueError("not a Roll back button")
     service, env, delivery_id = (str(data.get(k) or "") for k in ("s", "e", "d"))
-    if not (SERVICE_NAME.fullmatch(service) and SERVICE_NAME.fullmatch(env) and len(env) <= 20):
+    if not (SERVICE_NAME.fullmatch(service) and ENVIRONMENT_NAME.fullmatch(env)):
         raise ValueError("not a Roll back button")
     if not DELIVERY_ID.fullmatch(delivery_id):
         raise ValueError("not a Roll back button")

@@ -14,9 +14,12 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 from temporalio.worker import Worker
 
+from activities.worker_rules import WorkerRules
+from shipmate.settings import Settings
 from understanding import parse_request
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
+from workflows.queues import KINDS, queue_name
 from workflows.spec import ServiceSpec
 from workflows.stage_models import (
     BuiltImage,
@@ -25,6 +28,8 @@ from workflows.stage_models import (
     NotifyInput,
     NotifyResult,
     PlanInput,
+    Rules,
+    RulesInput,
     ScaffoldInput,
     ScaffoldResult,
     TeardownInput,
@@ -45,6 +50,7 @@ class Script:
     deployed: list[DeployInput] = field(default_factory=list)
     scaffolded: list[ScaffoldInput] = field(default_factory=list)
     torn_down: list[tuple[str, str]] = field(default_factory=list)
+    settings: Settings | None = None  # the worker's: what its gates' rules come from
 
     async def _enter(self) -> None:
         name = activity.info().activity_type  # the contract's name, as in history
@@ -66,6 +72,14 @@ class Script:
 
     def activities(self) -> list:
         script = self
+
+        @implements(contracts.environment_rules)
+        async def environment_rules(request: RulesInput) -> Rules:
+            """The real lookup, from the settings this worker has now (a test may change
+            them, as an operator changes a worker's)."""
+            if script.settings is None:
+                raise ApplicationError("a Script needs the worker's settings", non_retryable=True)
+            return await WorkerRules(script.settings).environment_rules(request)
 
         @implements(contracts.plan_service)
         async def plan_service(request: PlanInput) -> ServiceSpec:
@@ -149,18 +163,43 @@ class Script:
                 notify,
             )
         }
-        return [fakes[c.__name__] for c in (*contracts.DELIVERY_STAGES, contracts.notify)]
+        stages = [fakes[c.__name__] for c in (*contracts.DELIVERY_STAGES, contracts.notify)]
+        return [*stages, environment_rules]
 
 
-def worker_with_slack(client, settings, script: Script, executor) -> Worker:
+def on_every_queue(
+    client, task_queue: str, workflows=(), activities=(), activity_executor=None, **options
+):
+    """Workers for the workflows' queue and each kind's (workflows/queues.py), every one
+    with all the given activities: a worker process with every role, in the test."""
+    from cli.worker import WorkerGroup
+
+    queues = [task_queue, *(queue_name(task_queue, kind) for kind in KINDS)]
+    return WorkerGroup(
+        [
+            Worker(
+                client,
+                task_queue=queue,
+                workflows=list(workflows) if queue == task_queue else [],
+                activities=list(activities),
+                activity_executor=activity_executor,
+                **options,
+            )
+            for queue in queues
+        ]
+    )
+
+
+def worker_with_slack(client, settings, script: Script, executor):
     """Scripted stages, with the real notify activity, Slack outbox and its sender."""
     from cli.worker import WORKFLOWS, slack_activities
 
+    script.settings = script.settings or settings  # the worker's settings, for its rules
     stages = [a for a in script.activities() if a.__name__ != "notify"]
-    return Worker(
+    return on_every_queue(
         client,
-        task_queue=settings.task_queue,
-        workflows=WORKFLOWS,
-        activities=[*stages, *slack_activities(settings)],
-        activity_executor=executor,
+        settings.task_queue,
+        WORKFLOWS,
+        [*stages, *slack_activities(settings)],
+        executor,
     )

@@ -49,11 +49,20 @@ class ApprovalDecision(PersonAction):
 
 
 class ApprovalPolicy(BaseModel):
-    """Who may let a change into one environment; resolved by whoever starts the delivery."""
+    """Who may let a change into one environment; resolved from the worker's settings
+    before the delivery's first gate (activities/worker_rules.py)."""
 
-    approvers: list[str] = Field(default_factory=list, description="Slack user ids")
+    approvers: list[str] = Field(
+        default_factory=list, description="Slack user ids: those named and the groups' members"
+    )
     approver_groups: list[str] = Field(
         default_factory=list, description="User groups whose members may approve"
+    )
+    named_approvers: list[str] | None = Field(
+        None,
+        description="The people named themselves, not through a group: a group member "
+        "approves through the groups Slack names at the click, so one removed since the "
+        "delivery started is refused. None: a delivery started before (all of `approvers`)",
     )
     required_approvals: int = 1
     requester_may_approve: bool = True
@@ -62,10 +71,14 @@ class ApprovalPolicy(BaseModel):
         3600, description="Remind the approvers this long before the gate expires; 0: never"
     )
     gate: bool = True
+    production: bool | None = Field(
+        None, description="Production in SHIPMATE_ENVIRONMENTS; None: older, go by the name"
+    )
     problem: str = Field("", description="Why nobody may approve, naming the setting to fix")
 
     def allows(self, person: PersonAction) -> bool:
-        return person.user in self.approvers or bool(set(person.groups) & set(self.approver_groups))
+        named = self.approvers if self.named_approvers is None else self.named_approvers
+        return person.user in named or bool(set(person.groups) & set(self.approver_groups))
 
     @property
     def has_approvers(self) -> bool:

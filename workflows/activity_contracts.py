@@ -26,6 +26,8 @@ from workflows.stage_models import (
     NotifyInput,
     NotifyResult,
     PlanInput,
+    Rules,
+    RulesInput,
     ScaffoldInput,
     ScaffoldResult,
     TeardownInput,
@@ -33,6 +35,12 @@ from workflows.stage_models import (
 )
 
 Implementation = TypeVar("Implementation", bound=Callable)
+
+
+@activity.defn
+def environment_rules(request: RulesInput) -> Rules:
+    """The gates' rules and who may ask, from the worker's settings (activities/worker_rules)."""
+    raise NotImplementedError
 
 
 @activity.defn
@@ -112,7 +120,7 @@ DELIVERY_STAGES = (
     describe_teardown,
     tear_down_service,
 )
-ALL = (*DELIVERY_STAGES, notify, send_to_slack)
+ALL = (*DELIVERY_STAGES, environment_rules, notify, send_to_slack)
 
 
 def implements(contract: Callable) -> Callable[[Implementation], Implementation]:

@@ -51,13 +51,40 @@ def rollback_losses(chain: list[ServiceSpec]) -> list[str]:
     return losses
 
 
-def refusal(service: str, environment: str, losses: list[str]) -> str:
-    """Why a plain approval (or a gate-less environment) does not roll back."""
+def change_losses(before: ServiceSpec, after: ServiceSpec) -> list[str]:
+    """One sentence per table, column or sign-in that a change from `before` to `after`
+    drops with its data: a new request under a running service's name, or "remove the
+    note field", is said before anyone approves it."""
+    losses = []
+    if before.auth != Auth.none and after.auth == Auth.none:
+        losses.append("drops sign-in: the accounts table goes, with every account")
+    for entity in before.entities:
+        kept = _entity(after, entity.name)
+        if kept is None:
+            losses.append(f"drops the {entity.table} table, with its rows")
+            continue
+        now = {f.name for f in kept.fields} | {r.column for r in kept.relations}
+        for column in [f.name for f in entity.fields] + [r.column for r in entity.relations]:
+            if column not in now:
+                losses.append(f"drops {entity.table}.{column}, with its values")
+    return losses
+
+
+def refusal(service: str, environment: str, losses: list[str], changing: bool = False) -> str:
+    """Why a plain approval (or a gate-less environment) does not roll back, or does not
+    make a change that drops data."""
     lost = "; ".join(losses)
+    confirm = (
+        "approve with the button that names the loss (or `shipmate approve … --accept-data-loss`)"
+    )
+    if changing:
+        return (
+            f"changing {service} in {environment} loses data: {lost}. That data cannot "
+            f"come back: if it is meant, {confirm}; if not, reject it and ask again"
+        )
     return (
         f"rolling {service} back in {environment} loses data: {lost}. That data cannot "
-        f"come back: {BACKUP}, or approve with the button that names the loss "
-        "(or `shipmate approve … --accept-data-loss`)"
+        f"come back: {BACKUP}, or {confirm}"
     )
 
 

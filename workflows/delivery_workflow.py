@@ -28,6 +28,7 @@ with workflow.unsafe.imports_passed_through():
         check_may_stop_or_retry,
         check_origin,
     )
+    from workflows.data_loss import change_losses
     from workflows.delivery_run import Delivery
     from workflows.deploy_steps import DeploySteps
     from workflows.gates import Gates
@@ -45,7 +46,7 @@ with workflow.unsafe.imports_passed_through():
         StageState,
     )
     from workflows.outbox_workflow import CARD_POSTED
-    from workflows.patches import OVERLAPPED_STAGES, SERVICE_TOLD_IN_BACKGROUND
+    from workflows.patches import CHANGE_LOSSES, OVERLAPPED_STAGES, SERVICE_TOLD_IN_BACKGROUND
     from workflows.service_updates import ServiceUpdates
     from workflows.spec import DeployTarget, ServiceSpec
     from workflows.stage_models import BuiltImage, PlanInput, ScaffoldInput, ScaffoldResult
@@ -184,9 +185,11 @@ class DeliveryWorkflow(UndoSteps, DeploySteps, StageRunner, Gates):
         if request.operation == Operation.tear_down:
             return await self._tear_down(request)
         spec = await self._plan(request)
+        if request.base_spec is not None and workflow.patched(CHANGE_LOSSES):
+            # said on the card before any gate, and confirmed at each, like a tear-down
+            self._delivery.status.data_loss = change_losses(request.base_spec, spec)
         environments = [] if spec.deploy.target == DeployTarget.none else spec.deploy.environments
-        for env in environments:
-            self._delivery.status.add_environment(env, self._policy(env))
+        await self._add_gates(environments)
         workflow.upsert_search_attributes(
             [search.SERVICE.value_set(spec.name), search.ENVIRONMENT.value_set(environments)]
         )

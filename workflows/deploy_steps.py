@@ -31,6 +31,8 @@ class DeploySteps(StageRunner):
         migrate_down_with: str | None = None,
         rolled_back_from: int | None = None,
     ) -> None:
+        gate = self._gate_for(env)
+        approved_by = list(gate.approvals) if gate else []  # decided before the deploy
         deploy = DeployInput(
             service=spec.name,
             environment=env,
@@ -41,6 +43,9 @@ class DeploySteps(StageRunner):
             database=spec.database,
             version=spec.version,
             migrate_down_with=migrate_down_with,
+            # the worker checks these against its own rules before it deploys
+            requester=self._delivery.request.requester,
+            approved_by=approved_by,
         )
         deployed = await self._run_long_stage(f"deploy {env}", contracts.deploy_service, deploy)
         self._stage(f"deploy {env}").detail = deployed.url
@@ -62,7 +67,7 @@ class DeploySteps(StageRunner):
                 version=spec.version,
                 delivery_id=status.delivery_id,
                 requested_by=self._delivery.request.requester,
-                approved_by=list(self._gate_for(env).approvals),
+                approved_by=approved_by,
                 at=workflow.now(),
             )
         )

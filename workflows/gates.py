@@ -12,8 +12,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows import activity_contracts as contracts
     from workflows.approvals import (
         DecisionNotAllowed,
         apply_decision,
@@ -22,13 +25,53 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.data_loss import refusal
     from workflows.delivery_run import DeliveryBase
-    from workflows.models import ApprovalDecision, DeliveryState, GateState, GateStatus, StageState
-    from workflows.patches import REMINDER
+    from workflows.models import (
+        ApprovalDecision,
+        DeliveryState,
+        GateState,
+        GateStatus,
+        StageState,
+    )
+    from workflows.patches import REMINDER, RULES_FROM_WORKER
+    from workflows.queues import queue_for
+    from workflows.stage_models import RulesInput
     from workflows.stage_runner import DeliveryCancelled, StageFailed
+
+
+# How long a delivery waits for a worker to say its rules before failing closed.
+RULES_WAIT = timedelta(minutes=10)
 
 
 class Gates(DeliveryBase):
     """Part of DeliveryWorkflow: waits at each environment's gate and takes its decisions."""
+
+    async def _add_gates(self, environments: list[str], steps=("deploy", "verify")) -> None:
+        """The environments' gates, under the rules the worker's settings give (not the
+        ones the caller sent); a requester those settings do not allow is refused here.
+        Deliveries started before went by their caller's rules."""
+        request, status = self._delivery.request, self._delivery.status
+        if workflow.patched(RULES_FROM_WORKER):
+            try:
+                rules = await workflow.execute_activity(
+                    contracts.environment_rules,
+                    RulesInput(environments=environments),
+                    task_queue=queue_for("environment_rules"),
+                    start_to_close_timeout=timedelta(seconds=30),
+                    schedule_to_close_timeout=RULES_WAIT,
+                    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+                )
+            except ActivityError:
+                status.error = "no worker could say this delivery's rules in time; ask again"
+                raise StageFailed() from None
+            request.policies, request.access = rules.policies, rules.access
+            if not rules.access.may_request(request.requester):
+                status.error = (
+                    f"refused by this worker's rules: <@{request.requester}> may not ask for "
+                    "builds or changes (SHIPMATE_DEVELOPERS)."
+                )
+                raise StageFailed()
+        for env in environments:
+            status.add_environment(env, self._policy(env), steps=steps)
 
     async def _gate(self, env: str) -> bool:
         """Wait for the environment's approvals; False when rejected or expired."""
@@ -38,7 +81,7 @@ class Gates(DeliveryBase):
         if not policy.gate:
             if status.data_loss:  # a loss nobody can confirm: refused, as a plain approval is
                 stage.state, stage.finished_at = StageState.failed, workflow.now()
-                status.error = refusal(status.service or "", env, status.data_loss)
+                status.error = refusal(status.service or "", env, status.data_loss, status.changing)
                 raise StageFailed()
             gate.state, stage.state = GateState.skipped, StageState.skipped
             return True
@@ -104,7 +147,9 @@ class Gates(DeliveryBase):
         status = delivery.status
         if approving and status.data_loss and not decision.accepts_data_loss:
             service = status.service or ""
-            raise DecisionNotAllowed(refusal(service, decision.environment, status.data_loss))
+            raise DecisionNotAllowed(
+                refusal(service, decision.environment, status.data_loss, status.changing)
+            )
 
     def _decide(self, decision: ApprovalDecision, *, approving: bool) -> GateStatus:
         gate = self._gate_for(decision.environment)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from workflows.access import (  # noqa: F401  (re-exported: one place to import models from)
     AccessPolicy,
@@ -14,7 +14,8 @@ from workflows.access import (  # noqa: F401  (re-exported: one place to import 
     Origin,
     PersonAction,
 )
-from workflows.spec import ServiceSpec
+from workflows.environments import is_production
+from workflows.spec import ServiceSpec, check_environment
 
 
 class StageState(StrEnum):
@@ -115,6 +116,11 @@ class RequestedChange(BaseModel):
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
 
+    @field_validator("environment")
+    @classmethod
+    def _one_word(cls, value: str | None) -> str | None:
+        return value if value is None else check_environment(value)
+
 
 class DeliveryRequest(RequestedChange):
     service: str | None = None
@@ -163,6 +169,14 @@ class GateStatus(BaseModel):
     approver_groups: list[str] = Field(default_factory=list)
     expires_at: datetime | None = None  # set when the gate opens
     reminded: bool = False  # the approvers were reminded that it expires soon
+    production: bool | None = Field(
+        None, description="From the environment's settings; None: older, go by the name"
+    )
+
+    @property
+    def is_production(self) -> bool:
+        """What the Approve button confirms: the settings' word, else the name's."""
+        return self.production if self.production is not None else is_production(self.environment)
 
     def summary(self) -> str:
         return f"{len(self.approvals)} of {self.required_approvals} approvals ({self.state})"
@@ -202,6 +216,11 @@ class DeliveryStatus(BaseModel):
         return self.state not in FINISHED or self.retry_possible
 
     @property
+    def changing(self) -> bool:
+        """A new version (not a roll back or a tear-down): what it loses, it drops."""
+        return self.operation == Operation.build
+
+    @property
     def current_stage(self) -> Stage | None:
         """The stage to name: a failed one first (it is what waits for a person), else
         the first one at work; stages may run side by side."""
@@ -237,6 +256,7 @@ class DeliveryStatus(BaseModel):
                 required_approvals=policy.required_approvals,
                 approvers=policy.approvers,
                 approver_groups=policy.approver_groups,
+                production=policy.production,
             )
         )
 
@@ -262,6 +282,12 @@ class ChangeRequest(RequestedChange):
 
     requester: str
     delivery_id: str = Field("", description="Assigned by the service when queued")
+    new_service: bool | None = Field(
+        None,
+        description="True: asked as a new service, refused when one of that name exists "
+        "(it would become its next version and drop what it holds); False: a change of "
+        "it; None: not said (callers from before)",
+    )
     request_key: str | None = Field(None, description="Same key, same delivery (redeliveries)")
     from_delivery: str | None = Field(
         None, description="Roll back from a live message: the delivery whose deploy it announced"

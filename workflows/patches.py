@@ -22,3 +22,9 @@ SERVICE_TOLD_IN_BACKGROUND = "service-told-in-background"
 # a message asked for again while it is being sent (before: sent twice). Decided once,
 # at the start of each run.
 OUTBOX_ROLLS_OVER_BUSY = "outbox-rolls-over-busy"
+# A change that drops a table, a column or sign-in names the loss on its card and opens
+# its gates only to an approver who confirms it (deliveries before made it silently).
+CHANGE_LOSSES = "change-losses"
+# A delivery's gates go by the rules its worker looks up, and a requester the worker's
+# settings do not allow is refused (deliveries before went by the rules their caller sent).
+RULES_FROM_WORKER = "rules-from-worker"

@@ -49,6 +49,20 @@ def service_workflow_id(name: str) -> str:
     return f"service/{name}"
 
 
+def name_taken(state: ServiceState) -> str:
+    """Why a request for a new service of a name that exists is refused, and what to do."""
+    current = state.current_spec
+    if current is None:
+        held = "its first version is on its way"
+    else:
+        entities = ", ".join(e.name for e in current.entities)
+        held = f"v{current.version}" + (f": {entities}" if entities else "")
+    return (
+        f"{state.name} already exists ({held}), and a new service of that name would "
+        f"replace it. Ask for a change of {state.name}, or give the new service another name."
+    )
+
+
 @workflow.defn(name=search.SERVICE_TYPE)
 class ServiceWorkflow:
     @workflow.init
@@ -90,6 +104,11 @@ class ServiceWorkflow:
         ahead = len(self._state.queue) - 1 + (1 if self._still_running() else 0)
         return DeliveryTicket(delivery_id=delivery_id, queued_behind=ahead)
 
+    def _exists(self) -> bool:
+        """A version went live, something is deployed, or a delivery is on its way."""
+        state = self._state
+        return bool(state.specs or state.deployments or state.queue or self._still_running())
+
     def _still_running(self) -> bool:
         """The running delivery has not reported its end yet (it is reaped a moment after)."""
         return self._running is not None and self._running.state in (
@@ -114,6 +133,8 @@ class ServiceWorkflow:
             raise ValueError(f"that spec is for {change.spec.name}, not {self._state.name}")
         if len(self._state.queue) >= MAX_QUEUE:
             raise ValueError(f"{self._state.name} already has {MAX_QUEUE} changes waiting")
+        if change.new_service and self._exists():
+            raise ValueError(name_taken(self._state))
         if change.operation != Operation.build:
             check_undo(self._state, change)
         if change.from_delivery is not None:

@@ -18,6 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from workflows.identifiers import python_name, short
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+# No hyphen (and no underscore): resource names join installation, service and
+# environment with `-` (database names with `_`), and a service name may hold a hyphen,
+# so an environment without one keeps every pair's names apart (orders-api in staging,
+# never orders in api-staging).
+ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9]{0,19}")
 ENTITY_NAME = re.compile(r"^[A-Z][a-zA-Z0-9]{0,39}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 CHOICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
@@ -282,6 +287,16 @@ class EventSpec(BaseModel):
     sink: str = "sqs"
 
 
+def check_environment(env: str) -> str:
+    """An environment name, or a ValueError saying what it must be."""
+    if not ENVIRONMENT_NAME.fullmatch(env):
+        raise ValueError(
+            f"environment {env[:20]!r} must be one short lowercase word "
+            "(letters and digits, no hyphen, at most 20)"
+        )
+    return env
+
+
 class DeploySpec(BaseModel):
     target: DeployTarget = DeployTarget.local
     environments: list[str] = Field(default_factory=lambda: ["staging"])
@@ -290,8 +305,7 @@ class DeploySpec(BaseModel):
     @classmethod
     def _safe_envs(cls, value: list[str]) -> list[str]:
         for env in value:
-            if not SERVICE_NAME.fullmatch(env) or len(env) > 20:
-                raise ValueError(f"environment {env[:20]!r} must be a short lowercase name")
+            check_environment(env)
         if len(set(value)) != len(value):
             raise ValueError("environments are listed more than once")
         return value

@@ -7,8 +7,20 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.access import AccessPolicy, ApprovalPolicy
 from workflows.models import DeliveryStatus
 from workflows.spec import Database, DeployTarget, ServiceSpec
+
+
+class RulesInput(BaseModel):
+    environments: list[str]
+
+
+class Rules(BaseModel):
+    """The worker's rules for a delivery: each environment's gate, and who may do what."""
+
+    policies: dict[str, ApprovalPolicy]
+    access: AccessPolicy
 
 
 class PlanInput(BaseModel):
@@ -71,6 +83,10 @@ class DeployInput(BaseModel):
     version: int = Field(0, description="The version being deployed")
     migrate_down_with: str | None = Field(
         None, description="Roll back: the live image, whose migrations take the database down"
+    )
+    requester: str | None = Field(None, description="Who asked for the delivery")
+    approved_by: list[str] = Field(
+        default_factory=list, description="Who approved this environment's gate"
     )
 
 

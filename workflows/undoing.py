@@ -136,7 +136,7 @@ class UndoSteps(DeploySteps, Gates):
         spec = self._show(request, Operation.roll_back)
         status = self._delivery.status
         status.image, status.data_loss = target.image, request.data_loss
-        status.add_environment(env, self._policy(env))
+        await self._add_gates([env])
         if await self._gate(env):
             await self._deploy(
                 env,
@@ -161,7 +161,7 @@ class UndoSteps(DeploySteps, Gates):
             "plan", contracts.describe_teardown, teardown, timeout=timedelta(minutes=2)
         )
         self._stage("plan").detail = "what tear-down deletes"
-        status.add_environment(env, self._policy(env), steps=("tear down",))
+        await self._add_gates([env], steps=("tear down",))
         if not await self._gate(env):
             return
         removed = await self._run_stage(

@@ -8,6 +8,7 @@ the new version's last log lines from CloudWatch.
 
 from __future__ import annotations
 
+import json
 import time
 
 from botocore.exceptions import ClientError
@@ -19,7 +20,10 @@ from activities.deploy_targets.ecs_resources import (
     aws_client,
     cluster_name,
     log_group_name,
+    secret_name,
 )
+from activities.log_scrub import scrub_tail
+from activities.service_secrets import secret_values
 from shipmate.settings import Settings
 from workflows.stage_models import DeployResult
 
@@ -87,7 +91,8 @@ def wait_until_rolled_out(
 
 
 def log_tail(settings: Settings, deployed: DeployResult, lines: int = 20) -> list[str]:
-    """The newest task's last lines; none when AWS has none yet (it is only a courtesy)."""
+    """The newest task's last lines, without the service's secrets or anything shaped like
+    one; none when AWS has none yet (it is only a courtesy)."""
     logs = aws_client(settings, "logs")
     group = log_group_name(settings, deployed.service, deployed.environment)
     try:
@@ -104,7 +109,21 @@ def log_tail(settings: Settings, deployed: DeployResult, lines: int = 20) -> lis
         )["events"]
     except ClientError:
         return []
-    return [event["message"] for event in events]
+    return scrub_tail([event["message"] for event in events], _known_secrets(settings, deployed))
+
+
+def _known_secrets(settings: Settings, deployed: DeployResult) -> list[str]:
+    """The service's own secret values (its secret in Secrets Manager), to take out of
+    its log lines. The RDS-managed database password is not the worker's to read: a
+    DATABASE_URL printed with it is caught by its shape."""
+    manager = aws_client(settings, "secretsmanager")
+    try:
+        stored = manager.get_secret_value(
+            SecretId=secret_name(settings, deployed.service, deployed.environment)
+        )
+        return secret_values(json.loads(stored["SecretString"]))
+    except (ClientError, KeyError, ValueError):
+        return []
 
 
 def run_migration_down(

@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import time
+from urllib.parse import urlsplit
 
 import httpx
 from docker.errors import APIError, ContainerError, ImageNotFound
@@ -31,7 +32,8 @@ from activities.deploy_targets.local_http import local_http
 from activities.deploy_targets.local_router import LocalRouter
 from activities.deploy_targets.naming import label_filters, labels, resource_name, secrets_file
 from activities.images import docker_client
-from activities.service_secrets import new_service_secrets
+from activities.log_scrub import scrub_tail
+from activities.service_secrets import new_service_secrets, secret_values
 from shipmate.settings import Settings
 from workflows.stage_models import DeployInput, DeployResult, TeardownInput
 
@@ -110,7 +112,7 @@ def deploy_blue_green(
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", heartbeat, container=new)
     except UnhealthyService as exc:
-        tail = _log_tail(new)
+        tail = _log_tail(new, known=secret_values(secrets))
         new.remove(force=True)
         keeps = (
             f"v{live.labels.get(VERSION_LABEL)} keeps serving at {url}"
@@ -210,7 +212,8 @@ def _migrate_down(settings: Settings, request: DeployInput, database_url: str, v
         # Anything else (the engine, a missing image) is not the migration's verdict: it
         # propagates, so Temporal retries the deploy.
         words = exc.stderr or str(exc).encode()
-        lines = [line for line in words.decode(errors="replace").splitlines() if line.strip()]
+        said = [line for line in words.decode(errors="replace").splitlines() if line.strip()]
+        lines = scrub_tail(said, known=[urlsplit(database_url).password or ""])
         reason = next(
             (line for line in reversed(lines) if "Error" in line), lines[-1] if lines else ""
         )
@@ -235,12 +238,14 @@ def _containers(settings: Settings, client, service: str, environment: str) -> l
     )
 
 
-def _log_tail(container, lines: int = 15) -> list[str]:
+def _log_tail(container, lines: int = 15, known: list[str] | tuple = ()) -> list[str]:
+    """The container's last lines for the thread, without the service's `known` secret
+    values or anything shaped like a secret (it may print its DATABASE_URL)."""
     try:
         text = container.logs(tail=lines).decode(errors="replace")
     except Exception:  # the logs are a courtesy; the rollback is what matters
         return []
-    return text.splitlines()
+    return scrub_tail(text.splitlines(), known)
 
 
 def _result(request: DeployInput, url: str, container: str) -> DeployResult:

@@ -7,14 +7,13 @@ its own cgroup and network, as the generated tests would if they went looking.
 
 from __future__ import annotations
 
-import io
-import uuid
-
 import docker
 import pytest
 
 from activities import sandbox
 from activities.sandbox import run_tests_in_container
+from testkit import sandbox_probe
+from testkit.sandbox_probe import sources
 
 LOOK_AROUND = """
 import os, pathlib, socket
@@ -39,29 +38,8 @@ print("1 passed in 0.01s")
 
 @pytest.fixture(scope="module")
 def test_image(settings, docker_ready):
-    engine = docker.from_env()
-    tag = f"shipmate-sandbox-probe:{uuid.uuid4().hex[:6]}"
-    dockerfile = (
-        f"FROM {settings.base_image}\n"
-        "WORKDIR /probe\n"
-        'CMD ["python3", "-c", "exec(open(\'/probe/look.py\').read())"]\n'
-    )
-    engine.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag, rm=True)
-    yield tag
-    engine.images.remove(tag, force=True)
-
-
-def sources(script: str) -> bytes:
-    """A tar holding look.py, as the sandbox copies a project's sources in."""
-    import tarfile
-
-    data = script.encode()
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w") as tar:
-        info = tarfile.TarInfo("look.py")
-        info.size = len(data)
-        tar.addfile(info, io.BytesIO(data))
-    return buffer.getvalue()
+    with sandbox_probe.probe_image(settings.base_image, "shipmate-sandbox-probe") as tag:
+        yield tag
 
 
 def test_the_tests_see_one_cpu_one_gib_and_no_network(settings, test_image):

@@ -60,6 +60,7 @@ async def shipmate(settings, *args: str, **extra_env: str) -> tuple[int, str, st
         "SHIPMATE_TEMPORAL_ADDRESS": settings.temporal_address,
         "SHIPMATE_TASK_QUEUE": settings.task_queue,
         "SHIPMATE_APPROVERS": '["U0BOB", "U0DAVE"]',
+        "SHIPMATE_DEVELOPERS": '["U0ALICE", "U0BOB"]',  # the default is nobody
         "SHIPMATE_HEARTBEAT_SECONDS": "5",  # cancellation reaches a stage at its next heartbeat
         **extra_env,
     }
@@ -161,6 +162,15 @@ async def test_a_change_request_shows_the_diff_and_ships_the_next_version(demo):
     code, out, err = await shipmate(settings, "status", f"{name}-api")
     assert "(spec v2, 2 deliveries)" in out
     assert "staging    v2" in out
+
+    # The same words without --service would replace it: refused, and nothing queued.
+    again = f"build a {name} api: invoices have total"
+    code, out, err = await shipmate(settings, "deliver", again, "--approve-as", "U0BOB")
+    assert code == 1
+    assert f"{name}-api already exists (v2: Order)" in err
+    assert f"Ask for a change of {name}-api, or give the new service another name" in err
+    code, out, err = await shipmate(settings, "status", f"{name}-api")
+    assert "(spec v2, 2 deliveries)" in out
 
 
 async def test_a_change_to_an_unknown_service_is_refused(demo):

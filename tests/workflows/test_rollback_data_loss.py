@@ -133,14 +133,13 @@ async def test_a_roll_back_that_loses_nothing_needs_no_confirmation(client, fake
 
 async def test_without_a_gate_a_lossy_roll_back_is_refused_outright(client, fake):
     script, gated = fake
-    open_staging = {"staging": EnvironmentPolicy(gate=False)}
-    settings = gated.model_copy(update={"approval_policies": open_staging})
     text, spec = unique("build a notes api")
     spec = spec.model_copy(update={"entities": [NOTE]})
     for change in (spec, spec.model_copy(update={"entities": [TAG]})):
-        ticket = await delivery_client.request_change(client, settings, text, change, "U0ALICE")
-        handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)
-        await until(handle, lambda s: s.state == DeliveryState.succeeded)
+        await deliver(client, gated, text, change)  # v2 drops notes, confirmed at its gate
+    # then staging's gate is switched off: a roll back's loss can be confirmed by nobody
+    open_staging = {"staging": EnvironmentPolicy(gate=False)}
+    settings = script.settings = gated.model_copy(update={"approval_policies": open_staging})
 
     ticket = await undo(client, settings, ROLL_BACK, spec.name)
     handle = client.get_workflow_handle_for(DeliveryWorkflow.run, ticket.delivery_id)

@@ -34,9 +34,18 @@ async def deliver(client, settings, text, spec):
 
 
 async def approve_and_finish(client, delivery_id, approver="U0BOB"):
+    """Approve staging; a version that drops data (these tests build chains of them to
+    roll back) is approved as its card asks, confirming the loss."""
     handle = client.get_workflow_handle_for(DeliveryWorkflow.run, delivery_id)
-    await until(handle, gate_open("staging"))
-    await delivery_client.decide(client, delivery_id, approver, "staging", approve=True)
+    waiting = await until(handle, gate_open("staging"))
+    await delivery_client.decide(
+        client,
+        delivery_id,
+        approver,
+        "staging",
+        approve=True,
+        accepts_data_loss=bool(waiting.data_loss),
+    )
     return await handle.result()
 
 

@@ -62,6 +62,8 @@ async def test_requester_cannot_approve_their_own_prod_deploy(client, fake):
     final = await handle.result()
     assert final.state == DeliveryState.succeeded
     assert final.deployments[0].approved_by == ["U0DAVE"]
+    # the deploy stage hears who asked and who approved, for the worker to check again
+    assert (script.deployed[0].requester, script.deployed[0].approved_by) == ("U0BOB", ["U0DAVE"])
     # The refused click left no trace: only dave's decision is in the audit trail, and
     # the history holds one update, his.
     assert [(a.user, a.decision) for a in final.audit] == [("U0DAVE", "approved")]
@@ -84,7 +86,7 @@ async def test_staging_allows_the_requester_to_approve(client, fake):
 
 async def test_two_distinct_approvals_when_the_policy_asks_for_two(client, fake):
     script, settings = fake
-    settings = settings.model_copy(
+    settings = script.settings = settings.model_copy(  # the worker's rules, which count
         update={"approval_policies": {"prod": EnvironmentPolicy(required_approvals=2)}}
     )
     handle, _ = await start(client, settings, "build a todo api, deploy to prod")
@@ -116,7 +118,7 @@ async def test_reject_with_a_reason_ends_the_delivery_and_closes_the_gate(client
 
 async def test_a_gate_nobody_decides_expires_cleanly(client, fake):
     script, settings = fake
-    settings = settings.model_copy(
+    settings = script.settings = settings.model_copy(
         update={"approval_policies": {"staging": EnvironmentPolicy(timeout_hours=2 / 3600)}}
     )
     handle, _ = await start(client, settings, "build a todo api")
@@ -291,7 +293,7 @@ async def test_an_admin_and_an_approver_may_stop_or_retry_anyone_s_delivery(clie
     """Cancel and retry belong to the requester, the delivery's approvers and the admins;
     anyone else is refused and changes nothing."""
     script, settings = fake
-    ruled = settings.model_copy(update={"admins": ["U0ERIN"]})
+    ruled = script.settings = settings.model_copy(update={"admins": ["U0ERIN"]})
     script.fail["build_service_image"] = 1
     handle, _ = await start(client, ruled, "build a todo api")
     await until(handle, lambda s: s.state == DeliveryState.failed)
@@ -314,7 +316,7 @@ async def test_approvers_that_resolve_to_nobody_stop_the_delivery_before_its_gat
     """Fail closed: an empty approver list is not a gate anyone may open, so the delivery
     stops at it with the setting to fix, and nothing is deployed."""
     script, settings = fake
-    nobody = settings.model_copy(update={"approvers": []})
+    nobody = script.settings = settings.model_copy(update={"approvers": []})
     handle, _ = await start(client, nobody, "build a todo api")
     failed = await until(handle, lambda s: s.state == DeliveryState.failed)
     assert failed.error == "nobody may approve staging deploys: SHIPMATE_APPROVERS names nobody."
