@@ -11,6 +11,11 @@ by raising in its thread, which happens only when that thread runs Python again;
 stage blocked in a socket read (a Docker build in a silent step) would run on for
 minutes. So a blocking call registers how to interrupt it (interrupt_on_cancel), and
 the heartbeat thread calls that as soon as the cancel has arrived.
+
+What the beats carry is the stage's last real progress (a build's step, the tests
+passed so far, the layers pushed), which the stage reports through `progress`: the
+beat beside it repeats that, so the engine's pending activity, and `shipmate status`,
+say how far a stage got, not merely that it lives.
 """
 
 from __future__ import annotations
@@ -30,6 +35,20 @@ log = logging.getLogger(__name__)
 _interrupters: contextvars.ContextVar[list[Callable[[], None]] | None] = contextvars.ContextVar(
     "interrupters", default=None
 )
+_last_progress: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "last_progress", default=None
+)
+STARTED = "started"  # what a stage that has reported nothing yet is doing
+
+
+def progress(detail: str) -> None:
+    """Report how far the running stage got (heartbeat details); the keep-alive beat
+    repeats it until the next one. Outside a stage, nothing to report to."""
+    held = _last_progress.get()
+    if held is not None:
+        held[0] = detail
+    if activity.in_activity():
+        activity.heartbeat(detail)
 
 
 @contextmanager
@@ -48,7 +67,8 @@ def interrupt_on_cancel(interrupt: Callable[[], None]) -> Iterator[None]:
 
 
 def keeps_heartbeating(stage: Stage) -> Stage:
-    """Wrap a sync activity so it heartbeats every quarter of its heartbeat timeout."""
+    """Wrap a sync activity so it heartbeats every quarter of its heartbeat timeout,
+    repeating the last progress the stage reported."""
 
     @functools.wraps(stage)
     def run(*args, **kwargs):
@@ -58,6 +78,8 @@ def keeps_heartbeating(stage: Stage) -> Stage:
         every = max(timeout.total_seconds() / 4, 0.5)
         interrupters: list[Callable[[], None]] = []
         _interrupters.set(interrupters)  # this thread's context: the stage registers here
+        last = [STARTED]
+        _last_progress.set(last)  # what `progress` records, for the beat to repeat
         context = contextvars.copy_context()  # the activity's, for activity.heartbeat
         stop = threading.Event()
 
@@ -66,7 +88,7 @@ def keeps_heartbeating(stage: Stage) -> Stage:
             while not stop.wait(0.5):
                 waited += 0.5
                 if waited >= every:
-                    context.run(activity.heartbeat, "working")
+                    context.run(activity.heartbeat, last[0])
                     waited = 0.0
                 if not interrupted and context.run(activity.is_cancelled):
                     interrupted = True
@@ -84,5 +106,6 @@ def keeps_heartbeating(stage: Stage) -> Stage:
             stop.set()
             beater.join()
             _interrupters.set(None)
+            _last_progress.set(None)
 
     return run  # type: ignore[return-value]

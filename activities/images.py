@@ -8,6 +8,7 @@ the host with `pip download`: the build itself never needs the network.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import functools
 import hashlib
 import logging
@@ -32,6 +33,12 @@ log = logging.getLogger(__name__)
 
 BASE_PACKAGES = "python3,python3-venv,python3-pip,ca-certificates"
 WHEEL_DOWNLOAD_TIMEOUT = 600  # seconds for one requirements file
+BASE_IMAGE_TIMEOUT = 1800  # seconds for debootstrap, and again for `docker import`
+# A build's progress is its step ("Step 3/9 : RUN ..." from the builder without BuildKit);
+# a push's, its layers: each is announced ("Preparing", "Waiting") and ends in the registry.
+STEP = re.compile(r"^Step (\d+)/(\d+) : (.*)")
+LAYER_STATES = ("Preparing", "Waiting", "Pushing", "Pushed", "Layer already exists", "Mounted")
+LAYER_DONE = ("Pushed", "Layer already exists", "Mounted")
 
 
 class ImageBuildFailed(Exception):
@@ -120,7 +127,7 @@ def build_base_image(settings: Settings, echo: Callable[[str], None] = print) ->
             ],
             check=True,
             stdout=subprocess.DEVNULL,
-            timeout=1800,
+            timeout=BASE_IMAGE_TIMEOUT,
         )
         for cache in ("var/cache/apt/archives", "var/lib/apt/lists"):
             for item in (rootfs / cache).glob("*"):
@@ -128,22 +135,29 @@ def build_base_image(settings: Settings, echo: Callable[[str], None] = print) ->
                     item.unlink()
         echo(f"docker import -> {settings.base_image}")
         tar = subprocess.Popen(["tar", "-C", str(rootfs), "-c", "."], stdout=subprocess.PIPE)
-        subprocess.run(
-            [
-                "docker",
-                "import",
-                "--change",
-                'CMD ["python3"]',
-                "--change",
-                "ENV LANG=C.UTF-8",
-                "-",
-                settings.base_image,
-            ],
-            stdin=tar.stdout,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        if tar.wait() != 0:
+        try:
+            subprocess.run(
+                [
+                    "docker",
+                    "import",
+                    "--change",
+                    'CMD ["python3"]',
+                    "--change",
+                    "ENV LANG=C.UTF-8",
+                    "-",
+                    settings.base_image,
+                ],
+                stdin=tar.stdout,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                timeout=BASE_IMAGE_TIMEOUT,
+            )
+            tarred = tar.wait(timeout=60)  # the import read it all: tar is done or nearly
+        finally:
+            if tar.poll() is None:  # the import failed or timed out: nobody reads tar now
+                tar.kill()
+                tar.wait(timeout=10)
+        if tarred != 0:
             raise RuntimeError("tar of the base image root file system failed")
 
 
@@ -155,41 +169,59 @@ def fill_wheelhouse(settings: Settings, requirement_files: list[Path]) -> Path:
         stamp = wheelhouse / f".{_digest(requirements.read_bytes())}.done"
         if stamp.exists():
             continue
-        version = settings.wheelhouse_python.replace(".", "")
-        result = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "pip",
-                "download",
-                "--quiet",
-                "--disable-pip-version-check",
-                "--only-binary=:all:",
-                "--python-version",
-                version,
-                "--implementation",
-                "cp",
-                "--platform",
-                "manylinux_2_28_x86_64",
-                "--platform",
-                "manylinux2014_x86_64",
-                "--platform",
-                "manylinux_2_17_x86_64",
-                "--platform",
-                "any",
-                "-d",
-                str(wheelhouse),
-                "-r",
-                str(requirements),
-            ],
-            capture_output=True,
-            text=True,
-            timeout=WHEEL_DOWNLOAD_TIMEOUT,  # a package index that hangs fails the stage
-        )
-        if result.returncode != 0:
-            raise RuntimeError("pip download for the wheelhouse failed: " + result.stderr[-1500:])
-        stamp.touch()
+        with _filling(wheelhouse):
+            if not stamp.exists():  # another worker on this host filled it meanwhile
+                _download_wheels(settings, wheelhouse, requirements)
+                stamp.touch()
     return wheelhouse
+
+
+@contextlib.contextmanager
+def _filling(wheelhouse: Path):
+    """One download at a time per host: workers sharing the wheelhouse would otherwise
+    read each other's half-written wheels."""
+    with open(wheelhouse / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _download_wheels(settings: Settings, wheelhouse: Path, requirements: Path) -> None:
+    version = settings.wheelhouse_python.replace(".", "")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--only-binary=:all:",
+            "--python-version",
+            version,
+            "--implementation",
+            "cp",
+            "--platform",
+            "manylinux_2_28_x86_64",
+            "--platform",
+            "manylinux2014_x86_64",
+            "--platform",
+            "manylinux_2_17_x86_64",
+            "--platform",
+            "any",
+            "-d",
+            str(wheelhouse),
+            "-r",
+            str(requirements),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=WHEEL_DOWNLOAD_TIMEOUT,  # a package index that hangs fails the stage
+    )
+    if result.returncode != 0:
+        raise RuntimeError("pip download for the wheelhouse failed: " + result.stderr[-1500:])
 
 
 def prepare_build_context(settings: Settings, project: Path) -> None:
@@ -247,7 +279,8 @@ def _build(client, project: Path, tag: str, target: str, settings, heartbeat, li
             line = chunk["stream"].rstrip()
             if line:
                 lines.append(line)
-                heartbeat(line[-200:])
+                if step := STEP.match(line):  # a step's own output is no progress
+                    heartbeat(f"{target} image, step {step[1]}/{step[2]}: {step[3][:120]}")
         if "error" in chunk:
             lines.append(chunk["error"].rstrip())
             raise BuildError(chunk["error"], lines)
@@ -282,23 +315,40 @@ def test_deps_image(settings: Settings, project: Path, heartbeat: Callable[[str]
     return tag
 
 
-def push_image(settings: Settings, image: str, heartbeat: Callable[[str], None]) -> str:
-    """Tag for the registry and push; returns the pushed reference with its digest."""
+def push_image(
+    settings: Settings,
+    image: str,
+    heartbeat: Callable[[str], None],
+    installation: str | None = None,
+) -> str:
+    """Tag for the registry and push; returns the pushed reference with its digest. On
+    ECR the repository is the installation's (`shipmate-<installation>/<service>`)."""
     client = docker_client(settings)
     repository, tag = image.rsplit(":", 1)
-    remote = f"{settings.registry}/{repository}"
+    path = registry_login.registry_repository(settings, repository, installation)
+    remote = f"{settings.registry}/{path}"
     client.images.get(image).tag(remote, tag)
-    signed_in = registry_login.push_credentials(settings, repository)
+    signed_in = registry_login.push_credentials(settings, repository, installation)
     digest = ""
+    layers: dict[str, bool] = {}  # layer id -> in the registry
     with _hung_up_on_cancel():
         pushed = client.api.push(remote, tag=tag, stream=True, decode=True, auth_config=signed_in)
         for chunk in pushed:
             if "error" in chunk:
                 raise RuntimeError(f"push of {remote}:{tag} failed: {chunk['error']}")
-            if "status" in chunk:
-                heartbeat(chunk["status"])
+            if layer := chunk.get("id"):
+                status = chunk.get("status", "")
+                if layer in layers or status.startswith(LAYER_STATES):
+                    was = layers.get(layer)
+                    layers[layer] = status.startswith(LAYER_DONE)
+                    if was != layers[layer]:
+                        heartbeat(_pushed(remote, tag, layers))
             digest = chunk.get("aux", {}).get("Digest", digest)
     return f"{remote}:{tag}@{digest}" if digest else f"{remote}:{tag}"
+
+
+def _pushed(remote: str, tag: str, layers: dict[str, bool]) -> str:
+    return f"pushing {remote}:{tag}: {sum(layers.values())}/{len(layers)} layers in the registry"
 
 
 def tail(lines: list[str], count: int = 30) -> str:

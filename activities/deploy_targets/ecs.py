@@ -32,6 +32,7 @@ from activities.deploy_targets.ecs_resources import (
     network,
     queue_name,
     secret_name,
+    vpc_ranges,
 )
 from activities.deploy_targets.ecs_rollout import run_migration_down, wait_until_rolled_out
 from activities.deploy_targets.naming import aws_tags
@@ -87,7 +88,7 @@ def _deploy(settings: Settings, request: DeployInput, heartbeat: Heartbeat) -> D
         placement,
         vpc,
     )
-    wanted = _container(settings, request, database)
+    wanted = _container(settings, request, database, vpc_ranges(settings, vpc))
     task_definition = _revision_running(ecs, name, wanted) or _register(
         ecs, settings, request, wanted
     )
@@ -167,10 +168,19 @@ def _same(containers: list[dict], wanted: dict) -> bool:
     return key(containers[0]) == key(wanted)
 
 
-def _container(settings: Settings, request: DeployInput, database: DatabaseAccess) -> dict:
+def _container(
+    settings: Settings, request: DeployInput, database: DatabaseAccess, balancer: list[str]
+) -> dict:
+    """`balancer`: the ranges the load balancer's addresses come from. uvicorn takes the
+    client's address from X-Forwarded-For only from there, so the sign-in throttle counts
+    each client, not the balancer (which would lock the admin out for everyone)."""
     service, environment = request.service, request.environment
     secret_arn, keys = _service_secret(settings, service, environment)
-    plain = [{"name": "ENVIRONMENT", "value": environment}, *database.environment()]
+    plain = [
+        {"name": "ENVIRONMENT", "value": environment},
+        {"name": "FORWARDED_ALLOW_IPS", "value": ",".join(balancer)},
+        *database.environment(),
+    ]
     if request.publishes_events:
         plain += [
             {"name": "EVENTS_QUEUE_URL", "value": _events_queue(settings, service, environment)},

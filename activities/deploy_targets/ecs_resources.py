@@ -108,6 +108,14 @@ def network(settings: Settings) -> tuple[dict, str]:
     return placement, vpc
 
 
+def vpc_ranges(settings: Settings, vpc: str) -> list[str]:
+    """The VPC's address ranges: the load balancer's addresses are among them, so the
+    service trusts the client address it forwards (X-Forwarded-For) from there alone."""
+    (found,) = aws_client(settings, "ec2").describe_vpcs(VpcIds=[vpc])["Vpcs"]
+    ranges = [a["CidrBlock"] for a in found.get("CidrBlockAssociationSet", [])]
+    return ranges or [found["CidrBlock"]]
+
+
 def _default_security_group(ec2, vpc: str) -> list[str]:
     """The VPC's `default` group."""
     groups = ec2.describe_security_groups(

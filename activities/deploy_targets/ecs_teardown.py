@@ -40,11 +40,12 @@ GONE = {
 
 def describe_ecs_teardown(settings: Settings, request: TeardownInput) -> str:
     service, env = request.service, request.environment
+    # what cannot come back first: a confirm dialog shows only its first 300 characters
     return (
-        f"the ECS service `{ecs_service_name(settings, service, env)}` in "
-        f"`{cluster_name(settings, env)}` with its load balancer port and task definitions, "
         f"the RDS database `{instance_identifier(settings, service, env)}` and all its data "
-        f"(no final snapshot), the secret `{secret_name(settings, service, env)}` and its logs"
+        f"(no final snapshot), the ECS service `{ecs_service_name(settings, service, env)}` in "
+        f"`{cluster_name(settings, env)}` with its load balancer port and task definitions, "
+        f"the secret `{secret_name(settings, service, env)}` and its logs"
     )
 
 

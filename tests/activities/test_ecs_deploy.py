@@ -20,11 +20,16 @@ from temporalio.testing import ActivityEnvironment
 
 from activities.stages import DeliveryActivities
 from shipmate import delivery_client
+from shipmate.settings import EnvironmentSetting
 from tests.cli.test_cli_deliveries import letters, shipmate
 from tests.workflows.test_workflows import gate_open, start, until
 from workflows.models import DeliveryState
 from workflows.spec import Database, DeployTarget
 from workflows.stage_models import DeployInput
+
+# What the workflow sends once the gate was approved: the worker checks it against its
+# own rules (activities/deploy_guard.py) before it deploys.
+APPROVED = {"requester": "U0ALICE", "approved_by": ["U0BOB"]}
 
 
 def aws(settings, name: str):
@@ -42,6 +47,11 @@ def deploy(
     database=Database.postgresql,
     **more,
 ):
+    """The worker's deploy stage, approved; an environment other than staging and prod
+    (which these tests use to get a cluster of their own) is configured first."""
+    if environment not in (e.name for e in settings.environments):
+        extra = EnvironmentSetting(name=environment)
+        settings = settings.model_copy(update={"environments": [*settings.environments, extra]})
     stages = DeliveryActivities(settings)
     request = DeployInput(
         service=service,
@@ -51,7 +61,7 @@ def deploy(
         pushed_image=image,
         publishes_events=events,
         database=database,
-        **more,
+        **{**APPROVED, **more},
     )
     return ActivityEnvironment().run(stages.deploy_service, request)
 
@@ -251,7 +261,11 @@ def test_aws_refusing_the_deploy_is_a_clear_error_not_a_retry(settings):
 
 def test_a_target_that_is_not_built_says_so(settings):
     request = DeployInput(
-        service="x-api", environment="staging", image="x:v1", target=DeployTarget.aws_lambda
+        service="x-api",
+        environment="staging",
+        image="x:v1",
+        target=DeployTarget.aws_lambda,
+        **APPROVED,
     )
     with pytest.raises(ApplicationError) as raised:
         ActivityEnvironment().run(DeliveryActivities(settings).deploy_service, request)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from slack_views.card import card_text, status_card
+from slack_views.card import approve_confirm, card_text, status_card
 from slack_views.thread import answer_parts
 from workflows.models import (
     DeliveryState,
@@ -14,6 +14,7 @@ from workflows.models import (
     Deployment,
     GateState,
     GateStatus,
+    Operation,
     Stage,
     StageState,
 )
@@ -95,3 +96,29 @@ def test_a_long_answer_is_split_between_lines_and_loses_nothing():
     assert all(len(p) <= 2900 for p in pieces)
     assert " ".join(pieces) == one_huge_line.strip()
     assert answer_parts("short") == ["short"]
+
+
+def test_a_long_tear_down_plan_keeps_its_warning_in_the_confirm_dialog():
+    """Slack shows 300 characters of a confirm dialog: the list is shortened, never the
+    warning that nothing comes back."""
+    name = "inventory-reconciliation-service-api"
+    plan = (
+        f"the ECS service `shipmate-t1-{name}-staging`, its load balancer rule, the RDS "
+        f"database `shipmate-t1-{name}-staging` and all its data (no final snapshot), the "
+        f"secret `shipmate/t1/{name}/staging` and the log group `/shipmate/t1/{name}/staging`"
+    )
+    status = DeliveryStatus(
+        delivery_id=f"delivery/{name}/9-abc",
+        service=name,
+        requester="U0ALICE",
+        operation=Operation.tear_down,
+        teardown_plan=plan,
+    )
+    dialog = approve_confirm(status, "staging").to_dict()["text"]["text"]
+    assert len(dialog) <= 300
+    assert dialog.endswith("… It cannot be undone.")
+    assert dialog.startswith(f"This deletes the ECS service `shipmate-t1-{name}-staging`")
+    short = status.model_copy(update={"teardown_plan": "its containers"})
+    assert approve_confirm(short, "staging").to_dict()["text"]["text"] == (
+        "This deletes its containers. It cannot be undone."
+    )
