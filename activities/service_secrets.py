@@ -16,3 +16,15 @@ def new_service_secrets() -> dict[str, str]:
         "FIRST_ADMIN_USERNAME": "admin",
         "FIRST_ADMIN_PASSWORD": secrets.token_urlsafe(12),
     }
+
+
+NOT_SECRET = frozenset({"FIRST_ADMIN_USERNAME"})
+
+
+def secret_values(values: dict[str, str]) -> list[str]:
+    """What a log tail must never show of a service's secrets: every value kept with them
+    (the JWT secret, the first admin's password, the database password, any key an
+    operator added) but the admin's user name."""
+    return [
+        value for key, value in values.items() if key not in NOT_SECRET and isinstance(value, str)
+    ]

@@ -8,7 +8,6 @@ leaving anything of its own behind, or touching another installation's things.
 from __future__ import annotations
 
 import json
-import threading
 import uuid
 
 import docker
@@ -21,6 +20,7 @@ from activities.deploy_targets import DeployFailed, local
 from activities.deploy_targets.local import LocalDocker
 from activities.deploy_targets.naming import database_identifier, secrets_file
 from activities.stages import DeliveryActivities
+from testkit.clients import KeepAlive, Poller
 from testkit.waiting import eventually_sync
 from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
 from workflows.stage_models import DeployInput, ScaffoldInput, TeardownInput
@@ -97,37 +97,6 @@ def name() -> str:
     return f"notes-{uuid.uuid4().hex[:5]}"
 
 
-class Poller(threading.Thread):
-    """A client that keeps reading through a deploy and counts what failed."""
-
-    def __init__(self, url: str, writes: bool = False):
-        super().__init__(daemon=True)
-        self.url, self.failures, self.requests, self.writes = url, [], 0, writes
-        self.stop = threading.Event()
-
-    def run(self) -> None:
-        with httpx.Client(timeout=5) as web:
-            while not self.stop.is_set():
-                try:
-                    if self.writes and self.requests % 2:
-                        answer = web.post(f"{self.url}/notes", json={"title": "busy"})
-                    else:
-                        answer = web.get(f"{self.url}/notes?limit=1")
-                    if answer.status_code not in (200, 201):
-                        self.failures.append(answer.status_code)
-                except httpx.HTTPError as exc:
-                    self.failures.append(type(exc).__name__)
-                self.requests += 1
-
-    def __enter__(self):
-        self.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.join()
-
-
 @pytest.mark.parametrize("database", [Database.postgresql, Database.mysql, Database.sqlite])
 def test_rows_survive_a_new_version_on_the_same_url_with_no_failed_request(
     settings, images, database
@@ -167,6 +136,25 @@ def test_a_client_is_unharmed_by_switches_either_way_and_by_other_services_deplo
         assert poller.requests > 20 and poller.failures == []
         assert again.url == first.url
         assert _containers(settings, service) == [again.container]
+    finally:
+        tear_down(settings, service)
+        tear_down(settings, neighbour)
+
+
+def test_only_a_new_or_torn_down_environment_reloads_the_router(settings, images):
+    """A reload drops idle keep-alive connections, so only an address appearing or going
+    may cause one; a new version behind an address changes no config."""
+    service, neighbour = name(), name()
+    try:
+        first = deploy(settings, service, images[1], 1)
+        with KeepAlive(first.url) as idle:
+            deploy(settings, service, images[2], 2)
+            assert idle.answers(), "a new version reloaded the router"
+            deploy(settings, neighbour, images[1], 1)
+            assert not idle.answers(), "a new environment's address did not reload the router"
+        with KeepAlive(first.url) as idle:
+            tear_down(settings, neighbour)
+            assert not idle.answers(), "a torn-down address did not reload the router"
     finally:
         tear_down(settings, service)
         tear_down(settings, neighbour)
