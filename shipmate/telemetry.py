@@ -13,12 +13,14 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 
 from opentelemetry import context, trace
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.common import MetricMeter
 from temporalio.contrib.opentelemetry import TracingInterceptor, TracingWorkflowInboundInterceptor
 from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
@@ -37,6 +39,11 @@ STAGE_BUCKETS = [0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 360
 # States a delivery leaves only by moving on: counted among open executions only, so one
 # terminated by hand does not count as running for ever.
 IN_FLIGHT = (DeliveryState.running, DeliveryState.waiting_for_approval)
+
+# An open gate that closes within this long is "about to expire" (the reminder's default).
+EXPIRING_WITHIN = timedelta(hours=1)
+ASKED_AT_ONCE = 32  # queries in flight while counting gates and outbox backlogs
+QUERY_TIMEOUT = timedelta(seconds=3)  # a workflow whose worker is gone answers nothing
 
 # Where the OTLP exporter looks when SHIPMATE_OTLP_ENDPOINT is unset, as every SDK does.
 OTLP_VARIABLES = ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -171,10 +178,62 @@ async def count_deliveries(client: Client) -> dict[str, int]:
     return counts
 
 
+async def count_gates_expiring(client: Client, within: timedelta = EXPIRING_WITHIN) -> int:
+    """Open approval gates that close within `within` unless someone decides, asked of
+    each delivery waiting for approval (visibility does not hold a gate's expiry)."""
+    from workflows.delivery_workflow import DeliveryWorkflow  # the workflows: only here
+    from workflows.models import DeliveryStatus, GateState
+
+    query = search.deliveries(running=True, state=DeliveryState.waiting_for_approval.value)
+    soon = datetime.now(UTC) + within
+
+    async def expiring(workflow_id: str) -> int:
+        status = await client.get_workflow_handle(workflow_id).query(
+            DeliveryWorkflow.status, result_type=DeliveryStatus, rpc_timeout=QUERY_TIMEOUT
+        )
+        return sum(
+            1
+            for gate in status.gates
+            if gate.state == GateState.open and gate.expires_at and gate.expires_at <= soon
+        )
+
+    return await _sum_over(client, query, expiring)
+
+
+async def count_outbox_backlog(client: Client) -> int:
+    """Slack messages and card edits queued in every running outbox, not yet sent."""
+    from workflows.outbox_workflow import OUTBOX_TYPE
+
+    async def waiting(workflow_id: str) -> int:
+        handle = client.get_workflow_handle(workflow_id)
+        return await handle.query("waiting", result_type=int, rpc_timeout=QUERY_TIMEOUT)
+
+    return await _sum_over(client, search.query(OUTBOX_TYPE, running=True), waiting)
+
+
+async def _sum_over(
+    client: Client, query: str, count: Callable[[str], Awaitable[int]], limit: int = 1000
+) -> int:
+    """The sum of `count` over the workflows the query finds, a few asked at once; one
+    that does not answer (closed meanwhile, no worker) counts nothing this time."""
+    ids = [e.id async for e in client.list_workflows(query, limit=limit)]
+    room = asyncio.Semaphore(ASKED_AT_ONCE)
+
+    async def one(workflow_id: str) -> int:
+        async with room:
+            try:
+                return await count(workflow_id)
+            except (RPCError, WorkflowQueryFailedError):
+                return 0
+
+    return sum(await asyncio.gather(*(one(i) for i in ids)))
+
+
 async def report_deliveries(client: Client, every: float = 30.0) -> None:
-    """Keeps shipmate_deliveries{state} and shipmate_approvals_waiting current, from
-    visibility: the workflows hold the truth, so every worker reports the same numbers
-    (dashboards take max), and a restarted one reports them at once."""
+    """Keeps shipmate_deliveries{state}, shipmate_approvals_waiting, shipmate_gates_expiring
+    and shipmate_outbox_backlog current, from visibility and the workflows' queries: the
+    workflows hold the truth, so every worker reports the same numbers (dashboards take
+    max), and a restarted one reports them at once."""
     meter = (client.service_client.config.runtime or Runtime.default()).metric_meter
     if meter is MetricMeter.noop:
         return  # no /metrics in this process: nothing to count for
@@ -184,13 +243,21 @@ async def report_deliveries(client: Client, every: float = 30.0) -> None:
     waiting = meter.create_gauge(
         "shipmate_approvals_waiting", "Deliveries waiting at an open approval gate"
     )
+    expiring = meter.create_gauge(
+        "shipmate_gates_expiring", "Open approval gates that expire within the hour"
+    )
+    backlog = meter.create_gauge(
+        "shipmate_outbox_backlog", "Slack messages and card edits queued in the outboxes"
+    )
     while True:
         try:
             counts = await count_deliveries(client)
-        except RPCError as exc:  # search attributes not registered, engine away: try later
-            log.warning("cannot count deliveries: %s", exc.message)
-        else:
             for state, count in counts.items():
                 deliveries.set(count, {"state": state})
             waiting.set(counts[DeliveryState.waiting_for_approval.value])
+            # then the counts that ask each workflow (one with no worker takes a while)
+            expiring.set(await count_gates_expiring(client))
+            backlog.set(await count_outbox_backlog(client))
+        except RPCError as exc:  # search attributes not registered, engine away: try later
+            log.warning("cannot count deliveries: %s", exc.message)
         await asyncio.sleep(every)

@@ -20,7 +20,6 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.worker import Worker
 
 from bot.app import build_app
 from bot.temporal_link import TemporalLink
@@ -29,7 +28,7 @@ from cli import devstack
 from shipmate import delivery_client, telemetry
 from shipmate.settings import EnvironmentPolicy
 from testkit.chat import TOKENS, Chat, letters
-from testkit.fake_stages import Script, worker_with_slack
+from testkit.fake_stages import Script, on_every_queue, worker_with_slack
 from testkit.waiting import eventually
 from tests.workflows.test_slack_outbox import storm
 from tests.workflows.test_workflows import unique, until
@@ -160,14 +159,14 @@ async def test_each_change_to_a_service_is_traced_under_its_own_request(observed
     """The service entity outlives its first request; a change queued behind another is
     still traced under the Slack event that asked for it."""
     client, spans, _ = observed
-    script = Script()
-    script.block["scaffold_service"] = asyncio.Event()  # so the second change queues
     local = slack_settings.model_copy(
         update={"approval_policies": {"staging": EnvironmentPolicy(gate=False)}}
     )
+    script = Script(settings=local)
+    script.block["scaffold_service"] = asyncio.Event()  # so the second change queues
     text, spec = unique("build a todo api")
     asked = {}
-    async with Worker(
+    async with on_every_queue(
         client,
         task_queue=local.task_queue,
         workflows=[ServiceWorkflow, DeliveryWorkflow],
