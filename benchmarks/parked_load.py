@@ -23,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from cli import devstack
+from cli.identity import DEV_DEVELOPERS
 from shipmate import delivery_client
 from shipmate.settings import Settings
 from shipmate.temporal import connect
@@ -98,13 +99,21 @@ async def landed(handles) -> int:
     )
 
 
+def parked_settings(port: int, **more) -> Settings:
+    """The client's and the worker's: the worker's decide the gates' rules."""
+    return Settings(
+        temporal_address=f"127.0.0.1:{port}",
+        task_queue="parked",
+        developers=list(DEV_DEVELOPERS),  # as under `shipmate dev`
+        **more,
+    )
+
+
 async def main(n: int = 100) -> None:
     with tempfile.TemporaryDirectory() as state, devstack.LocalStack(echo=lambda _: None) as stack:
         port, ui = devstack.free_port(), devstack.free_port()
         stack.start(devstack.temporal_part(Path(state), port, ui))
-        settings = Settings(
-            temporal_address=f"127.0.0.1:{port}", task_queue="parked", state_dir=Path(state)
-        )
+        settings = parked_settings(port, state_dir=Path(state))
         worker = stack.start(
             devstack.Part(
                 name="worker",
@@ -140,19 +149,19 @@ async def main(n: int = 100) -> None:
 
 def run_worker(port: int) -> None:
     """The worker process: the real workflows, stand-in stages (testkit/fake_stages.py)."""
-    from temporalio.worker import Worker
 
     from cli.worker import WORKFLOWS
-    from testkit.fake_stages import Script
+    from testkit.fake_stages import Script, on_every_queue
 
     async def serve() -> None:
-        client = await connect(Settings(temporal_address=f"127.0.0.1:{port}"))
+        settings = parked_settings(port)
+        client = await connect(settings)
         with ThreadPoolExecutor(max_workers=8) as executor:
-            worker = Worker(
+            worker = on_every_queue(
                 client,
                 task_queue="parked",
                 workflows=WORKFLOWS,
-                activities=Script().activities(),
+                activities=Script(settings=settings).activities(),
                 activity_executor=executor,
             )
             print("worker polling task queue parked", flush=True)

@@ -32,6 +32,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from activities.scaffold.generator import write_service
 from benchmarks import delivery_speed, parked_load, slack_load
 from bot.app import TemporalLink, build_app
+from cli.identity import DEV_DEVELOPERS
 from shipmate.settings import Settings
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from slack_emulator.workspace import DEFAULT_SEED
@@ -81,6 +82,7 @@ async def ack_latency(messages: int = 200) -> None:
     tokens = DEFAULT_SEED["tokens"]
     emulator = await EmulatorServer(EmulatorConfig(port=0, rate_limits=False)).start()
     settings = Settings(
+        developers=list(DEV_DEVELOPERS),  # as under `shipmate dev`
         slack_bot_token=SecretStr(tokens["bot"]),
         slack_api_url=f"{emulator.base_url}/api/",
         temporal_address="127.0.0.1:1",

@@ -30,6 +30,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.app import TemporalLink, build_app
 from cli import devstack
+from cli.identity import DEV_DEVELOPERS
 from shipmate.settings import Settings
 from shipmate.temporal import connect
 from testkit.chat import TOKENS, Chat
@@ -176,6 +177,7 @@ async def main(n: int = 30) -> None:
             temporal_address=f"127.0.0.1:{port}",
             temporal_ui_port=ui,
             task_queue="load",
+            developers=list(DEV_DEVELOPERS),  # as under `shipmate dev`
             slack_bot_token=SecretStr(TOKENS["bot"]),
             slack_app_token=SecretStr(TOKENS["app"]),
             slack_api_url=f"{emulator.base_url}/api/",

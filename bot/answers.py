@@ -5,6 +5,7 @@ from __future__ import annotations
 from temporalio.client import Client
 
 from bot.intents import Reading
+from bot.quoting import PRIVATE, Quoting
 from shipmate import status_report
 from slack_views.text import escape, problem
 from workflows import search
@@ -30,7 +31,10 @@ def describe_delivery(status: DeliveryStatus) -> str:
     return "\n".join(lines)
 
 
-async def answer(client: Client, reading: Reading) -> str:
+async def answer(client: Client, reading: Reading, quoting: Quoting | None = None) -> str:
+    """`quoting`: where the answer goes, so that requests written elsewhere in private
+    are not read out (none: only the command line's)."""
+    quoting = quoting or Quoting(None, None)
     report = await status_report.gather(client, reading.service)
     if reading.service and not report.services:
         everything = await status_report.gather(client)
@@ -39,7 +43,8 @@ async def answer(client: Client, reading: Reading) -> str:
     if reading.intent.value == "deployed":
         return _deployed(report, reading.environment)
     if reading.intent.value == "history":
-        return "\n\n".join(_history(s) for s in report.services) or "No services yet."
+        told = [await _history(s, quoting) for s in report.services]
+        return "\n\n".join(told) or "No services yet."
     if reading.intent.value == "who_approved":
         return _who_approved(report, reading.environment or "prod")
     return _running(report)
@@ -65,15 +70,20 @@ def _running(report: status_report.StatusReport) -> str:
     return f"{head}\n\n*Deployed:*\n{deployed}" if report.services else head
 
 
-def _history(service: ServiceState) -> str:
+async def _history(service: ServiceState, quoting: Quoting) -> str:
     lines = [
         f"*{service.name}* (spec v{service.current_spec.version if service.current_spec else '-'})"
     ]
     for record in service.deliveries[-10:]:
         version = f"v{record.version}" if record.version else "-"
+        asked = (
+            escape(record.request_text[:80])
+            if await quoting.may_quote(record.slack_channel)
+            else PRIVATE
+        )
         lines.append(
             f"• `{record.delivery_id}` {version} {record.state.value.replace('_', ' ')}"
-            f" by <@{record.requester}>: {escape(record.request_text[:80])}"
+            f" by <@{record.requester}>: {asked}"
         )
     return "\n".join(lines)
 
