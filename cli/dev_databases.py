@@ -19,6 +19,8 @@ from pathlib import Path
 
 from cli.devstack import Part, PartFailed
 
+INIT_TIMEOUT = 300  # seconds for initdb or mariadb-install-db (a few, usually)
+
 
 @dataclass(frozen=True)
 class DevDatabase:
@@ -78,17 +80,26 @@ class DevDatabase:
         if self.user:
             shutil.chown(data, self.user, self.user)
             shutil.chown(secret_file, self.user, self.user)
+        program = Path(command[0]).name
         try:
             done = subprocess.run(
-                command, capture_output=True, text=True, user=self.user, group=self.user
+                command,
+                capture_output=True,
+                text=True,
+                user=self.user,
+                group=self.user,
+                timeout=INIT_TIMEOUT,
             )
+        except subprocess.TimeoutExpired:
+            shutil.rmtree(data, ignore_errors=True)
+            why = f"{program} did not finish in {INIT_TIMEOUT}s in {data}"
+            raise PartFailed(f"{self.name}: {why}. Fix: {self.fix}") from None
         finally:
             secret_file.unlink(missing_ok=True)
         if done.returncode != 0:
             shutil.rmtree(data, ignore_errors=True)
             lines = (done.stderr + done.stdout).strip().splitlines() or ["no output"]
             why = next((line for line in lines if "error" in line.lower()), lines[-1]).strip()
-            program = Path(command[0]).name
             raise PartFailed(f"{self.name}: {program} failed in {data}: {why}. Fix: {self.fix}")
         return data
 

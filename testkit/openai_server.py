@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -19,7 +20,7 @@ class OpenAIServer:
         self.answered = 0  # answers sent: what a test orders events against, not a clock
         self.headers: list[dict] = []
         self.mode = "answer"
-        self.answer: dict = {}
+        self.answer: dict | Callable[[dict], dict] = {}  # or made from each request
         self.delay = 0.0
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.base_url = f"http://127.0.0.1:{self._server.server_port}/v1"
@@ -55,7 +56,8 @@ class OpenAIServer:
                 elif server.mode == "garbage":
                     message["content"] = '{"spec": {"name": 3'
                 else:
-                    message["content"] = json.dumps(server.answer)
+                    answer = server.answer(body) if callable(server.answer) else server.answer
+                    message["content"] = json.dumps(answer)
                 self._send(
                     200,
                     {

@@ -8,6 +8,7 @@ test_bot_end_to_end.py.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 
 from pydantic import SecretStr
@@ -234,10 +235,16 @@ async def test_acks_stay_prompt_while_a_slow_understanding_is_in_flight(
     names = [f"kanban{letters()}" for _ in range(2)]
     with OpenAIServer() as slow_openai:
         slow_openai.delay = 5
-        slow_openai.answer = {
-            **DRAFT,
-            "spec": {**DRAFT["spec"], "name": f"{names[0]}-api", "environments": ["staging"]},
-        }
+
+        def answer(request: dict) -> dict:
+            """Each request's own service: two asking for one name would be a clash."""
+            name = next(n for n in names if n in json.dumps(request))
+            return {
+                **DRAFT,
+                "spec": {**DRAFT["spec"], "name": f"{name}-api", "environments": ["staging"]},
+            }
+
+        slow_openai.answer = answer
         settings = slack_settings.model_copy(
             update={
                 "openai_api_key": SecretStr("sk-test"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 import pytest
@@ -16,7 +15,7 @@ from playwright.async_api import expect
 from pydantic import SecretStr
 
 from activities.deploy_targets.local import LocalDocker
-from cli.worker import build_worker
+from cli.worker import build_workers
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit.chat import TOKENS, Chat, letters, start_bot
 from workflows.stage_models import TeardownInput
@@ -33,14 +32,13 @@ async def real_stack(client, settings, docker_ready):
             "slack_api_url": f"{emulator.base_url}/api/",
         }
     )
-    with ThreadPoolExecutor(max_workers=6) as executor:
-        async with build_worker(client, local, executor):
-            handler = await start_bot(local, emulator)
-            try:
-                yield emulator, local
-            finally:
-                await handler.close_async()
-                await emulator.stop()
+    async with build_workers(client, local):
+        handler = await start_bot(local, emulator)
+        try:
+            yield emulator, local
+        finally:
+            await handler.close_async()
+            await emulator.stop()
 
 
 def tear_down(settings, service: str) -> None:

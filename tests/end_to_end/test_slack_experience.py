@@ -126,7 +126,7 @@ def test_a_direct_origin_counts_only_in_a_direct_message():
 async def test_a_gate_reminds_its_approvers_before_it_expires(
     chat, slack_settings, emulator, scripted_worker, client
 ):
-    quick = slack_settings.model_copy(
+    quick = scripted_worker.settings = slack_settings.model_copy(
         update={"approval_timeout_hours": 8 / 3600, "approval_reminder_hours": 5 / 3600}
     )
     handler = await start_bot(quick, emulator)
