@@ -10,17 +10,27 @@ import asyncio
 from datetime import timedelta
 
 from pydantic import BaseModel, Field
-from temporalio.client import Client
+from temporalio.client import (
+    Client,
+    WorkflowExecution,
+    WorkflowExecutionStatus,
+    WorkflowFailureError,
+    WorkflowQueryFailedError,
+    WorkflowQueryRejectedError,
+)
 from temporalio.service import RPCError
 
 from shipmate.delivery_client import delivery_status
 from shipmate.pending_work import PendingWork, pending_work
 from workflows import search
-from workflows.models import DeliveryStatus, ServiceState
+from workflows.models import DeliveryState, DeliveryStatus, ServiceState
 from workflows.service_workflow import ServiceWorkflow
 
 LIST_LIMIT = 50
 QUERY_TIMEOUT = timedelta(seconds=5)
+KNOWN_STATES = {s.value for s in DeliveryState}
+# What a lookup no worker answers in time ends with (the engine's error, or the clock's).
+UNANSWERED = (RPCError, TimeoutError, WorkflowQueryFailedError, WorkflowQueryRejectedError)
 
 
 class StatusReport(BaseModel):
@@ -44,18 +54,19 @@ async def gather(
         )
     ]
     running = [
-        e.id
+        e
         async for e in client.list_workflows(
             search.deliveries(running=True, service=service), limit=LIST_LIMIT
         )
     ]
 
     async def describe(workflow_id: str) -> ServiceState | None:
+        asked = client.get_workflow_handle(workflow_id).query(
+            ServiceWorkflow.describe, result_type=ServiceState, rpc_timeout=QUERY_TIMEOUT
+        )
         try:
-            return await client.get_workflow_handle(workflow_id).query(
-                ServiceWorkflow.describe, result_type=ServiceState, rpc_timeout=QUERY_TIMEOUT
-            )
-        except RPCError:
+            return await asyncio.wait_for(asked, QUERY_TIMEOUT.total_seconds())
+        except UNANSWERED:
             return None  # rolling over, or no worker right now; it shows up next time
 
     states = await asyncio.gather(*(describe(i) for i in services))
@@ -74,22 +85,61 @@ async def gather(
 async def deliveries_matching(
     client: Client, query: str, limit: int = LIST_LIMIT
 ) -> list[DeliveryStatus]:
-    """Statuses of the deliveries a visibility query finds, newest first."""
-    found = [e async for e in client.list_workflows(query, limit=limit)]
+    """Statuses of the newest deliveries a visibility query finds, newest first.
+
+    Temporal lists every running execution before any closed one, so one list cut at
+    `limit` leaves a person with that many deliveries parked at gates without the one
+    that just finished; the running and the closed are listed apart and merged.
+    """
+    running = client.list_workflows(f"({query}) AND {search.RUNNING}", limit=limit)
+    closed = client.list_workflows(f"({query}) AND {search.CLOSED}", limit=limit)
+    found = [e async for e in running] + [e async for e in closed]
     found.sort(key=lambda e: e.start_time, reverse=True)
-    return await _statuses(client, [e.id for e in found])
+    return await _statuses(client, found[:limit])
 
 
-async def _statuses(client: Client, workflow_ids: list[str]) -> list[DeliveryStatus]:
-    async def one(workflow_id: str) -> DeliveryStatus | None:
+async def _statuses(client: Client, found: list[WorkflowExecution]) -> list[DeliveryStatus]:
+    """Each delivery's status. A finished one is read from its result (the engine keeps it;
+    no worker has to replay its history, which on a busy worker outlasts the query's
+    timeout); a running one is asked. One that does not answer in time is shown from its
+    search attributes rather than left out."""
+
+    async def ask(entry: WorkflowExecution) -> DeliveryStatus | None:
+        handle = client.get_workflow_handle(
+            entry.id, run_id=entry.run_id, result_type=DeliveryStatus
+        )
+        if entry.status == WorkflowExecutionStatus.COMPLETED:
+            try:
+                return await handle.result(follow_runs=False, rpc_timeout=QUERY_TIMEOUT)
+            except (RPCError, WorkflowFailureError):
+                pass  # asked below, like a running one
+        return await delivery_status(handle, rpc_timeout=QUERY_TIMEOUT)
+
+    async def one(entry: WorkflowExecution) -> DeliveryStatus | None:
+        # The client retries a query the engine cancelled at its deadline, several times:
+        # the wall clock, not rpc_timeout, is what bounds a delivery no worker answers for.
         try:
-            return await delivery_status(
-                client.get_workflow_handle(workflow_id), rpc_timeout=QUERY_TIMEOUT
-            )
-        except RPCError:
-            return None
+            return await asyncio.wait_for(ask(entry), QUERY_TIMEOUT.total_seconds())
+        except UNANSWERED:
+            return from_search_attributes(entry)
 
-    return [s for s in await asyncio.gather(*(one(i) for i in workflow_ids)) if s]
+    return [s for s in await asyncio.gather(*(one(e) for e in found)) if s]
+
+
+def from_search_attributes(entry: WorkflowExecution) -> DeliveryStatus | None:
+    """What visibility alone says of a delivery: its service, state, requester and thread."""
+    attributes = entry.typed_search_attributes
+    requester, state = attributes.get(search.REQUESTER), attributes.get(search.STATE)
+    if not requester:
+        return None  # not started by Shipmate's client; nothing to show it by
+    return DeliveryStatus(
+        delivery_id=entry.id,
+        service=attributes.get(search.SERVICE),
+        requester=requester,
+        state=DeliveryState(state) if state in KNOWN_STATES else DeliveryState.running,
+        slack_channel=attributes.get(search.CHANNEL),
+        slack_thread_ts=attributes.get(search.THREAD),
+    )
 
 
 def render_text(report: StatusReport) -> str:

@@ -18,6 +18,8 @@ THREAD = SearchAttributeKey.for_keyword("ShipmateThread")
 ALL = [SERVICE, ENVIRONMENT, STATE, REQUESTER, CHANNEL, THREAD]
 
 DELIVERY_TYPE = "DeliveryWorkflow"
+RUNNING = "ExecutionStatus = 'Running'"
+CLOSED = "ExecutionStatus != 'Running'"
 SERVICE_TYPE = "ServiceWorkflow"
 
 
@@ -54,7 +56,7 @@ def query(
     """
     clauses = [f"WorkflowType = {literal(workflow_type)}"]
     if running:
-        clauses.append("ExecutionStatus = 'Running'")
+        clauses.append(RUNNING)
     for name, value in attributes.items():
         if value is not None:
             clauses.append(f"{KEYS[name].name} = {literal(value)}")
