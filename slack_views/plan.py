@@ -14,7 +14,8 @@ from slack_sdk.models.blocks import (
 from slack_views.card import MAX_TEXT
 from slack_views.text import escape
 from understanding.result import Choice
-from workflows.spec import Api, EntitySpec, FieldSpec, FieldType, ServiceSpec
+from workflows.permissions import described
+from workflows.spec import Api, Auth, EntitySpec, FieldSpec, FieldType, ServiceSpec
 
 ANSWER = "plan_answer"  # the action id of an answer button
 DATABASE_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
@@ -36,7 +37,18 @@ def spec_summary(spec: ServiceSpec) -> str:
             where,
         ]
     )
-    return "\n".join([head, *(f"• {_entity(entity)}" for entity in spec.entities)])
+    lines = [head, *(f"• {_entity(entity)}" for entity in spec.entities)]
+    if spec.auth != Auth.none:
+        lines.append(_who_may(spec))
+    return "\n".join(lines)
+
+
+def _who_may(spec: ServiceSpec) -> str:
+    """The rules the service will enforce, and what everyone else signed in may do."""
+    rest = "any signed-in account reads, creates and updates; only admin deletes"
+    if rules := described(spec):
+        return f":lock: Only: {' · '.join(rules)}. Otherwise {rest}."
+    return f":lock: {rest[0].upper()}{rest[1:]}."
 
 
 def _entity(entity: EntitySpec) -> str:

@@ -47,7 +47,9 @@ def spec_shape(spec: ServiceSpec) -> str:
             + (f"{{{'|'.join(f.choices)}}}" if f.choices else "")
             for f in entity.fields
         ] + [f"{r.name}->{r.target}" for r in entity.relations]
-        entities.append(f"{entity.name}({', '.join(fields)})")
+        kept = [f"{a.value}:{'+'.join(r)}" for a, r in sorted(entity.permissions.items())]
+        rules = f"[{' '.join(kept)}]" if kept else ""
+        entities.append(f"{entity.name}({', '.join(fields)}){rules}")
     return head + " | " + " ".join(entities)
 
 

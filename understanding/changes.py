@@ -16,10 +16,12 @@ from pydantic import ValidationError
 from understanding.entities import LINKS
 from understanding.fields import find_choices, read_fields
 from understanding.names import entity_name, singular, split_camel
+from understanding.permissions import change_rules
 from understanding.result import PlanResult, questions_from_validation
 from understanding.rules import events_asked
 from understanding.vocabulary import ENVIRONMENTS
 from understanding.words import Request
+from workflows.permissions import rules_diff
 from workflows.spec import (
     EXAMPLE_DEFAULTS,
     EntitySpec,
@@ -146,6 +148,9 @@ def _apply(change: Change, clause: str, request: Request, choices, at: int) -> N
         )
         return
     if _link(change, clause):
+        return
+    if change_rules(change.data, change.entities, clause, change.problems):
+        change.changed = True
         return
     if match := ADD_ENTITY.search(clause):
         group = 1 if match.group(1) else 3
@@ -350,6 +355,7 @@ def spec_diff(old: ServiceSpec, new: ServiceSpec) -> list[str]:
         for relation in after[name].relations:
             if relation.name not in old_rel:
                 lines.append(f"+ {name}.{relation.name} → {relation.target}")
+    lines += rules_diff(old, new)
     for attribute in ("database", "auth", "api", "roles"):
         if getattr(old, attribute) != getattr(new, attribute):
             lines.append(

@@ -14,7 +14,8 @@ EXAMPLE_REQUESTS = [
     "shipped",
     "a shop api: customers have name; orders belong to customers and have total (decimal)",
     "clinic api with doctor and receptionist roles: patients have name and date of birth; "
-    "appointments have patient and starts_at",
+    "appointments have patient and starts_at; only doctors can prescribe: prescriptions "
+    "have patient and drug",
     "Make an inventory API. Items: name, sku (unique), quantity (int), price (decimal). Use "
     "MySQL. Deploy to staging and then prod on ECS.",
 ]
@@ -52,6 +53,11 @@ def example_answer(text: str) -> dict:
                     ],
                 }
                 for e in spec.entities
+            ],
+            "permissions": [
+                {"entity": e.name, "action": action.value, "roles": roles}
+                for e in spec.entities
+                for action, roles in e.permissions.items()
             ],
             "deploy_target": spec.deploy.target.value,
             "environments": spec.deploy.environments,

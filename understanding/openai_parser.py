@@ -19,6 +19,7 @@ from shipmate.settings import Settings
 from understanding.result import PlanResult, questions_from_validation
 from understanding.vocabulary import AUTH_WORDS, OTHER_DATABASES, OTHER_STACKS, OTHER_TARGETS
 from workflows.environments import ENVIRONMENT_WORDS
+from workflows.permissions import Action
 from workflows.spec import Api, Auth, Database, DeployTarget, FieldType, ServiceSpec
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,12 @@ Rules of the specification:
 - sign-in: {jwt_words} mean jwt; {oauth_words} mean oauth2; "no auth" means none.
   Roles the conversation names ("roles: agent and manager", "only doctors can
   prescribe") go in roles, singular, and mean jwt.
+- permissions: who may do what to an entity's rows, one entry per entity and action
+  (create, read, update or delete) with the roles allowed, singular: "only doctors can
+  prescribe" is Prescription create [doctor]; "agents can close tickets" is Ticket
+  update [agent]; "admins delete" is delete [admin] on every entity. Admin may always
+  do everything; an action with no entry is open to every signed-in account (delete:
+  admin only). Empty when the conversation names no such rule.
 - Shipmate generates Python FastAPI services on PostgreSQL, MySQL or SQLite, deployed
   to ECS or locally, publishing events to SQS. If the conversation asks for anything
   else ({others}), or for API keys, set spec to null and ask whether to use what is
@@ -96,6 +103,12 @@ class EntityDraft(BaseModel):
     relations: list[RelationDraft]
 
 
+class PermissionDraft(BaseModel):
+    entity: str
+    action: Action
+    roles: list[str]
+
+
 class SpecDraft(BaseModel):
     name: str
     description: str
@@ -104,6 +117,7 @@ class SpecDraft(BaseModel):
     auth: Auth
     roles: list[str]
     entities: list[EntityDraft]
+    permissions: list[PermissionDraft]
     deploy_target: DeployTarget
     environments: list[str]
     published_entities: list[str]
@@ -216,18 +230,38 @@ def _to_plan(draft: PlanDraft, base_spec: ServiceSpec | None) -> PlanResult:
             database=spec.database,
             auth=spec.auth,
             roles=spec.roles,
-            entities=[entity.model_dump() for entity in spec.entities],
+            entities=[
+                {**entity.model_dump(), "permissions": _kept(spec.permissions, entity.name)}
+                for entity in spec.entities
+            ],
             events=[{"entity": name} for name in spec.published_entities],
             deploy={"target": spec.deploy_target, "environments": spec.environments},
             version=(base_spec.version + 1) if base_spec else 1,
         )
     except ValidationError as exc:
         return PlanResult(questions=questions_from_validation(exc))
+    if stray := {p.entity for p in spec.permissions} - {e.name for e in result.entities}:
+        return PlanResult(
+            questions=[
+                f"Who may do what is said of {', '.join(sorted(stray))}, which the service "
+                "does not manage. Which of its entities did you mean?"
+            ]
+        )
     if not result.entities:
         return PlanResult(
             questions=["What should the service manage? Name the things and their fields."]
         )
     return PlanResult(spec=result, defaults=[a[:200] for a in draft.assumptions[:10]])
+
+
+def _kept(permissions: list[PermissionDraft], entity: str) -> dict[str, list[str]]:
+    """One entity's rules, by action, the roles of every entry for it together."""
+    kept: dict[str, list[str]] = {}
+    for rule in permissions:
+        if rule.entity == entity:
+            roles = kept.setdefault(rule.action.value, [])
+            roles += [r for r in rule.roles if r not in roles]
+    return kept
 
 
 def _cannot_read() -> PlanResult:

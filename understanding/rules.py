@@ -15,6 +15,7 @@ from pydantic import ValidationError
 from understanding.entities import read_entities, relations
 from understanding.fields import find_choices
 from understanding.names import correct, entity_name, singular
+from understanding.permissions import read_permissions
 from understanding.result import Choice, PlanResult, questions_from_validation
 from understanding.service_words import read_service_words
 from understanding.vocabulary import (
@@ -82,6 +83,19 @@ def parse_request(text: str) -> PlanResult:
     questions += reading.problems
     entities, entity_questions = _entities(reading, defaults)
     questions += entity_questions
+    kept = read_permissions(request.folded, entities, service.roles)
+    questions += kept.questions
+    if kept.kept and auth == Auth.none and "auth: none" in defaults:
+        auth = Auth.jwt
+        defaults.remove("auth: none")
+        defaults.append("auth: jwt (who may do what needs sign-in)")
+    elif kept.kept and auth == Auth.none:
+        questions.append(
+            "Who may do what needs people to sign in, but you asked for no auth. "
+            "Should I add sign-in (jwt), or drop the rules?"
+        )
+    for entity in entities:
+        entity.permissions = kept.kept.get(entity.name, {})
     if not entities and not questions:
         questions.append(NOTHING_TO_MANAGE)
     names = [e.name for e in entities]
@@ -113,7 +127,7 @@ def parse_request(text: str) -> PlanResult:
             api=service.api or [Api.rest],
             database=database,
             auth=auth,
-            roles=service.roles if auth != Auth.none else [],
+            roles=kept.roles if auth != Auth.none else [],
             entities=entities,
             events=events or [],
             deploy=service.deploy,

@@ -16,6 +16,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from workflows.identifiers import python_name, short
+from workflows.permissions import Action, check_permissions
 
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 # No hyphen (and no underscore): resource names join installation, service and
@@ -243,6 +244,9 @@ class EntitySpec(BaseModel):
     name: str
     fields: list[FieldSpec] = Field(default_factory=list)
     relations: list[RelationSpec] = Field(default_factory=list)
+    permissions: dict[Action, list[str]] = Field(
+        default_factory=dict, description="Roles an action is kept to (workflows/permissions)"
+    )
 
     @field_validator("name")
     @classmethod
@@ -369,6 +373,7 @@ class ServiceSpec(BaseModel):
         for event in self.events:
             if event.entity not in names:
                 raise ValueError(f"event for unknown entity {event.entity}")
+        check_permissions(self)
         return self
 
     @property

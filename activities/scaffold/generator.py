@@ -18,6 +18,7 @@ from ruff.__main__ import find_ruff_bin
 
 from activities.scaffold.migrations import migration_files
 from workflows import identifiers
+from workflows.permissions import Action, allowed, kept_actions
 from workflows.spec import (
     Api,
     Auth,
@@ -183,9 +184,11 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.filters["entity_table"] = lambda name: by_name[name].table
     env.filters["entity_path"] = lambda name: by_name[name].path
     # "admin" always exists, whatever else the request names: the first account has it and
-    # only it deletes; the generated tests check every other role is refused a delete.
+    # may do everything; the generated tests try every other role against each rule.
     roles = ["admin", *[r for r in spec.roles if r != "admin"]] if spec.roles else ["admin", "user"]
     env.globals["roles"] = roles
+    env.globals["allowed"] = lambda permissions, action: allowed(permissions, Action(action))
+    env.globals["kept_actions"] = lambda entity: kept_actions(entity.permissions, roles)
     env.globals["alias"] = lambda name, attr: f'alias="{name}"' if name != attr else ""
     env.globals["dependants"] = lambda entity: [
         (child, relation)

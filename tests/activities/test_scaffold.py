@@ -29,7 +29,7 @@ SPECS = {
     "one entity": "build a todo api",
     "relations": "shop api with jwt, roles: admin and clerk. customers have name and email "
     "(unique); orders have customer (required), total (decimal) and status; "
-    "order items have order, sku and qty int",
+    "order items have order, sku and qty int. Only clerks can create orders",
     "every type": "kitchen sink api: sinks have label, notes (text), count int, ratio float, "
     "price (decimal), active bool, made date, seen_at datetime, ref uuid, "
     "contact email (unique) and nickname (optional)",

@@ -54,6 +54,7 @@ DRAFT = {
                 ],
             },
         ],
+        "permissions": [],
         "deploy_target": "local",
         "environments": ["staging", "prod"],
         "published_entities": ["Order"],
