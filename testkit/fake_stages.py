@@ -77,6 +77,7 @@ class Script:
         async def environment_rules(request: RulesInput) -> Rules:
             """The real lookup, from the settings this worker has now (a test may change
             them, as an operator changes a worker's)."""
+            await script._enter()  # a test may hold it, as a slow worker would
             if script.settings is None:
                 raise ApplicationError("a Script needs the worker's settings", non_retryable=True)
             return await WorkerRules(script.settings).environment_rules(request)

@@ -89,6 +89,16 @@ def check_may_stop_or_retry(
     )
 
 
+def check_requester_alone(person: PersonAction, requester: str, verb: str) -> None:
+    """Before a worker has said a delivery's rules, who else may stop it is not known yet
+    (the caller's say would decide): its requester may, anyone else waits a moment."""
+    if person.user != requester:
+        raise DecisionNotAllowed(
+            f"this delivery's rules are not known yet, so only <@{requester}> (who asked for "
+            f"it) may {verb} it now; try again in a moment"
+        )
+
+
 def check_origin(action: PersonAction, channel: str | None, card_ts: str | None) -> None:
     """A button acts only on the delivery whose card (or private question) it sits on."""
     if action.origin == Origin.card and card_ts is None:

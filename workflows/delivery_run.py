@@ -44,6 +44,7 @@ class Delivery:
     retry_clicks: int = 0  # retry clicks taken so far: a failed stage waits for the next
     stages_failed: int = 0  # failed stages waiting for that click
     failures: int = 0  # stage failures so far (the thread announces each)
+    rules_known: bool = False  # a worker said its rules (before that, only its requester)
 
 
 class DeliveryBase:

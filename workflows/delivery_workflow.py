@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.approvals import (
         check_may_stop_or_retry,
         check_origin,
+        check_requester_alone,
     )
     from workflows.data_loss import change_losses
     from workflows.delivery_run import Delivery
@@ -260,6 +261,9 @@ class DeliveryWorkflow(UndoSteps, DeploySteps, StageRunner, Gates):
     def _check_person(self, person: PersonAction, verb: str) -> None:
         request = self._delivery.request
         check_origin(person, request.slack_channel, self._delivery.thread.card_ts)
+        if not self._delivery.rules_known:  # the caller's rules would decide: nobody's do
+            check_requester_alone(person, request.requester, verb)
+            return
         check_may_stop_or_retry(person, request.requester, request.policies, request.access, verb)
 
     def _mark_cancelled(self) -> None:

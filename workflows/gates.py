@@ -51,15 +51,21 @@ class Gates(DeliveryBase):
         Deliveries started before went by their caller's rules."""
         request, status = self._delivery.request, self._delivery.status
         if workflow.patched(RULES_FROM_WORKER):
+            asked = workflow.start_activity(
+                contracts.environment_rules,
+                RulesInput(environments=environments),
+                task_queue=queue_for("environment_rules"),
+                start_to_close_timeout=timedelta(seconds=30),
+                schedule_to_close_timeout=RULES_WAIT,
+                retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
+            )
+            # its requester may cancel while no worker answers (up to RULES_WAIT)
+            await workflow.wait_condition(lambda: asked.done() or self._delivery.cancel is not None)
+            if not asked.done():
+                asked.cancel()
+                raise DeliveryCancelled()
             try:
-                rules = await workflow.execute_activity(
-                    contracts.environment_rules,
-                    RulesInput(environments=environments),
-                    task_queue=queue_for("environment_rules"),
-                    start_to_close_timeout=timedelta(seconds=30),
-                    schedule_to_close_timeout=RULES_WAIT,
-                    retry_policy=RetryPolicy(maximum_interval=timedelta(seconds=10)),
-                )
+                rules = asked.result()
             except ActivityError:
                 status.error = "no worker could say this delivery's rules in time; ask again"
                 raise StageFailed() from None
@@ -72,6 +78,7 @@ class Gates(DeliveryBase):
                 raise StageFailed()
         for env in environments:
             status.add_environment(env, self._policy(env), steps=steps)
+        self._delivery.rules_known = True
 
     async def _gate(self, env: str) -> bool:
         """Wait for the environment's approvals; False when rejected or expired."""

@@ -4,11 +4,14 @@ count or let in someone the worker's SHIPMATE_DEVELOPERS leaves out."""
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from temporalio.client import WorkflowFailureError
 
 from shipmate import delivery_client
 from shipmate.settings import EnvironmentPolicy
+from testkit.waiting import eventually
 from tests.workflows.test_undo_deliveries import deliver, undo
 from tests.workflows.test_workflows import gate_open, start, unique, until
 from workflows.delivery_workflow import DeliveryWorkflow
@@ -88,3 +91,33 @@ async def test_a_tear_down_asked_with_looser_rules_meets_the_workers_gate(client
     await delivery_client.decide(client, ticket.delivery_id, "U0BOB", "staging", approve=False)
     assert (await handle.result()).state == DeliveryState.rejected
     assert script.torn_down == []
+
+
+async def test_before_the_worker_says_the_rules_only_the_requester_may_cancel(client, fake):
+    """Until the rules activity answers, the caller's access would decide who stops a
+    delivery: a Shipmate admin only the caller's settings name is refused then, and
+    after it too; the requester may, and the worker's approvers may once it has said."""
+    script, worker = fake
+    script.block["environment_rules"] = asyncio.Event()
+    caller = worker.model_copy(update={"admins": ["U0EVE"]})
+    handle, _ = await start(client, caller, "build a todo api", "U0ALICE")
+    await eventually(lambda: script.calls["environment_rules"] > 0, what="the rules asked")
+    for who in ("U0EVE", "U0BOB"):  # the caller's admin; an approver the worker will name
+        with pytest.raises(delivery_client.DecisionRefused, match="rules are not known yet"):
+            await delivery_client.cancel(client, handle.id, who)
+    script.block["environment_rules"].set()
+    await until(handle, gate_open("staging"))
+    with pytest.raises(delivery_client.DecisionRefused, match="may cancel this delivery"):
+        await delivery_client.cancel(client, handle.id, "U0EVE")
+    await delivery_client.cancel(client, handle.id, "U0BOB")
+    assert (await handle.result()).state == DeliveryState.cancelled
+
+
+async def test_the_requester_may_cancel_while_the_rules_are_asked(client, fake):
+    script, worker = fake
+    script.block["environment_rules"] = asyncio.Event()
+    handle, _ = await start(client, worker, "build a todo api", "U0ALICE")
+    await eventually(lambda: script.calls["environment_rules"] > 0, what="the rules asked")
+    await delivery_client.cancel(client, handle.id, "U0ALICE")
+    assert (await handle.result()).state == DeliveryState.cancelled
+    assert script.calls["scaffold_service"] == 0
