@@ -9,7 +9,9 @@ One ECS service per service and environment, in the environment's cluster, with:
 ECS starts a new version beside the old one and its circuit breaker puts the old one
 back when the new never becomes healthy (ecs_rollout). Deploying an image that a
 revision already runs reuses that revision: a retried activity makes no new one, and a
-rollback puts the previous revision itself back.
+rollback puts the previous revision itself back. Whatever a deploy finds under the pair's
+names (service, secret, queue, log group, database, target group) is used only when its
+tags name the pair (ecs_ownership).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from botocore.exceptions import ClientError, NoCredentialsError
 from activities.deploy_targets.base import Heartbeat
 from activities.deploy_targets.ecs_database import DatabaseAccess, ensure_database
 from activities.deploy_targets.ecs_load_balancer import CONTAINER_PORT, ensure_route
+from activities.deploy_targets.ecs_ownership import Owner
 from activities.deploy_targets.ecs_resources import (
     PERMANENT_ERRORS,
     EcsDeployFailed,
@@ -70,6 +73,7 @@ def _deploy(settings: Settings, request: DeployInput, heartbeat: Heartbeat) -> D
     cluster = cluster_name(settings, environment)
     name = ecs_service_name(settings, service, environment)
     ecs.create_cluster(clusterName=cluster)  # returns the existing cluster when there is one
+    Owner(settings, service, environment).ecs_service_and_family(ecs, cluster, name)
     placement, vpc = network(settings)
     database = ensure_database(
         settings,
@@ -239,11 +243,9 @@ def _service_secret(settings: Settings, service: str, environment: str) -> tuple
     """
     manager = aws_client(settings, "secretsmanager")
     name = secret_name(settings, service, environment)
-    try:
+    owner = Owner(settings, service, environment)
+    if owner.secret(manager, name):
         return _arn_and_keys(manager.get_secret_value(SecretId=name))
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
-            raise
     values = new_service_secrets()
     try:
         made = manager.create_secret(
@@ -254,6 +256,7 @@ def _service_secret(settings: Settings, service: str, environment: str) -> tuple
     except ClientError as race:  # another attempt made it first: use what it stored
         if race.response["Error"]["Code"] != "ResourceExistsException":
             raise
+        owner.secret(manager, name)
         return _arn_and_keys(manager.get_secret_value(SecretId=name))
     return made["ARN"], sorted(values)
 
@@ -265,9 +268,13 @@ def _arn_and_keys(stored: dict) -> tuple[str, list[str]]:
 def _events_queue(settings: Settings, service: str, environment: str) -> str:
     """The queue the service publishes its changes to; creating it again returns it."""
     sqs = aws_client(settings, "sqs")
+    name = queue_name(settings, service, environment)
+    owner = Owner(settings, service, environment)
+    if found := owner.queue(sqs, name):
+        return found
     tags = {t["Key"]: t["Value"] for t in aws_tags(settings, service, environment)}
-    made = sqs.create_queue(QueueName=queue_name(settings, service, environment), tags=tags)
-    return made["QueueUrl"]
+    sqs.create_queue(QueueName=name, tags=tags)
+    return owner.queue(sqs, name)  # another's, made meanwhile, is refused
 
 
 def _ensure_log_group(settings: Settings, log_group: str, service: str, environment: str):
@@ -278,6 +285,7 @@ def _ensure_log_group(settings: Settings, log_group: str, service: str, environm
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceAlreadyExistsException":
             raise
+        Owner(settings, service, environment).log_group(logs, log_group)
 
 
 class AwsEcs:

@@ -4,7 +4,8 @@ The master password is RDS-managed in Secrets Manager (`ManageMasterUserPassword
 person and no Shipmate message ever sees it. The task gets the database's address as
 plain settings and the user name and password as ECS `secrets` read from that secret;
 the generated service assembles its DATABASE_URL from them when it starts, so a rotated
-password reaches the next task without a new deploy.
+password reaches the next task without a new deploy. An instance found under the pair's
+name is reused only when its tags name the pair (ecs_ownership).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
+from activities.deploy_targets.ecs_ownership import Owner
 from activities.deploy_targets.naming import aws_tags, database_identifier, resource_name
 from shipmate.settings import Settings
 from workflows.spec import Database
@@ -70,9 +72,13 @@ def ensure_database(
             "and is lost whenever ECS replaces the task: ask for PostgreSQL or MySQL on ECS"
         )
     identifier = instance_identifier(settings, service, environment)
+    owner = Owner(settings, service, environment)
     instance = describe_instance(rds, identifier)
     if instance is None:
         _create(settings, rds, identifier, service, environment, database, network)
+        instance = describe_instance(rds, identifier)  # ours, or another's made meanwhile
+    if instance is not None:
+        owner.instance(instance)
     instance = _wait_until_available(rds, identifier, heartbeat)
     return DatabaseAccess(
         host=instance["Endpoint"]["Address"],

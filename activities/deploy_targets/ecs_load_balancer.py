@@ -6,7 +6,8 @@ group (its tasks register there, health-checked on /ready) and a listener on a p
 its own, kept for as long as the service lives in that environment; the listener's rule
 forwards every request to the target group. A new version's tasks join the same target
 group, so the URL `http://<alb dns>:<port>` never changes. Ports, unlike host names, need
-no DNS to be set up first; a team that wants a name points a CNAME at the ALB.
+no DNS to be set up first; a team that wants a name points a CNAME at the ALB. A
+balancer or target group found by its name is used only when its tags say it is ours.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from botocore.exceptions import ClientError
 
 from activities.deploy_targets.base import DeployFailed
+from activities.deploy_targets.ecs_ownership import Owner
 from activities.deploy_targets.naming import SERVICE, aws_tags, resource_name
 from shipmate.settings import Settings
 
@@ -52,10 +54,12 @@ def ensure_route(
 
 
 def find_route(settings: Settings, elb, service: str, environment: str) -> tuple[str, str] | None:
-    """The service's target group and listener ARNs (the listener may be missing)."""
+    """The service's target group and listener ARNs (the listener may be missing), once the
+    group's tags say it is this pair's."""
     group = _find_target_group(elb, target_group_name(settings, service, environment))
     if group is None:
         return None
+    Owner(settings, service, environment).target_group(elb, group)
     for balancer_arn in group.get("LoadBalancerArns", []):
         for listener in elb.describe_listeners(LoadBalancerArn=balancer_arn)["Listeners"]:
             if _forwards_to(listener, group["TargetGroupArn"]):
@@ -65,11 +69,10 @@ def find_route(settings: Settings, elb, service: str, environment: str) -> tuple
 
 def _ensure_load_balancer(settings: Settings, elb, environment: str, network: dict) -> dict:
     name = load_balancer_name(settings, environment)
-    try:
-        return elb.describe_load_balancers(Names=[name])["LoadBalancers"][0]
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] != "LoadBalancerNotFound":
-            raise
+    found = find_load_balancer(settings, elb, environment)
+    if found is not None:
+        Owner(settings, "", environment).load_balancer(elb, found)
+        return found
     made = elb.create_load_balancer(  # the same name again returns the same balancer
         Name=name,
         Subnets=network["subnets"],
@@ -79,6 +82,17 @@ def _ensure_load_balancer(settings: Settings, elb, environment: str, network: di
         Tags=[t for t in aws_tags(settings, "", environment) if t["Key"] != SERVICE],
     )
     return made["LoadBalancers"][0]
+
+
+def find_load_balancer(settings: Settings, elb, environment: str) -> dict | None:
+    try:
+        return elb.describe_load_balancers(Names=[load_balancer_name(settings, environment)])[
+            "LoadBalancers"
+        ][0]
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] == "LoadBalancerNotFound":
+            return None
+        raise
 
 
 def _find_target_group(elb, name: str) -> dict | None:
@@ -94,6 +108,7 @@ def _ensure_target_group(settings: Settings, elb, service: str, environment: str
     name = target_group_name(settings, service, environment)
     found = _find_target_group(elb, name)
     if found is not None:
+        Owner(settings, service, environment).target_group(elb, found)
         return found["TargetGroupArn"]
     made = elb.create_target_group(
         Name=name,
@@ -167,13 +182,9 @@ def remove_route(settings: Settings, elb, service: str, environment: str) -> boo
 
 def _remove_idle_load_balancer(settings: Settings, elb, environment: str) -> None:
     """An ALB costs money while it stands: the last service of the environment takes it."""
-    try:
-        (balancer,) = elb.describe_load_balancers(
-            Names=[load_balancer_name(settings, environment)]
-        )["LoadBalancers"]
-    except ClientError as exc:
-        if exc.response["Error"]["Code"] == "LoadBalancerNotFound":
-            return
-        raise
+    balancer = find_load_balancer(settings, elb, environment)
+    if balancer is None:
+        return
+    Owner(settings, "", environment).load_balancer(elb, balancer)
     if not elb.describe_listeners(LoadBalancerArn=balancer["LoadBalancerArn"])["Listeners"]:
         elb.delete_load_balancer(LoadBalancerArn=balancer["LoadBalancerArn"])

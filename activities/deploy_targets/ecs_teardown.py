@@ -5,7 +5,9 @@ then deleted), its listener and target group (and the environment's load balance
 no service uses it), every revision of its task definition family, its RDS database
 (with the RDS-managed password secret) and subnet group, its own secret in Secrets
 Manager (deleted without a recovery window: the approvers were told), its events queue
-and its log group. A retried tear-down finds things gone and goes on.
+and its log group. A retried tear-down finds things gone and goes on. Before any of it,
+each that is there must carry this pair's tags (ecs_ownership): one that names another
+pair refuses the whole tear-down, so nothing is deleted.
 """
 
 from __future__ import annotations
@@ -15,8 +17,17 @@ import time
 from botocore.exceptions import ClientError
 
 from activities.deploy_targets.base import Heartbeat
-from activities.deploy_targets.ecs_database import delete_database, instance_identifier
-from activities.deploy_targets.ecs_load_balancer import remove_route
+from activities.deploy_targets.ecs_database import (
+    delete_database,
+    describe_instance,
+    instance_identifier,
+)
+from activities.deploy_targets.ecs_load_balancer import (
+    find_load_balancer,
+    find_route,
+    remove_route,
+)
+from activities.deploy_targets.ecs_ownership import Owner, family_of
 from activities.deploy_targets.ecs_resources import (
     active_service,
     aws_client,
@@ -54,6 +65,7 @@ def tear_down_ecs(settings: Settings, request: TeardownInput, heartbeat: Heartbe
     ecs = aws_client(settings, "ecs")
     cluster = cluster_name(settings, env)
     name = ecs_service_name(settings, service, env)
+    _check_all_ours(settings, service, env)
     removed = []
     if active_service(ecs, cluster, name):
         ecs.update_service(cluster=cluster, service=name, desiredCount=0)
@@ -92,11 +104,33 @@ def tear_down_ecs(settings: Settings, request: TeardownInput, heartbeat: Heartbe
     return ", ".join(removed) or "nothing was left"
 
 
+def _check_all_ours(settings: Settings, service: str, env: str) -> None:
+    """Everything tear-down would delete, checked before the first deletion."""
+    owner = Owner(settings, service, env)
+    ecs = aws_client(settings, "ecs")
+    name = ecs_service_name(settings, service, env)
+    owner.ecs_service(ecs, cluster_name(settings, env), name)
+    for status in ("ACTIVE", "INACTIVE"):
+        for arn in _revisions(ecs, name, status):
+            owner.task_definition(ecs, arn)
+    elb = aws_client(settings, "elbv2")
+    find_route(settings, elb, service, env)  # checks the target group
+    if (balancer := find_load_balancer(settings, elb, env)) is not None:
+        owner.load_balancer(elb, balancer)
+    rds = aws_client(settings, "rds")
+    instance = describe_instance(rds, instance_identifier(settings, service, env))
+    if instance is not None:  # its subnet group, of the same name, goes with it
+        owner.instance(instance)
+    owner.secret(aws_client(settings, "secretsmanager"), secret_name(settings, service, env))
+    owner.queue(aws_client(settings, "sqs"), queue_name(settings, service, env))
+    owner.log_group(aws_client(settings, "logs"), log_group_name(settings, service, env))
+
+
 def _revisions(ecs, family: str, status: str) -> list[str]:
     """The family's revisions (a family prefix also matches longer names: those are not ours)."""
     pages = ecs.get_paginator("list_task_definitions").paginate(familyPrefix=family, status=status)
     arns = [arn for page in pages for arn in page["taskDefinitionArns"]]
-    return [arn for arn in arns if arn.rsplit("/", 1)[-1].rsplit(":", 1)[0] == family]
+    return [arn for arn in arns if family_of(arn) == family]
 
 
 def _while_in_use(call, heartbeat: Heartbeat, timeout: float = 600):

@@ -19,10 +19,11 @@ import time
 from urllib.parse import urlsplit
 
 import httpx
-from docker.errors import APIError, ContainerError, ImageNotFound
+from docker.errors import APIError, ContainerError, ImageNotFound, NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.deploy_targets.local_databases import (
+    check_database,
     database_password,
     describe_database,
     drop_database,
@@ -31,6 +32,7 @@ from activities.deploy_targets.local_databases import (
 from activities.deploy_targets.local_http import local_http
 from activities.deploy_targets.local_router import LocalRouter
 from activities.deploy_targets.naming import label_filters, labels, resource_name, secrets_file
+from activities.deploy_targets.ownership import ours_or_unmarked, pair_of, require_ours
 from activities.images import docker_client
 from activities.log_scrub import scrub_tail
 from activities.service_secrets import new_service_secrets, secret_values
@@ -41,6 +43,7 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT = 90.0  # migrations run before /ready answers
 PORT_LABEL = "shipmate.port"
 VERSION_LABEL = "shipmate.version"
+PAIR_KEY = "_pair"  # in a secrets file: whose it is; never a container's setting
 
 
 class UnhealthyService(DeployFailed):
@@ -50,19 +53,33 @@ class UnhealthyService(DeployFailed):
 def service_secrets(settings: Settings, service: str, environment: str) -> dict[str, str]:
     """Per service and environment, made once and kept on the worker host (mode 0600):
     the JWT signing secret, the first admin's password and the database password never
-    pass through Slack."""
+    pass through Slack. The file names its pair; one naming another is refused."""
     path = secrets_file(settings, service, environment)
-    values = json.loads(path.read_text()) if path.exists() else new_service_secrets()
+    marked, stored = _stored_secrets(settings, service, environment)
+    values = stored if stored is not None else new_service_secrets()
     before = dict(values)
     database_password(values)
-    if values != before or not path.exists():
+    if values != before or not marked:
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         temporary = path.with_suffix(".tmp")
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as out:
-            json.dump(values, out)
+            json.dump({**values, PAIR_KEY: pair_of(settings, service, environment)}, out)
         temporary.replace(path)
     return values
+
+
+def _stored_secrets(settings: Settings, service: str, environment: str):
+    """(marked, the secrets without their marker); (False, None) when there is no file.
+    A file from before files named their pair is accepted (and marked by the caller)."""
+    path = secrets_file(settings, service, environment)
+    try:
+        stored = json.loads(path.read_text())
+    except FileNotFoundError:
+        return False, None
+    marks = stored.pop(PAIR_KEY, None)
+    what = f"the secrets file {path}"
+    return ours_or_unmarked(what, marks, settings, service, environment), stored
 
 
 def deploy_blue_green(
@@ -87,6 +104,7 @@ def deploy_blue_green(
     for leftover in _containers(settings, client, service, environment):
         if live is None or leftover.id != live.id:  # an earlier attempt's, maybe in the slot
             leftover.remove(force=True)
+    _refuse_another_pairs_container(settings, client, name, service, environment)
     port = router.free_slot(service, environment)
     heartbeat(f"starting v{request.version} beside the live version")
     new = client.containers.run(
@@ -181,8 +199,11 @@ def wait_until_ready(
 
 
 def tear_down(settings: Settings, request: TeardownInput) -> str:
-    """Remove the service's containers, route, database and secrets in one environment."""
+    """Remove the service's containers, route, database and secrets in one environment,
+    once the database and the secrets file prove this pair's: a refusal removes nothing."""
     client = docker_client(settings)
+    check_database(settings, request.database, request.service, request.environment)
+    _stored_secrets(settings, request.service, request.environment)
     removed = []
     for container in _containers(settings, client, request.service, request.environment):
         container.remove(force=True)
@@ -230,6 +251,16 @@ def _live_container(settings, client, router: LocalRouter, service: str, environ
         if port is not None and container.labels.get(PORT_LABEL) == str(port):
             return container
     return None
+
+
+def _refuse_another_pairs_container(settings, client, name: str, service, environment) -> None:
+    """A container under the new version's name is never removed or reused by name: ours
+    went with the leftovers, so one still there is another pair's, and refused."""
+    try:
+        found = client.containers.get(name)
+    except NotFound:
+        return
+    require_ours(f"the container `{name}`", found.labels, settings, service, environment)
 
 
 def _containers(settings: Settings, client, service: str, environment: str) -> list:

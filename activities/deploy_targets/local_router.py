@@ -31,6 +31,7 @@ from docker.errors import ImageNotFound, NotFound
 from activities.deploy_targets.base import DeployFailed
 from activities.deploy_targets.local_http import local_http
 from activities.deploy_targets.naming import INSTALLATION, MANAGED_BY, installation_id
+from activities.deploy_targets.ownership import OF_INSTALLATION, require_ours
 from activities.images import docker_client
 from shipmate.ports import port_open
 from shipmate.settings import Settings
@@ -114,6 +115,7 @@ class LocalRouter:
         name = f"shipmate-{installation_id(self.settings)}-router"
         try:
             container = client.containers.get(name)
+            self._require_ours(f"the router container `{name}`", container.labels)
             if container.status != "running":
                 container.start()  # it resumes the last config it was given
             self._wait_for_admin(name)
@@ -121,7 +123,11 @@ class LocalRouter:
         except NotFound:
             self._ensure_image(client)
             mine = {MANAGED_BY: "shipmate", INSTALLATION: installation_id(self.settings)}
-            client.volumes.create(f"{name}-config", labels=mine)
+            try:
+                config = client.volumes.get(f"{name}-config")
+            except NotFound:
+                config = client.volumes.create(f"{name}-config", labels=mine)
+            self._require_ours(f"the router's volume `{name}-config`", config.attrs.get("Labels"))
             client.containers.run(
                 ROUTER_IMAGE,
                 # the last config it was given wins; the first start knows only its admin port
@@ -146,6 +152,10 @@ class LocalRouter:
         self._wait_for_admin(name)
         with self._routes() as routes:  # a new router starts empty: give it every route
             self._push(routes)
+
+    def _require_ours(self, what: str, marks: dict | None) -> None:
+        """The router found by its name must be this installation's, or it is refused."""
+        require_ours(what, marks, self.settings, keys=OF_INSTALLATION)
 
     def _ensure_image(self, client) -> None:
         try:

@@ -32,6 +32,7 @@ ALLOWED_STAR = {
     "elasticloadbalancing:DescribeLoadBalancers": "ELB Describe* have no resource scope",
     "elasticloadbalancing:DescribeTargetGroups": "ELB Describe* have no resource scope",
     "elasticloadbalancing:DescribeListeners": "ELB Describe* have no resource scope",
+    "elasticloadbalancing:DescribeTags": "ELB Describe* have no resource scope",
     "ecs:DescribeTaskDefinition": "task definition reads have no resource scope",
     "ecs:ListTaskDefinitions": "listing has no resource scope",
     "ecs:DeregisterTaskDefinition": "no resource scope; a running service keeps its revision",

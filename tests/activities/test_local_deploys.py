@@ -187,6 +187,7 @@ def test_postgres_database_and_role_are_the_services_own(settings, images):
         assert secrets.stat().st_mode & 0o777 == 0o600
         kept = json.loads(secrets.read_text())
         password = kept.pop("DATABASE_PASSWORD")  # reaches the container in its URL alone
+        assert kept.pop("_pair")["shipmate.service"] == service  # whose file: never an env var
         assert "DATABASE_PASSWORD" not in given and f":{password}@" in given["DATABASE_URL"]
         assert kept and all(given.get(name) == value for name, value in kept.items()), kept
 
