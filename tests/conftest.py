@@ -116,6 +116,8 @@ def leave_nothing_deployed(installation):
             container.remove(force=True)
         for volume in engine.volumes.list(filters={"label": label}):
             volume.remove(force=True)
+        for network in engine.networks.list(filters={"label": label}):
+            network.remove()
     except docker.errors.DockerException:
         pass  # no engine: nothing was deployed
 

@@ -5,9 +5,10 @@ local_databases), migrates it and must answer /ready; only then does the router 
 the traffic and the old version stop. A version that never becomes ready is removed,
 the live one keeps serving, and the failure says "rolled back" with its last log lines.
 
-Containers run on the host network, each on a port of its own, so they reach database
-servers that listen on loopback (the machine's or `shipmate dev`'s) as they are; the
-router's stable port is the only address people use.
+Each service and environment runs on a Docker network of its own (local_network), its
+slot published on loopback for the router, whose stable port is the only address people
+use; it reaches a database server on the machine's loopback through the host gateway
+and nothing else there.
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ from activities.deploy_targets.local_databases import (
     prepare_database,
 )
 from activities.deploy_targets.local_http import local_http
+from activities.deploy_targets.local_network import (
+    APP_PORT,
+    GATEWAY_HOST,
+    reachable_from_services,
+    remove_network,
+    service_network,
+)
 from activities.deploy_targets.local_router import LocalRouter
 from activities.deploy_targets.naming import label_filters, labels, resource_name, secrets_file
 from activities.deploy_targets.ownership import ours_or_unmarked, pair_of, require_ours
@@ -98,8 +106,10 @@ def deploy_blue_green(
     database_url, volumes = prepare_database(
         settings, request.database, service, environment, secrets["DATABASE_PASSWORD"]
     )
+    network = service_network(settings, service, environment)
+    database_url = reachable_from_services(settings, database_url)
     if request.migrate_down_with:
-        _migrate_down(settings, request, database_url, volumes)
+        _migrate_down(settings, request, database_url, volumes, network)
     name = f"{resource_name(settings, service, environment)}-v{request.version}-{wanted[7:15]}"
     for leftover in _containers(settings, client, service, environment):
         if live is None or leftover.id != live.id:  # an earlier attempt's, maybe in the slot
@@ -111,7 +121,9 @@ def deploy_blue_green(
         request.image,
         name=name,
         detach=True,
-        network_mode="host",
+        network=network,  # its own: nothing else on the machine's loopback is in reach
+        ports={f"{APP_PORT}/tcp": ("127.0.0.1", port)},  # where the router reaches it
+        extra_hosts={GATEWAY_HOST: "host-gateway"},
         labels={
             **labels(settings, service, environment),
             PORT_LABEL: str(port),
@@ -119,8 +131,8 @@ def deploy_blue_green(
         },
         environment={
             "ENVIRONMENT": environment,
-            "HOST": "127.0.0.1",
-            "PORT": str(port),
+            "HOST": "0.0.0.0",  # noqa: S104 - inside its own network
+            "PORT": str(APP_PORT),
             "DATABASE_URL": database_url,
             **{k: v for k, v in secrets.items() if k != "DATABASE_PASSWORD"},
         },
@@ -211,10 +223,13 @@ def tear_down(settings: Settings, request: TeardownInput) -> str:
     LocalRouter(settings).forget(request.service, request.environment)
     removed.append(drop_database(settings, request.database, request.service, request.environment))
     secrets_file(settings, request.service, request.environment).unlink(missing_ok=True)
+    remove_network(settings, request.service, request.environment)
     return ", ".join(removed)
 
 
-def _migrate_down(settings: Settings, request: DeployInput, database_url: str, volumes) -> None:
+def _migrate_down(
+    settings: Settings, request: DeployInput, database_url: str, volumes, network: str
+) -> None:
     """Put the database back to the older version's revision with the newer version's own
     migrations (only they know how); a migration that dropped data refuses, and so do we."""
     revision = f"v{request.version:04d}"
@@ -223,7 +238,8 @@ def _migrate_down(settings: Settings, request: DeployInput, database_url: str, v
         client.containers.run(
             request.migrate_down_with,
             ["alembic", "downgrade", revision],
-            network_mode="host",
+            network=network,
+            extra_hosts={GATEWAY_HOST: "host-gateway"},
             environment={"DATABASE_URL": database_url, "ENVIRONMENT": request.environment},
             volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},
             remove=True,

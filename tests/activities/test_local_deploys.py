@@ -246,7 +246,7 @@ def test_a_migration_that_fails_in_its_container_refuses_with_its_own_words(sett
     )
     nowhere = "postgresql://nobody:x@127.0.0.1:1/none"  # alembic cannot reach it and says so
     with pytest.raises(DeployFailed) as failed:
-        local._migrate_down(settings, back, nowhere, {})
+        local._migrate_down(settings, back, nowhere, {}, network="bridge")
     assert str(failed.value).startswith("cannot roll the database back to v1: ")
     assert "the live version keeps serving" in str(failed.value)
     assert any("Error" in line for line in failed.value.log_tail)
@@ -268,7 +268,7 @@ def test_a_docker_error_around_the_migration_is_left_to_temporal_to_retry(settin
         migrate_down_with="notes-api:v2",
     )
     with pytest.raises(docker.errors.APIError):  # not DeployFailed, which is never retried
-        local._migrate_down(settings, back, "sqlite:////data/notes.db", {})
+        local._migrate_down(settings, back, "sqlite:////data/notes.db", {}, network="bridge")
 
 
 def test_tear_down_leaves_nothing_of_its_own_and_touches_no_other_installation(

@@ -1,0 +1,94 @@
+"""A local service reaches its database and nothing else of the machine's (#29 item 6).
+
+On the host network a compromised service could rewrite the router through its admin
+API, push images to the registry and send updates to Temporal as anyone. Each service
+now runs on a Docker network of its own: checked from inside a deployed container (real
+Docker, real PostgreSQL), the way an attacker in it would try.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import docker
+import httpx
+import pytest
+
+from activities.deploy_targets.local_network import GATEWAY_HOST, network_name
+from tests.activities.test_local_deploys import _containers, deploy, images, name, tear_down
+
+__all__ = ["images"]  # the module's fixture, shared
+
+TRY = """
+import socket, sys
+for host, port in (a.split(":") for a in sys.argv[1:]):
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+        print(f"{host}:{port} open")
+    except OSError:
+        print(f"{host}:{port} closed")
+"""
+
+
+def reach(container, *addresses: str) -> dict[str, str]:
+    """What the service's own container can open, as `host:port` -> open/closed."""
+    ran = container.exec_run(["python3", "-c", TRY, *addresses])
+    assert ran.exit_code == 0, ran.output
+    return dict(line.rsplit(" ", 1) for line in ran.output.decode().splitlines())
+
+
+@pytest.fixture()
+def deployed(settings, images):
+    service = name()
+    result = deploy(settings, service, images[1], 1)
+    (running,) = _containers(settings, service)
+    try:
+        yield service, result, docker.from_env().containers.get(running)
+    finally:
+        tear_down(settings, service)
+
+
+def test_a_service_reaches_its_database_and_nothing_else_on_the_machine(settings, deployed):
+    service, result, container = deployed
+    created = httpx.post(f"{result.url}/notes", json={"title": "kept"})
+    assert created.status_code == 201, created.text  # its database, through the gateway
+    database = urlsplit(settings.postgres_url)
+    machine = {
+        "the router's admin API": settings.router_admin_port,
+        "the registry": settings.registry_port,
+        "Temporal": int(settings.temporal_address.rsplit(":", 1)[1]),
+        "the router's stable port": urlsplit(result.url).port,
+    }
+    addresses = [
+        f"{host}:{port}" for port in machine.values() for host in ("127.0.0.1", GATEWAY_HOST)
+    ]
+    seen = reach(container, f"{GATEWAY_HOST}:{database.port}", *addresses)
+    assert seen.pop(f"{GATEWAY_HOST}:{database.port}") == "open"
+    assert set(seen.values()) == {"closed"}, seen
+
+
+def test_each_service_has_a_network_of_its_own_that_goes_with_it(settings, images):
+    first, second = name(), name()
+    try:
+        deploy(settings, first, images[1], 1)
+        deploy(settings, second, images[1], 1)
+        engine = docker.from_env()
+        networks = {
+            service: list(engine.containers.get(c).attrs["NetworkSettings"]["Networks"])
+            for service in (first, second)
+            for c in _containers(settings, service)
+        }
+        assert networks == {
+            first: [network_name(settings, first, "staging")],
+            second: [network_name(settings, second, "staging")],
+        }
+        (other,) = _containers(settings, second)
+        slot = engine.containers.get(other).labels["shipmate.port"]
+        (mine,) = _containers(settings, first)
+        seen = reach(engine.containers.get(mine), f"{GATEWAY_HOST}:{slot}", f"127.0.0.1:{slot}")
+        assert set(seen.values()) == {"closed"}, seen  # a neighbour's slot is out of reach
+        tear_down(settings, first)
+        assert not engine.networks.list(names=[network_name(settings, first, "staging")])
+    finally:
+        tear_down(settings, first)
+        tear_down(settings, second)
