@@ -10,10 +10,6 @@ the service).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from workflows.spec import ServiceSpec
 
 ADMIN = "admin"
 
@@ -36,7 +32,7 @@ def allowed(permissions: dict[Action, list[str]], action: Action) -> list[str] |
     return [ADMIN, *sorted({r for r in named if r != ADMIN})]
 
 
-def check_permissions(spec: ServiceSpec) -> None:
+def check_permissions(spec) -> None:  # a ServiceSpec (workflows.spec imports this)
     """A rule needs sign-in and names roles the service has."""
     known = {ADMIN, *spec.roles}
     for entity in spec.entities:
@@ -54,7 +50,7 @@ def check_permissions(spec: ServiceSpec) -> None:
                 )
 
 
-def described(spec: ServiceSpec) -> list[str]:
+def described(spec) -> list[str]:
     """Each rule in words, for the plan card: 'create Prescription: admin, doctor'."""
     return [
         f"{action.value} {entity.name}: {', '.join(allowed(entity.permissions, action) or [])}"
@@ -76,7 +72,7 @@ def kept_actions(permissions: dict[Action, list[str]], roles: list[str]) -> list
     return kept
 
 
-def rules_diff(old: ServiceSpec, new: ServiceSpec) -> list[str]:
+def rules_diff(old, new) -> list[str]:
     """Each action whose roles changed between two versions, for the change's diff."""
     before = {e.name: e.permissions for e in old.entities}
     lines = []
