@@ -89,13 +89,15 @@ async def deliveries_matching(
 
     Temporal lists every running execution before any closed one, so one list cut at
     `limit` leaves a person with that many deliveries parked at gates without the one
-    that just finished; the running and the closed are listed apart and merged.
+    that just finished; the running and the closed are listed apart and merged. One
+    that ended between the two lists is in both: it shows once, ended.
     """
-    running = client.list_workflows(f"({query}) AND {search.RUNNING}", limit=limit)
-    closed = client.list_workflows(f"({query}) AND {search.CLOSED}", limit=limit)
-    found = [e async for e in running] + [e async for e in closed]
-    found.sort(key=lambda e: e.start_time, reverse=True)
-    return await _statuses(client, found[:limit])
+    found: dict[str, WorkflowExecution] = {}
+    for clause in (search.RUNNING, search.CLOSED):
+        async for entry in client.list_workflows(f"({query}) AND {clause}", limit=limit):
+            found[entry.id] = entry
+    newest = sorted(found.values(), key=lambda e: e.start_time, reverse=True)
+    return await _statuses(client, newest[:limit])
 
 
 async def _statuses(client: Client, found: list[WorkflowExecution]) -> list[DeliveryStatus]:
