@@ -16,6 +16,7 @@ import openai
 from pydantic import BaseModel, ValidationError
 
 from shipmate.settings import Settings
+from understanding.permissions import Rules
 from understanding.result import PlanResult, questions_from_validation
 from understanding.vocabulary import AUTH_WORDS, OTHER_DATABASES, OTHER_STACKS, OTHER_TARGETS
 from workflows.environments import ENVIRONMENT_WORDS
@@ -222,6 +223,9 @@ def _to_plan(draft: PlanDraft, base_spec: ServiceSpec | None) -> PlanResult:
         questions = [q[:300] for q in draft.questions[:5]] or _cannot_read().questions
         return PlanResult(questions=questions)
     spec = draft.spec
+    kept = Rules()  # the model's entries, one per entity and action, the roles together
+    for rule in spec.permissions:
+        kept.keep(rule.entity, rule.action, rule.roles)
     try:
         result = ServiceSpec(
             name=base_spec.name if base_spec else spec.name,
@@ -231,7 +235,7 @@ def _to_plan(draft: PlanDraft, base_spec: ServiceSpec | None) -> PlanResult:
             auth=spec.auth,
             roles=spec.roles,
             entities=[
-                {**entity.model_dump(), "permissions": _kept(spec.permissions, entity.name)}
+                {**entity.model_dump(), "permissions": kept.kept.get(entity.name, {})}
                 for entity in spec.entities
             ],
             events=[{"entity": name} for name in spec.published_entities],
@@ -252,16 +256,6 @@ def _to_plan(draft: PlanDraft, base_spec: ServiceSpec | None) -> PlanResult:
             questions=["What should the service manage? Name the things and their fields."]
         )
     return PlanResult(spec=result, defaults=[a[:200] for a in draft.assumptions[:10]])
-
-
-def _kept(permissions: list[PermissionDraft], entity: str) -> dict[str, list[str]]:
-    """One entity's rules, by action, the roles of every entry for it together."""
-    kept: dict[str, list[str]] = {}
-    for rule in permissions:
-        if rule.entity == entity:
-            roles = kept.setdefault(rule.action.value, [])
-            roles += [r for r in rule.roles if r not in roles]
-    return kept
 
 
 def _cannot_read() -> PlanResult:
