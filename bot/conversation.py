@@ -24,7 +24,7 @@ from temporalio.service import RPCError, RPCStatusCode
 from bot import answers, intents, name_clash
 from bot.commands import UNDOING, Verb, parse_command, sounds_like_decision
 from bot.decisions import Decisions
-from bot.intents import Intent
+from bot.intents import MODES, Intent
 from bot.quoting import Quoting
 from bot.speakers import developer_refusal
 from bot.temporal_link import TemporalLink
@@ -140,6 +140,8 @@ class Conversations:
             await turn.say(
                 await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
             )
+        elif reading.intent in MODES:
+            await turn.say(reading.reason)
         else:
             await self._plan_and_start(turn, temporal, [text])
 
@@ -168,6 +170,9 @@ class Conversations:
             await turn.say(answers.describe_delivery(status))
         elif reading.intent == Intent.build:
             await self._change(turn, temporal, status, text, addressed)
+        elif reading.intent in MODES:
+            if addressed:
+                await turn.say(reading.reason)
         else:
             await turn.say(
                 await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
@@ -183,8 +188,13 @@ class Conversations:
             return
         reading = intents.read(text)
         again = sounds_like_decision(text) == Verb.retry
+        command = parse_command(text)
         if reading.intent == Intent.help:
             await turn.say(intents.HELP)
+        elif command and command.verb in UNDOING:  # e.g. a button's "did you mean …?"
+            await self._undo(turn, temporal, command, None)
+        elif reading.intent in MODES:
+            await turn.say(reading.reason)
         elif reading.intent == Intent.build or again:
             await self._plan_and_start(turn, temporal, thread or [text])
         else:

@@ -1,4 +1,5 @@
-"""What a chat message asks for: build or change, status, deployments, history, decisions.
+"""What a chat message asks for: build or change, status, deployments, history, decisions,
+or another mode (review, optimize, integrate) or nothing Shipmate does.
 
 Plain rules over the words people use; anything unrecognised is treated as a build or
 change request, and the request parser asks questions if it is not one. Decisions are
@@ -11,6 +12,7 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from understanding.modes import requested_mode
 from workflows.environments import environments_named
 
 
@@ -25,6 +27,14 @@ class Intent(StrEnum):
     cancel = "cancel"
     retry = "retry"
     build = "build"
+    # modes of their own, answered honestly until they exist (understanding.modes)
+    review = "review"
+    optimize = "optimize"
+    integrate = "integrate"
+    elsewhere = "elsewhere"
+
+
+MODES = (Intent.review, Intent.optimize, Intent.integrate, Intent.elsewhere)
 
 
 @dataclass
@@ -70,6 +80,8 @@ def read(text: str) -> Reading:
         r"^(status|state|progress|how'?s it going|how is it going|where are we)\b", words
     ) or re.search(r"\bstatus of\b", words):
         return Reading(Intent.status, service)
+    if mode := requested_mode(text):
+        return Reading(Intent(mode.mode.value), mode.service or service, reason=mode.answer)
     return Reading(Intent.build, service, environment)
 
 

@@ -21,6 +21,11 @@ class PlanResult(BaseModel):
     defaults: list[str] = Field(default_factory=list, description="What was assumed, not read")
     notes: list[str] = Field(default_factory=list, description="e.g. a fallback that happened")
     diff: list[str] = Field(default_factory=list, description="Changes from the running version")
+    mode: str | None = Field(
+        None,
+        description="review, optimize, integrate or elsewhere: not a build (the answer "
+        "is the one question)",
+    )
 
 
 def questions_from_validation(exc: ValidationError) -> list[str]:

@@ -9,6 +9,7 @@ from shipmate.settings import Settings
 from understanding.capabilities import deliverable
 from understanding.changes import parse_change, spec_diff
 from understanding.faithful import checked
+from understanding.modes import requested_mode
 from understanding.openai_parser import OpenAIUnavailable, parse_with_openai
 from understanding.result import PlanResult
 from understanding.rules import parse_request
@@ -34,6 +35,8 @@ def understand(
 def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | None) -> PlanResult:
     thread = [SLACK_MARKUP.sub(" ", line) for line in thread]
     thread = [line for line in thread if line.strip()] or [""]
+    if base_spec is None and (asked := requested_mode("\n".join(thread))):
+        return PlanResult(questions=[asked.answer], mode=asked.mode.value)
     notes: list[str] = []
     if settings.openai_api_key is not None:
         try:

@@ -1,0 +1,161 @@
+"""Which of Shipmate's modes a request asks for: build (the default), review, optimize,
+integrate, or something Shipmate does not do at all.
+
+Read before any entity is: "Review my API for security issues" is a review, not an
+entity called Review, and "set up CI/CD for our repo" is an honest "not something I
+do", not a service. A build request that only mentions these words in passing ("an
+API for code reviews: reviews have rating and body", "publish order changes to SQS")
+stays a build: the mode verbs count only where they lead the request or take an
+object that is code, a service or an outside system.
+
+Until a mode exists, its answer says so and names what Shipmate can do instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    review = "review"
+    optimize = "optimize"
+    integrate = "integrate"
+    elsewhere = "elsewhere"
+
+
+@dataclass(frozen=True)
+class ModeRequest:
+    mode: Mode
+    service: str | None
+    answer: str
+
+
+LEAD = r"^(?:(?:hey|hi|ok|so|please|pls|can you|could you|would you|i need you to|"
+LEAD += r"i want you to|i'd like you to|we need you to|help me|can we|let's|lets)[,\s]+)*"
+# A service is named the way Shipmate names them: orders-api, billing-service.
+SERVICE = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:api|service|svc|backend|server|app))\b")
+CODE = r"(?:code|api|apis|service|services|endpoints?|repo|repository|backend|pr|pull request|"
+CODE += r"schema|queries|query|migrations?|handlers?|routes?|auth|[a-z0-9]+-[a-z0-9-]+)"
+
+# "review my API", "audit orders-api": a verb that leads, with an object that exists.
+OWNED = r"\s+(?:my|our|the|this|that|these|those|[a-z0-9]+-[a-z0-9-]+)\b"
+REVIEW = [
+    rf"{LEAD}(?:review|audit|critique|assess|inspect|sanity.check){OWNED}",
+    rf"{LEAD}(?:look over|check over|go over|go through|look through|read through){OWNED}",
+    rf"\b(?:review|audit|critique|inspect|look over|check)\s+(?:my|our|the|this|that)\s+"
+    rf"(?:\w+\s+){{0,2}}{CODE}\b",
+    rf"\b(?:take a look|have a look|look|go through|read through|dig through)\s+(?:at\s+)?"
+    rf"(?:\w+\s+){{0,3}}{CODE}\b.*\b(?:off|wrong|bad|issues?|problems?|improve|tell me|"
+    r"point out|feedback|later)\b",
+    r"\bcode review\b(?!s)",
+    r"\b(?:security|vulnerabilit(?:y|ies)|owasp|injection|xss|csrf)\b.*\b(?:issues?|holes?|"
+    r"problems?|scan|check|review|audit|risks?)\b",
+    r"\b(?:sql injection|xss|csrf|vulnerab\w*|security (?:holes?|issues?|risks?))\b.*\bin\s+"
+    r"[a-z0-9]+-[a-z0-9-]+",
+    r"\bwhat(?:'s| is) wrong with\b",
+    r"\b(?:any|find)\s+(?:bugs|issues|problems|smells)\s+in\b",
+]
+OPTIMIZE = [
+    r"\bwhy is\b.*\bslow\b",
+    r"\b(?:is|are|got|getting|feels?|seems?|runs?|running|gone)\s+"
+    r"(?:\w+ly\s+|really\s+|very\s+|so\s+|too\s+|kind of\s+|a bit\s+|way\s+)?slow\b",
+    r"\bload[- ]?test|\bstress[- ]?test|\bbenchmark\b|\bperf(?:ormance)? test",
+    r"\b(?:speed\s+(?:\w+\s+){0,3}up|make .{1,40} faster|optimi[sz]e|profile|tune)\b",
+    r"\b(?:latency|p9[59]|p50|throughput|bottlenecks?|slow quer(?:y|ies)|n\+1)\b",
+    r"\btimes? out\b|\btiming out\b|\bunder (?:heavy )?load\b",
+    r"\bhow (?:many|much) (?:requests|traffic|load|rps|users)\b.*\b(?:handle|take|cope)\b",
+]
+# "integrate it with a PostgreSQL database" is where a service keeps its data: a build.
+TO_A_DATABASE = r".*\b(?:with|to)\s+(?:an?\s+|the\s+|our\s+|my\s+)?"
+TO_A_DATABASE += r"(?:postgres\w*|mysql|mariadb|sqlite|(?:sql\s+)?database|db)\b"
+INTEGRATE = [
+    r"\b(?:consumers?|consume|subscribe[sd]?\s+to|listen(?:s|ing)?\s+(?:to|for))\b",
+    r"\bevent[- ]driven\b",
+    r"\b(?:sign[- ]?in|log[- ]?in|login|sso|auth\w*)\s+(?:with|via|through|using)\s+"
+    r"(?:google|github|gitlab|okta|auth0|keycloak|azure|microsoft|apple|cognito|facebook|slack)",
+    r"\b(?:google|github|gitlab|okta|auth0|keycloak|azure ad|microsoft|apple|cognito|facebook)"
+    r"\s+(?:sign[- ]?in|log[- ]?in|login|sso|auth\w*|oauth|accounts?)\b",
+    r"\b(?:oidc|openid(?: connect)?|saml|single sign[- ]on|sso)\b",
+    r"\b(?:webhooks?\s+from|stripe|twilio|sendgrid)\b",
+    r"\bevents?\s+between\b|\bbetween\s+(?:the\s+)?(?:two\s+)?services\b",
+    # an event out of a service that exists: 'when an order is created in orders-api, …'
+    r"\b(?:publish|emit|send|push|fire|raise)\w*\b.*\b(?:events?|messages?)\b.*"
+    r"\b[a-z0-9]+-(?:api|service|svc|backend|app)\b",
+    r"\b[a-z0-9]+-(?:api|service|svc|backend|app)\b.*\b(?:publish|emit|send|push|fire|raise)"
+    r"\w*\b.*\b(?:events?|messages?)\b",
+    rf"{LEAD}(?:integrate|connect|wire(?: up)?|hook up|link)\b(?!{TO_A_DATABASE})",
+]
+ELSEWHERE = [
+    r"\b(?:ci/cd|ci|cd|ci\s+pipeline|github actions?|gitlab[- ]ci|jenkins|circleci|pipeline)\b"
+    r"(?!.*\b(?:have|has|with fields)\b)",
+    r"\bwrite\s+(?:some\s+|the\s+|unit\s+|integration\s+|e2e\s+)*tests?\s+for\b",
+    r"\b(?:migrate|upgrade|back ?up|restore)\s+(?:my|our|the)\s+(?:[\w-]+\s+){0,2}"
+    r"(?:mysql|postgres\w*|database|db|server|cluster)\b",
+    r"\b(?:refactor|split|break up|rewrite)\b.*\b(?:monolith\w*|microservices|codebase)\b",
+    r"\b(?:monolith\w*)\b.*\bmicroservices\b",
+    r"\b(?:laptop|wi-?fi|printer|vpn|password|jira|meeting room|calendar invite|spreadsheet|"
+    r"slide deck|onboarding doc\w*)\b",
+    rf"{LEAD}(?:translate|book|reset|schedule|summari[sz]e|proofread|email|order lunch)\b"
+    r"(?!\s+(?:api|service|backend)\b)",
+    r"\b(?:terraform|ansible|helm chart)\s+for\s+(?:my|our)\b",
+    r"\b(?:frontend|front-end|react app|mobile app|ios app|android app|landing page|website)\b"
+    r"(?!.*\b(?:api|backend|service)\b)",
+]
+# A request that says what to build is a build, whatever else it mentions: a build verb
+# with a service noun, 'X has/have', a field list ('plan: name, price', '(a, b)').
+BUILD = re.compile(
+    r"\b(?:build|create|make|scaffold|generate|spin up|set up|need|want)\b.*"
+    r"\b(?:api|service|backend|microservice|app)\b"
+    r"|\b(?:have|has|belongs? to)\b|\bfields?\b|\bentit(?:y|ies)\b"
+    r"|\b\w+\s*:\s*\w+(?:\s+\w+)?\s*,\s*\w+|\(\s*\w+(?:\s+\w+)?\s*,\s*\w+"
+)
+
+WHAT_I_DO = (
+    "What I can do today: build a service from a description (`@shipmate build an orders "
+    "api: orders have customer, total and status`), change it in its thread, roll back or "
+    "tear down an environment, and say what is deployed where."
+)
+ANSWERS = {
+    Mode.review: (
+        "Reviewing code isn't something I do yet (it is coming: findings with file and line, "
+        "and a fix you can apply). " + WHAT_I_DO
+    ),
+    Mode.optimize: (
+        "Load tests and performance findings aren't something I do yet (they are coming: a "
+        "bounded load test, the database's own statistics and what to change). " + WHAT_I_DO
+    ),
+    Mode.integrate: (
+        "Wiring services together (consumers of events, sign-in through an outside provider) "
+        "isn't built yet. A service I build can already publish its changes to SQS: add "
+        "'publish order changes to SQS' to a build request. " + WHAT_I_DO
+    ),
+    Mode.elsewhere: (
+        "That isn't something I do: I build and run backend services from a description, "
+        "in Slack. " + WHAT_I_DO
+    ),
+}
+
+
+def requested_mode(text: str) -> ModeRequest | None:
+    """The mode a request asks for when it is not a build; None for a build."""
+    said = " ".join(re.sub(r"<[@#!][^>]*>", " ", text).lower().split())
+    service = SERVICE.search(said)
+    named = service.group(1) if service else None
+    builds = bool(BUILD.search(said))
+    for mode, patterns in (
+        (Mode.review, REVIEW),
+        (Mode.optimize, OPTIMIZE),
+        (Mode.elsewhere, ELSEWHERE),
+        (Mode.integrate, INTEGRATE),
+    ):
+        for pattern in patterns:
+            match = re.search(pattern, said)
+            if match is None:
+                continue
+            owned = pattern.startswith(LEAD) and pattern.endswith(OWNED)
+            if builds and not owned and not named:
+                continue  # a build that mentions the word in passing
+            return ModeRequest(mode, named, ANSWERS[mode])
+    return None
