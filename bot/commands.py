@@ -90,6 +90,7 @@ def parse_command(text: str) -> Command | None:
     if CONDITIONAL.match(reason.lower()) or clean.endswith("?"):
         return None
     environment = service = delivery_id = None
+    bare: list[str] = []  # 'tear down hinagys in staging': a name, misspelt or short
     for word in (match["args"] or "").lower().split():
         if re.fullmatch(DELIVERY, word):
             delivery_id = word
@@ -98,11 +99,15 @@ def parse_command(text: str) -> Command | None:
         elif re.fullmatch(SERVICE, word) and service is None:
             service = word
         elif not re.fullmatch(FILLER, word):
-            return None  # a word that is neither target nor filler: not a command
+            bare.append(word)
+    if verb in UNDOING and service is None and len(bare) == 1 and len(bare[0]) >= 3:
+        service, bare = bare[0], []  # checked against the services that exist
+    if bare:
+        return None  # a word that is neither target nor filler: not a command
     if verb in (Verb.cancel, Verb.retry) and environment is not None:
         return None  # "cancel prod" is not a way to cancel a delivery: ask instead
-    if verb in UNDOING and (environment is None or delivery_id is not None):
-        return None  # an undo names its environment; said loosely, it is only talk
+    if verb in UNDOING and (delivery_id is not None or environment is None and service is None):
+        return None  # an undo names what it undoes; said loosely, it is only talk
     return Command(verb, environment, service, delivery_id, reason[:500])
 
 

@@ -176,14 +176,19 @@ async def _change_request(
 
 async def current_spec(client: Client, service: str) -> ServiceSpec | None:
     """The running spec of a service, or None when there is no such service (yet)."""
+    state = await service_state(client, service)
+    return state.current_spec if state else None
+
+
+async def service_state(client: Client, service: str) -> ServiceState | None:
+    """What a service holds (versions, deployments), or None when there is no such service."""
     handle = client.get_workflow_handle(service_workflow_id(service))
     try:
-        state = await handle.query(ServiceWorkflow.describe, result_type=ServiceState)
+        return await handle.query(ServiceWorkflow.describe, result_type=ServiceState)
     except RPCError as exc:
         if exc.status == RPCStatusCode.NOT_FOUND:
             return None
         raise
-    return state.current_spec
 
 
 async def decide(

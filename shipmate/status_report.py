@@ -24,7 +24,7 @@ from shipmate.delivery_client import delivery_status
 from shipmate.pending_work import PendingWork, pending_work
 from workflows import search
 from workflows.models import DeliveryState, DeliveryStatus, ServiceState
-from workflows.service_workflow import ServiceWorkflow
+from workflows.service_workflow import ServiceWorkflow, service_workflow_id
 
 LIST_LIMIT = 50
 QUERY_TIMEOUT = timedelta(seconds=5)
@@ -80,6 +80,13 @@ async def gather(
         in_flight=sorted(statuses, key=lambda s: s.delivery_id),
         pending=pending,
     )
+
+
+async def service_names(client: Client) -> list[str]:
+    """The names of the services that exist, from the engine's list (no worker asked)."""
+    prefix = service_workflow_id("")
+    found = client.list_workflows(search.services(running=True), limit=LIST_LIMIT * 4)
+    return sorted([e.id.removeprefix(prefix) async for e in found])
 
 
 async def deliveries_matching(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from testkit.chat import Chat, actions
 from testkit.waiting import eventually
-from tests.bot.test_bot_decisions import _at_least, started
+from tests.bot.test_bot_decisions import started
 from tests.workflows.test_undo_deliveries import service_state
 
 
@@ -46,10 +46,66 @@ async def test_nothing_to_roll_back_is_said_plainly_and_nothing_starts(chat, bot
         f":no_entry: {service} has run only v1 in staging: there is no earlier version to "
         "roll back to"
     )
-    await chat.say("U0ALICE", "<@U0SHIPMATE> roll back ghost-api in staging")
-    told = await eventually(lambda: _at_least(chat.ephemeral("U0ALICE"), 2), what="a second")
-    assert told[1].startswith(":no_entry: I know no service called ghost-api")
+    ghost = await chat.say("U0ALICE", "<@U0SHIPMATE> roll back zzqxv-api in staging")
+    told = await chat.wait_for(ghost, lambda r: "no service called" in r["text"])
+    assert told["text"] == "I know no service called `zzqxv-api`."  # nothing near it
+    assert actions(told) == []
     await chat.caught_up()
     assert [r for r in await chat.thread(ts) if r["text"].startswith(":no_entry:")] == []
     state = await service_state(client, service)
     assert [d for d in state.deliveries if d.request_text.startswith("roll back")] == []
+
+
+async def test_a_misspelt_service_is_offered_by_its_real_name_and_the_click_asks_for_it(
+    chat, bot, client
+):
+    ts, service = await delivered(chat)
+    misspelt = service.removesuffix("-api")[:-1] + "z"  # 'ledgerabc-api' -> 'ledgerabz'
+    asked_at = await chat.say("U0ALICE", f"<@U0SHIPMATE> tear down {misspelt} in staging")
+    asked = await chat.wait_for(asked_at, lambda r: "no service called" in r["text"])
+    assert asked["text"].startswith(
+        f"I know no service called `{misspelt}`. Did you mean *{service}*?"
+    )
+    assert actions(asked) == ["plan_answer_0"]
+    state = await service_state(client, service)
+    assert [d for d in state.deliveries if d.request_text.startswith("tear down")] == []
+
+    await chat.click("U0ALICE", asked["ts"], "plan_answer_0")
+    said = await chat.wait_for(asked_at, lambda r: r["text"].startswith("*Tear down* of"))
+    assert f"*Tear down* of *{service}* in *staging*" in said["text"]
+    await chat.card(asked_at, f"{service}: tear down staging: waiting for approval")
+
+
+async def test_an_undo_without_its_environment_asks_which_one_with_a_button_each(
+    chat, bot, client
+):
+    ts, service = await delivered(chat)
+    asked_at = await chat.say("U0ALICE", f"<@U0SHIPMATE> roll back {service}")
+    asked = await chat.wait_for(asked_at, lambda r: "Which environment" in r["text"])
+    assert asked["text"].startswith(
+        f"Which environment of *{service}* should I roll back? It runs in staging."
+    )
+    assert actions(asked) == ["plan_answer_0"]
+    await chat.click("U0ALICE", asked["ts"], "plan_answer_0")
+    (refused,) = await eventually(lambda: chat.ephemeral("U0ALICE"), what="alice told privately")
+    assert refused.endswith("there is no earlier version to roll back to")
+
+
+async def test_requests_for_modes_not_built_yet_get_an_honest_answer_and_nothing_starts(
+    chat, bot, client
+):
+    asked = {
+        "<@U0SHIPMATE> review ledger-api for security holes": "Reviewing code isn't",
+        "<@U0SHIPMATE> why is ledger-api so slow lately?": "Load tests and performance",
+        "<@U0SHIPMATE> set up a GitHub Actions pipeline for our monorepo": "That isn't something",
+    }
+    threads = []
+    for text, answer in asked.items():
+        ts = await chat.say("U0ALICE", text)
+        said = await chat.wait_for(ts, lambda r: "What I can do today" in r["text"])
+        assert said["text"].startswith(answer), said["text"]
+        threads.append(ts)
+    await chat.caught_up()
+    for ts in threads:
+        replies = [r["text"] for r in await chat.thread(ts) if r["ts"] != ts]
+        assert len(replies) == 1, replies  # the answer alone: no plan, no delivery

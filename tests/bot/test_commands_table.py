@@ -40,14 +40,20 @@ TABLE = [
     ("<@U0SHIPMATE> retry", Command(T), T),
     ("<@U0SHIPMATE> retry it", Command(T), T),
     ("retry delivery/a-api/3-a1b2c3", Command(T, delivery_id="delivery/a-api/3-a1b2c3"), T),
-    # undoing: a delivery of its own, gated; it always names its environment
+    # undoing: a delivery of its own, gated
     ("<@U0SHIPMATE> roll back orders-api in prod", Command(B, "prod", "orders-api"), None),
     ("<@U0SHIPMATE> rollback orders-api production", Command(B, "prod", "orders-api"), None),
     ("<@U0SHIPMATE> Roll back staging", Command(B, "staging"), None),
     ("<@U0SHIPMATE> tear down orders-api in staging", Command(D, "staging", "orders-api"), None),
     ("<@U0SHIPMATE> teardown the orders-api staging", Command(D, "staging", "orders-api"), None),
-    ("<@U0SHIPMATE> roll back orders-api", None, None),
-    ("<@U0SHIPMATE> tear down orders-api", None, None),
+    # an undo without its environment, or with a name no service may have: asked about
+    ("<@U0SHIPMATE> roll back orders-api", Command(B, service="orders-api"), None),
+    ("<@U0SHIPMATE> tear down orders-api", Command(D, service="orders-api"), None),
+    ("<@U0SHIPMATE> tear down hinagys in staging", Command(D, "staging", "hinagys"), None),
+    ("<@U0SHIPMATE> roll back orderz-api", Command(B, service="orderz-api"), None),
+    ("<@U0SHIPMATE> rollback billing prod", Command(B, "prod", "billing"), None),
+    ("<@U0SHIPMATE> tear down the whole thing in staging", None, None),
+    ("<@U0SHIPMATE> roll back", None, None),
     ("<@U0SHIPMATE> roll back prod?", None, None),
     ("<@U0SHIPMATE> roll back prod if the errors continue", None, None),
     ("should we roll back prod", None, None),
