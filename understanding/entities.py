@@ -306,6 +306,8 @@ def _fields_naming_entities(reading: Reading) -> None:
     for draft in reading.entities.values():
         for name, spec in list(draft.fields.items()):
             base = name.removesuffix("_id")
+            if base not in by_snake and singular(base) in by_snake:
+                base = singular(base)  # 'invoices with customers': a link, said in plural
             target = by_snake.get(base) or next(
                 (by_snake[s] for s in by_snake if base.endswith("_" + s)), None
             )

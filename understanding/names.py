@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 
+from understanding.spelling import can_be_noun, noun_singular
 from understanding.vocabulary import FILLER, IRREGULAR, VOCABULARY
 from workflows.spec import FieldType
 
@@ -12,6 +13,8 @@ from workflows.spec import FieldType
 def singular(word: str) -> str:
     if word in IRREGULAR:
         return IRREGULAR[word]
+    if (lemma := noun_singular(word)) and word.startswith(lemma[:2]):
+        return lemma
     if word.endswith("ies") and len(word) > 4:
         return word[:-3] + "y"
     if word.endswith(("sses", "xes", "ches", "shes", "tuses", "zzes")):
@@ -42,6 +45,8 @@ def entity_name(words: list[str], heading: bool = False) -> str | None:
     words = [w for w in words if re.fullmatch(r"[a-z][a-z0-9]*", w)]
     if not words or (not heading and any(w in FILLER for w in words)) or len(words[-1]) < 3:
         return None
+    if not can_be_noun(words[-1]):
+        return None  # 'develop', 'integrate': verbs name no thing to keep
     words[-1] = singular(words[-1])
     return "".join(w.capitalize() for w in words)[:40]
 

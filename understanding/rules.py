@@ -18,12 +18,14 @@ from understanding.names import correct, entity_name, singular
 from understanding.permissions import read_permissions
 from understanding.result import Choice, PlanResult, questions_from_validation
 from understanding.service_words import read_service_words
+from understanding.spelling import mend_text
 from understanding.vocabulary import (
     AUTH_WORDS,
     CONTROL,
     FILLER,
     KNOWN_FIELDS,
     MAX_REQUEST_CHARS,
+    OWN_WORDS,
 )
 from understanding.words import Request
 from workflows.spec import (
@@ -141,9 +143,10 @@ def corrected(text: str) -> str:
     """Close misspellings of the words that steer the parser ('postgress', 'stagin'),
     and chat shorthand ('w/ graphql')."""
     text = re.sub(r"(?i)\bw/(?=\s|\w)\s*", "with ", text)
-    return re.sub(
+    text = re.sub(
         r"[A-Za-z]{5,}", lambda m: _keep_case(m.group(), correct(m.group().lower())), text
     )
+    return mend_text(text, OWN_WORDS)
 
 
 def _keep_case(written: str, meant: str) -> str:

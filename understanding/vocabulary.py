@@ -286,3 +286,27 @@ KNOWN_FIELDS: dict[str, list[tuple[str, FieldType]]] = {
     "Payment": [("amount", FieldType.decimal), ("currency", FieldType.str)],
     "Comment": [("body", FieldType.text)],
 }
+
+# Words the spelling mender leaves as written: every word Shipmate itself reads.
+OWN_WORDS = frozenset(
+    word
+    for words in (
+        DATABASES,
+        OTHER_DATABASES,
+        BUILT_STACKS,
+        OTHER_STACKS,
+        AUTH_WORDS,
+        OTHER_AUTH,
+        TARGET_WORDS,
+        OTHER_TARGETS,
+        TYPE_WORDS,
+        MODIFIERS,
+        ENVIRONMENTS,
+        API_WORDS,
+        FILLER,
+        CONTROL,
+        VOCABULARY,
+    )
+    for phrase in words
+    for word in str(phrase).split()
+)
