@@ -45,6 +45,30 @@ class Reading:
     reason: str = ""
 
 
+# Questions about what runs: 'what's deployed?', 'is fleet-tracker up?', 'which version
+# of orders-api is on staging?', 'list my services', 'what environments does X have'.
+DEPLOYED = "|".join(
+    [
+        r"\b(what'?s|what is|what are)\s+(deployed|live|running)\b|\bdeployed where\b",
+        r"\bwhere is\b.*\b(deployed|running)\b",
+        r"^(?:is|are)\s+(?:the\s+)?[a-z0-9-]+(?:\s+[a-z]+)?\s+"
+        r"(?:up|down|healthy|running|live|alive|ok|okay)\b",
+        r"^(?:what|which)\s+versions?\s+of\b",
+        r"^(?:what|which)\s+environments?\b|^where (?:does|do|is)\s+[a-z0-9-]+\s+(?:run|live)",
+        r"^(?:list|show)(?:\s+me)?\s+(?:all\s+)?(?:my|our|the|all)\s+services\b",
+        r"^what services\b|^which services\b",
+        r"^(?:show|tell)(?:\s+me)?\s+(?:everything|all|what)\b.*\b(?:built|made|deployed|running)",
+        r"^what (?:have|did) (?:you|shipmate) (?:built|build|made|make|deployed|deploy)\b",
+    ]
+)
+# 'did the billing-service deploy finish?', 'has orders-api shipped yet?'
+FINISHED = (
+    r"^(?:did|has|have|is)\s+(?:the\s+)?[a-z0-9-]+\s+(?:deploy(?:ment)?|delivery|build|"
+    r"release)?\s*(?:finish|finished|succeed|succeeded|work|worked|land|landed|go through|"
+    r"gone through|done|complete|completed|shipped|deployed)\b"
+)
+HISTORY = r"^when (?:was|were|did)\b.*\b(?:deployed|deploy|shipped|released|changed|updated)\b"
+
 SERVICE_WORD = r"([a-z][a-z0-9]*(?:-[a-z0-9]+)+)"  # kebab-case names: orders-api
 # "what's live?" asks about every environment; "approve live" names prod.
 LIVE_AS_STATE = re.compile(r"\b(what'?s|what is|what are|is it|it'?s|are)\s+live\b")
@@ -68,17 +92,13 @@ def read(text: str) -> Reading:
         return Reading(Intent.retry, service)
     if re.search(r"\bwho approved\b", words):
         return Reading(Intent.who_approved, service, environment)
-    if re.search(r"\b(history|changelog|versions)\b", words):
+    if re.search(r"\b(history|changelog|versions)\b", words) or re.search(HISTORY, words):
         return Reading(Intent.history, service)
-    if re.search(
-        r"\b(what'?s|what is|what are)\s+(deployed|live|running)\b|\bdeployed where\b|"
-        r"\bwhere is\b.*\b(deployed|running)\b",
-        words,
-    ):
+    if re.search(DEPLOYED, words):
         return Reading(Intent.deployed, service, environment)
     if re.match(
         r"^(status|state|progress|how'?s it going|how is it going|where are we)\b", words
-    ) or re.search(r"\bstatus of\b", words):
+    ) or re.search(r"\bstatus of\b|" + FINISHED, words):
         return Reading(Intent.status, service)
     if mode := requested_mode(text):
         return Reading(Intent(mode.mode.value), mode.service or service, reason=mode.answer)

@@ -70,6 +70,13 @@ ABOUT = re.compile(
     r"handles|handle|about|of)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|an\s+)?"
 )
 WITH_ENDS = re.compile(r"\b(?:for|using|backed by|deploy\w*|that|which|where)\b")
+# A parenthesis that opens with these is a note on a field, not an entity's field list.
+NOTE_STARTS = frozenset(
+    "how must can should e eg ie i ex like long short free plain numeric number whole one "
+    "either max min up only in optional required unique default defaults letter letters "
+    "characters chars digits".split()
+)
+NOTE_WORDS = frozenset(TYPE_WORDS) | MODIFIERS | NOTE_STARTS
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
@@ -143,6 +150,9 @@ def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None
             continue  # a field's own type or modifiers
         if words[0] in ("default", "defaults", "e", "eg", "like", "ex", "i", "ie"):
             continue
+        first = re.findall(r"[a-z][a-z0-9_]*", re.split(r",|\bor\b", match.group(1))[0])
+        if first and (first[0] in NOTE_STARTS or set(first) <= NOTE_WORDS):
+            continue  # a note on a field: '(long text)', '(bool, default false)'
         begins = line_start(work.text, match.start())
         noun = noun_before(work, match.start(), begins, skip=False, headings=True)
         if noun is None:
@@ -254,10 +264,13 @@ def _names_things(work: Work, noun, head_at: int, start: int, end: int, reading:
     plurals = [
         i for i in items if re.fullmatch(r"[a-z]+s", i) and not i.endswith(("ss", "us", "is"))
     ]
-    if len(items) < 2 or len(plurals) != len(items):
-        return False
-    for item in items:
-        reading.entity(entity_name([item]), start + work.text[start:end].index(item))
+    if len(plurals) != len(items) or len(items) < (1 if set(between) & SERVICE_WORDS else 2):
+        return False  # 'a greenhouse api with sensors' names one thing, the api another
+    names = [entity_name([item]) for item in items]
+    if None in names:
+        return False  # 'with managing …': not a list of things
+    for item, name in zip(items, names, strict=True):
+        reading.entity(name, start + work.text[start:end].index(item))
     work.request.use(start, end)
     work.request.use(noun[1], noun[2])
     return True
@@ -300,12 +313,20 @@ def _plural_at(text: str, place: int) -> bool:
     return bool(word) and singular(word.group()) != word.group()
 
 
+# 'belongs to a customer', 'the show it belongs to', 'the box they subscribe to': a field
+# list item that names its entity in a phrase.
+LINK_PHRASE = re.compile(
+    r"^(?:belongs?_to|belonging_to|is_for|for|of|on|in)_(?:an?_|the_|one_)?"
+    r"|_(?:it|they|he|she|this|that)_[a-z]+(?:_to|_in|_on)?$"
+)
+
+
 def _fields_naming_entities(reading: Reading) -> None:
     """'customer' or 'customer_id' on Order, with a Customer entity: a link, not text."""
     by_snake = {snake_case(name): name for name in reading.entities}
     for draft in reading.entities.values():
         for name, spec in list(draft.fields.items()):
-            base = name.removesuffix("_id")
+            base = LINK_PHRASE.sub("", name.removesuffix("_id"))
             if base not in by_snake and singular(base) in by_snake:
                 base = singular(base)  # 'invoices with customers': a link, said in plural
             target = by_snake.get(base) or next(

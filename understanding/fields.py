@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from understanding.names import correct, guess_type
+from understanding.meaning import type_meant
+from understanding.names import correct, singular
 from understanding.vocabulary import CONTROL, ENVIRONMENTS, MODIFIERS, TYPE_WORDS
 from understanding.words import Request
 from workflows.spec import RESERVED_FIELD_NAMES, FieldSpec, FieldType
@@ -24,12 +25,22 @@ SEP = r"\s*(?:,\s*or\s+|,|/|\||\s+or\s+)\s*"
 # medium, high', 'state either draft or final'
 CHOICES = re.compile(
     rf"\b(?P<name>[a-z][a-z0-9_]*)\s*"
-    rf"(?:\(\s*(?:(?:one of:?|either)\s+(?P<oneofparen>{VALUE}(?:{SEP}{VALUE})+)"
+    rf"(?:\(\s*(?:(?:one of:?|either|must be(?: one of| either)?:?|can be)\s+"
+    rf"(?P<oneofparen>{VALUE}(?:{SEP}{VALUE})+)"
     rf"|(?P<paren>{VALUE}(?:\s*,\s*{VALUE})*(?:\s*[/|]\s*|,?\s+or\s+){VALUE}(?:{SEP}{VALUE})*))\s*\)"
     rf"|(?::|=|\bcan be\b|\bis\b)\s*(?P<listed>{VALUE}(?:\s*,\s*{VALUE})*,?\s+or\s+{VALUE})\b"
     rf"|\s*(?:\bone of\b|\beither\b|\bin\b)\s*:?\s*(?P<oneof>{VALUE}(?:{SEP}{VALUE})+)"
-    rf"|\s+(?P<slashed>{VALUE}(?:\s*[/|]\s*{VALUE})+))"
+    rf"|\s*(?::|=|\benum\b)?\s*(?P<slashed>{VALUE}(?:\s*[/|]\s*{VALUE})+)"
+    rf"|\s*(?::|=)?\s*(?:\benum\b|\bone of\b)?\s*:?\s*[\[{{]\s*"
+    rf"(?P<bracketed>{VALUE}(?:\s*[,/|]\s*{VALUE})+)\s*[\]}}])"
 )
+# 'status: draft, submitted, funded' (a name that takes choices, its values to the end of
+# the clause or the parenthesis)
+LISTED_TO_THE_END = re.compile(
+    rf"\b(?P<name>[a-z][a-z0-9_]*)\s*:\s*(?P<values>{VALUE}(?:\s*,\s*{VALUE})+)\s*(?=[.;)\n]|$)"
+)
+YES_NO = re.compile(r"\(?\b(?:yes\s*/\s*no|y\s*/\s*n|true\s*/\s*false)\b\)?")
+BOOLEAN_VALUES = frozenset({"yes", "no", "y", "n", "true", "false"})
 LEADING = {
     "a",
     "an",
@@ -59,6 +70,23 @@ NAME_ENDING_TYPES = {
 }
 
 
+NAME_ENDINGS = frozenset({"on", "by"})
+# Words that say a type only in a note: 'size (number)', 'year (whole number)'.
+NOTED_TYPES = {"number": FieldType.int, "numeric": FieldType.decimal, "whole": FieldType.int}
+RANGE = re.compile(r"(?<![\w.])\d+\s*(?:-|–|to)\s*\d+(?![\w.])")
+
+
+def _kind(said: list[FieldType], name: str, flag, ranged) -> FieldType:
+    """The type written, else what 'yes/no' or '1-5' say, else what the name means."""
+    if said:
+        return said[0]
+    if flag:
+        return FieldType.bool
+    if ranged:
+        return FieldType.int
+    return type_meant(name)
+
+
 @dataclass
 class Choices:
     name: str
@@ -72,7 +100,9 @@ def find_choices(request: Request) -> list[Choices]:
     found = []
     for match in CHOICES.finditer(request.lowered):
         text = next(
-            g for g in ("oneofparen", "paren", "listed", "oneof", "slashed") if match.group(g)
+            g
+            for g in ("oneofparen", "paren", "listed", "oneof", "slashed", "bracketed")
+            if match.group(g)
         )
         values = [v for v in re.split(SEP, match.group(text)) if v]
         end = match.end()
@@ -80,15 +110,20 @@ def find_choices(request: Request) -> list[Choices]:
             end = match.start(text) + match.group(text).rindex(values.pop())
         if all(v in TYPE_WORDS or v in MODIFIERS for v in values) or len(values) < 2:
             continue
+        if set(values) <= BOOLEAN_VALUES:
+            continue  # 'perishable yes/no' is a flag
         if (
             match.group("name") in TYPE_WORDS
             or match.group("name") in CONTROL - ENVIRONMENTS.keys()
         ):
             continue
         found.append(Choices(match.group("name"), list(dict.fromkeys(values)), match.start(), end))
-    for match in LISTED_IN_PARENS.finditer(request.lowered):
-        values = [v.strip() for v in match.group("values").split(",")]
-        if any(c.start == match.start() for c in found) or not _names_a_choice(match.group("name")):
+    for match in [*LISTED_IN_PARENS.finditer(request.lowered), *_listed_to_the_end(request)]:
+        values = [re.sub(r"\s+", "_", v.strip()) for v in re.split(r",|\bor\b", match["values"])]
+        values = [v for v in values if v]
+        if any(c.start == match.start() for c in found):
+            continue
+        if not (_names_a_choice(match["name"]) or _choices_in_a_list(request, match, values)):
             continue
         if all(re.fullmatch(VALUE, v) for v in values) and not set(values) & MODIFIERS:
             found.append(
@@ -105,9 +140,30 @@ CHOICE_NAMES = frozenset(
     "status state type kind category level priority stage tier size mode visibility phase "
     "severity plan gender condition format channel source method frequency color colour".split()
 )
+PHRASE = rf"{VALUE}(?:\s+{VALUE}){{0,2}}"  # 'full sun', 'partial shade'
 LISTED_IN_PARENS = re.compile(
-    rf"\b(?P<name>[a-z][a-z0-9_]*)\s*\(\s*(?P<values>{VALUE}(?:\s*,\s*{VALUE})+)\s*\)"
+    rf"\b(?P<name>[a-z][a-z0-9_]*)\s*\(\s*(?P<values>{PHRASE}(?:\s*(?:,|,?\s*or\b)\s*{PHRASE})+)"
+    rf"\s*\)"
 )
+
+
+def _choices_in_a_list(request: Request, match: re.Match, values: list[str]) -> bool:
+    """'…, light (full sun, partial shade, shade), supplier': a singular name inside a
+    field list, its values words that are no fields ('gig (venue, date, fee)' is a thing)."""
+    name = match["name"]
+    if singular(name) != name or name in TYPE_WORDS or name in CONTROL:
+        return False
+    clause = re.split(r"[.;\n]", request.lowered[: match.start()])[-1]
+    if not re.search(r"[,:(]|\b(?:have|has|with)\b", clause):
+        return False  # the name begins its clause: 'Vehicle (plate, make)'
+    return all(
+        type_meant(v) == FieldType.str and v not in MODIFIERS and v not in TYPE_WORDS
+        for v in values
+    )
+
+
+def _listed_to_the_end(request: Request) -> list[re.Match]:
+    return list(LISTED_TO_THE_END.finditer(request.lowered))
 
 
 def _names_a_choice(name: str) -> bool:
@@ -135,6 +191,11 @@ def _field(
     request: Request, start: int, end: int, choices: list[Choices], problems: list[str]
 ) -> FieldSpec | None:
     text = request.lowered[start:end]
+    flag = YES_NO.search(text)  # 'perishable yes/no': a flag, its words no part of the name
+    if flag:
+        request.use(start + flag.start(), start + flag.end())
+        text = text[: flag.start()] + " " * (flag.end() - flag.start()) + text[flag.end() :]
+    ranged = RANGE.search(text)  # 'rating 1-5': a whole number
     words = [m for m in re.finditer(r"[a-z][a-z0-9_]*|\(|\)", text)]
     in_parens, outside, inside = False, [], []
     for word in words:
@@ -152,6 +213,9 @@ def _field(
             break
     while len(outside) > 1 and outside[0].group() in LEADING:
         outside = outside[1:]
+    ending = None  # 'received on', 'booked by': the preposition is part of the name
+    if len(outside) > 1 and outside[-1].group() in NAME_ENDINGS:
+        ending, outside = outside[-1], outside[:-1]
     while len(outside) > 1 and outside[-1].group() in TRAILING:
         outside = outside[:-1]
     said = [w.group() for w in outside + inside]
@@ -168,6 +232,9 @@ def _field(
         # 'date of birth', 'employee email (email)': type words outside are the name
         name_words = [w for w in outside if w.group() not in MODIFIERS]
         kinds = [TYPE_WORDS[w.group()] for w in inside if w.group() in TYPE_WORDS] or kinds[1:]
+    noted = [NOTED_TYPES[w.group()] for w in inside if w.group() in NOTED_TYPES]
+    kinds = kinds or noted  # 'eu size (number)'
+
     if default:
         name_words = [w for w in name_words if w.start() < default.start()]
     if not name_words and outside and outside[0].group() in TYPE_WORDS:
@@ -178,6 +245,8 @@ def _field(
         if not written_whole and not re.search(r"(?:^|_)(?:on|at)$", name_words[-1].group()):
             name_words.append(outside[-1])  # 'due date' -> due_date
         kinds = kinds or [NAME_ENDING_TYPES[outside[-1].group()]]
+    if ending is not None and name_words and name_words[-1] is outside[-1]:
+        name_words.append(ending)
     if not name_words or len(name_words) > 4:
         return None
     if any(request.used(start + w.start(), start + w.end()) for w in name_words):
@@ -201,7 +270,7 @@ def _field(
     try:
         return FieldSpec(
             name=name,
-            type=FieldType.str if listed else (kinds[0] if kinds else guess_type(name)),
+            type=FieldType.str if listed else _kind(kinds, name, flag, ranged),
             unique="unique" in modifiers or "distinct" in modifiers,
             required=not ({"optional", "nullable"} & modifiers),
             default=request.text[start + default.start(1) : start + default.end(1)]

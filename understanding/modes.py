@@ -100,6 +100,8 @@ ELSEWHERE = [
     rf"{LEAD}(?:translate|book|reset|schedule|summari[sz]e|proofread|email|order lunch)\b"
     r"(?!\s+(?:api|service|backend)\b)",
     r"\b(?:terraform|ansible|helm chart)\s+for\s+(?:my|our)\b",
+    r"\b(?:write|update|draft|proofread)\b.*\b(?:docs|documentation|wiki|readme|blog post|"
+    r"release notes|newsletter|slides)\b",
     r"\b(?:frontend|front-end|react app|mobile app|ios app|android app|landing page|website)\b"
     r"(?!.*\b(?:api|backend|service)\b)",
 ]

@@ -5,9 +5,8 @@ from __future__ import annotations
 import difflib
 import re
 
-from understanding.spelling import can_be_noun, noun_singular
+from understanding.spelling import can_be_noun, known, noun_singular
 from understanding.vocabulary import FILLER, IRREGULAR, VOCABULARY
-from workflows.spec import FieldType
 
 
 def singular(word: str) -> str:
@@ -25,8 +24,9 @@ def singular(word: str) -> str:
 
 
 def correct(word: str) -> str:
-    """A close misspelling of a control word ('postgress', 'grapql') read as meant."""
-    if len(word) >= 5 and word not in VOCABULARY:
+    """A close misspelling of a control word ('postgress', 'grapql') read as meant; a word
+    of its own ('serviced') stays."""
+    if len(word) >= 5 and word not in VOCABULARY and not known(word):
         match = difflib.get_close_matches(word, VOCABULARY, n=1, cutoff=0.88)
         return match[0] if match else word
     return word
@@ -49,50 +49,3 @@ def entity_name(words: list[str], heading: bool = False) -> str | None:
         return None  # 'develop', 'integrate': verbs name no thing to keep
     words[-1] = singular(words[-1])
     return "".join(w.capitalize() for w in words)[:40]
-
-
-def guess_type(name: str) -> FieldType:
-    """The type a bare field name suggests: price is money, *_at is a moment, and so on."""
-    if name == "email" or name.endswith("_email"):
-        return FieldType.email
-    money = ("price", "amount", "total", "cost", "balance", "salary", "fee", "subtotal", "budget")
-    if name in money or name.endswith(("_price", "_amount", "_total", "_cost", "_fee")):
-        return FieldType.decimal
-    if name.endswith("_at") or name in ("timestamp",):
-        return FieldType.datetime
-    if name.endswith(("_date", "_on", "_day")) or name.startswith("date_"):
-        return FieldType.date
-    if name in ("birthday", "due", "date", "dob", "deadline"):
-        return FieldType.date
-    if name.startswith(("is_", "has_", "in_", "can_")) or name in (
-        "active",
-        "done",
-        "completed",
-        "enabled",
-        "archived",
-        "published",
-        "paid",
-        "verified",
-        "available",
-        "visible",
-        "featured",
-        "approved",
-        "confirmed",
-        "blocked",
-        "locked",
-        "enabled",
-        "private",
-    ):
-        return FieldType.bool
-    counts = ("quantity", "count", "age", "stock", "year", "capacity", "votes", "score", "qty")
-    if name in counts + ("rank", "position", "seats", "pages", "minutes", "duration", "priority"):
-        return FieldType.int
-    if name.endswith(("_count", "_year", "_minutes", "_seconds", "_number_int")):
-        return FieldType.int
-    if name in ("description", "notes", "body", "content", "bio", "summary", "comment", "message"):
-        return FieldType.text
-    if name in ("latitude", "longitude", "lat", "lng", "lon", "rating", "weight", "height"):
-        return FieldType.float
-    if name.endswith("_uuid"):
-        return FieldType.uuid
-    return FieldType.str

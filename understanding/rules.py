@@ -251,7 +251,7 @@ def _explicit_name(request: Request) -> str | None:
 
 
 # Words that are filler elsewhere but belong in a service's name: leave-management-api.
-NAME_WORDS = frozenset({"management", "list", "tracker", "tracking", "booking", "support"})
+NAME_WORDS = frozenset({"management", "list", "tracker", "tracking", "booking", "support", "store"})
 
 
 def _name_phrase(request: Request) -> str | None:

@@ -78,16 +78,19 @@ def mended(word: str, request_words: frozenset[str] = frozenset(), keep=frozense
 
 def mend_text(text: str, keep: frozenset[str]) -> str:
     """Every misspelt word of a request mended, keeping its case where it was capitalised."""
-    words = frozenset(re.findall(r"[a-z]+", text.lower()))
+    for shortest in (5, 4):  # long words first: 'ordrs' → orders tells what 'ordr' is
+        words = frozenset(re.findall(r"[a-z]+", text.lower()))
+        words |= {s for w in words if (s := noun_singular(w))}
 
-    def one(match: re.Match) -> str:
-        written = match.group()
-        meant = mended(written.lower(), words, keep)
-        if meant == written.lower():
-            return written
-        return meant.capitalize() if written[0].isupper() else meant
+        def one(match: re.Match, words=words) -> str:
+            written = match.group()
+            meant = mended(written.lower(), words, keep)
+            if meant == written.lower():
+                return written
+            return meant.capitalize() if written[0].isupper() else meant
 
-    return re.sub(r"(?<![\w-])[A-Za-z]{4,}(?![\w-])", one, text)
+        text = re.sub(rf"(?<![\w-])[A-Za-z]{{{shortest},}}(?![\w-])", one, text)
+    return text
 
 
 def can_be_noun(word: str) -> bool:
