@@ -45,6 +45,7 @@ HEAD = re.compile(
 # Heads after which no noun means no field list: 'Auth: none', 'DB - SQLite'.
 NEEDS_NOUN = re.compile(r":|\s*[–—-]\s*")
 NP = r"[a-z][a-z0-9_]*"
+ONE = r"(?:an?\s+|the\s+|one\s+|a single\s+|exactly one\s+|its\s+|their\s+)"
 LINKS = [  # the child holds the link to its parent
     rf"\b(?P<child>{NP})\s+(?:belongs?|belonging|(?:is|are) owned by|owned by)\s+"
     rf"(?:to\s+)?(?:an?\s+|the\s+|one\s+|a single\s+|exactly one\s+)?(?P<parent>{NP})"
@@ -55,6 +56,15 @@ LINKS = [  # the child holds the link to its parent
     rf"(?P<child>{NP}(?:\s+{NP})?)",
     rf"\b(?P<child>{NP})\s+(?:references?|refers? to|points? to|(?:is|are) linked to|"
     rf"links? to|(?:is|are) tied to)\s+(?:an?\s+|the\s+|one\s+)?(?P<parent>{NP})",
+    # 'appointments are for a pet', 'a comment is on a post', 'a product lives in a bin',
+    # 'each batch is of a beer and sits in a tank': a preposition, then one of a thing
+    rf"\b(?P<child>{NP})\s+(?:(?:is|are)\s+(?:for|on|in|of|under|inside|within|part of|"
+    rf"attached to|assigned to|scheduled (?:in|at|for))|(?:lives?|sits?|happens?|takes? place|"
+    rf"(?:is|are) (?:held|stored|kept|located))\s+(?:in|at|on|inside))\s+{ONE}(?P<parent>{NP})"
+    rf"(?:\s+and\s+(?:[a-z]+\s+){{0,2}}?(?:in|on|at|to|for|of)\s+{ONE}(?P<parent2>{NP}))?",
+    # 'adoptions link an animal and an adopter', 'check-ins record the member'
+    rf"\b(?P<child>{NP})\s+(?:links?|connects?|joins?|records?|pairs?|matches)\s+{ONE}"
+    rf"(?P<parent>{NP})(?:\s+(?:and|with|to)\s+{ONE}(?P<parent2>{NP}))?",
 ]
 ENTITY_LIST = re.compile(
     r"\b(?:entit(?:y|ies)|models?|resources?)\b[ \t]*"
@@ -328,7 +338,13 @@ def _fields_naming_entities(reading: Reading) -> None:
         for name, spec in list(draft.fields.items()):
             base = LINK_PHRASE.sub("", name.removesuffix("_id"))
             if base not in by_snake and singular(base) in by_snake:
-                base = singular(base)  # 'invoices with customers': a link, said in plural
+                many = by_snake[singular(base)]  # 'buildings have units': units hold the link
+                if many != draft.name and spec.type.value == "str" and not spec.unique:
+                    del draft.fields[name]
+                    if not any(t == many for t, _ in draft.links.values()):
+                        child = reading.entities[many]
+                        child.links.setdefault(snake_case(draft.name), (draft.name, False))
+                    continue
             target = by_snake.get(base) or next(
                 (by_snake[s] for s in by_snake if base.endswith("_" + s)), None
             )

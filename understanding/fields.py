@@ -59,7 +59,14 @@ LEADING = {
     "column",
     "attributes",
     "properties",
+    "short",
+    "long",
+    "brief",
+    "detailed",
+    "full",
 }
+# A word alone that is no field: 'each sample belongs to a study' leaves 'each'.
+NO_FIELD = frozenset("each every also then plus etc both all any some only".split())
 TRAILING = {"using", "with", "on", "in", "via", "to", "by", "and", "then", "for", "as", "is"}
 # A type word that also ends the name: 'due date' -> due_date, 'avatar url' -> avatar_url.
 NAME_ENDING_TYPES = {
@@ -76,12 +83,14 @@ NOTED_TYPES = {"number": FieldType.int, "numeric": FieldType.decimal, "whole": F
 RANGE = re.compile(r"(?<![\w.])\d+\s*(?:-|–|to)\s*\d+(?![\w.])")
 
 
-def _kind(said: list[FieldType], name: str, flag, ranged) -> FieldType:
-    """The type written, else what 'yes/no' or '1-5' say, else what the name means."""
+def _kind(said: list[FieldType], name: str, flag, ranged, fraction) -> FieldType:
+    """The type written, else what 'yes/no', '1-5' or '37.5' say, else what the name means."""
     if said:
         return said[0]
     if flag:
         return FieldType.bool
+    if fraction:
+        return FieldType.decimal if type_meant(name) == FieldType.decimal else FieldType.float
     if ranged:
         return FieldType.int
     return type_meant(name)
@@ -176,7 +185,7 @@ def read_fields(
     """The fields written between start and end of the (masked) request."""
     fields: dict[str, FieldSpec] = {}
     text = request.lowered[:end]
-    for item in re.finditer(r"(?:[^,;\n&()]|\([^()]*\))+", text[start:end]):
+    for item in re.finditer(r"(?:[^,;\n&()+]|\([^()]*\))+", text[start:end]):
         item_start, item_end = start + item.start(), start + item.end()
         for piece in re.split(r"\band\b|\bplus\b|\bas well as\b", text[item_start:item_end]):
             offset = text.index(piece, item_start) if piece else item_start
@@ -196,6 +205,7 @@ def _field(
         request.use(start + flag.start(), start + flag.end())
         text = text[: flag.start()] + " " * (flag.end() - flag.start()) + text[flag.end() :]
     ranged = RANGE.search(text)  # 'rating 1-5': a whole number
+    fraction = re.search(r"\d+\.\d+", text)  # 'hours (e.g. 37.5)': a measure
     words = [m for m in re.finditer(r"[a-z][a-z0-9_]*|\(|\)", text)]
     in_parens, outside, inside = False, [], []
     for word in words:
@@ -240,11 +250,13 @@ def _field(
     if not name_words and outside and outside[0].group() in TYPE_WORDS:
         name_words = [outside[0]]  # 'email', 'text': the type word is the name
         kinds = [TYPE_WORDS[w] for w in said[1:] if w in TYPE_WORDS] or [TYPE_WORDS[said[0]]]
-    elif name_words and outside[-1].group() in NAME_ENDING_TYPES and outside[-1] not in name_words:
+    last = next((w for w in reversed(outside) if w.group() not in MODIFIERS), None)
+    ends_typed = last is not None and last.group() in NAME_ENDING_TYPES
+    if ends_typed and name_words and last not in name_words:
         written_whole = "_" in name_words[-1].group()  # 'check_in date', 'editor_email email'
         if not written_whole and not re.search(r"(?:^|_)(?:on|at)$", name_words[-1].group()):
-            name_words.append(outside[-1])  # 'due date' -> due_date
-        kinds = kinds or [NAME_ENDING_TYPES[outside[-1].group()]]
+            name_words.append(last)  # 'due date' -> due_date
+        kinds = kinds or [NAME_ENDING_TYPES[last.group()]]
     if ending is not None and name_words and name_words[-1] is outside[-1]:
         name_words.append(ending)
     if not name_words or len(name_words) > 4:
@@ -252,6 +264,8 @@ def _field(
     if any(request.used(start + w.start(), start + w.end()) for w in name_words):
         return None  # another reader took these words: a role, a database, a stack
     name = "_".join(w.group() for w in name_words)
+    if name in NO_FIELD:
+        return None
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
         return None
     for word in outside + inside:
@@ -270,7 +284,7 @@ def _field(
     try:
         return FieldSpec(
             name=name,
-            type=FieldType.str if listed else _kind(kinds, name, flag, ranged),
+            type=FieldType.str if listed else _kind(kinds, name, flag, ranged, fraction),
             unique="unique" in modifiers or "distinct" in modifiers,
             required=not ({"optional", "nullable"} & modifiers),
             default=request.text[start + default.start(1) : start + default.end(1)]

@@ -30,7 +30,7 @@ MEASURES = frozenset(
     "percentage gpa bmi".split()
 )
 COUNTS = frozenset(
-    "count quantity qty stock year years age capacity votes score scores rank position seats "
+    "count quantity qty stock year years age capacity votes score scores rank seats "
     "pages minutes mins seconds secs hours days nights weeks months duration priority copies "
     "servings points goals bedrooms bathrooms floors floor level docks slots bottles players "
     "attendees vintage runtime attempts visits views likes clicks downloads reps sets laps "
@@ -47,6 +47,9 @@ FLAGS = frozenset(
     "certified vaccinated resolved retired adopted refundable perishable controlled "
     "cancelled canceled closed open public".split()
 )
+# 'quantity on hand', 'number of seats'; a bare 'number' is an identifier ('invoice number')
+COUNTED = frozenset("quantity qty number count num".split())
+GROUPS = frozenset("group team party batch class household crew family squad".split())
 DAY_WORDS = frozenset("birthday due date dob deadline expiry".split())
 
 
@@ -70,8 +73,17 @@ def type_meant(name: str) -> FieldType:
         return FieldType.decimal
     if head in MEASURES or name in MEASURES:
         return FieldType.float
-    if head in COUNTS or name.endswith(("_count", "_number_int")):
+    if head in COUNTS or name.endswith(("_count", "_number_int")) or _counted(words):
         return FieldType.int
+    if head == "size" and len(words) > 1 and words[-2] in GROUPS:
+        return FieldType.int  # 'group size', not 'shirt size'
+    if head in ("starting", "beginning", "ending", "commencing"):
+        return FieldType.date  # 'week starting'
+
     if head in LONG_TEXT:
         return FieldType.text
     return FieldType.str
+
+
+def _counted(words: list[str]) -> bool:
+    return len(words) > 2 and words[0] in COUNTED and words[1] in ("of", "on", "in")

@@ -63,6 +63,7 @@ def parse_request(text: str) -> PlanResult:
         request.use(name_end, listed.end)
         request.blank(name_end, listed.end)
     service = read_service_words(request)
+    explicit = _explicit_name(request)
     defaults: list[str] = []
     asked: list[Choice] = list(service.choices)
     questions: list[str] = []
@@ -107,7 +108,7 @@ def parse_request(text: str) -> PlanResult:
         events = [EventSpec(entity=name) for name in names]
         defaults.append("events: changes of every entity")
     name = (
-        _explicit_name(request)
+        explicit
         or _name_phrase(request)
         or _service_for(request, names)
         or _from_entities(entities)
@@ -139,10 +140,21 @@ def parse_request(text: str) -> PlanResult:
     return PlanResult(spec=spec, defaults=defaults, notes=notes)
 
 
+PARTICLE_COMPOUND = re.compile(
+    r"(?i)\b([a-z]{3,})-((?:in|up|out|off|on|over|through|by|down)s?)\b(?!-)"
+)
+FLAG_PHRASE = re.compile(
+    r"(?i)\b(has|is|can|needs)\s+([a-z]+)\s*(\((?:bool|boolean|yes\s*/\s*no|y\s*/\s*n)\)"
+    r"|\b(?:bool|boolean)\b|yes\s*/\s*no|y\s*/\s*n)"
+)
+
+
 def corrected(text: str) -> str:
     """Close misspellings of the words that steer the parser ('postgress', 'stagin'),
     and chat shorthand ('w/ graphql')."""
     text = re.sub(r"(?i)\bw/(?=\s|\w)\s*", "with ", text)
+    text = PARTICLE_COMPOUND.sub(r"\1 \2", text)  # 'check-ins' -> 'check ins': CheckIn
+    text = FLAG_PHRASE.sub(r"\1_\2 \3", text)  # 'has yard (bool)' -> has_yard
     text = re.sub(
         r"[A-Za-z]{5,}", lambda m: _keep_case(m.group(), correct(m.group().lower())), text
     )
@@ -229,9 +241,17 @@ def events_asked(request: Request, names: list[str]) -> tuple[list[EventSpec] | 
 
 
 def _explicit_name(request: Request) -> str | None:
-    match = re.search(r"\b(?:called|named)\s+[`'\"]?([a-z][a-z0-9 _-]{1,38})", request.lowered)
+    match = re.search(
+        r"\b(?:called|named|call it|name it|service(?:[ \t]+name)?[ \t]*[:=])[ \t]*[`'\"]?"
+        r"([a-z][a-z0-9 _-]{1,38})",
+        request.lowered,
+    )
     if not match:
         return None
+    if re.match(r"service", match.group()) and not re.fullmatch(
+        r"[a-z][a-z0-9]*(?:[-_][a-z0-9]+)+", match.group(1).strip()
+    ):
+        return None  # 'Service: orders and invoices' says what it is, not its name
     words = re.split(r"[\s_]+", match.group(1).strip())
     words = words[
         : next(
@@ -247,6 +267,7 @@ def _explicit_name(request: Request) -> str | None:
     if len(name) < 3:
         return None
     request.use(match.start(), match.start(1) + len(" ".join(words)))
+    request.blank(match.start(), match.start(1) + len(" ".join(words)))  # no entity 'Service'
     return re.sub(r"-+", "-", name)[:40].strip("-")
 
 

@@ -45,6 +45,7 @@ def read_service_words(request: Request) -> ServiceWords:
     found = ServiceWords()
     found.database = _database(request, lines, found)
     found.api = _api(request, lines)
+    _other_api(request, found)
     found.roles = _roles(request)
     found.auth = _auth(request, lines, found)
     if found.auth is None and found.roles:
@@ -95,13 +96,55 @@ def _database(request: Request, lines, found: ServiceWords) -> Database | None:
     return None
 
 
+# 'no REST', 'no need for graphql', "don't add auth", 'skip the login': what is not wanted.
+NEGATED = re.compile(
+    r"\b(?:no|without|skip(?:\s+the)?|never|(?:don'?t|do not|doesn'?t|does not)\s+"
+    r"(?:add|need|want|use|include|bother with)|no need (?:for|of))\s+(?:any\s+|an?\s+)?"
+    r"(?P<word>[a-z]+)"
+)
+# 'graphql only', 'only graphql': the one API wanted.
+ONLY = re.compile(r"\b(?P<word>rest|restful|graphql)\s+only\b|\bonly\s+(?P<word2>rest|graphql)\b")
+
+
+def negated(request: Request) -> set[str]:
+    return {m["word"] for m in NEGATED.finditer(request.lowered)}
+
+
 def _api(request: Request, lines) -> list[Api]:
     hits = _named(request, lines, API_WORDS)
     if not hits:
         return []
-    last_line = hits[-1][0]
-    words = {word for number, word in hits if number == last_line}
+    said_not = negated(request)
+    wanted = [w for _, w in hits if w not in said_not]
+    if only := ONLY.search(request.lowered):
+        wanted = [only["word"] or only["word2"]]
+    if not wanted:
+        return [Api.rest] if "rest" not in said_not else [Api.graphql]
+    last_line = max(number for number, word in hits if word in wanted)
+    words = {word for number, word in hits if number == last_line and word in wanted}
     return [api for api in Api if api.value in words or (api == Api.rest and "restful" in words)]
+
+
+OTHER_APIS = {"soap": "SOAP", "xml-rpc": "XML-RPC", "json-rpc": "JSON-RPC", "thrift": "Thrift"}
+
+
+def _other_api(request: Request, found: ServiceWords) -> None:
+    """'a SOAP web service': asked about, unless a later word settles REST or GraphQL."""
+    named = list(re.finditer(r"\b(?:soap|xml-rpc|json-rpc|thrift)\b", request.lowered))
+    if not named:
+        return
+    for match in named:
+        request.use_match(match)
+    after = request.lowered[named[-1].end() :]
+    if re.search(r"\b(?:rest|restful|graphql)\b", after):
+        return
+    kind = OTHER_APIS[named[-1].group()]
+    found.choices.append(
+        Choice(
+            question=f"I make REST and GraphQL APIs; {kind} isn't built. Which shall it be?",
+            answers=["REST", "GraphQL"],
+        )
+    )
 
 
 def _auth(request: Request, lines, found: ServiceWords) -> Auth | None:
@@ -112,7 +155,9 @@ def _auth(request: Request, lines, found: ServiceWords) -> Auth | None:
             r"\bauth\w*\s*[:=]\s*(?:none|no|off|false|disabled|open)\b"
             r"|\bno (?:login|auth\w*) needed\b"
             r"|\b(?:no|without|skip(?: the)?|public,? no)\s+(?:auth\w*|login|sign[- ]?in)\b"
-            r"|\bpublic(?: api)?,? (?:no|without) (?:auth\w*|login)\b|\bno need for auth\w*",
+            r"|\bpublic(?: api)?,? (?:no|without) (?:auth\w*|login)\b|\bno need for auth\w*"
+            r"|\b(?:don'?t|do not)\s+(?:add|need|want|use|include)\s+(?:any\s+)?"
+            r"(?:auth\w*|login|sign[- ]?in)\b",
             line,
         ):
             decided.append((match.start() + start, Auth.none))
@@ -154,40 +199,52 @@ IDENTITY_PROVIDERS = (
     r"\b(?:okta|google|github|gitlab|microsoft|azure(?: ad)?|entra(?: id)?|auth0|keycloak|"
     r"cognito|apple|facebook|slack)\b"
 )
-ROLE_WORD = r"(?!(?:and|or|with|the|a|an|of|to|for|user)\b)[a-z]+"
-ROLE_LIST = rf"({ROLE_WORD}(?:(?:\s*,\s*|\s*/\s*|\s+and\s+|\s+or\s+|,\s*and\s+){ROLE_WORD}){{0,7}})"
+ROLE_SEP = r"[ \t]*(?:,[ \t]*(?:and|or)[ \t]+|,|/|&|\+|[ \t]and[ \t]|[ \t]or[ \t])[ \t]*"
+ROLE_ITEM = r"[a-z][a-z0-9_]*"
+ROLE_LIST = rf"(?P<list>{ROLE_ITEM}(?:{ROLE_SEP}{ROLE_ITEM}){{0,7}})"
 ROLE_PATTERNS = [
-    rf"\broles?\b\s*(?::|are|=|of|like|such as|called|named|for)?\s*{ROLE_LIST}",
-    rf"\b{ROLE_LIST}\s+roles?\b",
-    r"\b(?:only\s+)?((?:[a-z]+s)(?:\s*,\s*[a-z]+s)*(?:,?\s+and\s+[a-z]+s)?)\s+can\s+"
+    # 'roles: admin, clerk', 'three roles - admins, editors and viewers', 'roles owner & stylist'
+    r"\broles?\b(?:[ \t]+(?:are|is|of|like|such as|called|named|for))?[ \t]*[:=(–—-]?[ \t]*"
+    + ROLE_LIST,
+    # 'doctor and receptionist roles', 'dispatcher and technician as roles'
+    rf"\b{ROLE_LIST}[ \t]+(?:as[ \t]+)?roles?\b",
+    # 'only admins and editors can delete …'
+    r"\b(?:only\s+)?(?P<list>(?:[a-z]+s)(?:\s*,\s*[a-z]+s)*(?:,?\s+and\s+[a-z]+s)?)\s+can\s+"
     r"(?:create|edit|delete|update|approve|close|read|view|see|manage|write|assign|add|remove"
     r"|resolve|reply|answer|publish|book|cancel|prescribe|schedule|register|invite|log)\b"
     r"(?:\s+(?:and\s+\w+\s+)?(?:the\s+|their\s+|all\s+|any\s+)?\w+)?",
 ]
-NOT_ROLES = {"we", "you", "they", "it", "that", "which", "who", "the", "also", "roles", "role"}
+# A list of roles ends at the first of these: 'roles admin and clerk, only admins can …'
+NOT_ROLES = frozenset(
+    "we you they it that which who the also roles role only as with where can user users "
+    "and or a an of to for jwt auth login two three four five six some both".split()
+)
+# Plurals of words for people: 'admins', 'editors', 'judges'; 'sales' stays a team.
+PEOPLE_PLURAL = re.compile(r"(?:er|or|ist|ant|ent|in|ge|ee|ian|ard|ger|ner|ff|ic|ch)s$")
 
 
 def _roles(request: Request) -> list[str]:
-    from understanding.names import singular  # names imports vocabulary only
-
     roles: list[str] = []
     listed_before: set[int] = set()  # 'doctor and receptionist roles: patients have …'
-    for pattern in (ROLE_PATTERNS[1], ROLE_PATTERNS[0], ROLE_PATTERNS[2]):
-        for match in re.finditer(pattern, request.lowered):
-            if pattern == ROLE_PATTERNS[1]:
-                listed_before.add(match.end())
-            elif pattern == ROLE_PATTERNS[0] and re.match(
-                r"roles?", request.lowered[match.start() :]
+    for number in (1, 0, 2):
+        for match in re.finditer(ROLE_PATTERNS[number], request.lowered):
+            if number == 0 and any(
+                match.start() < end <= match.start() + 6 for end in listed_before
             ):
-                if any(match.start() < end <= match.start() + 6 for end in listed_before):
-                    continue
-            words = re.split(r"\s*,\s*and\s+|\s*,\s*|\s*/\s*|\s+and\s+|\s+or\s+", match.group(1))
-            named = [singular(w) for w in words if w not in NOT_ROLES]
-            if pattern == ROLE_PATTERNS[1]:
+                continue
+            named = []
+            for word in re.split(ROLE_SEP, match["list"]):
+                if word in NOT_ROLES:
+                    if named or number != 1:
+                        break
+                    continue  # 'we'd like dispatcher …': before the list
+                named.append(word[:-1] if PEOPLE_PLURAL.search(word) else word)
+            if number == 1 and named:
                 named = named[-8:]
+                listed_before.add(match.end())
             if named:
                 request.use_match(match, 0)
-                roles += [r for r in named if r not in roles and re.fullmatch(r"[a-z]{2,20}", r)]
+                roles += [r for r in named if r not in roles and re.fullmatch(r"[a-z_]{2,20}", r)]
     if not roles and re.search(r"\badmins?\b", request.lowered):
         for match in re.finditer(r"\badmins?\b", request.lowered):
             request.use_match(match)
