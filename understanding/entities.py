@@ -59,7 +59,8 @@ LINKS = [  # the child holds the link to its parent
     # 'appointments are for a pet', 'a comment is on a post', 'a product lives in a bin',
     # 'each batch is of a beer and sits in a tank': a preposition, then one of a thing
     rf"\b(?P<child>{NP})\s+(?:(?:is|are)\s+(?:for|on|in|of|under|inside|within|part of|"
-    rf"attached to|assigned to|scheduled (?:in|at|for))|(?:lives?|sits?|happens?|takes? place|"
+    rf"attached to|assigned to|scheduled (?:in|at|for))|goes to|go to|"
+    rf"(?:lives?|sits?|happens?|takes? place|"
     rf"(?:is|are) (?:held|stored|kept|located))\s+(?:in|at|on|inside))\s+{ONE}(?P<parent>{NP})"
     rf"(?:\s+and\s+(?:[a-z]+\s+){{0,2}}?(?:in|on|at|to|for|of)\s+{ONE}(?P<parent2>{NP}))?",
     # 'adoptions link an animal and an adopter', 'check-ins record the member'
@@ -78,6 +79,10 @@ SERVICE_NOUN = re.compile(
 ABOUT = re.compile(
     r"\b(?:for|managing|manage|manages|track|tracks|tracking|storing|stores|store|handling|"
     r"handles|handle|about|of)\s+(?:the\s+|our\s+|my\s+|all\s+|a\s+|an\s+)?"
+)
+MANAGING = frozenset(
+    "managing manage manages track tracks tracking storing stores store handling handles "
+    "handle".split()
 )
 WITH_ENDS = re.compile(r"\b(?:for|using|backed by|deploy\w*|that|which|where)\b")
 # A parenthesis that opens with these is a note on a field, not an entity's field list.
@@ -245,6 +250,9 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
             last = i + 1 == len(heads) and (listing or following is None)
             if noun and (fields or blank and last and head.group() != "with"):
                 draft = owner = reading.entity(*take(work, noun))
+            elif noun and blank and noun[0] in [c[0] for c in reading.link_children]:
+                # 'Batches: each batch is of a beer; brew date, …': a link read the words
+                draft = owner = reading.entities[noun[0]]
             reading.file(draft, fields)
 
 
@@ -303,18 +311,25 @@ def _service_nouns(work: Work, reading: Reading) -> None:
                 before = before[: more.start()]
     for match in ABOUT.finditer(text):
         rest = re.match(r"[^.;:\n(?!]*", text[match.end() :]).group()
-        stop = r"\b(?:with|using|on|in|backed|deploy\w*|that|where|which|to|so)\b"
+        stop = r"\b(?:with|using|on|in|backed|deploy\w*|that|where|which|to|so|for)\b"
         rest = re.split(stop, rest)[0]
+        managed = match.group().split()[0] in MANAGING
         for part in re.split(r",|\band\b|&", rest):
             begins = match.end() + rest.index(part)
             if found := noun_before(work, begins + len(part), begins):
-                reading.service_nouns.append(take(work, found)[::-1])
+                name, place = take(work, found)
+                reading.service_nouns.append((place, name))
                 work.request.use(match.start(), match.end())  # 'stores', 'for', 'managing'
+                if managed and _plural_at(text, place):
+                    reading.entity(name, place)  # 'to manage employees and departments'
     nouns = list(dict.fromkeys(name for _, name in sorted(reading.service_nouns)))
-    if not reading.entities or len(nouns) > 1 and not reading.entities.keys() >= set(nouns):
-        several = len(nouns) > 1
+    empty = not reading.entities
+    if empty or len(nouns) > 1 and not reading.entities.keys() >= set(nouns):
+        plurals = [(p, n) for p, n in sorted(reading.service_nouns) if _plural_at(text, p)]
         for place, name in sorted(reading.service_nouns):
-            if not reading.entities or several and _plural_at(text, place):
+            # 'an API for a dental practice to manage patients and appointments': the
+            # things are the plurals; a singular alone is what the service is about
+            if (place, name) in plurals or empty and not plurals:
                 reading.entity(name, place)
 
 

@@ -29,7 +29,8 @@ CHOICES = re.compile(
     rf"(?P<oneofparen>{VALUE}(?:{SEP}{VALUE})+)"
     rf"|(?P<paren>{VALUE}(?:\s*,\s*{VALUE})*(?:\s*[/|]\s*|,?\s+or\s+){VALUE}(?:{SEP}{VALUE})*))\s*\)"
     rf"|(?::|=|\bcan be\b|\bis\b)\s*(?P<listed>{VALUE}(?:\s*,\s*{VALUE})*,?\s+or\s+{VALUE})\b"
-    rf"|\s*(?:\bone of\b|\beither\b|\bin\b)\s*:?\s*(?P<oneof>{VALUE}(?:{SEP}{VALUE})+)"
+    rf"|\s*(?:\bone of\b|\beither\b)\s*:?\s*(?P<oneof>{VALUE}(?:{SEP}{VALUE})+)"
+    rf"|\s+in\s*\(\s*(?P<inparen>{VALUE}(?:{SEP}{VALUE})+)\s*\)"  # not 'move in date, …'
     rf"|\s*(?::|=|\benum\b)?\s*(?P<slashed>{VALUE}(?:\s*[/|]\s*{VALUE})+)"
     rf"|\s*(?::|=)?\s*(?:\benum\b|\bone of\b)?\s*:?\s*[\[{{]\s*"
     rf"(?P<bracketed>{VALUE}(?:\s*[,/|]\s*{VALUE})+)\s*[\]}}])"
@@ -63,10 +64,11 @@ LEADING = {
     "long",
     "brief",
     "detailed",
-    "full",
 }
 # A word alone that is no field: 'each sample belongs to a study' leaves 'each'.
-NO_FIELD = frozenset("each every also then plus etc both all any some only".split())
+NO_FIELD = frozenset(
+    "each every also then plus etc both all any some only them it they those these who".split()
+)
 TRAILING = {"using", "with", "on", "in", "via", "to", "by", "and", "then", "for", "as", "is"}
 # A type word that also ends the name: 'due date' -> due_date, 'avatar url' -> avatar_url.
 NAME_ENDING_TYPES = {
@@ -110,7 +112,7 @@ def find_choices(request: Request) -> list[Choices]:
     for match in CHOICES.finditer(request.lowered):
         text = next(
             g
-            for g in ("oneofparen", "paren", "listed", "oneof", "slashed", "bracketed")
+            for g in ("oneofparen", "paren", "listed", "oneof", "inparen", "slashed", "bracketed")
             if match.group(g)
         )
         values = [v for v in re.split(SEP, match.group(text)) if v]
@@ -280,7 +282,14 @@ def _field(
             f"The field name {name!r} is the API's own; pick another, e.g. {name}_value."
         )
         return None
-    listed = next((c for c in choices if c.name == name and start <= c.start < end + 2), None)
+    listed = next(
+        (
+            c
+            for c in choices
+            if (c.name == name or name.endswith("_" + c.name)) and start <= c.start < end + 2
+        ),
+        None,
+    )  # 'shirt size (s, m, l)': the choices were found under 'size'
     try:
         return FieldSpec(
             name=name,

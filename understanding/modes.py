@@ -111,7 +111,8 @@ BUILD = re.compile(
     r"\b(?:build|create|make|scaffold|generate|spin up|set up|need|want)\b.*"
     r"\b(?:api|service|backend|microservice|app)\b"
     r"|\b(?:have|has|belongs? to)\b|\bfields?\b|\bentit(?:y|ies)\b"
-    r"|\b\w+\s*:\s*\w+(?:\s+\w+)?\s*,\s*\w+|\(\s*\w+(?:\s+\w+)?\s*,\s*\w+"
+    r"|\b\w+\s*:\s*\w+(?:\s+\w+)?(?:\s*\([^)]*\))?\s*,\s*\w+"
+    r"|\(\s*\w+(?:\s+\w+)?\s*,\s*\w+"
 )
 
 WHAT_I_DO = (

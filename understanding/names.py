@@ -12,6 +12,8 @@ from understanding.vocabulary import FILLER, IRREGULAR, VOCABULARY
 def singular(word: str) -> str:
     if word in IRREGULAR:
         return IRREGULAR[word]
+    if word in ("ins", "ups", "outs", "offs", "ons", "downs", "overs"):
+        return word[:-1]  # 'check ins' -> CheckIn
     if (lemma := noun_singular(word)) and word.startswith(lemma[:2]):
         return lemma
     if word.endswith("ies") and len(word) > 4:

@@ -98,8 +98,8 @@ def _database(request: Request, lines, found: ServiceWords) -> Database | None:
 
 # 'no REST', 'no need for graphql', "don't add auth", 'skip the login': what is not wanted.
 NEGATED = re.compile(
-    r"\b(?:no|without|skip(?:\s+the)?|never|(?:don'?t|do not|doesn'?t|does not)\s+"
-    r"(?:add|need|want|use|include|bother with)|no need (?:for|of))\s+(?:any\s+|an?\s+)?"
+    r"\b(?:no need (?:for|of)|no|without|skip(?:\s+the)?|never|(?:don'?t|do not|doesn'?t|"
+    r"does not)\s+(?:add|need|want|use|include|bother with))\s+(?:any\s+|an?\s+)?"
     r"(?P<word>[a-z]+)"
 )
 # 'graphql only', 'only graphql': the one API wanted.
@@ -219,8 +219,14 @@ NOT_ROLES = frozenset(
     "we you they it that which who the also roles role only as with where can user users "
     "and or a an of to for jwt auth login two three four five six some both".split()
 )
-# Plurals of words for people: 'admins', 'editors', 'judges'; 'sales' stays a team.
-PEOPLE_PLURAL = re.compile(r"(?:er|or|ist|ant|ent|in|ge|ee|ian|ard|ger|ner|ff|ic|ch)s$")
+# Roles named after a team keep their 's': 'sales', 'ops'; 'admins', 'vets' do not.
+TEAMS = frozenset("sales ops devops operations logistics finance hr it analytics".split())
+
+
+def _role_name(word: str) -> str:
+    from understanding.names import singular  # names imports vocabulary only
+
+    return word if word in TEAMS or word.endswith(("ss", "us", "is")) else singular(word)
 
 
 def _roles(request: Request) -> list[str]:
@@ -238,7 +244,7 @@ def _roles(request: Request) -> list[str]:
                     if named or number != 1:
                         break
                     continue  # 'we'd like dispatcher …': before the list
-                named.append(word[:-1] if PEOPLE_PLURAL.search(word) else word)
+                named.append(_role_name(word))
             if number == 1 and named:
                 named = named[-8:]
                 listed_before.add(match.end())
@@ -297,7 +303,7 @@ def _stack(request: Request, lines, found: ServiceWords) -> None:
 # Stack and platform names that are also everyday words ('express delivery', 'spring
 # sale', 'render a PDF'): they count only where they read as a name.
 AMBIGUOUS = frozenset(
-    "express node spring rust ruby phoenix gin bun koa deno fly render java azure".split()
+    "express node spring rust ruby phoenix gin bun koa deno fly render java azure laptop".split()
 )
 
 
@@ -314,11 +320,13 @@ def _deploy(request: Request, lines, found: ServiceWords) -> DeploySpec:
     if match := re.search(r"\b(?:do not|don'?t|dont|no|without|not|never) deploy\w*(?: it)?", flat):
         request.use_match(match)
         return DeploySpec(target=DeployTarget.none, environments=[])
-    hits = [
-        hit
-        for hit in _named(request, lines, set(TARGET_WORDS) | set(OTHER_TARGETS), r"\bcloud run\b")
-        if hit[1] not in AMBIGUOUS or re.search(rf"\b(?:on|to|onto) {hit[1]}\b", flat)
-    ]
+    said_as_a_place = {  # 'render', 'laptop': a target only as where it runs ('on my laptop')
+        word
+        for word in set(TARGET_WORDS) | set(OTHER_TARGETS)
+        if word not in AMBIGUOUS
+        or re.search(rf"\b(?:on|to|onto|in)(?: my| this| the| our| a)? {word}\b", flat)
+    }
+    hits = _named(request, lines, said_as_a_place, r"\bcloud run\b")
     target = None
     if hits:
         word = hits[-1][1]
