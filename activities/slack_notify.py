@@ -66,6 +66,7 @@ class SlackNotifier:
                 blocks=[b.to_dict() for b in status_card(status, ui)],
                 edit_ts=update.card_ts,
                 reply_to=status.delivery_id,
+                delivery_id=status.delivery_id,
             )
         ]
         for moment in update.announce:
@@ -79,6 +80,7 @@ class SlackNotifier:
                         text=text,
                         blocks=await self._with_rollback(status, moment, text),
                         broadcast=self.broadcasts(status, moment),
+                        delivery_id=status.delivery_id,
                     )
                 )
             messages += await self._to_approvers(status, moment, update)

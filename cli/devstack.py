@@ -186,10 +186,21 @@ def registry_part(state_dir: Path, port: int) -> Part:
     )
 
 
-def emulator_part(port: int) -> Part:
+def slack_state_file(state_dir: Path, fresh: bool = False) -> Path:
+    """Where `shipmate dev` keeps the local Slack's workspace between runs; `fresh`
+    forgets it (`shipmate dev --fresh-slack`)."""
+    path = state_dir / "slack" / "workspace.jsonl"
+    if fresh:
+        path.unlink(missing_ok=True)
+    return path
+
+
+def emulator_part(port: int, state: Path | None = None) -> Part:
+    """The emulator; with `state`, its workspace is kept in that file across restarts."""
+    keep = ["--state", str(state)] if state is not None else []
     return Part(
         name="slack",
-        argv=[sys.executable, "-m", "cli.main", "emulator", "--port", str(port)],
+        argv=[sys.executable, "-m", "cli.main", "emulator", "--port", str(port), *keep],
         port=port,
         url=f"http://127.0.0.1:{port}/",
         health_url=f"http://127.0.0.1:{port}/_emulator/state",

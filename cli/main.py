@@ -48,6 +48,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     dev = commands.add_parser("dev", help="run the whole local stack on embedded defaults")
+    dev.add_argument(
+        "--fresh-slack",
+        action="store_true",
+        help="start the local Slack empty (it keeps its channels and threads otherwise)",
+    )
     dev.set_defaults(handler=cmd_dev)
 
     check = commands.add_parser("doctor", help="check prerequisites; --fix installs them")
@@ -58,6 +63,9 @@ def _parser() -> argparse.ArgumentParser:
     emulator.add_argument("--port", type=int, help="default: SHIPMATE_EMULATOR_PORT (3000)")
     emulator.add_argument("--seed", type=Path, help="JSON file with the workspace to emulate")
     emulator.add_argument("--request-url", help="HTTP mode: POST events and clicks here")
+    emulator.add_argument(
+        "--state", type=Path, help="keep the workspace in this file (default: in memory only)"
+    )
     emulator.add_argument("--no-rate-limits", action="store_true")
     emulator.set_defaults(handler=cmd_emulator)
 
@@ -102,6 +110,7 @@ def cmd_emulator(args, settings: Settings) -> int:
         EmulatorConfig(
             port=args.port or settings.emulator_port,
             seed=args.seed,
+            state=args.state,
             request_url=args.request_url,
             rate_limits=not args.no_rate_limits,
         )
@@ -168,7 +177,8 @@ def cmd_dev(args, settings: Settings) -> int:
         stack.start(devstack.codec_server_part(codec, env))
         stack.start(devstack.moto_part(settings.moto_port))
         stack.start(devstack.registry_part(state, settings.registry_port))
-        stack.start(devstack.emulator_part(settings.emulator_port))
+        slack_state = devstack.slack_state_file(state, fresh=args.fresh_slack)
+        stack.start(devstack.emulator_part(settings.emulator_port, slack_state))
         if settings.postgres_url is None:  # deployed services get their databases here
             stack.start(dev_postgres.postgres_part(state, settings.dev_postgres_port))
             env["SHIPMATE_POSTGRES_URL"] = dev_postgres.admin_url(state, settings.dev_postgres_port)

@@ -17,7 +17,8 @@ Routes (bodies are JSON):
   errors: {block_id: message}} (refused by the client's checks or by the app's ack)
 - POST /_emulator/views/{view_id}/close {user}: sends view_closed if notify_on_close
 - GET /_emulator/channels/{channel}/messages: top-level messages with their replies; a
-  broadcast reply is among its thread's replies and also top-level with "broadcast": true
+  broadcast reply is among its thread's replies and also top-level with "broadcast": true;
+  a message from before the emulator's last restart has "before_restart": true
 - GET /_emulator/ephemeral/{user}, /_emulator/state, /_emulator/deliveries
 - POST /_emulator/response/{response_id}: a response_url
 - POST /_emulator/reset, /_emulator/disconnect, /_emulator/ratelimits,
@@ -261,6 +262,7 @@ class Control:
                 message.pop("blocks", None)  # as in Slack: the new message replaces the old whole
                 if blocks:
                     message["blocks"] = blocks
+                self.ws.save_message(channel["id"], message)
             elif body.get("response_type") == "in_channel":
                 self.ws.post(channel, self.ws.bot["id"], text, blocks, body.get("thread_ts"))
             else:
@@ -275,6 +277,7 @@ class Control:
                         "thread_ts": body.get("thread_ts"),
                     }
                 )
+                self.ws.save_ephemeral(target["user"])
         except SlackError as exc:  # bad blocks, or the original message is gone
             return web.json_response(exc.body(), status=400 if exc.extra else 404)
         self.live.changed(channel["id"])
@@ -319,8 +322,13 @@ class Control:
                 for m in self.ws.messages.get(channel["id"], [])
                 if m.get("thread_ts") == message["ts"] and m["ts"] != message["ts"]
             ]
-            messages.append({**message, "replies": replies})
+            messages.append({**message, "replies": [self._marked(m) for m in replies]})
+        messages = [self._marked(m) for m in messages]
         return web.json_response({"ok": True, "channel": channel["id"], "messages": messages})
+
+    def _marked(self, message: dict) -> dict:
+        """A message read back from the workspace's file says so, for the page's marker."""
+        return {**message, "before_restart": True} if self.ws.before_restart(message) else message
 
     async def ephemeral_messages(self, request: web.Request) -> web.Response:
         user = request.match_info["user"]

@@ -126,7 +126,7 @@ class ViewControl:
         try:
             if what == "errors":
                 view["state"] = submitted["state"]  # the person's input stays in the modal
-                self.views.on_change(user["id"])
+                self.views.changed(user["id"])
                 return _invalid(response.get("errors") or {}, done)
             if what in ("update", "push"):
                 new = response.get("view") if isinstance(response.get("view"), dict) else {}

@@ -30,6 +30,7 @@ class EmulatorConfig:
     host: str = "127.0.0.1"
     port: int = 3000
     seed: Path | None = None
+    state: Path | None = None  # the workspace's journal; None keeps it in memory only
     request_url: str | None = None  # HTTP mode: where events and clicks are POSTed
     rate_limits: bool = True
     rate_limit_scale: float = 1.0
@@ -80,7 +81,7 @@ class Live:
 
 
 def build_app(config: EmulatorConfig) -> web.Application:
-    workspace = Workspace.from_seed(config.seed)
+    workspace = Workspace.from_seed(config.seed, config.state)
     live = Live()
     grants = Grants.everything()
     if config.manifest is not None and config.manifest.exists():
@@ -123,6 +124,8 @@ def build_app(config: EmulatorConfig) -> web.Application:
         await events.close()
         for page in list(live.pages):
             await page.close()
+        if workspace.store:
+            workspace.store.close()
 
     app.router.add_route("*", "/api/{method}", web_api)
     app.router.add_get("/link/", events.socket_handler)
@@ -173,6 +176,7 @@ class EmulatorServer:
     async def stop(self) -> None:
         if self._runner:
             await self._runner.cleanup()
+            self._runner = None  # stopping twice (a test that restarted it) is harmless
 
     @property
     def base_url(self) -> str:

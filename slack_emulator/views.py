@@ -111,7 +111,7 @@ class Views:
         """A new stack: the person sees this modal on top of whatever they were doing."""
         stored = self._stored(view)
         self.ws.modals[user] = [stored]
-        self.on_change(user)
+        self.changed(user)
         return stored
 
     def push(self, user: str, view: dict) -> dict:
@@ -120,7 +120,7 @@ class Views:
             raise SlackError("push_limit_reached")
         stored = self._stored(view, previous=stack[-1] if stack else None)
         stack.append(stored)
-        self.on_change(user)
+        self.changed(user)
         return stored
 
     def replace(self, user: str, old: dict, view: dict) -> dict:
@@ -135,19 +135,24 @@ class Views:
         else:
             stack = self.stack(user)
             stack[stack.index(old)] = stored
-        self.on_change(user)
+        self.changed(user)
         return stored
+
+    def changed(self, user: str) -> None:
+        """Kept on disk when the workspace has a store; the person's open pages redraw."""
+        self.ws.save_views(user)
+        self.on_change(user)
 
     def close(self, user: str, view: dict) -> None:
         """Closes the view and any pushed above it."""
         stack = self.stack(user)
         if view in stack:
             del stack[stack.index(view) :]
-        self.on_change(user)
+        self.changed(user)
 
     def clear(self, user: str) -> None:
         self.ws.modals[user] = []
-        self.on_change(user)
+        self.changed(user)
 
     # Web API methods
 
@@ -189,7 +194,7 @@ class Views:
         if old:
             return {"view": self.replace(user, old, view)}
         stored = self.ws.home_views[user] = self._stored(view)
-        self.on_change(user)
+        self.changed(user)
         return {"view": stored}
 
 

@@ -141,6 +141,7 @@ class WebApi:
         message = self.ws.post(channel, self.ws.bot["id"], text, blocks, thread_ts, broadcast)
         if args.get("metadata"):
             message["metadata"] = _json_arg(args["metadata"])
+            self.ws.save_message(channel["id"], message)
         self.on_change(channel["id"])
         return {"channel": channel["id"], "ts": message["ts"], "message": message}
 
@@ -152,6 +153,7 @@ class WebApi:
         if blocks is not None:
             message["blocks"] = blocks
         message["edited"] = {"user": self.ws.bot["id"], "ts": self.ws.next_ts()}
+        self.ws.save_message(channel["id"], message)
         self.on_change(channel["id"])
         return {"channel": channel["id"], "ts": message["ts"], "text": text, "message": message}
 
@@ -181,6 +183,7 @@ class WebApi:
                 "thread_ts": args.get("thread_ts"),
             }
         )
+        self.ws.save_ephemeral(user)
         self.on_change(channel["id"])
         return {"message_ts": ts}
 
@@ -208,6 +211,7 @@ class WebApi:
             reactions.append(reaction)
         reaction["users"].append(self.ws.bot["id"])
         reaction["count"] = len(reaction["users"])
+        self.ws.save_message(channel["id"], message)
         self.on_change(channel["id"])
         return {}
 
@@ -223,6 +227,7 @@ class WebApi:
         reaction["count"] = len(reaction["users"])
         if not reaction["users"]:
             reactions.remove(reaction)
+        self.ws.save_message(channel["id"], message)
         self.on_change(channel["id"])
         return {}
 
@@ -271,6 +276,7 @@ class WebApi:
         channel = self._channel(args)
         if self.ws.bot["id"] not in channel["members"]:
             channel["members"].append(self.ws.bot["id"])
+            self.ws.save_channel(channel)
         return {"channel": self.ws.channel_info(channel)}
 
     def conversations_open(self, args: dict) -> dict:

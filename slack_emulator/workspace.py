@@ -1,16 +1,18 @@
 """The emulated workspace: people, channels, messages, threads, reactions, views.
 
 Plain in-memory state with Slack's shapes (message dicts as Slack returns them), so the
-Web API, the event deliveries and the web page all read the same truth.
+Web API, the event deliveries and the web page all read the same truth. With a store
+(workspace_store.py) every change is also journaled, so a restart keeps the workspace.
 """
 
 from __future__ import annotations
 
-import itertools
 import json
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from slack_emulator.workspace_store import WorkspaceStore
 
 DEFAULT_SEED = {
     "team": {"id": "T0SHIPMATE", "name": "Shipmate", "domain": "shipmate"},
@@ -86,12 +88,40 @@ class Workspace:
     home_views: dict[str, dict] = field(default_factory=dict)
     modals: dict[str, list[dict]] = field(default_factory=dict)  # person -> open stack
     _last_ts: float = 0.0
-    _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
+    _next_id: int = 1
+    store: WorkspaceStore | None = None  # keeps it on disk; None keeps it in memory only
+    restored_until: float | None = None  # the newest ts read back from the store on start
 
     @classmethod
-    def from_seed(cls, path: Path | None = None) -> Workspace:
+    def from_seed(cls, path: Path | None = None, state: Path | None = None) -> Workspace:
+        """The seeded workspace; with `state`, what that file kept of it is read back."""
         seed = json.loads(path.read_text()) if path else json.loads(json.dumps(DEFAULT_SEED))
-        return cls(seed=seed)
+        workspace = cls(seed=seed)
+        if state is not None:
+            WorkspaceStore(state).attach(workspace)
+        return workspace
+
+    # Changes the store records (callers that edit a message in place say so here)
+
+    def save_message(self, channel_id: str, message: dict) -> None:
+        if self.store:
+            self.store.message(channel_id, message)
+
+    def save_channel(self, channel: dict) -> None:
+        if self.store:
+            self.store.channel(channel)
+
+    def save_ephemeral(self, user: str) -> None:
+        if self.store:
+            self.store.ephemeral(user)
+
+    def save_views(self, user: str) -> None:
+        if self.store:
+            self.store.views(user)
+
+    def before_restart(self, message: dict) -> bool:
+        """Whether the message was read back from the store, i.e. is from before a restart."""
+        return self.restored_until is not None and float(message["ts"]) <= self.restored_until
 
     # Identity
 
@@ -178,6 +208,7 @@ class Workspace:
             "members": [user_id, self.bot["id"]],
         }
         self.seed["channels"].append(channel)
+        self.save_channel(channel)
         return channel
 
     def channel_info(self, channel: dict) -> dict:
@@ -207,7 +238,10 @@ class Workspace:
         return f"{self._last_ts:.6f}"
 
     def next_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):08d}"
+        if self.store and self._next_id >= self.store.leased:
+            self.store.lease_ids(self._next_id)
+        number, self._next_id = self._next_id, self._next_id + 1
+        return f"{prefix}{number:08d}"
 
     def post(
         self,
@@ -244,6 +278,9 @@ class Workspace:
                 message["subtype"] = "thread_broadcast"
                 message["root"] = {k: v for k, v in parent.items() if k in ROOT_FIELDS}
         messages.append(message)
+        self.save_message(channel["id"], message)
+        if thread_ts:  # after the reply: a torn last line costs the reply's count, not it
+            self.save_message(channel["id"], parent)
         return message
 
     def find(self, channel_id: str, ts: str) -> dict:
@@ -272,6 +309,8 @@ class Workspace:
     def delete(self, channel_id: str, ts: str) -> None:
         message = self.find(channel_id, ts)
         self.messages[channel_id].remove(message)
+        if self.store:
+            self.store.deleted(channel_id, ts)
 
     def reset(self) -> None:
         self.messages.clear()
@@ -279,3 +318,5 @@ class Workspace:
         self.home_views.clear()
         self.modals.clear()
         self.seed["channels"] = [c for c in self.seed["channels"] if not c.get("is_im")]
+        if self.store:
+            self.store.reset()

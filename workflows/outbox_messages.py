@@ -26,11 +26,13 @@ class OutgoingMessage(BaseModel):
     reply_to: str | None = Field(None, description="Workflow told the card's ts once posted")
     on_behalf_of: str | None = Field(None, description="Told by DM if the bot cannot post")
     broadcast: bool = Field(False, description="A thread reply also shown in the channel")
+    delivery_id: str | None = Field(None, description="Its delivery, linked if its thread is gone")
 
 
 class SlackCall(BaseModel):
     message: OutgoingMessage
     edit_ts: str | None = None
+    posted_again: bool = Field(False, description="The card was deleted once: say so on it")
 
 
 class SlackSent(BaseModel):
@@ -42,6 +44,9 @@ class OutboxState(BaseModel):
     queue: list[OutgoingMessage] = Field(default_factory=list)
     sent: list[str] = Field(default_factory=list, description="Recent keys, oldest first")
     cards: dict[str, str] = Field(default_factory=dict, description="Card key -> its ts")
+    posted_again: list[str] = Field(
+        default_factory=list, description="Cards posted again after they were deleted"
+    )
     edits: dict[str, OutgoingMessage] = Field(
         default_factory=dict, description="Card key -> its newest edit not sent yet"
     )

@@ -8,7 +8,8 @@ keeps Slack's pace (about a message a second) and the order within a thread.
 
 Every message has a key. A key already sent or queued is dropped, so a redelivered
 event or a retried activity posts nothing twice; a status card's key is posted once
-and then edited. Two lanes: posts go out in order at Slack's pace, while card edits
+and then edited (and posted again where an edit finds it deleted: its workflow is told
+the new ts). Two lanes: posts go out in order at Slack's pace, while card edits
 (another rate tier) wait in a lane of their own where a newer edit of a card replaces
 the one not yet sent, so a slow edit never holds up a reply. A 429 is waited out as
 long as Slack's Retry-After says, up to a deadline of minutes.
@@ -140,11 +141,7 @@ class SlackOutbox:
                     # The card never went out: its newest edit is the next first post.
                     self._state.queue.insert(0, self._state.edits.pop(message.key))
                 if sent is not None and message.kind == MessageKind.card and sent.ts:
-                    self._state.cards = dict(
-                        list({**self._state.cards, message.key: sent.ts}.items())[-KEEP_CARDS:]
-                    )
-                    if message.reply_to:
-                        await self._tell(message.reply_to, sent.ts)
+                    await self._card_at(message, sent.ts)
             finally:
                 self._posting = None
             if message.private_to is None:
@@ -162,15 +159,33 @@ class SlackOutbox:
             message = self._state.edits.pop(key)
             self._editing = True
             try:
-                await self._call(message, self._state.cards[key])
+                was = self._state.cards[key]
+                sent = await self._call(message, was)
+                if sent is not None and sent.ts and sent.ts != was:
+                    # The card was deleted and posted again: later edits, and the
+                    # delivery's buttons, belong to the new one, which says so.
+                    again = [k for k in self._state.posted_again if k != key]
+                    self._state.posted_again = [*again, key][-KEEP_CARDS:]
+                    await self._card_at(message, sent.ts)
             finally:
                 self._editing = False
+
+    async def _card_at(self, message: OutgoingMessage, ts: str) -> None:
+        """Remember where a card is, and tell its workflow (a click counts on that card)."""
+        cards = {k: v for k, v in self._state.cards.items() if k != message.key}
+        self._state.cards = dict(list({**cards, message.key: ts}.items())[-KEEP_CARDS:])
+        if message.reply_to:
+            await self._tell(message.reply_to, ts)
 
     async def _call(self, message: OutgoingMessage, edit_ts: str | None) -> SlackSent | None:
         try:
             sent = await workflow.execute_activity(
                 contracts.send_to_slack,
-                SlackCall(message=message, edit_ts=edit_ts),
+                SlackCall(
+                    message=message,
+                    edit_ts=edit_ts,
+                    posted_again=edit_ts is not None and message.key in self._state.posted_again,
+                ),
                 task_queue=queue_for("send_to_slack"),
                 start_to_close_timeout=timedelta(seconds=30),
                 schedule_to_close_timeout=DEADLINE,

@@ -54,7 +54,8 @@ class ThreadUpdates(Coalesced):
                     start_to_close_timeout=timedelta(seconds=30),
                     retry_policy=NOTIFY_RETRY,
                 )
-                self.card_ts = result.card_ts or self.card_ts
+                if self.card_ts == update.card_ts:  # else the outbox told where it is now
+                    self.card_ts = result.card_ts or self.card_ts
                 self.announced.update(moments)
             except ActivityError:
                 workflow.logger.warning("Slack notification failed; the next change retries it")

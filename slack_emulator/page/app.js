@@ -7,7 +7,7 @@ function renderMessage(message, channel, inThread) {
   el.className = "message";
   el.dataset.ts = message.ts;
   const when = new Date(Number(message.ts) * 1000).toLocaleTimeString();
-  el.innerHTML = `<span class="who">${escapeHtml(userName(message.user))}</span><span class="when">${when}</span>${message.edited ? '<span class="edited">(edited)</span>' : ""}`;
+  el.innerHTML = `<span class="who">${escapeHtml(userName(message.user))}</span><span class="when">${when}</span>${message.edited ? '<span class="edited">(edited)</span>' : ""}${message.before_restart ? '<span class="before-restart" data-testid="before-restart" title="posted before the emulator restarted">· before restart</span>' : ""}`;
   if (message.broadcast && !inThread) {
     const label = document.createElement("div"); label.className = "broadcast"; label.dataset.testid = "broadcast";
     label.innerHTML = "replied to a thread: " + mrkdwn((message.root || {}).text || "").replace(/<br>/g, " ");
@@ -135,6 +135,12 @@ async function start() {
     $(area).addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $(form).requestSubmit(); } });
   }
   $("close-thread").addEventListener("click", closeThread);
+  $("clear-workspace").addEventListener("click", async () => {
+    if (!confirm("Forget every message, thread, DM and view of this local Slack?")) return;
+    await api("/_emulator/reset", {});
+    closeThread();
+    await refresh();
+  });
   setUpModal();
   renderSidebar();
   await refresh();
