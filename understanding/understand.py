@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import logging
 import re
 
@@ -11,6 +12,7 @@ from understanding.changes import parse_change, spec_diff
 from understanding.faithful import checked
 from understanding.modes import requested_mode
 from understanding.openai_parser import OpenAIUnavailable, parse_with_openai
+from understanding.plan_language import PlanLanguageError, read
 from understanding.result import PlanResult
 from understanding.rules import parse_request
 from workflows.spec import ServiceSpec
@@ -35,6 +37,8 @@ def understand(
 def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | None) -> PlanResult:
     thread = [SLACK_MARKUP.sub(" ", line) for line in thread]
     thread = [line for line in thread if line.strip()] or [""]
+    if base_spec is None and (typed := typed_plan(thread[-1])):
+        return PlanResult(spec=typed, notes=["Read as a plan, exactly as written."])
     if base_spec is None and (asked := requested_mode("\n".join(thread))):
         return PlanResult(questions=[asked.answer], mode=asked.mode.value)
     notes: list[str] = []
@@ -53,3 +57,23 @@ def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | 
         result = parse_request("\n".join(thread))
     result.notes = notes + result.notes
     return result
+
+
+# A plan starts with its service line ('service orders-api'), alone on its line.
+PLAN_START = re.compile(r"^\s*(?:```\s*)?service\s*:?\s+[a-z][a-z0-9-]*\s*$", re.I | re.M)
+
+
+def typed_plan(text: str) -> ServiceSpec | None:
+    """The spec of a message written in the plan language, or None.
+
+    A plan is read exactly; a message that only starts like one ('Service: fleet-tracker'
+    then free-form lines) is left to the readers of free text, which take it as it comes.
+    """
+    said = html.unescape(text)  # Slack sends > as &gt;
+    first = next((line for line in said.splitlines() if line.strip()), "")
+    if not PLAN_START.match(first) or len(said.strip().splitlines()) < 2:
+        return None
+    try:
+        return read(said)
+    except PlanLanguageError:
+        return None

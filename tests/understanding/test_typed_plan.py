@@ -1,0 +1,34 @@
+"""A plan typed in the plan language is built exactly as written."""
+
+from __future__ import annotations
+
+from shipmate.settings import Settings
+from testkit.request_table import CASES
+from understanding import understand
+from understanding.plan_language import render
+
+OFFLINE = Settings(openai_api_key=None)
+
+
+def test_every_plan_the_table_reads_is_read_back_exactly_when_typed():
+    specs = [s for text, _ in CASES if (s := understand(OFFLINE, [text]).spec) is not None]
+    assert len(specs) > 100
+    for spec in specs:
+        typed = understand(OFFLINE, [render(spec)])
+        assert typed.spec == spec.model_copy(update={"description": ""}), render(spec)
+        assert typed.notes == ["Read as a plan, exactly as written."]
+
+
+def test_a_plan_as_slack_sends_it_reads_too():
+    plan = "service orders-api\ndeploy local: staging &gt; prod\nOrder: total decimal"
+    spec = understand(OFFLINE, [plan]).spec
+    assert spec.deploy.environments == ["staging", "prod"]
+    assert [(f.name, f.type.value) for f in spec.entities[0].fields] == [("total", "decimal")]
+
+
+def test_free_text_that_only_starts_like_a_plan_is_read_as_free_text():
+    said = "Service: fleet-tracker\nEntities:\n- Vehicle: plate (unique), make\ndb: postgres"
+    plan = understand(OFFLINE, [said])
+    assert plan.spec.name == "fleet-tracker"
+    assert [e.name for e in plan.spec.entities] == ["Vehicle"]
+    assert plan.notes != ["Read as a plan, exactly as written."]
