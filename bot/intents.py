@@ -59,10 +59,15 @@ DEPLOYED = "|".join(
         r"^what services\b|^which services\b",
         r"^(?:show|tell)(?:\s+me)?\s+(?:everything|all|what)\b.*\b(?:built|made|deployed|running)",
         r"^what (?:have|did) (?:you|shipmate) (?:built|build|made|make|deployed|deploy)\b",
+        r"^(?:is\s+)?any(?:thing|one of them|thing else)?\s+(?:currently\s+|still\s+)?"
+        r"(?:down|failing|broken|unhealthy|up)\b",
     ]
 )
 # 'did the billing-service deploy finish?', 'has orders-api shipped yet?'
 FINISHED = (
+    r"^(?:did|has|have|is)\s+the\s+(?:deploy(?:ment)?|delivery|build|release)\s+(?:of|for)\s+"
+    r"[a-z0-9-]+\s+(?:finish|finished|succeed|succeeded|work|worked|land|landed|go through|"
+    r"done|complete|completed)\b|"
     r"^(?:did|has|have|is)\s+(?:the\s+)?[a-z0-9-]+\s+(?:deploy(?:ment)?|delivery|build|"
     r"release)?\s*(?:finish|finished|succeed|succeeded|work|worked|land|landed|go through|"
     r"gone through|done|complete|completed|shipped|deployed)\b"

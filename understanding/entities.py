@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 
 from understanding.fields import Choices, read_fields
-from understanding.names import entity_name, singular
+from understanding.names import entity_name, singular, split_camel
 from understanding.reading import Draft, Reading, Work, line_start, noun_before, take
 from understanding.vocabulary import CONTROL, FILLER, MODIFIERS, TYPE_WORDS
 from understanding.words import Request
@@ -63,6 +63,10 @@ LINKS = [  # the child holds the link to its parent
     rf"(?:lives?|sits?|happens?|takes? place|"
     rf"(?:is|are) (?:held|stored|kept|located))\s+(?:in|at|on|inside))\s+{ONE}(?P<parent>{NP})"
     rf"(?:\s+and\s+(?:[a-z]+\s+){{0,2}}?(?:in|on|at|to|for|of)\s+{ONE}(?P<parent2>{NP}))?",
+    # 'every flight is flown by one pilot with one drone', 'made by one observer'
+    rf"\b(?P<child>{NP})\s+(?:is|are)\s+(?:[a-z]+ed|made|flown|written|done|run|held|taken|"
+    rf"given|driven|seen|built|drawn|sent|kept)\s+(?:by|for|at|in|on)\s+{ONE}(?P<parent>{NP})"
+    rf"(?:\s+(?:with|and|using|on|in|at)\s+{ONE}(?P<parent2>{NP}))?",
     # 'adoptions link an animal and an adopter', 'check-ins record the member'
     rf"\b(?P<child>{NP})\s+(?:links?|connects?|joins?|records?|pairs?|matches)\s+{ONE}"
     rf"(?P<parent>{NP})(?:\s+(?:and|with|to)\s+{ONE}(?P<parent2>{NP}))?",
@@ -92,17 +96,22 @@ NOTE_STARTS = frozenset(
     "characters chars digits".split()
 )
 NOTE_WORDS = frozenset(TYPE_WORDS) | MODIFIERS | NOTE_STARTS
+# After a heading's colon, a capitalised thing with its own list: the heading is a title.
+TITLE_OVER = re.compile(
+    r"\s*(?:(?:we\s+)?need\s+an?\s+|an?\s+)?[A-Z][A-Za-z0-9]*\s*(?:entity\s+)?"
+    r"(?:with\b|has\b|have\b|=|:|\(|-\s)"
+)
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
 
 
 def read_entities(request: Request, choices: list[Choices]) -> Reading:
     work, reading = Work(request), Reading()
-    _links(work, reading)
+    _links(work, reading, choices)
     _parenthesised(work, reading, choices)
     _entity_lists(work, reading)
     _heads(work, reading, choices)
     _service_nouns(work, reading)
-    _fields_naming_entities(reading)
+    _fields_naming_entities(reading, request.arrows)
     for child in reading.link_children:
         take(work, child)
     return reading
@@ -122,7 +131,13 @@ def _clauses(text: str) -> list[tuple[int, int]]:
     return [(s, e) for s, e in spans if text[s:e].strip()]
 
 
-def _links(work: Work, reading: Reading) -> None:
+# After a link, the child's own fields: ', with a, b', ': a, b', 'and has a, b'.
+FIELDS_FOLLOW = re.compile(
+    r"\s*(?:each|too|also|as well)?\s*(?:,\s*)?(?:and\s+)?(?:with|has|have|:|records?)\s+"
+)
+
+
+def _links(work: Work, reading: Reading, choices: list[Choices]) -> None:
     for pattern in LINKS:
         for match in re.finditer(pattern, work.text):
             child_end = match.end("child")
@@ -145,7 +160,16 @@ def _links(work: Work, reading: Reading) -> None:
                 reading.entity(target, match.start("parent"))
                 reading.entities[child[0]].links[snake_case(target)] = (target, False)
             work.blank(first, match.end())
-            if not re.match(r"\s*,?\s*(?:and\s+)?(?:have|has|with)\b", work.text[match.end() :]):
+            rest = work.text[match.end() :]
+            if follows := FIELDS_FOLLOW.match(rest):
+                # 'cleaning tasks are for one room each, with housekeeper name, …'
+                start = match.end() + follows.end()
+                end = start + len(re.match(r"(?:[^.;\n(]|\([^()]*\))*", rest[follows.end() :])[0])
+                fields = read_fields(work.request, start, end, choices, reading.problems)
+                reading.file(reading.entities[child[0]], fields)
+                work.blank(match.end(), end)
+                work.blank(child[1], child[2])
+            elif not re.match(r"\s*,?\s*(?:and\s+)?(?:have|has|with)\b", rest):
                 work.blank(child[1], child[2])  # read: no field list of its own follows
 
 
@@ -218,7 +242,10 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
             continue
         owner = None
         following = clauses[number + 1] if number + 1 < len(clauses) else None
-        if not heads and following and BULLET.match(work.text[following[0] : following[1]]):
+        next_line = work.text[following[0] : following[1]] if following else ""
+        if not heads and following and BULLET.match(next_line):
+            if HEAD.search(next_line):
+                continue  # a title over bullets that name their own things: '- Pickup: …'
             if noun := noun_before(work, end, start):  # 'products api' then '- name' lines
                 owner = reading.entity(*take(work, noun))
             continue
@@ -234,6 +261,8 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
             noun = noun_before(work, start + head.start(), start, headings=True)
             if noun is None and NEEDS_NOUN.fullmatch(head.group()):
                 continue
+            if head.group() == ":" and TITLE_OVER.match(work.request.text[seg_start:end]):
+                continue  # 'knitting pattern catalog: Pattern with title, …' names the service
             if head.group() == "with" and _after_service_word(work, start, start + head.start()):
                 continue  # 'OAuth2 login with GitHub', 'a notes api with api key auth'
             if noun and _names_things(
@@ -346,8 +375,15 @@ LINK_PHRASE = re.compile(
 )
 
 
-def _fields_naming_entities(reading: Reading) -> None:
-    """'customer' or 'customer_id' on Order, with a Customer entity: a link, not text."""
+def _fields_naming_entities(reading: Reading, arrows: dict[str, str]) -> None:
+    """'customer' or 'customer_id' on Order, with a Customer entity: a link, not text;
+    'owner -> Person' a link to Person whatever its name."""
+    for draft in list(reading.entities.values()):
+        for name in [n for n in draft.fields if n in arrows]:
+            if target := entity_name(split_camel(arrows[name]), heading=True):
+                del draft.fields[name]
+                reading.entity(target, draft.place + 1)
+                draft.links.setdefault(name.removesuffix("_id"), (target, False))
     by_snake = {snake_case(name): name for name in reading.entities}
     for draft in reading.entities.values():
         for name, spec in list(draft.fields.items()):

@@ -21,6 +21,7 @@ from workflows.spec import RESERVED_FIELD_NAMES, FieldSpec, FieldType
 
 VALUE = r"[a-z][a-z0-9_-]*"
 SEP = r"\s*(?:,\s*or\s+|,|/|\||\s+or\s+)\s*"
+PHRASE = rf"{VALUE}(?:\s+{VALUE}){{0,2}}"  # 'full sun', 'partial shade', 'in progress'
 # 'status: pending, paid or shipped', 'status (open/closed)', 'priority one of low,
 # medium, high', 'state either draft or final'
 CHOICES = re.compile(
@@ -33,7 +34,7 @@ CHOICES = re.compile(
     rf"|\s+in\s*\(\s*(?P<inparen>{VALUE}(?:{SEP}{VALUE})+)\s*\)"  # not 'move in date, …'
     rf"|\s*(?::|=|\benum\b)?\s*(?P<slashed>{VALUE}(?:\s*[/|]\s*{VALUE})+)"
     rf"|\s*(?::|=)?\s*(?:\benum\b|\bone of\b)?\s*:?\s*[\[{{]\s*"
-    rf"(?P<bracketed>{VALUE}(?:\s*[,/|]\s*{VALUE})+)\s*[\]}}])"
+    rf"(?P<bracketed>{PHRASE}(?:\s*[,/|]\s*{PHRASE})+)\s*[\]}}])"
 )
 # 'status: draft, submitted, funded' (a name that takes choices, its values to the end of
 # the clause or the parenthesis)
@@ -80,6 +81,7 @@ NAME_ENDING_TYPES = {
 
 
 NAME_ENDINGS = frozenset({"on", "by"})
+ARROW = re.compile(r"[:(]?\s*(?:->|→|=>|-&gt;)\s*([a-z][a-z0-9_]*)\s*\)?")
 # Words that say a type only in a note: 'size (number)', 'year (whole number)'.
 NOTED_TYPES = {"number": FieldType.int, "numeric": FieldType.decimal, "whole": FieldType.int}
 RANGE = re.compile(r"(?<![\w.])\d+\s*(?:-|–|to)\s*\d+(?![\w.])")
@@ -115,7 +117,7 @@ def find_choices(request: Request) -> list[Choices]:
             for g in ("oneofparen", "paren", "listed", "oneof", "inparen", "slashed", "bracketed")
             if match.group(g)
         )
-        values = [v for v in re.split(SEP, match.group(text)) if v]
+        values = [re.sub(r"\s+", "_", v.strip()) for v in re.split(SEP, match.group(text)) if v]
         end = match.end()
         while values and values[-1] in MODIFIERS:  # '(low/medium/high, optional)'
             end = match.start(text) + match.group(text).rindex(values.pop())
@@ -151,7 +153,6 @@ CHOICE_NAMES = frozenset(
     "status state type kind category level priority stage tier size mode visibility phase "
     "severity plan gender condition format channel source method frequency color colour".split()
 )
-PHRASE = rf"{VALUE}(?:\s+{VALUE}){{0,2}}"  # 'full sun', 'partial shade'
 LISTED_IN_PARENS = re.compile(
     rf"\b(?P<name>[a-z][a-z0-9_]*)\s*\(\s*(?P<values>{PHRASE}(?:\s*(?:,|,?\s*or\b)\s*{PHRASE})+)"
     rf"\s*\)"
@@ -202,6 +203,10 @@ def _field(
     request: Request, start: int, end: int, choices: list[Choices], problems: list[str]
 ) -> FieldSpec | None:
     text = request.lowered[start:end]
+    arrow = ARROW.search(text)  # 'desk -> Desk', 'household (→ Household)', 'tree: -> Tree'
+    if arrow:
+        request.use(start + arrow.start(), start + arrow.end())
+        text = text[: arrow.start()] + " " * (arrow.end() - arrow.start()) + text[arrow.end() :]
     flag = YES_NO.search(text)  # 'perishable yes/no': a flag, its words no part of the name
     if flag:
         request.use(start + flag.start(), start + flag.end())
@@ -268,6 +273,8 @@ def _field(
     name = "_".join(w.group() for w in name_words)
     if name in NO_FIELD:
         return None
+    if arrow:
+        request.arrows[name] = arrow.group(1)
     if not re.fullmatch(r"[a-z][a-z0-9_]{0,39}", name):
         return None
     for word in outside + inside:

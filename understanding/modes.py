@@ -49,7 +49,9 @@ REVIEW = [
     rf"\b(?:take a look|have a look|look|go through|read through|dig through)\s+(?:at\s+)?"
     rf"(?:\w+\s+){{0,3}}{CODE}\b.*\b(?:off|wrong|bad|issues?|problems?|improve|tell me|"
     r"point out|feedback|later)\b",
-    r"\bcode review\b(?!s)",
+    r"\bcode review\b(?!s)|\b(?:pr|pull request|merge request|mr)\s+review\b|"
+    r"\breview\s+(?:this|my|our|the)?\s*(?:pr|pull request|diff|branch|commit)\b|/pull/\d+",
+    r"\b(?:is|are)\s+(?:the\s+)?code\b.*\b(?:any good|ok|okay|fine|clean|messy|solid)\b",
     r"\b(?:security|vulnerabilit(?:y|ies)|owasp|injection|xss|csrf)\b.*\b(?:issues?|holes?|"
     r"problems?|scan|check|review|audit|risks?)\b",
     r"\b(?:sql injection|xss|csrf|vulnerab\w*|security (?:holes?|issues?|risks?))\b.*\bin\s+"
@@ -65,6 +67,8 @@ OPTIMIZE = [
     r"\b(?:speed\s+(?:\w+\s+){0,3}up|make .{1,40} faster|optimi[sz]e|profile|tune)\b",
     r"\b(?:latency|p9[59]|p50|throughput|bottlenecks?|slow quer(?:y|ies)|n\+1)\b",
     r"\btimes? out\b|\btiming out\b|\bunder (?:heavy )?load\b",
+    r"\b(?:memory|cpu|ram|heap)\b.*\b(?:climb\w*|grow\w*|leak\w*|pegged|spik\w*|high|"
+    r"100%|maxed|full)\b|\boom[- ]?kill\w*|\bout of memory\b",
     r"\bhow (?:many|much) (?:requests|traffic|load|rps|users)\b.*\b(?:handle|take|cope)\b",
 ]
 # "integrate it with a PostgreSQL database" is where a service keeps its data: a build.
@@ -73,6 +77,9 @@ TO_A_DATABASE += r"(?:postgres\w*|mysql|mariadb|sqlite|(?:sql\s+)?database|db)\b
 INTEGRATE = [
     r"\b(?:consumers?|consume|subscribe[sd]?\s+to|listen(?:s|ing)?\s+(?:to|for))\b",
     r"\bevent[- ]driven\b",
+    r"\b(?:emit|publish|send|push|fire|raise)\w*\b.*\b(?:events?|messages?)\b.*"
+    r"\b(?:whenever|every time|each time|when)\b",
+    r"\bevents?\b.*\bflow\w*\s+(?:in)?to\b",
     r"\b(?:sign[- ]?in|log[- ]?in|login|sso|auth\w*)\s+(?:with|via|through|using)\s+"
     r"(?:google|github|gitlab|okta|auth0|keycloak|azure|microsoft|apple|cognito|facebook|slack)",
     r"\b(?:google|github|gitlab|okta|auth0|keycloak|azure ad|microsoft|apple|cognito|facebook)"
@@ -90,6 +97,9 @@ INTEGRATE = [
 ELSEWHERE = [
     r"\b(?:ci/cd|ci|cd|ci\s+pipeline|github actions?|gitlab[- ]ci|jenkins|circleci|pipeline)\b"
     r"(?!.*\b(?:have|has|with fields)\b)",
+    r"\b(?:css|html|footer|header|navbar|stylesheet|dashboard page|react|vue|angular|"
+    r"svelte|tailwind)\b(?!.*\b(?:have|has)\b)",
+    r"\bmigrat\w*\b.*\bdata\b.*\b(?:in)?to\b",
     r"\bwrite\s+(?:some\s+|the\s+|unit\s+|integration\s+|e2e\s+)*tests?\s+for\b",
     r"\b(?:migrate|upgrade|back ?up|restore)\s+(?:my|our|the)\s+(?:[\w-]+\s+){0,2}"
     r"(?:mysql|postgres\w*|database|db|server|cluster)\b",
@@ -158,7 +168,15 @@ def requested_mode(text: str) -> ModeRequest | None:
             if match is None:
                 continue
             owned = pattern.startswith(LEAD) and pattern.endswith(OWNED)
-            if builds and not owned and not named:
+            if builds and not owned and not named and not _loose_build(said):
                 continue  # a build that mentions the word in passing
             return ModeRequest(mode, named, ANSWERS[mode])
     return None
+
+
+def _loose_build(said: str) -> bool:
+    """A build verb and a service noun, but nothing a service would keep ('set up GitHub
+    Actions CI for our mobile app'): the mode's words decide."""
+    return not re.search(
+        r"\b(?:have|has|belongs? to)\b|\bfields?\b|\bentit(?:y|ies)\b|[:(]\s*\w+\s*,", said
+    )

@@ -47,7 +47,7 @@ def entity_name(words: list[str], heading: bool = False) -> str | None:
     words = [w for w in words if re.fullmatch(r"[a-z][a-z0-9]*", w)]
     if not words or (not heading and any(w in FILLER for w in words)) or len(words[-1]) < 3:
         return None
-    if not can_be_noun(words[-1]):
-        return None  # 'develop', 'integrate': verbs name no thing to keep
+    if not heading and not can_be_noun(words[-1]):
+        return None  # 'develop', 'integrate': verbs name no thing to keep ('Restock:' may)
     words[-1] = singular(words[-1])
     return "".join(w.capitalize() for w in words)[:40]

@@ -107,6 +107,8 @@ def read_permissions(text: str, entities: list[EntitySpec], roles: list[str]) ->
             verbs = _verbs(match.group(3))
             if known_verbs_only and not all(v in VERBS for v in verbs):
                 continue  # "only x y" and "doctors have …" are not rules
+            if re.match(r"\s*(?:in|on|out)\b", match.group(4) or "") and "log" in verbs:
+                continue  # "brokers log in with JWT" is signing in
             if pattern is PRESENT and _names_entity(match.group(2), entities):
                 continue  # "orders list items": the subject is rows, not people
             if fresh(match):

@@ -19,6 +19,7 @@ from understanding.permissions import read_permissions
 from understanding.result import Choice, PlanResult, questions_from_validation
 from understanding.service_words import read_service_words
 from understanding.spelling import mend_text
+from understanding.structured import flattened
 from understanding.vocabulary import (
     AUTH_WORDS,
     CONTROL,
@@ -152,6 +153,7 @@ FLAG_PHRASE = re.compile(
 def corrected(text: str) -> str:
     """Close misspellings of the words that steer the parser ('postgress', 'stagin'),
     and chat shorthand ('w/ graphql')."""
+    text = flattened(text)  # tables, braces and YAML-like blocks as 'Entity: a, b' lines
     text = re.sub(r"(?i)\bw/(?=\s|\w)\s*", "with ", text)
     text = PARTICLE_COMPOUND.sub(r"\1 \2", text)  # 'check-ins' -> 'check ins': CheckIn
     text = FLAG_PHRASE.sub(r"\1_\2 \3", text)  # 'has yard (bool)' -> has_yard

@@ -35,6 +35,7 @@ class Request:
         self.lowered = "".join(fold(c) for c in text)  # readers blank what they consumed
         self.folded = self.lowered  # as written, for the report of unused words
         self._used = bytearray(len(text))
+        self.arrows: dict[str, str] = {}  # 'customer -> Client': a field's link, as written
 
     def blank(self, start: int, end: int) -> None:
         """Consumed: later readers see spaces here (the report still sees the words)."""
