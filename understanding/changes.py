@@ -13,8 +13,8 @@ import re
 
 from pydantic import ValidationError
 
-from understanding.entities import LINKS
 from understanding.fields import find_choices, read_fields
+from understanding.links import LINKS
 from understanding.names import entity_name, singular, split_camel
 from understanding.permissions import change_rules
 from understanding.result import PlanResult, questions_from_validation
