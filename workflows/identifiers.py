@@ -47,6 +47,7 @@ GENERATED_CODE_NAMES = frozenset(
         "body", "values", "filters", "payload", "client", "token", "strawberry", "info",
         "kind", "annotations", "metadata", "registry", "query", "field", "fields",
         "copy", "dict", "schema", "validate", "construct", "model", "typing", "self", "cls",
+        "db",
     }
 )  # fmt: skip
 

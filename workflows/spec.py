@@ -7,7 +7,6 @@ resource names, so the validators here are the one gate hostile text must pass.
 from __future__ import annotations
 
 import datetime as dt
-import keyword
 import re
 import uuid
 from decimal import Decimal, InvalidOperation
@@ -42,12 +41,6 @@ UNREADABLE_TEXT = (
 
 def unreadable(text: str) -> bool:
     return bool(UNREADABLE.search(text))
-
-
-# Entity names whose class, router or test module would replace a part every service has.
-RESERVED_ENTITY_NAMES = frozenset({"Base", "Account", "Auth", "Health", "Graphql", "Events"})
-# GraphQL's own root types.
-GRAPHQL_ROOT_TYPES = frozenset({"Query", "Mutation", "Subscription"})
 
 
 class FieldType(StrEnum):
@@ -256,8 +249,6 @@ class EntitySpec(BaseModel):
                 f"entity name {value[:40]!r} must be a PascalCase singular noun, like Order, "
                 "at most 40 characters"
             )
-        if value in RESERVED_ENTITY_NAMES or keyword.iskeyword(snake_case(value)):
-            raise ValueError(f"entity name {value!r} is reserved; pick another")
         return value
 
     @model_validator(mode="after")
@@ -365,11 +356,7 @@ class ServiceSpec(BaseModel):
                     raise ValueError(
                         f"{entity.name}.{relation.name} points at unknown entity {relation.target}"
                     )
-        if Api.graphql in self.api and (taken := GRAPHQL_ROOT_TYPES & set(names)):
-            raise ValueError(
-                f"entity name {sorted(taken)[0]} is GraphQL's own; pick another, e.g. "
-                f"{sorted(taken)[0]}Record"
-            )
+        _distinct_api_names(self)
         for event in self.events:
             if event.entity not in names:
                 raise ValueError(f"event for unknown entity {event.entity}")
@@ -379,6 +366,20 @@ class ServiceSpec(BaseModel):
     @property
     def image_repository(self) -> str:
         return self.name
+
+
+def _distinct_api_names(spec: ServiceSpec) -> None:
+    """No two entities with one path (Bus, Buse: /buses) or GraphQL field (the list of
+    Buse, the one Buses); no sqlite_ table, which SQLite keeps to itself."""
+    called: dict[str, str] = {}
+    for entity in spec.entities:
+        if spec.database == Database.sqlite and entity.table.startswith("sqlite_"):
+            raise ValueError(f"SQLite keeps tables named sqlite_... itself; rename {entity.name}")
+        for name in [entity.table] + ([entity.snake] if Api.graphql in spec.api else []):
+            if (other := called.setdefault(name, entity.name)) != entity.name:
+                raise ValueError(
+                    f"entities {other} and {entity.name} are both {name!r}; rename one"
+                )
 
 
 def table_name(entity: str) -> str:

@@ -16,6 +16,7 @@ from jinja2 import BytecodeCache, Environment, PackageLoader, StrictUndefined
 from jinja2.bccache import Bucket
 from ruff.__main__ import find_ruff_bin
 
+from activities.scaffold import names
 from activities.scaffold.migrations import migration_files
 from workflows import identifiers
 from workflows.permissions import Action, allowed, kept_actions
@@ -66,12 +67,12 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
             continue
         if relative == "app/routers/entity.py":
             for entity in spec.entities:
-                files[f"app/routers/{entity.snake}.py"] = env.get_template(name).render(
+                files[f"app/routers/{names.module(entity)}.py"] = env.get_template(name).render(
                     spec=spec, entity=entity
                 )
         elif relative == "tests/test_entity.py":
             for entity in spec.entities:
-                files[f"tests/test_{entity.snake}.py"] = env.get_template(name).render(
+                files[f"tests/test_{names.module(entity)}.py"] = env.get_template(name).render(
                     spec=spec, entity=entity
                 )
         else:
@@ -183,6 +184,14 @@ def _environment(spec: ServiceSpec) -> Environment:
     )
     env.filters["entity_table"] = lambda name: by_name[name].table
     env.filters["entity_path"] = lambda name: by_name[name].path
+    # Shipmate's own names, where an entity's would meet them (activities/scaffold/names)
+    env.filters["module"] = names.module
+    env.filters["model"] = names.model
+    env.filters["resolver"] = names.graphql_field
+    env.globals["accounts_table"] = names.accounts_table(spec)
+    env.globals["accounts_model"] = names.accounts_model(spec)
+    env.globals["graphql_types"] = names.graphql_types(spec)
+    env.globals["own_paths"] = names.own_paths(spec)
     # "admin" always exists, whatever else the request names: the first account has it and
     # may do everything; the generated tests try every other role against each rule.
     roles = ["admin", *[r for r in spec.roles if r != "admin"]] if spec.roles else ["admin", "user"]

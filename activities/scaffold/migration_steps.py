@@ -14,14 +14,17 @@ import textwrap
 import uuid
 from decimal import Decimal
 
+from activities.scaffold import names
 from workflows import identifiers
 from workflows.spec import (
     EXAMPLE_DEFAULTS,
+    Auth,
     EntitySpec,
     FieldSpec,
     FieldType,
     OnDelete,
     RelationSpec,
+    ServiceSpec,
 )
 
 DATETIME = 'sa.DateTime(timezone=True).with_variant(mysql.DATETIME(fsp=6), "mysql", "mariadb")'
@@ -190,6 +193,48 @@ def fill_hint(field: FieldSpec) -> str:
 
 def table_of(entities: list[EntitySpec], name: str) -> str:
     return next(e.table for e in entities if e.name == name)
+
+
+def accounts(old: ServiceSpec, new: ServiceSpec) -> tuple[list[str], list[str]]:
+    """The accounts table's steps from `old` to `new`: those before the entities' tables
+    change (creating it, or moving it aside for an entity's table of that name) and those
+    after (dropping it, or moving it back once that entity's table is gone)."""
+    was, now = names.accounts_table(old), names.accounts_table(new)
+    if old.auth == Auth.none and new.auth != Auth.none:
+        return _accounts_table(now), []
+    if old.auth != Auth.none and new.auth == Auth.none:
+        return [], ["# drops the accounts, and every sign-in with them", f"op.drop_table({was!r})"]
+    if was == now:
+        return [], []
+    why = f"an entity's table is {was}" if now == names.ACCOUNTS_TABLE_ASIDE else "it is free"
+    moved = comment(f"the accounts move to {now}: {why}") + [
+        f"op.rename_table({was!r}, {now!r})",
+        *batch(
+            now,
+            [
+                f"batch.drop_constraint({identifiers.unique_name(was, 'username')!r}, "
+                'type_="unique")',
+                f"batch.create_unique_constraint("
+                f'{identifiers.unique_name(now, "username")!r}, ["username"])',
+            ],
+        ),
+    ]
+    return (moved, []) if now == names.ACCOUNTS_TABLE_ASIDE else ([], moved)
+
+
+def _accounts_table(table: str) -> list[str]:
+    unique = identifiers.unique_name(table, "username")
+    return [
+        "op.create_table(",
+        f"    {table!r},",
+        '    sa.Column("id", sa.Integer(), primary_key=True),',
+        '    sa.Column("username", sa.String(length=150), nullable=False),',
+        '    sa.Column("password_hash", sa.String(length=255), nullable=False),',
+        '    sa.Column("role", sa.String(length=50), nullable=False),',
+        f'    sa.UniqueConstraint("username", name={unique!r}),',
+        '    mysql_charset="utf8mb4",',
+        ")",
+    ]
 
 
 # Functions a generated migration carries with it when its steps use them: each

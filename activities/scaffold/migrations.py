@@ -97,8 +97,8 @@ def _plan(old: ServiceSpec, new: ServiceSpec, undoing: int | None) -> Plan:
     """What takes a database from `old`'s schema to `new`'s. `undoing` is the version
     whose downgrade this is: what it dropped comes back, and the comments say so."""
     plan = Plan()
-    if old.auth == Auth.none and new.auth != Auth.none:
-        plan.steps += ACCOUNTS_TABLE
+    accounts_first, accounts_last = steps.accounts(old, new)
+    plan.steps += accounts_first
     before = {e.name: e for e in old.entities}
     after = {e.name: e for e in new.entities}
     kept = before.keys() & after.keys()
@@ -109,11 +109,7 @@ def _plan(old: ServiceSpec, new: ServiceSpec, undoing: int | None) -> Plan:
             _alter_table(plan, before[entity.name], entity, old.entities, new.entities, undoing)
     removed = [e for e in old.entities if e.name not in after]
     _drop_tables(plan, removed, old.entities, kept, undoing)
-    if old.auth != Auth.none and new.auth == Auth.none:
-        plan.steps += [
-            "# drops the accounts, and every sign-in with them",
-            'op.drop_table("accounts")',
-        ]
+    plan.steps += accounts_last
     return plan
 
 
@@ -139,20 +135,6 @@ def _ordered(
         done.add(ready.name)
         pending.remove(ready)
     return order, deferred
-
-
-ACCOUNTS_UNIQUE = identifiers.unique_name("accounts", "username")
-ACCOUNTS_TABLE = [
-    "op.create_table(",
-    '    "accounts",',
-    '    sa.Column("id", sa.Integer(), primary_key=True),',
-    '    sa.Column("username", sa.String(length=150), nullable=False),',
-    '    sa.Column("password_hash", sa.String(length=255), nullable=False),',
-    '    sa.Column("role", sa.String(length=50), nullable=False),',
-    f'    sa.UniqueConstraint("username", name="{ACCOUNTS_UNIQUE}"),',
-    '    mysql_charset="utf8mb4",',
-    ")",
-]
 
 
 def _create_tables(

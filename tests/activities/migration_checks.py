@@ -10,6 +10,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
+from activities.scaffold import names
 from tests.activities.test_scaffold import PYTHON
 from workflows import identifiers
 from workflows.spec import Auth, ServiceSpec
@@ -109,9 +110,10 @@ def schema(engine: sa.Engine) -> dict[str, dict]:
 def expected(spec: ServiceSpec) -> dict[str, dict]:
     tables = {}
     if spec.auth != Auth.none:
-        tables["accounts"] = {
+        accounts = names.accounts_table(spec)  # aside when an entity's table is `accounts`
+        tables[accounts] = {
             "columns": {"username": False, "password_hash": False, "role": False},
-            "unique": {identifiers.unique_name("accounts", "username"): ["username"]},
+            "unique": {identifiers.unique_name(accounts, "username"): ["username"]},
             "keys": {},
             "indexes": {},
         }

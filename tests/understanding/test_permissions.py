@@ -18,8 +18,6 @@ from workflows.spec import ServiceSpec
 
 # Misread by readers other than the rules', by the start of their text.
 KNOWN_MISSES = {
-    "hey :wave: can u build a gym api": "the entity reader refuses Class (a Python keyword)",
-    "Gym API: members (name, plan)": "the entity reader refuses Class (a Python keyword)",
     "Real estate listing service": "the entity reader folds the properties into Agent",
     "Todo service: lists (name)": "the entity reader makes a Todo entity, not List",
     "*entities*": "the entity reader finds no entities in `customers` - name, email",

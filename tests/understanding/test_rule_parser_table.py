@@ -96,12 +96,11 @@ def test_publishing_changes_to_sqs_is_read_for_the_entities_named():
     assert parse_request("build a todo api").spec.events == []
 
 
-def test_a_reserved_entity_name_is_a_question_not_a_crash():
-    result = parse_request("bank api: accounts have owner and balance (decimal)")
-    assert result.spec is None
-    assert result.questions == [
-        "Entity name 'Account' is reserved; pick another. Could you correct that?"
-    ]
+def test_an_entity_named_like_a_part_of_every_service_is_built():
+    """Account is also who signs in: the service's own name gives way (#30)."""
+    result = parse_request("bank api with jwt: accounts have owner and balance (decimal)")
+    assert [e.name for e in result.spec.entities] == ["Account"]
+    assert result.questions == []
 
 
 SHOP = "shop api: customers have name and email; orders have customer and total (decimal)"
@@ -232,7 +231,6 @@ def test_a_stack_it_does_not_build_is_named_in_a_question_and_the_answer_settles
     [
         ("an api for ordеrs with total", "'ordеrs' mixes Latin letters"),
         ("tickets have title and sort int", "'sort' is the API's own; pick another"),
-        ("a bank api: accounts have owner", "Entity name 'Account' is reserved"),
         ("a notes api with api key auth", "API keys aren't built yet"),
         ("a notes api deployed to heroku", "Heroku isn't built yet"),
         ("a notes api publishing changes to kafka", "Kafka isn't built yet"),

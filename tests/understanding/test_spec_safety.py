@@ -59,9 +59,6 @@ PASCAL = "must be a PascalCase singular noun, like Order, at most 40 characters"
         ("order", f"entity name 'order' {PASCAL}"),
         ("Order; DROP TABLE", f"entity name 'Order; DROP TABLE' {PASCAL}"),
         ("../Order", f"entity name '../Order' {PASCAL}"),
-        ("Base", "entity name 'Base' is reserved; pick another"),
-        ("From", "entity name 'From' is reserved; pick another"),
-        ("Auth", "entity name 'Auth' is reserved; pick another"),
     ],
 )
 def test_unsafe_entity_names_are_refused_with_the_reason(name, why):
@@ -107,10 +104,26 @@ def test_fifty_kilobytes_of_text_gets_a_question_not_a_crash():
     assert "characters long" in result.questions[0]
 
 
-def test_graphqls_root_type_names_are_refused_only_with_graphql():
-    with pytest.raises(ValidationError, match="GraphQL's own"):
-        ServiceSpec(name="abc-api", api=["rest", "graphql"], entities=[EntitySpec(name="Query")])
-    assert ServiceSpec(name="abc-api", entities=[EntitySpec(name="Query")]).entities[0].table
+@pytest.mark.parametrize(
+    "name", ["Base", "From", "Class", "None", "Auth", "Account", "Query", "Mutation", "Graphql"]
+)
+def test_names_shipmate_uses_itself_are_entities_like_any_other(name):
+    """Where an entity meets a name of the service's own, the service's gives way (#30)."""
+    spec = ServiceSpec(name="abc-api", api=["rest", "graphql"], entities=[EntitySpec(name=name)])
+    assert spec.entities[0].name == name
+
+
+def test_names_that_cannot_work_are_refused_with_the_reason():
+    with pytest.raises(ValidationError, match="entities Bus and Buse are both 'buses'; rename one"):
+        ServiceSpec(name="abc-api", entities=[EntitySpec(name="Bus"), EntitySpec(name="Buse")])
+    both = [EntitySpec(name="Buse"), EntitySpec(name="Buses")]
+    with pytest.raises(ValidationError, match="entities Buse and Buses are both 'buses'"):
+        ServiceSpec(name="abc-api", api=["graphql"], entities=both)
+    assert ServiceSpec(name="abc-api", entities=both).entities == both  # REST: /buses, /buseses
+    stats = [EntitySpec(name="SqliteStat")]
+    with pytest.raises(ValidationError, match="SQLite keeps tables named sqlite_"):
+        ServiceSpec(name="abc-api", database="sqlite", entities=stats)
+    assert ServiceSpec(name="abc-api", entities=stats).entities[0].table == "sqlite_stats"
 
 
 @pytest.mark.parametrize(
