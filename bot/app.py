@@ -24,6 +24,7 @@ from bot.conversation import ENGINE_DOWN, Conversations
 from bot.decision_modals import DecisionModals
 from bot.decisions import Decisions
 from bot.home import AppHome
+from bot.plan_edits import PlanEdits
 from bot.rollback_button import RollbackButton
 from bot.speakers import only_our_people
 from bot.temporal_link import TemporalLink
@@ -33,6 +34,7 @@ from shipmate.settings import Settings
 from slack_views.card import APPROVE_LOSING_DATA
 from slack_views.decision_modal import APPROVE_WITH_COMMENT, CALLBACK, REJECT
 from slack_views.plan import ANSWER
+from slack_views.plan_check import EDIT
 from slack_views.prompts import DISMISS
 from slack_views.rollback import ROLL_BACK
 
@@ -79,6 +81,7 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
     conversations = Conversations(settings, temporal, directory, decisions)
     rollback = RollbackButton(settings, temporal, directory)
     answer_buttons = AnswerButtons(conversations)
+    plan_edits = PlanEdits(answer_buttons)
     modals = DecisionModals(decisions)
 
     @app.middleware
@@ -126,6 +129,8 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
     app.view(CALLBACK)(modals.on_submit)
     app.action(ROLL_BACK)(rollback.on_click)
     app.action(re.compile(rf"^{ANSWER}_\d+$"))(answer_buttons.on_click)
+    app.action(EDIT)(plan_edits.on_click)
+    app.view(EDIT)(plan_edits.on_submit)
 
     @app.event("app_home_opened")
     async def on_home(event, client):

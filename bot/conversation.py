@@ -34,9 +34,11 @@ from shipmate import delivery_client
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
-from slack_views.plan import question_blocks, spec_summary
+from slack_views.plan import plan_text, question_blocks, spec_summary
+from slack_views.plan_check import MAX_PLAN, plan_to_check
 from slack_views.text import escape, unescape
 from understanding import spec_diff, understand
+from understanding.plan_language import render, starts_like_a_plan
 from workflows.models import DeliveryStatus
 from workflows.spec import UNREADABLE_TEXT, unreadable
 
@@ -55,6 +57,11 @@ CHANGE_WORDS = re.compile(r"\b(add|remove|drop|rename|field|fields|entity|column
 ASKED = re.compile(r"<@U[A-Z0-9]+> asked: (.*)", re.DOTALL)
 # An answer given with a button, posted by the bot in the person's name.
 ANSWERED = re.compile(r"<@U[A-Z0-9]+> answered: (.*)", re.DOTALL)
+
+
+def _a_change(text: str) -> bool:
+    """'add an approved flag', or a plan typed out, is a change whatever words it holds."""
+    return bool(CHANGE_WORDS.search(text)) or starts_like_a_plan(unescape(text))
 
 
 class Conversations:
@@ -162,7 +169,7 @@ class Conversations:
             await self._undo(turn, temporal, command, status)
         elif command:
             await self.decisions.run(turn, temporal, command, status)
-        elif (verb := sounds_like_decision(text)) and not CHANGE_WORDS.search(text):
+        elif (verb := sounds_like_decision(text)) and not _a_change(text):
             await self.decisions.ask_privately(turn, status, verb)
         elif reading.intent == Intent.help:
             await turn.say(intents.HELP)
@@ -219,6 +226,11 @@ class Conversations:
                 await turn.say(text)
             return
         spec = plan.spec
+        unread = [note for note in plan.notes if note.startswith("I didn't use")]
+        if unread and len(render(spec)) <= MAX_PLAN:
+            # something was said that Shipmate did not read: nothing starts unseen
+            await turn.say_with_blocks(*plan_to_check(spec, plan.notes))
+            return
         if choice is not None and not choice.change:
             spec = spec.model_copy(update={"name": choice.name})
         running = await delivery_client.current_spec(temporal, spec.name)
@@ -252,6 +264,7 @@ class Conversations:
         await turn.say(
             f"On it: *{spec.name}*, delivery `{ticket.delivery_id}`{queued}.\n"
             f"{spec_summary(spec)}\n{notes}{assumed}".rstrip()
+            + plan_text(spec)
         )
 
     async def _change(

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from understanding.modes import requested_mode
+from understanding.plan_language import starts_like_a_plan
 from workflows.environments import environments_named
 
 
@@ -85,6 +86,8 @@ def read(text: str) -> Reading:
     service = _service(clean)
     environment = next(iter(environments_named(LIVE_AS_STATE.sub(" ", clean))), None)
     words = clean.rstrip("?!. ")
+    if starts_like_a_plan(text):
+        return Reading(Intent.build, service)  # a plan typed out: whatever words it holds
     if words in ("", "help", "hi", "hello", "hey", "?") or words.startswith(("help ", "how do i")):
         return Reading(Intent.help)
     if re.match(r"^(approve|lgtm|ship it|approved)\b", words):

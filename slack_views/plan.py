@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import (
 
 from slack_views.card import MAX_TEXT
 from slack_views.text import escape
+from understanding.plan_language import render
 from understanding.result import Choice
 from workflows.permissions import described
 from workflows.spec import Api, Auth, EntitySpec, FieldSpec, FieldType, ServiceSpec
@@ -41,6 +42,15 @@ def spec_summary(spec: ServiceSpec) -> str:
     if spec.auth != Auth.none:
         lines.append(_who_may(spec))
     return "\n".join(lines)
+
+
+def plan_text(spec: ServiceSpec) -> str:
+    """The spec in the plan language: what to copy, change and send back in the thread
+    for exactly that next version (understanding.plan_language)."""
+    return (
+        "\n_The plan, exactly: change it and send it back in this thread for that next "
+        f"version._\n```{escape(render(spec))}```"
+    )
 
 
 def _who_may(spec: ServiceSpec) -> str:

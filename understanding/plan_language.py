@@ -91,6 +91,21 @@ KNOWN = (*KEYWORDS, *ALIASES)
 NO_ENVIRONMENTS = "no environments"
 
 
+# A plan starts with its service line ('service orders-api'), alone on its line.
+PLAN_START = re.compile(r"^\s*(?:```\s*)?service\s*:?\s+[a-z][a-z0-9-]*\s*$", re.I)
+
+
+def starts_like_a_plan(text: str) -> bool:
+    """A service line first, and more lines after it: worth reading as a plan."""
+    lines = [line for line in unfenced(text).splitlines() if line.strip()]
+    return len(lines) >= 2 and bool(PLAN_START.match(re.sub(r"<@[A-Z0-9]+>", "", lines[0])))
+
+
+def unfenced(text: str) -> str:
+    """A plan as pasted in Slack: ``` fences anywhere (```service …```) set apart."""
+    return text.replace("```", "\n")
+
+
 def render(spec: ServiceSpec) -> str:
     """The plan, one thing per line: what `read` reads back."""
     head = [f"database {spec.database.value}", f"api {', '.join(spec.api) or 'none'}"]

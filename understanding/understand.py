@@ -12,7 +12,7 @@ from understanding.changes import parse_change, spec_diff
 from understanding.faithful import checked
 from understanding.modes import requested_mode
 from understanding.openai_parser import OpenAIUnavailable, parse_with_openai
-from understanding.plan_language import PlanLanguageError, read
+from understanding.plan_language import PlanLanguageError, read, starts_like_a_plan, unfenced
 from understanding.result import PlanResult
 from understanding.rules import parse_request
 from workflows.spec import ServiceSpec
@@ -37,8 +37,9 @@ def understand(
 def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | None) -> PlanResult:
     thread = [SLACK_MARKUP.sub(" ", line) for line in thread]
     thread = [line for line in thread if line.strip()] or [""]
-    if base_spec is None and (typed := typed_plan(thread[-1])):
-        return PlanResult(spec=typed, notes=["Read as a plan, exactly as written."])
+    if typed := typed_plan(thread[-1], base_spec):
+        diff = spec_diff(base_spec, typed) if base_spec else []
+        return PlanResult(spec=typed, diff=diff, notes=["Read as a plan, exactly as written."])
     if base_spec is None and (asked := requested_mode("\n".join(thread))):
         return PlanResult(questions=[asked.answer], mode=asked.mode.value)
     notes: list[str] = []
@@ -59,21 +60,22 @@ def _understand(settings: Settings, thread: list[str], base_spec: ServiceSpec | 
     return result
 
 
-# A plan starts with its service line ('service orders-api'), alone on its line.
-PLAN_START = re.compile(r"^\s*(?:```\s*)?service\s*:?\s+[a-z][a-z0-9-]*\s*$", re.I | re.M)
-
-
-def typed_plan(text: str) -> ServiceSpec | None:
-    """The spec of a message written in the plan language, or None.
+def typed_plan(text: str, base: ServiceSpec | None = None) -> ServiceSpec | None:
+    """The spec of a message written in the plan language, or None; with `base`, the next
+    version of that service (its name must be the plan's).
 
     A plan is read exactly; a message that only starts like one ('Service: fleet-tracker'
     then free-form lines) is left to the readers of free text, which take it as it comes.
     """
-    said = html.unescape(text)  # Slack sends > as &gt;
-    first = next((line for line in said.splitlines() if line.strip()), "")
-    if not PLAN_START.match(first) or len(said.strip().splitlines()) < 2:
+    said = unfenced(html.unescape(text))  # Slack sends > as &gt;
+    if not starts_like_a_plan(said):
         return None
     try:
-        return read(said)
+        spec = read(said, base=base)
     except PlanLanguageError:
         return None
+    if base is None:
+        return spec
+    if spec.name != base.name:
+        return None  # a plan for another service is no change of this one
+    return spec.model_copy(update={"version": base.version + 1})

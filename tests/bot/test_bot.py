@@ -79,6 +79,11 @@ async def test_a_stack_question_has_a_button_and_the_click_starts_the_delivery(c
 
     await chat.click("U0ALICE", asked["ts"], "plan_answer_0")
     await chat.wait_for(ts, lambda r: r["text"] == "<@U0ALICE> answered: Yes, FastAPI")
+    # 'a pony' was never read, so the plan waits to be seen before anything starts
+    shown = await chat.wait_for(ts, lambda r: "*Build it* starts exactly this" in r["text"])
+    assert shown["text"].startswith("_I didn't use: pony._")
+    assert actions(shown) == ["plan_answer_0", "plan_edit"]
+    await chat.click("U0ALICE", shown["ts"], "plan_answer_0")
     started = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
     assert (
         f"*{name}s-api* · REST · PostgreSQL · JWT sign-in · local: staging\n"

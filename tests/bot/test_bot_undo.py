@@ -76,9 +76,7 @@ async def test_a_misspelt_service_is_offered_by_its_real_name_and_the_click_asks
     await chat.card(asked_at, f"{service}: tear down staging: waiting for approval")
 
 
-async def test_an_undo_without_its_environment_asks_which_one_with_a_button_each(
-    chat, bot, client
-):
+async def test_an_undo_without_its_environment_asks_which_one_with_a_button_each(chat, bot, client):
     ts, service = await delivered(chat)
     asked_at = await chat.say("U0ALICE", f"<@U0SHIPMATE> roll back {service}")
     asked = await chat.wait_for(asked_at, lambda r: "Which environment" in r["text"])
