@@ -24,6 +24,7 @@ import re
 
 from understanding.fields import Choices, read_fields
 from understanding.links import NP, read_links
+from understanding.meaning import UNITS
 from understanding.names import entity_name, singular, split_camel
 from understanding.reading import Draft, Reading, Work, line_start, noun_before, take
 from understanding.vocabulary import CONTROL, MODIFIERS, TYPE_WORDS
@@ -64,10 +65,13 @@ MANAGING = frozenset(
 )
 WITH_ENDS = re.compile(r"\b(?:for|using|backed by|deploy\w*|that|which|where)\b")
 # A parenthesis that opens with these is a note on a field, not an entity's field list.
-NOTE_STARTS = frozenset(
-    "how must can should e eg ie i ex like long short free plain numeric number whole one "
-    "either max min up only in optional required unique default defaults letter letters "
-    "characters chars digits".split()
+NOTE_STARTS = (
+    frozenset(
+        "how must can should e eg ie i ex like long short free plain numeric number whole one "
+        "either max min up only in optional required unique default defaults letter letters "
+        "characters chars digits all yes no y n true false minutes seconds hours".split()
+    )
+    | UNITS
 )
 NOTE_WORDS = frozenset(TYPE_WORDS) | MODIFIERS | NOTE_STARTS
 # After a heading's colon, a capitalised thing with its own list: the heading is a title.

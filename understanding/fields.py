@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
-from understanding.meaning import type_meant
+from understanding.meaning import UNITS, type_meant
 from understanding.names import correct, singular
 from understanding.vocabulary import CONTROL, ENVIRONMENTS, MODIFIERS, TYPE_WORDS
 from understanding.words import Request
@@ -65,6 +65,7 @@ LEADING = {
     "long",
     "brief",
     "detailed",
+    "which",
 }
 # A word alone that is no field: 'each sample belongs to a study' leaves 'each'.
 NO_FIELD = frozenset(
@@ -81,9 +82,18 @@ NAME_ENDING_TYPES = {
 
 
 NAME_ENDINGS = frozenset({"on", "by"})
+AS_A_TYPE = re.compile(
+    r"\s+(?:as|is)\s+(?:an?\s+)?(" + "|".join(sorted(TYPE_WORDS, key=len, reverse=True)) + r")\b"
+)
 ARROW = re.compile(r"[:(]?\s*(?:->|→|=>|-&gt;)\s*([a-z][a-z0-9_]*)\s*\)?")
 # Words that say a type only in a note: 'size (number)', 'year (whole number)'.
-NOTED_TYPES = {"number": FieldType.int, "numeric": FieldType.decimal, "whole": FieldType.int}
+NOTED_TYPES = {
+    "number": FieldType.int,
+    "numeric": FieldType.decimal,
+    "whole": FieldType.int,
+    **dict.fromkeys("minutes mins seconds secs hours days weeks count".split(), FieldType.int),
+    **dict.fromkeys(UNITS, FieldType.float),  # 'trunk diameter (cm)', 'volume (ml)'
+}
 RANGE = re.compile(r"(?<![\w.])\d+\s*(?:-|–|to)\s*\d+(?![\w.])")
 
 
@@ -132,7 +142,9 @@ def find_choices(request: Request) -> list[Choices]:
             continue
         found.append(Choices(match.group("name"), list(dict.fromkeys(values)), match.start(), end))
     for match in [*LISTED_IN_PARENS.finditer(request.lowered), *_listed_to_the_end(request)]:
-        values = [re.sub(r"\s+", "_", v.strip()) for v in re.split(r",|\bor\b", match["values"])]
+        values = [
+            re.sub(r"\s+", "_", v.strip()) for v in re.split(r",|\bor\b|\||/", match["values"])
+        ]
         values = [v for v in values if v]
         if any(c.start == match.start() for c in found):
             continue
@@ -154,8 +166,8 @@ CHOICE_NAMES = frozenset(
     "severity plan gender condition format channel source method frequency color colour".split()
 )
 LISTED_IN_PARENS = re.compile(
-    rf"\b(?P<name>[a-z][a-z0-9_]*)\s*\(\s*(?P<values>{PHRASE}(?:\s*(?:,|,?\s*or\b)\s*{PHRASE})+)"
-    rf"\s*\)"
+    rf"\b(?P<name>[a-z][a-z0-9_]*)\s*\(\s*(?:one of:?\s+)?"
+    rf"(?P<values>{PHRASE}(?:\s*(?:,|,?\s*or\b|\||/)\s*{PHRASE})+)\s*\)"
 )
 
 
@@ -207,6 +219,15 @@ def _field(
     if arrow:
         request.use(start + arrow.start(), start + arrow.end())
         text = text[: arrow.start()] + " " * (arrow.end() - arrow.start()) + text[arrow.end() :]
+    said_as = AS_A_TYPE.search(text)  # 'scoville rating as an int'
+    if said_as:
+        text = (
+            text[: said_as.start()]
+            + " "
+            + said_as.group(1)
+            + " " * (said_as.end() - said_as.start() - len(said_as.group(1)) - 1)
+            + text[said_as.end() :]
+        )
     flag = YES_NO.search(text)  # 'perishable yes/no': a flag, its words no part of the name
     if flag:
         request.use(start + flag.start(), start + flag.end())

@@ -22,10 +22,15 @@ MONEY = frozenset(
 PRICED = frozenset(
     "hourly nightly daily weekly monthly yearly annual base flat day night tax".split()
 )
+# Units a measure is written in: 'weight kg', 'trunk diameter (cm)'.
+UNITS = frozenset(
+    "kg kgs g lb lbs oz km m cm mm mi miles ft c f celsius fahrenheit percent pct kwh kw w "
+    "l ml liters litres hectares ha acres tonnes tons meters metres mhz ghz hz psi bar % "
+    "mph kph knots".split()
+)
 # Units and quantities that are measured, not counted.
-MEASURES = frozenset(
-    "kg kgs g lb lbs oz km m cm mm mi miles ft c f celsius fahrenheit percent pct kwh l ml "
-    "liters litres abv weight height length width depth distance temperature temp humidity "
+MEASURES = UNITS | frozenset(
+    "abv weight height length width depth distance temperature temp humidity gravity "
     "pressure speed latitude longitude lat lng lon altitude elevation volume area ratio "
     "percentage gpa bmi".split()
 )
@@ -34,6 +39,7 @@ COUNTS = frozenset(
     "pages minutes mins seconds secs hours days nights weeks months duration priority copies "
     "servings points goals bedrooms bathrooms floors floor level docks slots bottles players "
     "attendees vintage runtime attempts visits views likes clicks downloads reps sets laps "
+    "pieces items players members guests tickets nights stars "
     "innings period".split()
 )
 LONG_TEXT = frozenset(

@@ -88,8 +88,11 @@ class Rules:
         named += [r for r in roles if r not in named]
 
 
-def read_permissions(text: str, entities: list[EntitySpec], roles: list[str]) -> Rules:
-    """The rules in `text` (lowered), on `entities`; `roles` are the service's so far."""
+def read_permissions(
+    text: str, entities: list[EntitySpec], roles: list[str], listed: bool = False
+) -> Rules:
+    """The rules in `text` (lowered), on `entities`; `roles` are the service's so far,
+    `listed` when the request listed them ('roles: vet, receptionist')."""
     rules = Rules(roles=list(roles))
     taken: list[tuple[int, int]] = []
 
@@ -128,8 +131,10 @@ def read_permissions(text: str, entities: list[EntitySpec], roles: list[str]) ->
         if verb in VERBS and fresh(match):
             who = match.group(3) or match.group(4)
             _rule(rules, match, who, [verb], match.group(2), entities)
-    if rules.kept and not _someone_refused(rules) and "user" not in rules.roles:
-        rules.roles.append("user")  # "only doctors …": everyone else needs a role to hold
+    if rules.kept and not listed and not _someone_refused(rules) and "user" not in rules.roles:
+        # "only doctors …" with no roles listed: everyone else needs a role to hold; a
+        # request that lists its roles gets those and no other
+        rules.roles.append("user")
     return rules
 
 

@@ -87,7 +87,7 @@ def parse_request(text: str) -> PlanResult:
     questions += reading.problems
     entities, entity_questions = _entities(reading, defaults)
     questions += entity_questions
-    kept = read_permissions(request.folded, entities, service.roles)
+    kept = read_permissions(request.folded, entities, service.roles, service.roles_listed)
     questions += kept.questions
     if kept.kept and auth == Auth.none and "auth: none" in defaults:
         auth = Auth.jwt

@@ -34,6 +34,7 @@ class ServiceWords:
     database: Database | None = None
     auth: Auth | None = None
     roles: list[str] = field(default_factory=list)
+    roles_listed: bool = False  # 'roles: a, b' or 'a and b roles', not only 'as can …'
     api: list[Api] = field(default_factory=list)
     deploy: DeploySpec | None = None
     choices: list[Choice] = field(default_factory=list)
@@ -46,7 +47,7 @@ def read_service_words(request: Request) -> ServiceWords:
     found.database = _database(request, lines, found)
     found.api = _api(request, lines)
     _other_api(request, found)
-    found.roles = _roles(request)
+    found.roles, found.roles_listed = _roles(request)
     found.auth = _auth(request, lines, found)
     if found.auth is None and found.roles:
         found.auth = Auth.jwt  # roles need someone signed in to have them
@@ -229,8 +230,9 @@ def _role_name(word: str) -> str:
     return word if word in TEAMS or word.endswith(("ss", "us", "is")) else singular(word)
 
 
-def _roles(request: Request) -> list[str]:
+def _roles(request: Request) -> tuple[list[str], bool]:
     roles: list[str] = []
+    listed = False
     listed_before: set[int] = set()  # 'doctor and receptionist roles: patients have …'
     for number in (1, 0, 2):
         for match in re.finditer(ROLE_PATTERNS[number], request.lowered):
@@ -249,6 +251,7 @@ def _roles(request: Request) -> list[str]:
                 named = named[-8:]
                 listed_before.add(match.end())
             if named:
+                listed = listed or number != 2
                 request.use_match(match, 0)
                 roles += [r for r in named if r not in roles and re.fullmatch(r"[a-z_]{2,20}", r)]
     if not roles and re.search(r"\badmins?\b", request.lowered):
@@ -257,7 +260,7 @@ def _roles(request: Request) -> list[str]:
         roles = ["admin", "user"]
     if roles == ["admin"]:
         roles.append("user")  # admin alone would leave nobody an admin can be told apart from
-    return roles[:8]
+    return roles[:8], listed
 
 
 STACK_PHRASES = {
