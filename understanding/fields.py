@@ -81,7 +81,7 @@ NAME_ENDING_TYPES = {
 }
 
 
-NAME_ENDINGS = frozenset({"on", "by"})
+NAME_ENDINGS = frozenset({"on", "by", "for", "from", "until"})
 AS_A_TYPE = re.compile(
     r"\s+(?:as|is)\s+(?:an?\s+)?(" + "|".join(sorted(TYPE_WORDS, key=len, reverse=True)) + r")\b"
 )
@@ -150,6 +150,8 @@ def find_choices(request: Request) -> list[Choices]:
             continue
         if not (_names_a_choice(match["name"]) or _choices_in_a_list(request, match, values)):
             continue
+        if set(values) <= BOOLEAN_VALUES:
+            continue  # 'released (y/n)' is a flag
         if all(re.fullmatch(VALUE, v) for v in values) and not set(values) & MODIFIERS:
             found.append(
                 Choices(
@@ -271,7 +273,8 @@ def _field(
         name_words = [w for w in outside if w.group() not in MODIFIERS]
         kinds = [TYPE_WORDS[w.group()] for w in inside if w.group() in TYPE_WORDS] or kinds[1:]
     noted = [NOTED_TYPES[w.group()] for w in inside if w.group() in NOTED_TYPES]
-    kinds = kinds or noted  # 'eu size (number)'
+    if all(w.group() in NOTED_TYPES or w.group() in MODIFIERS for w in inside):
+        kinds = kinds or noted  # 'eu size (number)', 'depth (m)'; not '(e.g. 204B)'
 
     if default:
         name_words = [w for w in name_words if w.start() < default.start()]

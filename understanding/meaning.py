@@ -30,14 +30,15 @@ UNITS = frozenset(
 )
 # Units and quantities that are measured, not counted.
 MEASURES = UNITS | frozenset(
-    "abv weight height length width depth distance temperature temp humidity gravity "
+    "abv weight height length width depth distance temperature temp humidity gravity ph "
+    "magnitude salinity voltage current "
     "pressure speed latitude longitude lat lng lon altitude elevation volume area ratio "
     "percentage gpa bmi".split()
 )
 COUNTS = frozenset(
-    "count quantity qty stock year years age capacity votes score scores rank seats "
+    "count quantity qty stock year years age capacity votes score scores rank seats paddlers "
     "pages minutes mins seconds secs hours days nights weeks months duration priority copies "
-    "servings points goals bedrooms bathrooms floors floor level docks slots bottles players "
+    "servings points goals bedrooms bathrooms floors floor docks slots bottles players "
     "attendees vintage runtime attempts visits views likes clicks downloads reps sets laps "
     "pieces items players members guests tickets nights stars "
     "innings period".split()
@@ -79,8 +80,12 @@ def type_meant(name: str) -> FieldType:
         return FieldType.decimal
     if head in MEASURES or name in MEASURES:
         return FieldType.float
+    if name == "level":
+        return FieldType.int  # a floor's level; a 'skill level' is a word ('beginner')
     if head in COUNTS or name.endswith(("_count", "_number_int")) or _counted(words):
         return FieldType.int
+    if words[0] in ("max", "min", "maximum", "minimum") and len(words) > 1 and head.endswith("s"):
+        return FieldType.int  # 'max paddlers', 'min guests'
     if head == "size" and len(words) > 1 and words[-2] in GROUPS:
         return FieldType.int  # 'group size', not 'shirt size'
     if head in ("starting", "beginning", "ending", "commencing"):

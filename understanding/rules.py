@@ -141,6 +141,10 @@ def parse_request(text: str) -> PlanResult:
     return PlanResult(spec=spec, defaults=defaults, notes=notes)
 
 
+MUST_BE = re.compile(
+    r"(?i)\s*\b(?:(?:that|which)\s+)?(?:must|should|has to|have to|needs to|need to)\s+be\s+"
+    r"(unique|optional|required)\b"
+)
 PARTICLE_COMPOUND = re.compile(
     r"(?i)\b([a-z]{3,})-((?:in|up|out|off|on|over|through|by|down)s?)\b(?!-)"
 )
@@ -153,7 +157,9 @@ FLAG_PHRASE = re.compile(
 def corrected(text: str) -> str:
     """Close misspellings of the words that steer the parser ('postgress', 'stagin'),
     and chat shorthand ('w/ graphql')."""
+    text = re.sub(r"\*\*|__", "", text)  # markdown bold: '- **Operator**: callsign, …'
     text = flattened(text)  # tables, braces and YAML-like blocks as 'Entity: a, b' lines
+    text = MUST_BE.sub(r" \1", text)  # 'a license number that must be unique'
     text = re.sub(r"(?i)\bw/(?=\s|\w)\s*", "with ", text)
     text = PARTICLE_COMPOUND.sub(r"\1 \2", text)  # 'check-ins' -> 'check ins': CheckIn
     text = FLAG_PHRASE.sub(r"\1_\2 \3", text)  # 'has yard (bool)' -> has_yard
