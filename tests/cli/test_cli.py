@@ -16,9 +16,10 @@ import psycopg
 import pymysql
 import pytest
 
-from cli import dev_mariadb, dev_postgres, devstack
+from cli import dev_mariadb, dev_postgres
 from shipmate.ports import port_open
 from shipmate.settings import Settings
+from testkit.dev_stack import dev_environment
 
 SHIPMATE = [sys.executable, "-m", "cli.main"]
 
@@ -81,25 +82,9 @@ def test_doctor_reports_this_machine_ready(docker_ready):
 
 
 def test_dev_starts_every_part_and_ctrl_c_stops_them(tmp_path, docker_ready):
-    names = ("temporal", "ui", "moto", "registry", "emulator", "bot", "postgres", "mariadb")
-    names += ("codec",)
-    ports = {name: devstack.free_port() for name in names}
-    env = {
-        **os.environ,
-        "SHIPMATE_STATE_DIR": str(tmp_path),
-        "SHIPMATE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
-        "SHIPMATE_TEMPORAL_UI_PORT": str(ports["ui"]),
-        "SHIPMATE_MOTO_PORT": str(ports["moto"]),
-        "SHIPMATE_REGISTRY_PORT": str(ports["registry"]),
-        "SHIPMATE_REGISTRY": f"127.0.0.1:{ports['registry']}",
-        "SHIPMATE_TASK_QUEUE": "shipmate-dev-test",
-        "SHIPMATE_EMULATOR_PORT": str(ports["emulator"]),
-        "SHIPMATE_BOT_PORT": str(ports["bot"]),
-        "SHIPMATE_DEV_POSTGRES_PORT": str(ports["postgres"]),
-        "SHIPMATE_DEV_MARIADB_PORT": str(ports["mariadb"]),
-        "SHIPMATE_CODEC_SERVER_PORT": str(ports["codec"]),
-    }
-    env.pop("SHIPMATE_PAYLOAD_KEYS", None)
+    env, ports = dev_environment(tmp_path, "shipmate-dev-test", "postgres", "mariadb")
+    env["SHIPMATE_DEV_POSTGRES_PORT"] = str(ports["postgres"])
+    env["SHIPMATE_DEV_MARIADB_PORT"] = str(ports["mariadb"])
     env.pop("SHIPMATE_POSTGRES_URL", None)
     env.pop("SHIPMATE_MYSQL_URL", None)
     dev = subprocess.Popen(

@@ -4,7 +4,6 @@ and goes live, and the row written before is still there. Real parts throughout.
 
 from __future__ import annotations
 
-import os
 import re
 import signal
 import subprocess
@@ -16,33 +15,23 @@ import httpx
 
 from cli import devstack
 from testkit.chat import Chat, letters
+from testkit.dev_stack import dev_environment
 
 SHIPMATE = [sys.executable, "-m", "cli.main"]
 
 
-def dev_environment(tmp_path, settings, installation) -> dict[str, str]:
-    names = ("temporal", "ui", "moto", "registry", "emulator", "bot", "codec", "router")
-    ports = {name: devstack.free_port() for name in names}
+def restart_environment(tmp_path, settings, installation) -> dict[str, str]:
+    env, ports = dev_environment(tmp_path, "shipmate-dev-restart", "router")
     first = devstack.free_port()
-    env = {
-        **os.environ,
-        "SHIPMATE_STATE_DIR": str(tmp_path),
-        "SHIPMATE_TEMPORAL_ADDRESS": f"127.0.0.1:{ports['temporal']}",
-        "SHIPMATE_TEMPORAL_UI_PORT": str(ports["ui"]),
-        "SHIPMATE_MOTO_PORT": str(ports["moto"]),
-        "SHIPMATE_REGISTRY_PORT": str(ports["registry"]),
-        "SHIPMATE_REGISTRY": f"127.0.0.1:{ports['registry']}",
-        "SHIPMATE_TASK_QUEUE": "shipmate-dev-restart",
-        "SHIPMATE_EMULATOR_PORT": str(ports["emulator"]),
-        "SHIPMATE_BOT_PORT": str(ports["bot"]),
-        "SHIPMATE_CODEC_SERVER_PORT": str(ports["codec"]),
-        "SHIPMATE_ROUTER_ADMIN_PORT": str(ports["router"]),
-        "SHIPMATE_LOCAL_PORTS": f"{first}-{first + 19}",
-        # the session's database servers and installation: what it deploys goes after
-        **settings.as_environment("postgres_url", "mysql_url", "wheelhouse"),
-        "SHIPMATE_INSTALLATION": installation,
-    }
-    env.pop("SHIPMATE_PAYLOAD_KEYS", None)
+    env.update(
+        {
+            "SHIPMATE_ROUTER_ADMIN_PORT": str(ports["router"]),
+            "SHIPMATE_LOCAL_PORTS": f"{first}-{first + 19}",
+            # the session's database servers and installation: what it deploys goes after
+            **settings.as_environment("postgres_url", "mysql_url", "wheelhouse"),
+            "SHIPMATE_INSTALLATION": installation,
+        }
+    )
     return env
 
 
@@ -67,7 +56,7 @@ def stop_dev(dev: subprocess.Popen) -> None:
 async def test_a_restarted_dev_stack_keeps_the_thread_and_its_change_goes_live(
     tmp_path, settings, installation, docker_ready
 ):
-    env = dev_environment(tmp_path, settings, installation)
+    env = restart_environment(tmp_path, settings, installation)
     chat = Chat(SimpleNamespace(base_url=f"http://127.0.0.1:{env['SHIPMATE_EMULATOR_PORT']}"))
     name = f"memo{letters()}"
     dev = start_dev(env)
