@@ -287,15 +287,21 @@ def _service_nouns(work: Work, reading: Reading) -> None:
                 work.request.use(match.start(), match.end())  # 'stores', 'for', 'managing'
                 if managed and _plural_at(text, place):
                     reading.entity(name, place)  # 'to manage employees and departments'
-    nouns = list(dict.fromkeys(name for _, name in sorted(reading.service_nouns)))
     empty = not reading.entities
-    if empty or len(nouns) > 1 and not reading.entities.keys() >= set(nouns):
+    named = {n for p, n in reading.service_nouns if _named_as_things(text, p)}
+    if empty or len(named) > 1 and not reading.entities.keys() >= named:
         plurals = [(p, n) for p, n in sorted(reading.service_nouns) if _plural_at(text, p)]
         for place, name in sorted(reading.service_nouns):
             # 'an API for a dental practice to manage patients and appointments': the
             # things are the plurals; a singular alone is what the service is about
             if (place, name) in plurals or empty and not plurals:
                 reading.entity(name, place)
+
+
+def _named_as_things(text: str, place: int) -> bool:
+    """'a projects and tasks API' names things; 'a tracker for our volunteers' names who
+    it is for."""
+    return not re.search(r"\bfor\s+(?:our|my|their|the|a|an)\s+$", text[:place])
 
 
 def _plural_at(text: str, place: int) -> bool:

@@ -135,6 +135,8 @@ def find_choices(request: Request) -> list[Choices]:
             continue
         if set(values) <= BOOLEAN_VALUES:
             continue  # 'perishable yes/no' is a flag
+        if set(values) & CONTROL - ENVIRONMENTS.keys():
+            continue  # 'over protobuf/grpc': how the service is made, not a field's values
         if (
             match.group("name") in TYPE_WORDS
             or match.group("name") in CONTROL - ENVIRONMENTS.keys()

@@ -211,8 +211,13 @@ def _objects(
         elif word in EVERY_ROW:
             found = list(entities)
         elif (entity := _entity(word, entities) or _field_of(word, entities)) is not None:
+            following = words[at + 1].group() if at + 1 < len(words) else None
+            if following not in (None, "and", "or") and _entity(following, entities):
+                continue  # 'berth leases': the first says whose, the second what
             if entity not in found:
                 found.append(entity)
+        elif at + 1 < len(words) and _entity(f"{word}_{words[at + 1].group()}", entities):
+            continue  # 'maintenance requests': the next word names it with this one
         else:
             break
         read = words[at].end()

@@ -63,10 +63,11 @@ def mended(word: str, request_words: frozenset[str] = frozenset(), keep=frozense
     same = [w for w in request_words if w != word and _one_edit(word, w) and known(w)]
     if same:
         return same[0]
-    found = _dictionary().lookup(word, Verbosity.TOP, max_edit_distance=1)
+    found = _dictionary().lookup(word, Verbosity.CLOSEST, max_edit_distance=1)
     if not found:
         return word
-    meant = found[0].term
+    # a slip keeps the word's start: 'rehersals' is rehearsals, not the commoner reversals
+    meant = max(found, key=lambda s: (s.term[:3] == word[:3], s.count)).term
     if meant.startswith(word) or word.startswith(meant):
         return word  # 'checkin' is not 'checking': an ending is a word, not a slip
     if len(word) == 4 and meant not in STRUCTURAL:

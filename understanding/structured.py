@@ -22,12 +22,14 @@ NAME = r"[A-Za-z][A-Za-z0-9_ ]{0,40}"
 FIELD_LINE = re.compile(rf"^\s+(?:[-*•]\s+)?({NAME}?)\s*:\s*(.+?)\s*$")
 HEAD_LINE = re.compile(r"^\s*(?:[-*•]\s+)?(?:\*\*)?([A-Z][A-Za-z0-9_]*)(?:\*\*)?\s*:?\s*$")
 BRACES = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*\{([^{}]*)\}")
+EQUALS = re.compile(r"\b([A-Z][A-Za-z0-9_]*)\s*=\s*(?=[a-z][a-z0-9_ ]*(?:\([^)]*\))?\s*[,+])")
 RULE_ROW = re.compile(r"^\s*\|?\s*:?-{3,}")
 
 
 def flattened(text: str) -> str:
     """The text with structured specs rewritten as 'Entity: field type, …' lines."""
     text = BRACES.sub(lambda m: f"{m.group(1)}: {_items(m.group(2).split(','))}.", text)
+    text = EQUALS.sub(r"\1: ", text)  # 'Tool = name, asset tag (unique)'
     if "|" in text:
         text = _tables(text)
     return _blocks(text)
@@ -61,7 +63,7 @@ def _tables(text: str) -> str:
     for line in lines:
         if RULE_ROW.match(line):
             continue
-        cells = [c.strip() for c in line.strip().strip("|").split("|")] if "|" in line else []
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if _row(line) else []
         title, colon, first = cells[0].rpartition(":") if cells else ("", "", "")
         if colon and re.fullmatch(r"\s*[A-Z][A-Za-z0-9_]*", first):
             out.append(title + ":")  # 'camera traps: Camera | serial | …'
@@ -73,8 +75,7 @@ def _tables(text: str) -> str:
                 out += [f"{e}: {_items(f)}." for e, f in grouped.items()]
                 grouped = {}
             owner = line.strip() if re.fullmatch(r"[A-Z][A-Za-z0-9_]*", line.strip()) else None
-            if owner is None:
-                out.append(line)
+            out.append(line)  # a name over rows stays too: over YAML lines it is a heading
             continue
         if owner and len(cells) == 2:
             grouped.setdefault(owner, []).append(f"{cells[0]}: {cells[1]}")
@@ -88,6 +89,12 @@ def _tables(text: str) -> str:
             out.append(line)
     out += [f"{e}: {_items(f)}." for e, f in grouped.items()]
     return "\n".join(out)
+
+
+def _row(line: str) -> bool:
+    """A table row: '| a | b |' or 'a | b', not 'kind: washer|dryer' or '(fire | medical)'."""
+    bare = re.sub(r"\([^()]*\)", "", line)
+    return bare.lstrip().startswith("|") or " | " in bare
 
 
 def _typed(cell: str) -> bool:
