@@ -73,7 +73,7 @@ NOTE_STARTS = (
     )
     | UNITS
 )
-NOTE_WORDS = frozenset(TYPE_WORDS) | MODIFIERS | NOTE_STARTS
+NOTE_WORDS = frozenset(TYPE_WORDS) | MODIFIERS | NOTE_STARTS | {"false", "true"}
 # After a heading's colon, a capitalised thing with its own list: the heading is a title.
 TITLE_OVER = re.compile(
     r"\s*(?:(?:we\s+)?need\s+an?\s+|an?\s+)?[A-Z][A-Za-z0-9]*\s*(?:entity\s+)?"
@@ -125,9 +125,10 @@ def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None
             continue  # a field's own type or modifiers
         if words[0] in ("default", "defaults", "e", "eg", "like", "ex", "i", "ie"):
             continue
-        first = re.findall(r"[a-z][a-z0-9_]*", re.split(r",|\bor\b", match.group(1))[0])
-        if first and (first[0] in NOTE_STARTS or set(first) <= NOTE_WORDS):
-            continue  # a note on a field: '(long text)', '(bool, default false)'
+        items = [re.findall(r"[a-z][a-z0-9_]*", i) for i in re.split(r",|\bor\b", match[1])]
+        first = items[0]
+        if first and (first[0] in NOTE_STARTS or all(set(i) <= NOTE_WORDS for i in items)):
+            continue  # a note on a field: '(long text)', '(bool, default false)'; not '(date, …)'
         begins = line_start(work.text, match.start())
         noun = noun_before(work, match.start(), begins, skip=False, headings=True)
         if noun is None:

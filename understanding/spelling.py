@@ -90,7 +90,8 @@ def mend_text(text: str, keep: frozenset[str]) -> str:
                 return written
             return meant.capitalize() if written[0].isupper() else meant
 
-        text = re.sub(rf"(?<![\w-])[A-Za-z]{{{shortest},}}(?![\w-])", one, text)
+        # a value in 'flash|onsight|redpoint' is a word of its trade, kept as written
+        text = re.sub(rf"(?<![\w/|-])[A-Za-z]{{{shortest},}}(?![\w/|-])", one, text)
     return text
 
 

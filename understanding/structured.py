@@ -125,6 +125,8 @@ def _item(item: str) -> str:
     if re.match(r"(?:->|→)", value):
         return f"{name} {value}"
     if words and all(w in TYPE_WORDS or w in MODIFIERS for w in words):
+        if name.lower() in TYPE_WORDS:  # 'email: email' is a field named email
+            return f"{name} ({' '.join(words)})"
         return f"{name} {' '.join(words)}"
     if re.search(r"[|/]", value) and not re.search(r"\s{2,}", value):
         return f"{name} ({value})"
