@@ -11,7 +11,9 @@ import sys
 import time
 from types import SimpleNamespace
 
+import docker
 import httpx
+import pytest
 
 from cli import devstack
 from testkit.chat import Chat, letters
@@ -27,7 +29,7 @@ def restart_environment(tmp_path, settings, installation) -> dict[str, str]:
         {
             "SHIPMATE_ROUTER_ADMIN_PORT": str(ports["router"]),
             "SHIPMATE_LOCAL_PORTS": f"{first}-{first + 19}",
-            # the session's database servers and installation: what it deploys goes after
+            # the session's database servers, and an installation of its own
             **settings.as_environment("postgres_url", "mysql_url", "wheelhouse"),
             "SHIPMATE_INSTALLATION": installation,
         }
@@ -53,10 +55,28 @@ def stop_dev(dev: subprocess.Popen) -> None:
     assert dev.wait(timeout=60) == 0
 
 
+@pytest.fixture
+def own_installation(installation, database_servers):
+    """An installation of this dev stack's own: its router (one per installation, holding
+    the routes of one state dir) must not take over the session's, which other tests use
+    at the same time. What it deploys goes afterwards."""
+    own = f"{installation}d"
+    yield own
+    engine = docker.from_env()
+    label = f"shipmate.installation={own}"
+    for container in engine.containers.list(all=True, filters={"label": label}):
+        container.remove(force=True)
+    for volume in engine.volumes.list(filters={"label": label}):
+        volume.remove(force=True)
+    for network in engine.networks.list(filters={"label": label}):
+        network.remove()
+    database_servers.drop_everything_of(own)
+
+
 async def test_a_restarted_dev_stack_keeps_the_thread_and_its_change_goes_live(
-    tmp_path, settings, installation, docker_ready
+    tmp_path, settings, own_installation, docker_ready
 ):
-    env = restart_environment(tmp_path, settings, installation)
+    env = restart_environment(tmp_path, settings, own_installation)
     chat = Chat(SimpleNamespace(base_url=f"http://127.0.0.1:{env['SHIPMATE_EMULATOR_PORT']}"))
     name = f"memo{letters()}"
     dev = start_dev(env)
