@@ -158,7 +158,7 @@ class Conversations:
             ours, thread = await self._conversation(turn)
             if not ours and not addressed:
                 return  # a thread among people that Shipmate was never part of
-            await self._before_delivery(turn, temporal, text, thread)
+            await self._before_delivery(turn, temporal, text, thread, addressed)
             return
         if unreadable(text):
             await turn.say(UNREADABLE_TEXT)
@@ -186,7 +186,7 @@ class Conversations:
             )
 
     async def _before_delivery(
-        self, turn: Turn, temporal: Client, text: str, thread: list[str]
+        self, turn: Turn, temporal: Client, text: str, thread: list[str], addressed: bool
     ) -> None:
         """A thread of Shipmate's with no delivery yet: answers to its questions, a
         `retry` after the engine was down, or questions about what runs."""
@@ -195,7 +195,7 @@ class Conversations:
             return
         reading = intents.read(text)
         again = sounds_like_decision(text) == Verb.retry
-        command = parse_command(text)
+        command = parse_command(text) if addressed else None  # only said to Shipmate
         if reading.intent == Intent.help:
             await turn.say(intents.HELP)
         elif command and command.verb in UNDOING:  # e.g. a button's "did you mean …?"
