@@ -25,6 +25,7 @@ from testkit import databases
 from testkit.chat import TOKENS, Chat, start_bot
 from testkit.databases import DatabaseServers
 from testkit.fake_stages import Script, on_every_queue, worker_with_slack
+from testkit.installations import remove_deployed
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.service_workflow import ServiceWorkflow
 
@@ -110,14 +111,7 @@ def leave_nothing_deployed(installation):
     import docker
 
     try:
-        engine = docker.from_env()
-        label = f"shipmate.installation={installation}"
-        for container in engine.containers.list(all=True, filters={"label": label}):
-            container.remove(force=True)
-        for volume in engine.volumes.list(filters={"label": label}):
-            volume.remove(force=True)
-        for network in engine.networks.list(filters={"label": label}):
-            network.remove()
+        remove_deployed(installation)
     except docker.errors.DockerException:
         pass  # no engine: nothing was deployed
 

@@ -11,13 +11,13 @@ import sys
 import time
 from types import SimpleNamespace
 
-import docker
 import httpx
 import pytest
 
 from cli import devstack
 from testkit.chat import Chat, letters
 from testkit.dev_stack import dev_environment
+from testkit.installations import remove_deployed
 
 SHIPMATE = [sys.executable, "-m", "cli.main"]
 
@@ -62,14 +62,7 @@ def own_installation(installation, database_servers):
     at the same time. What it deploys goes afterwards."""
     own = f"{installation}d"
     yield own
-    engine = docker.from_env()
-    label = f"shipmate.installation={own}"
-    for container in engine.containers.list(all=True, filters={"label": label}):
-        container.remove(force=True)
-    for volume in engine.volumes.list(filters={"label": label}):
-        volume.remove(force=True)
-    for network in engine.networks.list(filters={"label": label}):
-        network.remove()
+    remove_deployed(own)
     database_servers.drop_everything_of(own)
 
 
