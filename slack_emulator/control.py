@@ -5,7 +5,8 @@ emits the events Slack would; POST /_emulator/actions clicks a button; the GET r
 return messages (with threads and reactions), ephemeral messages and deliveries.
 
 Routes (bodies are JSON):
-- POST /_emulator/messages {user, channel, text, thread_ts?, reply_broadcast?}
+- POST /_emulator/messages {user, channel, text, thread_ts?, reply_broadcast?, files?}
+- POST /_emulator/files (a form), GET /_emulator/files/{file_id}/download: control_files.py
 - POST /_emulator/actions: a message's button {user, channel, message_ts, action_id}, or a
   button in the person's App Home or open modal {user, view_id, action_id}
 - POST /_emulator/commands {user, channel, command, text}
@@ -34,6 +35,7 @@ import json
 from aiohttp import web
 
 from slack_emulator.blockkit import check_message
+from slack_emulator.control_files import FileControl
 from slack_emulator.control_views import (
     ViewControl,
     action,
@@ -61,6 +63,7 @@ class Control:
         )
         self.responses: dict[str, dict] = {}
         self.view_control = ViewControl(workspace, api, events)
+        self.file_control = FileControl(workspace, api.files, self._emit_message_events)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -79,9 +82,13 @@ class Control:
             web.post("/_emulator/ratelimits", self.rate_limits),
             web.post("/_emulator/response/{response_id}", self.response_url),
             *self.view_control.routes(),
+            *self.file_control.routes(),
         ]
 
     async def post_message(self, request: web.Request) -> web.Response:
+        peeked = await _peek(request)
+        if isinstance(peeked, dict) and peeked.get("files") is not None:  # a file share
+            return await self.file_control.post_json(await read_body(request, "user", "channel"))
         body = await read_body(request, "user", "channel", "text")
         try:
             user = self.ws.user(body["user"])
@@ -125,10 +132,15 @@ class Control:
             event.update(subtype=message["subtype"], root=message["root"])
         if message.get("bot_id"):  # as Slack marks what another app posted
             event["bot_id"] = message["bot_id"]
+        if message.get("files"):  # a file share, as Slack sends it
+            event.update(subtype="file_share", files=message["files"], upload=True)
+            event["display_as_bot"] = False
         if bot in channel["members"]:
             self.events.send("events_api", self.events.event_callback(event))
         if not is_im and f"<@{bot}>" in message["text"]:
             mention = {k: v for k, v in event.items() if k != "channel_type"}
+            if mention.get("subtype") == "file_share":  # the mention carries the files only
+                del mention["subtype"]
             self.events.send(
                 "events_api", self.events.event_callback({**mention, "type": "app_mention"})
             )

@@ -35,6 +35,9 @@ METHOD_SCOPES: dict[str, str | None] = {
     "usergroups.users.list": "usergroups:read",
     "files.getUploadURLExternal": "files:write",
     "files.completeUploadExternal": "files:write",
+    "files.info": "files:read",  # and to read a file's url_private
+    # slack_sdk's files_upload_v2: getUploadURLExternal + completeUploadExternal
+    "files.upload.v2": "files:write",
     "views.open": None,
     "views.push": None,
     "views.update": None,

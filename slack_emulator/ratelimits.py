@@ -11,6 +11,7 @@ answers every call 429 for N seconds, so tests can see that nothing is lost or d
 | chat.postMessage | 1 per second per channel, bursts of 5 |
 | chat.update, chat.delete, reactions.*, conversations.* | tier 3: 50 per minute |
 | chat.postEphemeral, auth.test, users.info, views.open/push/update | tier 4: 100 per minute |
+| files.getUploadURLExternal, files.completeUploadExternal, files.info | tier 4 |
 | views.publish | tier 4, per user |
 | conversations.list, users.list, usergroups.* | tier 2: 20 per minute |
 | apps.connections.open | tier 1: 1 per minute |
@@ -46,6 +47,9 @@ METHOD_TIERS = {
     "views.push": 4,
     "views.update": 4,
     "apps.connections.open": 1,
+    "files.getUploadURLExternal": 4,
+    "files.completeUploadExternal": 4,
+    "files.info": 4,
 }
 POST_MESSAGE_BURST = 5
 

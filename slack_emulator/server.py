@@ -13,6 +13,7 @@ from aiohttp import web
 
 from slack_emulator.control import Control
 from slack_emulator.events import EventDispatcher
+from slack_emulator.files import MAX_FILE_BYTES
 from slack_emulator.grants import MANIFEST, Grants
 from slack_emulator.ratelimits import RateLimiter
 from slack_emulator.web_api import WebApi
@@ -37,6 +38,7 @@ class EmulatorConfig:
     ack_timeout: float = 3.0
     # What the app may call and hear: Shipmate's own manifest; None grants everything.
     manifest: Path | None = MANIFEST
+    max_file_bytes: int = MAX_FILE_BYTES  # larger uploads get file_upload_size_restricted
 
     @property
     def base_url(self) -> str:
@@ -90,6 +92,7 @@ def build_app(config: EmulatorConfig) -> web.Application:
         log.warning("no manifest at %s: every scope and event is granted", config.manifest)
     api = WebApi(workspace, config.base_url, on_change=live.changed, on_views=live.views_changed)
     api.grants = grants
+    api.files.max_bytes = config.max_file_bytes
     events = EventDispatcher(workspace, config.request_url, config.ack_timeout, grants)
     limiter = RateLimiter(config.rate_limits, config.rate_limit_scale)
     control = Control(workspace, api, events, limiter, live)
@@ -131,6 +134,7 @@ def build_app(config: EmulatorConfig) -> web.Application:
     app.router.add_get("/link/", events.socket_handler)
     app.router.add_get("/_emulator/live", live.handler)
     app.router.add_routes(control.routes())
+    app.router.add_routes(api.files.routes())
     app.router.add_get("/", index)
     app.router.add_static("/page", PAGE)
     app.on_shutdown.append(on_shutdown)

@@ -10,6 +10,7 @@ import json
 import secrets
 
 from slack_emulator.blockkit import check_message
+from slack_emulator.files import Files
 from slack_emulator.grants import BY_CONVERSATION, Grants
 from slack_emulator.views import Views
 from slack_emulator.workspace import SlackError, Workspace
@@ -24,6 +25,7 @@ class WebApi:
         self.on_change = on_change  # called with a channel id when its messages changed
         self.views = Views(workspace, on_views)  # on_views: called with a person's id
         self.grants = Grants.everything()  # the server sets the manifest's
+        self.files = Files(workspace, self)
         self.methods = {
             "auth.test": self.auth_test,
             "chat.postMessage": self.chat_post_message,
@@ -45,6 +47,7 @@ class WebApi:
             "usergroups.users.list": self.usergroups_users_list,
             "apps.connections.open": self.apps_connections_open,
             **self.views.methods(),
+            **self.files.methods(),
         }
 
     def call(self, method: str, args: dict, token: str | None) -> dict:
@@ -254,7 +257,7 @@ class WebApi:
             if (not latest or m["ts"] < str(latest)) and (not oldest or m["ts"] > str(oldest))
         ]
         return {
-            "messages": _with_metadata(messages[:limit], args),
+            "messages": self.files.fresh(_with_metadata(messages[:limit], args)),
             "has_more": len(messages) > limit,
             "response_metadata": {"next_cursor": ""},
         }
@@ -267,7 +270,7 @@ class WebApi:
         replies = self.ws.replies(channel["id"], str(ts))
         limit = _int(args.get("limit"), 1000, 1, 1000)
         return {
-            "messages": _with_metadata(replies[:limit], args),
+            "messages": self.files.fresh(_with_metadata(replies[:limit], args)),
             "has_more": len(replies) > limit,
             "response_metadata": {"next_cursor": ""},
         }

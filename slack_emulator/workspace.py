@@ -1,4 +1,4 @@
-"""The emulated workspace: people, channels, messages, threads, reactions, views.
+"""The emulated workspace: people, channels, messages, threads, reactions, views, files.
 
 Plain in-memory state with Slack's shapes (message dicts as Slack returns them), so the
 Web API, the event deliveries and the web page all read the same truth. With a store
@@ -87,6 +87,8 @@ class Workspace:
     ephemeral: dict[str, list[dict]] = field(default_factory=dict)
     home_views: dict[str, dict] = field(default_factory=dict)
     modals: dict[str, list[dict]] = field(default_factory=dict)  # person -> open stack
+    files: dict[str, dict] = field(default_factory=dict)  # file id -> its object (file_objects)
+    file_data: dict[str, bytes] = field(default_factory=dict)  # the bytes, without a store
     _last_ts: float = 0.0
     _next_id: int = 1
     store: WorkspaceStore | None = None  # keeps it on disk; None keeps it in memory only
@@ -118,6 +120,19 @@ class Workspace:
     def save_views(self, user: str) -> None:
         if self.store:
             self.store.views(user)
+
+    def save_file(self, file: dict, data: bytes | None = None) -> None:
+        """A new file with its bytes, or (data None) a change to a file's object."""
+        self.files[file["id"]] = file
+        if self.store:
+            self.store.file(file, data)
+        elif data is not None:
+            self.file_data[file["id"]] = data
+
+    def file_bytes(self, file_id: str) -> bytes:
+        if self.store:
+            return self.store.file_bytes(file_id)
+        return self.file_data[file_id]
 
     def before_restart(self, message: dict) -> bool:
         """Whether the message was read back from the store, i.e. is from before a restart."""
@@ -251,6 +266,7 @@ class Workspace:
         blocks: list | None = None,
         thread_ts: str | None = None,
         broadcast: bool = False,
+        extra: dict | None = None,
     ) -> dict:
         messages = self.messages.setdefault(channel["id"], [])
         message = {
@@ -266,6 +282,7 @@ class Workspace:
             message["bot_id"] = other["bot_id"]
         if blocks:
             message["blocks"] = blocks
+        message.update(extra or {})  # e.g. a file share's files
         if thread_ts:
             parent = self.find(channel["id"], thread_ts)
             message["thread_ts"] = parent["ts"]
@@ -317,6 +334,8 @@ class Workspace:
         self.ephemeral.clear()
         self.home_views.clear()
         self.modals.clear()
+        self.files.clear()
+        self.file_data.clear()
         self.seed["channels"] = [c for c in self.seed["channels"] if not c.get("is_im")]
         if self.store:
             self.store.reset()

@@ -4,7 +4,9 @@ Each change is one line written whole (and synced), so a crash mid-write leaves 
 a torn last line, which replay drops: the last change is lost, never the rest. The
 journal is compacted to a snapshot (write a temporary file, sync, rename) on start and
 whenever it has grown well past what it describes. Ids are leased in blocks, so an id
-handed out before a restart is never handed out again.
+handed out before a restart is never handed out again. A file's bytes go to a directory
+beside the journal (`workspace.jsonl` -> `workspace.files/F…`), written whole before its
+object is journaled; compaction removes the bytes of files the workspace no longer has.
 """
 
 from __future__ import annotations
@@ -90,6 +92,7 @@ class WorkspaceStore:
 
     def __init__(self, path: Path):
         self.journal = Journal(path)
+        self.files_dir = path.with_name(path.stem + ".files")
         self.ws: Any = None  # the Workspace (which imports this module)
         self.leased = 0  # ids below this may have been handed out
 
@@ -98,6 +101,9 @@ class WorkspaceStore:
         self.ws = ws
         for record in self.journal.replay():
             self._apply(record)
+        for file_id in [f for f in ws.files if not (self.files_dir / f).is_file()]:
+            log.warning("%s: the bytes of file %s are missing; it is dropped", self.path, file_id)
+            del ws.files[file_id]
         ws.restored_until = ws._last_ts if ws.messages else None
         ws._next_id = max(ws._next_id, self.leased)
         self.compact()
@@ -122,6 +128,18 @@ class WorkspaceStore:
         home, modals = ws.home_views.get(user), ws.modals.get(user, [])
         self._write({"op": "views", "user": user, "home": home, "modals": modals})
 
+    def file(self, file: dict, data: bytes | None) -> None:
+        if data is not None:
+            _write_whole(self.files_dir / file["id"], data)
+        self._write({"op": "file", "file": file})
+
+    def file_bytes(self, file_id: str) -> bytes:
+        return (self.files_dir / file_id).read_bytes()
+
+    @property
+    def path(self) -> Path:
+        return self.journal.path
+
     def lease_ids(self, next_id: int) -> None:
         """Called before an id at or past the lease is handed out."""
         self.leased = next_id + ID_LEASE
@@ -137,7 +155,8 @@ class WorkspaceStore:
 
     def _size(self) -> int:
         ws = self.ws
-        return sum(len(m) for m in ws.messages.values()) + len(ws.channels()) + len(ws.ephemeral)
+        messages = sum(len(m) for m in ws.messages.values())
+        return messages + len(ws.channels()) + len(ws.ephemeral) + len(ws.files)
 
     def compact(self) -> None:
         """The journal becomes a snapshot of what the workspace holds now."""
@@ -151,7 +170,12 @@ class WorkspaceStore:
         for user in {*ws.home_views, *ws.modals}:
             home, modals = ws.home_views.get(user), ws.modals.get(user, [])
             records.append({"op": "views", "user": user, "home": home, "modals": modals})
+        records += [{"op": "file", "file": f} for f in ws.files.values()]
         self.journal.rewrite(records)
+        if self.files_dir.is_dir():  # bytes of files forgotten (a reset) or never journaled
+            for stored in self.files_dir.iterdir():
+                if stored.name not in ws.files:
+                    stored.unlink(missing_ok=True)
 
     def close(self) -> None:
         self.journal.close()
@@ -189,6 +213,8 @@ class WorkspaceStore:
             if record.get("home"):
                 ws.home_views[user] = record["home"]
             ws.modals[user] = record.get("modals") or []
+        elif op == "file":
+            ws.files[record["file"]["id"]] = record["file"]
         elif op == "ids":
             self.leased = max(self.leased, int(record["upto"]))
             self._clock(record.get("last_ts"))
@@ -200,3 +226,14 @@ class WorkspaceStore:
         for stamp in stamps:
             if stamp:
                 self.ws._last_ts = max(self.ws._last_ts, float(stamp))
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """The bytes at `path` at once: a temporary file, synced, then renamed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(path.name + ".tmp")
+    with temporary.open("wb") as file:
+        file.write(data)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, path)

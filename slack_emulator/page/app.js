@@ -1,4 +1,4 @@
-// The emulator's page: channels, DMs, threads, a composer, the App Home, live updates.
+// The emulator's page: channels, DMs, threads, files, a composer, the App Home, live updates.
 // blocks.js (mrkdwn, Block Kit) and views.js (modals, App Home) load first.
 "use strict";
 
@@ -16,6 +16,7 @@ function renderMessage(message, channel, inThread) {
   }
   if (message.blocks && message.blocks.length) el.appendChild(renderBlocks(message.blocks, { channel, ts: message.ts }));
   else { const t = document.createElement("div"); t.className = "text"; t.innerHTML = mrkdwn(message.text); el.appendChild(t); }
+  if (message.files && message.files.length) el.appendChild(renderFiles(message.files));
   if (message.reactions && message.reactions.length) {
     const r = document.createElement("div"); r.className = "reactions";
     r.innerHTML = message.reactions.map((x) => `<span>:${escapeHtml(x.name)}: ${x.count}</span>`).join("");
@@ -29,6 +30,34 @@ function renderMessage(message, channel, inThread) {
     el.appendChild(link);
   }
   return el;
+}
+
+function fileSize(bytes) {
+  if (bytes < 1024) return `${bytes} B`;
+  return bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1048576).toFixed(1)} MB`;
+}
+
+// A message's files: name (a download through the emulator), kind, size, a text preview.
+function renderFiles(files) {
+  const box = document.createElement("div");
+  box.className = "files";
+  for (const file of files) {
+    const item = document.createElement("div"); item.className = "file"; item.dataset.testid = "file";
+    const link = document.createElement("a");
+    link.href = `/_emulator/files/${encodeURIComponent(file.id)}/download`;
+    link.download = file.name;
+    link.textContent = file.title && file.title !== file.name ? `${file.title} (${file.name})` : file.name;
+    const about = document.createElement("span"); about.className = "file-meta";
+    about.textContent = `${file.pretty_type || file.filetype} · ${fileSize(file.size)}`;
+    item.append(link, about);
+    if (file.preview !== undefined) {
+      const pre = document.createElement("pre");
+      pre.textContent = file.preview + (file.lines_more ? `\n… ${file.lines_more} more lines` : "");
+      item.appendChild(pre);
+    }
+    box.appendChild(item);
+  }
+  return box;
 }
 
 function renderEphemeral(message) {
@@ -97,7 +126,29 @@ function renderSidebar() {
   $("apps").replaceChildren(app);
 }
 
-async function send(textArea, threadTs) {
+function withMentions(text) {
+  return text.replace(new RegExp("@" + state.bot.name + "\\b", "g"), `<@${state.bot.id}>`);
+}
+
+// A message with attached files, or the text as a snippet: a form, as Slack's upload.
+async function sendFiles(textArea, threadTs, attach, snippet) {
+  const files = [...attach.files];
+  if (!files.length && !textArea.value.trim()) return;
+  const form = new FormData();
+  form.append("user", state.as);
+  form.append("channel", state.channel);
+  if (threadTs) form.append("thread_ts", threadTs);
+  if (snippet.value) { form.append("snippet", textArea.value); form.append("snippet_type", snippet.value); }
+  else form.append("text", withMentions(textArea.value.trim()));
+  for (const file of files) form.append("file", file, file.name);
+  textArea.value = ""; attach.value = ""; snippet.value = "";
+  const sent = await (await fetch("/_emulator/files", { method: "POST", body: form })).json();
+  if (!sent.ok) alert(sent.error);
+  await refresh();
+}
+
+async function send(textArea, threadTs, attach, snippet) {
+  if (attach && (attach.files.length || snippet.value)) return sendFiles(textArea, threadTs, attach, snippet);
   const text = textArea.value.trim();
   if (!text) return;
   textArea.value = "";
@@ -108,7 +159,7 @@ async function send(textArea, threadTs) {
     await refresh();
     return;
   }
-  await api("/_emulator/messages", { user: state.as, channel: state.channel, text: text.replace(new RegExp("@" + state.bot.name + "\\b", "g"), `<@${state.bot.id}>`), thread_ts: threadTs });
+  await api("/_emulator/messages", { user: state.as, channel: state.channel, text: withMentions(text), thread_ts: threadTs });
   await refresh();
 }
 
@@ -129,8 +180,8 @@ async function start() {
   $("as-user").replaceChildren(...data.users.map((u) => { const o = document.createElement("option"); o.value = u.id; o.textContent = `${u.name} (${u.title || ""})`; return o; }));
   $("as-user").value = state.as;
   $("as-user").addEventListener("change", (e) => actAs(e.target.value));
-  $("composer").addEventListener("submit", (e) => { e.preventDefault(); send($("text"), null); });
-  $("thread-composer").addEventListener("submit", (e) => { e.preventDefault(); send($("thread-text"), state.thread); });
+  $("composer").addEventListener("submit", (e) => { e.preventDefault(); send($("text"), null, $("attach"), $("snippet-type")); });
+  $("thread-composer").addEventListener("submit", (e) => { e.preventDefault(); send($("thread-text"), state.thread, $("thread-attach"), $("thread-snippet-type")); });
   for (const [area, form] of [["text", "composer"], ["thread-text", "thread-composer"]]) {
     $(area).addEventListener("keydown", (e) => { if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); $(form).requestSubmit(); } });
   }
