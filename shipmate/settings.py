@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import to_jsonable_python
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shipmate.payload_codec import parse_keys
 
@@ -107,6 +107,20 @@ class Settings(BaseSettings):
     openai_model: str = Field("gpt-4o-mini", description="Model for request understanding")
     openai_base_url: str | None = Field(None, description="Any OpenAI-compatible endpoint")
     openai_timeout_seconds: float = Field(20.0, description="Per-request timeout")
+
+    # Reviews of outside code (activities/review)
+    review_git_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts (host or host:port) a review may clone from, comma-separated or a "
+        "JSON list; default: none, so a review of a git URL is refused",
+    )
+    review_git_credentials: SecretStr | None = Field(
+        None, description="user:token given to those hosts when one asks for it (never logged)"
+    )
+    review_max_mb: int = Field(50, ge=1, description="A repository or upload over it is refused")
+    review_fetch_seconds: int = Field(
+        120, ge=1, description="How long fetching the code to review may take"
+    )
 
     # Docker and images
     docker_host: str | None = Field(None, description="Docker engine URL; default: local socket")
@@ -286,6 +300,16 @@ class Settings(BaseSettings):
         if text is None or not str(text).strip():
             return None
         parse_keys(str(text))  # its ValueError names the entry, never the key
+        return value
+
+    @field_validator("review_git_hosts", mode="before")
+    @classmethod
+    def _hosts_parse(cls, value):
+        """A JSON list like the other lists, or plainly `git.example.com,gitlab.example.com`."""
+        if isinstance(value, str):
+            if value.strip().startswith("["):
+                return json.loads(value)  # a malformed one is a ValueError naming the setting
+            return [host.strip() for host in value.split(",") if host.strip()]
         return value
 
     def as_environment(self, *names: str) -> dict[str, str]:

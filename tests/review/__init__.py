@@ -1,0 +1,1 @@
+"""Reviewer mode: the analyzer and its findings."""
