@@ -8,6 +8,7 @@ pool, heartbeating while they work.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from activities.deploy_targets import DeployFailed, driver_for
 from activities.deploy_targets.naming import installation_id
 from activities.heartbeats import keeps_heartbeating, progress
 from activities.log_scrub import scrub, scrub_tail
+from activities.scaffold.fixes import FIXES_DIR, FixDoesNotApply, apply_fixes
 from activities.scaffold.generator import earlier_versions, missing_versions, write_service
 from activities.scaffold.repository import PushFailed, catch_up, commit_version, push_version
 from shipmate.settings import Settings
@@ -71,6 +73,9 @@ class DeliveryActivities:
         spec = request.spec
         repo = (self.settings.services_dir / spec.name).resolve()
         fingerprint, files = write_service(spec, repo, self._earlier_versions(request, repo))
+        fixed, notes = self._apply_fixes(request, repo)
+        if fixed:  # the image tag follows the code, fixes included
+            fingerprint = hashlib.sha256(f"{fingerprint}\0{fixed}".encode()).hexdigest()
         remote = (
             self.settings.git_remote.format(service=spec.name) if self.settings.git_remote else None
         )
@@ -94,7 +99,23 @@ class DeliveryActivities:
             files=files,
             fingerprint=fingerprint,
             artifact=_stored(lambda: artifacts.save(self.settings, spec.name, repo)),
+            notes=notes,
         )
+
+    def _apply_fixes(self, request: ScaffoldInput, repo: Path) -> tuple[str, list[str]]:
+        """A review's fixes, kept from earlier versions and asked for now (scaffold.fixes)."""
+        if request.earlier_repository:
+            kept = _stored(
+                lambda: artifacts.files_under(self.settings, request.earlier_repository, FIXES_DIR)
+            )
+        else:
+            kept = {p.name: p.read_bytes() for p in sorted((repo / FIXES_DIR).glob("*.patch"))}
+        if not kept and not request.fixes:
+            return "", []
+        try:
+            return apply_fixes(repo, kept, request.fixes)
+        except FixDoesNotApply as exc:
+            raise ApplicationError(str(exc), type="FixDoesNotApply", non_retryable=True) from None
 
     @implements(contracts.test_service)
     @keeps_heartbeating

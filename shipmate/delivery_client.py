@@ -68,9 +68,11 @@ async def request_change(
     request_key: str | None = None,
     directory: Directory | None = None,
     new_service: bool | None = None,
+    fixes: list[str] | None = None,
 ) -> DeliveryTicket:
     """Queue a change on the service (creating the service entity if new). `new_service`:
-    asked as a new service (refused when that name exists) or as a change of it."""
+    asked as a new service (refused when that name exists) or as a change of it; `fixes`:
+    a review's, applied on top of the generated code."""
     if unreadable(text):  # a lone surrogate would not even reach the workflow intact
         raise DecisionRefused(UNREADABLE_TEXT)
     deploys = spec.deploy.target != DeployTarget.none
@@ -87,6 +89,7 @@ async def request_change(
         slack_thread_ts=thread_ts,
         request_key=request_key,
         new_service=new_service,
+        fixes=fixes or [],
     )
     start = WithStartWorkflowOperation(
         ServiceWorkflow.run,

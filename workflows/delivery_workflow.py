@@ -232,10 +232,11 @@ class DeliveryWorkflow(UndoSteps, DeploySteps, StageRunner, Gates):
                 request_text=request.request_text[:500],
                 requester=request.requester,
                 earlier_repository=request.repository,
+                fixes=request.fixes,
             ),
             timeout=timedelta(minutes=2),
         )
-        self._stage("scaffold").detail = f"{scaffold.files} files"
+        self._stage("scaffold").detail = "; ".join([f"{scaffold.files} files", *scaffold.notes])
         self._delivery.status.repository = scaffold.artifact
         # The tests and the runtime image need only the scaffold, and a push only the
         # image: they run side by side. Deliveries started before that run in sequence.

@@ -115,6 +115,11 @@ class RequestedChange(BaseModel):
     timeouts: StageTimeouts = Field(default_factory=StageTimeouts)
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
+    fixes: list[str] = Field(
+        default_factory=list,
+        description="A review's fixes (unified diffs), applied on top of the generated code "
+        "and kept with the service, so later versions carry them too",
+    )
 
     @field_validator("environment")
     @classmethod
@@ -310,6 +315,7 @@ class DeliveryRecord(BaseModel):
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
     audit: list[AuditEntry] = Field(default_factory=list, description="Who decided what")
+    repository: str | None = Field(None, description="Its version's repository, once live")
 
 
 class ServiceState(BaseModel):

@@ -162,6 +162,8 @@ class ServiceWorkflow:
                 self._state.specs = [*self._state.specs, status.spec][-KEEP_SPECS:]
                 # The next version is written on top of this one's repository.
                 self._state.repository = status.repository
+        if status.state == DeliveryState.succeeded:
+            record.repository = status.repository  # "review orders-api v3" reads it
 
     @workflow.run
     async def run(self, state: ServiceState) -> None:

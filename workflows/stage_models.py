@@ -41,6 +41,9 @@ class ScaffoldInput(BaseModel):
         description="The running version's repository (artifact key), whose specs/ holds "
         "every earlier version: their migrations are kept and the new one follows them",
     )
+    fixes: list[str] = Field(
+        default_factory=list, description="A review's fixes to apply after generating"
+    )
 
 
 class ScaffoldResult(BaseModel):
@@ -51,6 +54,9 @@ class ScaffoldResult(BaseModel):
     fingerprint: str = Field(description="Hash of the generated files; names the image tag")
     artifact: str | None = Field(
         None, description="The repository in the artifact store, for stages on any worker"
+    )
+    notes: list[str] = Field(
+        default_factory=list, description="Earlier review fixes that no longer apply"
     )
 
 
