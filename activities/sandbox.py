@@ -42,6 +42,18 @@ SANDBOX_ENV = {
 SANDBOX_USER = "10001:10001"  # the runtime image's `app` uid; no name needed in the image
 PIDS_LIMIT = 256  # processes and threads together: a fork bomb stops here
 TMPFS = {"/tmp": "rw,nosuid,nodev,size=256m,mode=1777"}  # counted in the 1 GiB
+# What every container of code Shipmate did not write runs under (tests, reviews).
+LOCKED_DOWN = {
+    "network_disabled": True,
+    "mem_limit": "1g",
+    "nano_cpus": 1_000_000_000,
+    "user": SANDBOX_USER,
+    "cap_drop": ["ALL"],
+    "security_opt": ["no-new-privileges"],
+    "pids_limit": PIDS_LIMIT,
+    "read_only": True,
+    "tmpfs": TMPFS,
+}
 SOURCES_DIR = "/sources"  # where the sources go when the image names no working directory
 TEST_LINE = re.compile(r"::\S.* (PASSED|FAILED|ERROR|SKIPPED|XFAIL|XPASS)\b.*?(?:\[\s*(\d+)%\])?$")
 POLL_SECONDS = 1.0  # how often a running test container's output is read for progress
@@ -69,7 +81,7 @@ def run_tests_in_container(
     client = docker_client(settings)
     started = time.monotonic()
     name = test_container_name(settings, tested)
-    _remove_leftover(client, name)
+    remove_leftover(client, name)
     labels = {
         "shipmate.role": "tests",
         MANAGED_BY: "shipmate",
@@ -87,15 +99,7 @@ def run_tests_in_container(
         container = client.containers.create(
             test_image,
             name=name,
-            network_disabled=True,
-            mem_limit="1g",
-            nano_cpus=1_000_000_000,
-            user=SANDBOX_USER,
-            cap_drop=["ALL"],
-            security_opt=["no-new-privileges"],
-            pids_limit=PIDS_LIMIT,
-            read_only=True,
-            tmpfs=TMPFS,
+            **LOCKED_DOWN,
             # each test's line as it ends, for the progress; and nothing written but /tmp
             environment=SANDBOX_ENV,
             labels=labels,
@@ -107,7 +111,7 @@ def run_tests_in_container(
         deadline = started + settings.test_timeout_seconds
         heartbeat("tests: starting")
         while True:
-            if _exited_within(container, min(POLL_SECONDS, deadline - time.monotonic())):
+            if exited_within(container, min(POLL_SECONDS, deadline - time.monotonic())):
                 break
             if time.monotonic() > deadline:
                 container.kill()
@@ -126,9 +130,9 @@ def run_tests_in_container(
         exit_code = container.attrs["State"]["ExitCode"]
         output = container.logs().decode(errors="replace")
     finally:
-        with _cancel_waits():  # a cancel arriving now is raised once the container is gone
+        with cancel_waits():  # a cancel arriving now is raised once the container is gone
             try:
-                _remove_leftover(client, name)  # by name: the variable may never have been set
+                remove_leftover(client, name)  # by name: the variable may never have been set
             except DockerException:
                 pass
     report = _report(output, time.monotonic() - started)
@@ -139,7 +143,7 @@ def run_tests_in_container(
     return report
 
 
-def _cancel_waits():
+def cancel_waits():
     """Inside a stage, hold back a cancel until the block is done (the SDK raises a sync
     stage's cancel anywhere in its thread); outside one, nothing to hold back."""
     if activity.in_activity():
@@ -147,7 +151,7 @@ def _cancel_waits():
     return contextlib.nullcontext()
 
 
-def _exited_within(container, seconds: float) -> bool:
+def exited_within(container, seconds: float) -> bool:
     """Wait for the container to exit, but no longer than `seconds`: the tests' end is
     seen at once rather than at the next poll."""
     try:
@@ -164,7 +168,7 @@ def test_container_name(settings: Settings, tested: str) -> str:
     return "shipmate-{}-{}".format(installation_id(settings), re.sub(r"[^\w.-]", "-", tested))
 
 
-def _remove_leftover(client, name: str) -> None:
+def remove_leftover(client, name: str) -> None:
     try:
         client.containers.get(name).remove(force=True, v=True)  # and its sources' volume
     except NotFound:

@@ -10,6 +10,8 @@
   (benchmarks.delivery_speed; target: 1.0 or below);
 - 100 deliveries parked at their gates on one worker: its memory and CPU, and whether
   approving all of them at once lands every approval (benchmarks.parked_load);
+- a review of a generated 5-entity service, the whole workflow with the real stages
+  (benchmarks.review_speed; target: 60 s or less);
 - understanding: the share of the public request table (testkit/request_table.py) the
   offline parser reads exactly (target: 90 % or more), its time per request (target:
   20 ms or less), and its score on two sets written by people who never read it
@@ -32,7 +34,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.scaffold.generator import write_service
-from benchmarks import delivery_speed, parked_load, slack_load
+from benchmarks import delivery_speed, parked_load, review_speed, slack_load
 from bot.app import TemporalLink, build_app
 from cli.identity import DEV_DEVELOPERS
 from shipmate.settings import Settings
@@ -153,3 +155,4 @@ if __name__ == "__main__":
     asyncio.run(slack_load.main())
     asyncio.run(delivery_speed.main())
     asyncio.run(parked_load.main())
+    asyncio.run(review_speed.main())

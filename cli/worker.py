@@ -21,6 +21,7 @@ from temporalio.client import Client
 from temporalio.worker import Worker
 
 from activities.outbox_sender import SlackSender
+from activities.review.stages import ReviewActivities
 from activities.slack_notify import SlackNotifier
 from activities.stages import DeliveryActivities
 from activities.worker_rules import WorkerRules
@@ -28,9 +29,12 @@ from shipmate.settings import Settings
 from workflows import queues
 from workflows.delivery_workflow import DeliveryWorkflow
 from workflows.outbox_workflow import SlackOutbox
+from workflows.review_workflow import ReviewWorkflow
 from workflows.service_workflow import ServiceWorkflow
 
-WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox]
+WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox, ReviewWorkflow]
+# Planning, the model's reading of a review and handing its fixes on: no Docker, no Slack.
+ON_WORKFLOWS_QUEUE = ("plan_service", "review_with_model", "request_fixes")
 # A stage's progress (its heartbeat details) reaches the engine at most this late; the
 # SDK's default holds it back for up to a minute, which `shipmate status` would show.
 PROGRESS_EVERY = timedelta(seconds=5)
@@ -80,6 +84,8 @@ def build_workers(client: Client, settings: Settings, stages: list | None = None
     implementations of the stage contracts (scripted ones, in tests)."""
     implemented = DeliveryActivities(settings).all() if stages is None else stages
     by_name = {a.__temporal_activity_definition.name: a for a in implemented}
+    reviews = {a.__temporal_activity_definition.name: a for a in ReviewActivities(settings).all()}
+    by_name = {**reviews, **by_name}  # scripted stages may stand in for a review's too
     grace = timedelta(seconds=settings.worker_shutdown_seconds)
     workers, executors = [], []
 
@@ -103,12 +109,14 @@ def build_workers(client: Client, settings: Settings, stages: list | None = None
     base, roles = settings.task_queue, set(settings.worker_roles)
     if "workflows" in roles:
         rules = WorkerRules(settings).environment_rules
-        add(base, settings.plan_slots, WORKFLOWS, [by_name["plan_service"], rules])
+        on_base = [by_name[name] for name in ON_WORKFLOWS_QUEUE]
+        add(base, settings.plan_slots, WORKFLOWS, [*on_base, rules])
     for kind in queues.KINDS:
         if kind not in roles:
             continue
         if kind == queues.SLACK:
             chosen = slack_activities(settings)
+            chosen += [a for name, a in reviews.items() if queues.KIND_OF.get(name) == kind]
         else:
             chosen = [a for name, a in by_name.items() if queues.KIND_OF.get(name) == queues.DOCKER]
         add(queues.queue_name(base, kind), getattr(settings, f"{kind}_slots"), (), chosen)

@@ -18,6 +18,16 @@ from typing import TypeVar
 from temporalio import activity
 
 from workflows.outbox_messages import SlackCall, SlackSent
+from workflows.review_models import (
+    Analysis,
+    FetchedCode,
+    FixesInput,
+    ModelReview,
+    ModelReviewInput,
+    ReportInput,
+    ReviewRequest,
+    ReviewStatus,
+)
 from workflows.spec import ServiceSpec
 from workflows.stage_models import (
     BuiltImage,
@@ -109,6 +119,53 @@ def send_to_slack(call: SlackCall) -> SlackSent:
     raise NotImplementedError
 
 
+@activity.defn
+def fetch_review_code(request: ReviewRequest) -> FetchedCode:
+    """Bring the code to review into the artifact store: a service's version, an allowed
+    git URL, a Slack file or a pasted snippet, within the size and time limits."""
+    raise NotImplementedError
+
+
+@activity.defn
+def analyze_code(code: FetchedCode) -> Analysis:
+    """The ecosystem's own tools and Shipmate's structural checks, in the sandbox."""
+    raise NotImplementedError
+
+
+@activity.defn
+def review_with_model(request: ModelReviewInput) -> ModelReview:
+    """The model's reading of the hot spots, each finding checked (OpenAI, when set)."""
+    raise NotImplementedError
+
+
+@activity.defn
+def report_review(report: ReportInput) -> list[str]:
+    """Upload the report (Markdown, SARIF, fixes) to the thread; the fixes that apply
+    together, in order."""
+    raise NotImplementedError
+
+
+@activity.defn
+def notify_review(status: ReviewStatus) -> None:
+    """Post or edit the review's card in its thread, through the outbox."""
+    raise NotImplementedError
+
+
+@activity.defn
+def request_fixes(fixes: FixesInput) -> str:
+    """Ask the reviewed service for a change delivery carrying the fixes; its id."""
+    raise NotImplementedError
+
+
+REVIEW_STAGES = (
+    fetch_review_code,
+    analyze_code,
+    review_with_model,
+    report_review,
+    notify_review,
+    request_fixes,
+)
+
 DELIVERY_STAGES = (
     plan_service,
     scaffold_service,
@@ -120,7 +177,7 @@ DELIVERY_STAGES = (
     describe_teardown,
     tear_down_service,
 )
-ALL = (*DELIVERY_STAGES, environment_rules, notify, send_to_slack)
+ALL = (*DELIVERY_STAGES, *REVIEW_STAGES, environment_rules, notify, send_to_slack)
 
 
 def implements(contract: Callable) -> Callable[[Implementation], Implementation]:

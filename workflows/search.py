@@ -21,6 +21,7 @@ DELIVERY_TYPE = "DeliveryWorkflow"
 RUNNING = "ExecutionStatus = 'Running'"
 CLOSED = "ExecutionStatus != 'Running'"
 SERVICE_TYPE = "ServiceWorkflow"
+REVIEW_TYPE = "ReviewWorkflow"
 
 
 # By the names queries and updates use.
@@ -69,3 +70,17 @@ def deliveries(*, running: bool = False, **attributes: str | None) -> str:
 
 def services(*, running: bool = False, **attributes: str | None) -> str:
     return query(SERVICE_TYPE, running=running, **attributes)
+
+
+def reviews(*, running: bool = False, **attributes: str | None) -> str:
+    return query(REVIEW_TYPE, running=running, **attributes)
+
+
+def review_attributes(request) -> list:
+    """A review is found by its thread (for "apply the fixes") and by what it reads."""
+    return values(
+        service=request.source.service,
+        requester=request.requester,
+        channel=request.slack_channel,
+        thread=request.slack_thread_ts,
+    )

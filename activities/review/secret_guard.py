@@ -1,0 +1,76 @@
+"""Secrets found in reviewed code stay out of Slack, logs and workflow history.
+
+A finding about a hard-coded secret is about a value nobody should see again: a tool's
+message may quote it ("Possible hardcoded password: 's3cr3t'"), and a fix that removes
+it carries it on the diff's removed line. So every finding's words go through the log
+scrubber with the flagged lines' string literals as known values, and a fix whose
+removed lines hold a flagged line loses its patch (the finding stays, and says what to
+do: read the value from the environment, and rotate it). The SARIF file uploaded to the
+thread is scrubbed of the same values.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+from activities.log_scrub import scrub
+from activities.review.sarif import family
+from workflows.review_models import Finding
+
+LITERAL = re.compile(r"""(['"])((?:(?!\1).){4,})\1""")
+
+
+def secrets_found(findings: list[Finding], root: Path) -> tuple[set[str], set[str]]:
+    """(the flagged lines' secret values, the flagged lines themselves)."""
+    known: set[str] = set()
+    flagged: set[str] = set()
+    for finding in findings:
+        if family(finding) == "secret" and (text := _line(root / finding.file, finding.line)):
+            flagged.add(text.strip())
+            known.update(_literals(text))
+    return known, flagged
+
+
+def guarded(findings: list[Finding], root: Path) -> list[Finding]:
+    known, flagged_text = secrets_found(findings, root)
+    kept = []
+    for finding in findings:
+        patch = finding.patch
+        if patch and _removes(patch, flagged_text):
+            patch = ""
+        kept.append(
+            finding.model_copy(
+                update={
+                    "message": scrub(finding.message, known),
+                    "why": scrub(finding.why, known),
+                    "patch": patch,
+                }
+            )
+        )
+    return kept
+
+
+def _line(path: Path, number: int) -> str:
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    return lines[number - 1] if 0 < number <= len(lines) else ""
+
+
+def _literals(text: str) -> set[str]:
+    values = {match.group(2) for match in LITERAL.finditer(text)}
+    try:  # a real parse catches what the pattern misses (escapes, prefixes)
+        for node in ast.walk(ast.parse(text.strip())):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                values.add(node.value)
+    except SyntaxError:
+        pass
+    return {value for value in values if len(value) >= 4}
+
+
+def _removes(patch: str, flagged: set[str]) -> bool:
+    removed = {line[1:].strip() for line in patch.splitlines() if line.startswith("-")}
+    return bool(removed & flagged)

@@ -1,0 +1,174 @@
+"""The review's stages as Temporal activities, bound to the worker's settings.
+
+fetch brings the code into the artifact store (so any worker runs the next stage),
+analyze runs the tools in the sandbox, the model stage reads the hot spots, report
+uploads the whole report to the thread and works out which fixes apply together, and
+request_fixes hands them to the reviewed service. A person's mistake (an unknown
+service, a host not allowed, a file too large) is a non-retryable error whose message
+the card shows as it is.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from temporalio import activity
+from temporalio.exceptions import ApplicationError
+
+from activities import artifacts
+from activities.log_scrub import scrub
+from activities.review import fixes_together, sources
+from activities.review.analysis import run_analyzer
+from activities.review.by_design import open_as_asked
+from activities.review.card_messages import send_card
+from activities.review.model_review import review_with_model as read_with_model
+from activities.review.sarif import findings_from_sarif, hot_spots, to_markdown
+from activities.review.secret_guard import guarded, secrets_found
+from activities.slack_files import FileRefused, upload_to_thread
+from shipmate import delivery_client
+from shipmate.settings import Settings
+from shipmate.temporal import TemporalUnavailable
+from workflows import activity_contracts as contracts
+from workflows.activity_contracts import implements
+from workflows.review_models import (
+    MAX_FINDINGS_KEPT,
+    Analysis,
+    FetchedCode,
+    FixesInput,
+    ModelReview,
+    ModelReviewInput,
+    ReportInput,
+    ReviewRequest,
+    ReviewStatus,
+)
+
+log = logging.getLogger(__name__)
+MODEL_FILE_CHARS = 60_000  # per file sent to the model; the model stage trims further
+
+
+class ReviewActivities:
+    def __init__(self, settings: Settings):
+        self.settings = settings
+
+    def all(self) -> list:
+        return [getattr(self, contract.__name__) for contract in contracts.REVIEW_STAGES]
+
+    @implements(contracts.fetch_review_code)
+    async def fetch_review_code(self, request: ReviewRequest) -> FetchedCode:
+        try:
+            return await sources.fetch(self.settings, request, activity.client())
+        except (sources.SourceRefused, FileRefused) as exc:
+            raise ApplicationError(str(exc), type="SourceRefused", non_retryable=True) from None
+
+    @implements(contracts.analyze_code)
+    def analyze_code(self, code: FetchedCode) -> Analysis:
+        with unpacked(self.settings, code.artifact) as root:
+            sarif = run_analyzer(self.settings, root, heartbeat=activity.heartbeat)
+            findings, ran, failed = findings_from_sarif(sarif)
+            known, _ = secrets_found(findings, root)
+            findings = guarded(findings, root)
+        if code.open_by_design:
+            findings = open_as_asked(findings, code.label.split(" ")[0])
+        report = scrub(json.dumps(sarif), known)
+        return Analysis(
+            findings=findings[:MAX_FINDINGS_KEPT],
+            total=len(findings),
+            tools=ran,
+            tools_failed=failed,
+            hot_spots=hot_spots(findings),
+            sarif=sources.store_text(self.settings, "reviews", report, ".sarif"),
+        )
+
+    @implements(contracts.review_with_model)
+    def review_with_model(self, request: ModelReviewInput) -> ModelReview:
+        if self.settings.openai_api_key is None:  # nothing to fetch for a model never asked
+            return read_with_model(self.settings, {}, [], request.focus, request.request_text)
+        with unpacked(self.settings, request.code.artifact) as root:
+            files = {}
+            for name in request.analysis.hot_spots:
+                path = root / name
+                if path.is_file():
+                    files[name] = path.read_text(errors="replace")[:MODEL_FILE_CHARS]
+        return read_with_model(
+            self.settings, files, request.analysis.findings, request.focus, request.request_text
+        )
+
+    @implements(contracts.report_review)
+    def report_review(self, report: ReportInput) -> list[str]:
+        findings = [*report.analysis.findings, *report.model.findings]
+        with unpacked(self.settings, report.code.artifact) as root:
+            together = fixes_together.apply_together(root, [f.patch for f in findings if f.patch])
+        request = report.request
+        if not request.slack_channel:
+            return together
+        label = report.code.label
+        files = [("review.md", to_markdown(findings, label).encode(), f"Review of {label}")]
+        if report.analysis.sarif:
+            sarif = sources.load_text(self.settings, report.analysis.sarif)
+            files.append(("review.sarif", sarif.encode(), f"SARIF of {label}"))
+        if together:
+            patch = "".join(p if p.endswith("\n") else p + "\n" for p in together)
+            files.append(("review-fixes.patch", patch.encode(), f"Fixes for {label}"))
+        try:
+            upload_to_thread(
+                self.settings,
+                request.slack_channel,
+                request.slack_thread_ts,
+                files,
+                f"The whole review of {label}: the report, its SARIF and the fixes.",
+            )
+        except FileRefused as exc:  # Slack said no: the card still has the findings
+            log.warning("the review's files were not uploaded: %s", exc)
+        return together
+
+    @implements(contracts.notify_review)
+    async def notify_review(self, status: ReviewStatus) -> None:
+        await send_card(self.settings, activity.client(), status)
+
+    @implements(contracts.request_fixes)
+    async def request_fixes(self, fixes: FixesInput) -> str:
+        client = activity.client()
+        spec = await delivery_client.current_spec(client, fixes.service)
+        if spec is None:
+            raise ApplicationError(f"there is no service called {fixes.service} any more")
+        listed = "; ".join(f"{f.where} {f.rule}" for f in fixes.findings[:10])
+        text = f"apply the fixes of review {fixes.review_id}: {listed}"[:500]
+        try:
+            ticket = await delivery_client.request_change(
+                client,
+                self.settings,
+                text,
+                spec,
+                fixes.requester,
+                channel=fixes.slack_channel,
+                thread_ts=fixes.slack_thread_ts,
+                request_key=f"fixes/{fixes.review_id}",
+                new_service=False,
+                fixes=fixes.fixes,
+            )
+        except delivery_client.DecisionRefused as exc:
+            raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
+        except TemporalUnavailable as exc:
+            raise ApplicationError(str(exc), type="EngineUnavailable") from None
+        return ticket.delivery_id
+
+
+@contextmanager
+def unpacked(settings: Settings, key: str) -> Iterator[Path]:
+    """The stored code in a temporary folder of this worker's, removed afterwards."""
+    data = artifacts.fetch(settings, key)
+    folder = Path(tempfile.mkdtemp(prefix="shipmate-review-"))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            tar.extractall(folder, filter="data")
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
