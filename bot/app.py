@@ -36,6 +36,7 @@ from slack_views.decision_modal import APPROVE_WITH_COMMENT, CALLBACK, REJECT
 from slack_views.plan import ANSWER
 from slack_views.plan_check import EDIT
 from slack_views.prompts import DISMISS
+from slack_views.review_card import APPLY_FIXES
 from slack_views.rollback import ROLL_BACK
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,8 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
     @app.event("message")
     async def on_message(event, client, context):
         """DMs, and replies in threads; a mention comes as app_mention and is handled there."""
-        if event.get("subtype") or event.get("bot_id"):
-            return  # edits, joins, and bots (this one included)
+        if event.get("subtype") not in (None, "file_share") or event.get("bot_id"):
+            return  # edits, joins, and bots (this one included); a file may be for review
         mentioned = f"<@{context.bot_user_id}>" in event.get("text", "")
         if event.get("channel_type") == "im":
             await conversations.on_message(client, event, addressed=True)
@@ -128,6 +129,7 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
         app.action(action)(modals.on_click)
     app.view(CALLBACK)(modals.on_submit)
     app.action(ROLL_BACK)(rollback.on_click)
+    app.action(APPLY_FIXES)(conversations.reviews.on_click)
     app.action(re.compile(rf"^{ANSWER}_\d+$"))(answer_buttons.on_click)
     app.action(EDIT)(plan_edits.on_click)
     app.view(EDIT)(plan_edits.on_submit)

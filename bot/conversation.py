@@ -26,6 +26,7 @@ from bot.commands import UNDOING, Verb, parse_command, sounds_like_decision
 from bot.decisions import Decisions
 from bot.intents import MODES, Intent
 from bot.quoting import Quoting
+from bot.reviews import Reviews, asks_to_apply
 from bot.speakers import developer_refusal
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn
@@ -39,6 +40,7 @@ from slack_views.plan_check import MAX_PLAN, plan_to_check
 from slack_views.text import escape, unescape
 from understanding import spec_diff, understand
 from understanding.plan_language import render, starts_like_a_plan
+from understanding.review_request import is_review
 from workflows.models import DeliveryStatus
 from workflows.spec import UNREADABLE_TEXT, unreadable
 
@@ -72,6 +74,7 @@ class Conversations:
         self.temporal = temporal
         self.directory = directory
         self.decisions = decisions
+        self.reviews = Reviews(settings, temporal)
 
     async def on_message(self, client: AsyncWebClient, event: dict, addressed: bool) -> None:
         """`addressed`: a mention, a DM or a slash command; otherwise a reply in a thread,
@@ -86,6 +89,7 @@ class Conversations:
             message_ts=event["ts"],
             temporal=self.temporal,
             task_queue=self.settings.task_queue,
+            files=event.get("files") or [],
         )
         in_thread = event.get("thread_ts", event["ts"]) != event["ts"]
         if addressed:
@@ -147,6 +151,8 @@ class Conversations:
             await turn.say(
                 await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
             )
+        elif is_review(text, bool(turn.files)):
+            await self.reviews.start(turn, temporal, text, turn.files, None)
         elif reading.intent in MODES:
             await turn.say(reading.reason)
         else:
@@ -165,6 +171,8 @@ class Conversations:
             return
         reading = intents.read(text)
         command = parse_command(text) if addressed else None
+        if addressed and asks_to_apply(text) and await self.reviews.apply_from_text(turn, temporal):
+            return
         if command and command.verb in UNDOING:
             await self._undo(turn, temporal, command, status)
         elif command:
@@ -175,6 +183,8 @@ class Conversations:
             await turn.say(intents.HELP)
         elif reading.intent == Intent.status:
             await turn.say(answers.describe_delivery(status))
+        elif addressed and is_review(text, bool(turn.files)):
+            await self.reviews.start(turn, temporal, text, turn.files, status.service)
         elif reading.intent == Intent.build:
             await self._change(turn, temporal, status, text, addressed)
         elif reading.intent in MODES:
@@ -196,10 +206,14 @@ class Conversations:
         reading = intents.read(text)
         again = sounds_like_decision(text) == Verb.retry
         command = parse_command(text) if addressed else None  # only said to Shipmate
+        if addressed and asks_to_apply(text) and await self.reviews.apply_from_text(turn, temporal):
+            return
         if reading.intent == Intent.help:
             await turn.say(intents.HELP)
         elif command and command.verb in UNDOING:  # e.g. a button's "did you mean …?"
             await self._undo(turn, temporal, command, None)
+        elif is_review(text, addressed and bool(turn.files)):
+            await self.reviews.start(turn, temporal, text, turn.files, None)
         elif reading.intent in MODES:
             await turn.say(reading.reason)
         elif reading.intent == Intent.build or again:

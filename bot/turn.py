@@ -46,6 +46,7 @@ class Turn:
     message_ts: str | None = None  # the person's message, to react to
     temporal: TemporalLink | None = None
     task_queue: str = ""
+    files: list[dict] = field(default_factory=list)  # attached to the message: a review's
     _said: int = field(default=0, init=False)
 
     async def say(self, text: str) -> None:

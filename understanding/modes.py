@@ -8,7 +8,8 @@ API for code reviews: reviews have rating and body", "publish order changes to S
 stays a build: the mode verbs count only where they lead the request or take an
 object that is code, a service or an outside system.
 
-Until a mode exists, its answer says so and names what Shipmate can do instead.
+Until a mode exists, its answer says so and names what Shipmate can do instead; a
+review that names nothing to read is asked what to read.
 """
 
 from __future__ import annotations
@@ -58,6 +59,16 @@ REVIEW = [
     r"[a-z0-9]+-[a-z0-9-]+",
     r"\bwhat(?:'s| is) wrong with\b",
     r"\b(?:any|find)\s+(?:bugs|issues|problems|smells)\s+in\b",
+    # what to review can be a link, pasted code or a file: "review <https://…>", "```…```"
+    rf"{LEAD}(?:review|audit|critique|inspect|look over|check over|go over)\s+(?:<?https?://|`)",
+    rf"{LEAD}(?:review|audit|look over)\s+(?:it|them|this|that)\s*(?:[?.!]|$|```|for\b)",
+    r"\b(?:is|are)\s+(?:my\s+|our\s+|the\s+)?[a-z0-9]+-[a-z0-9-]+\s+(?:code\s+)?"
+    r"(?:secure|safe|vulnerable|any good|well written|production ready|ready for production)\b",
+    # architecture: how a service (or a monolith) splits into services
+    r"\b(?:refactor|split|break up|break apart|carve up|decompose|rewrite)\b.*"
+    r"\b(?:monolith\w*|microservices|codebase|into (?:\w+\s+)?services)\b",
+    r"\b(?:monolith\w*)\b.*\bmicroservices\b",
+    r"\bservice boundaries\b|\barchitecture review\b",
 ]
 OPTIMIZE = [
     r"\bwhy is\b.*\bslow\b",
@@ -103,8 +114,6 @@ ELSEWHERE = [
     r"\bwrite\s+(?:some\s+|the\s+|unit\s+|integration\s+|e2e\s+)*tests?\s+for\b",
     r"\b(?:migrate|upgrade|back ?up|restore)\s+(?:my|our|the)\s+(?:[\w-]+\s+){0,2}"
     r"(?:mysql|postgres\w*|database|db|server|cluster)\b",
-    r"\b(?:refactor|split|break up|rewrite)\b.*\b(?:monolith\w*|microservices|codebase)\b",
-    r"\b(?:monolith\w*)\b.*\bmicroservices\b",
     r"\b(?:laptop|wi-?fi|printer|vpn|password|jira|meeting room|calendar invite|spreadsheet|"
     r"slide deck|onboarding doc\w*)\b",
     rf"{LEAD}(?:translate|book|reset|schedule|summari[sz]e|proofread|email|order lunch)\b"
@@ -132,8 +141,9 @@ WHAT_I_DO = (
 )
 ANSWERS = {
     Mode.review: (
-        "Reviewing code isn't something I do yet (it is coming: findings with file and line, "
-        "and a fix you can apply). " + WHAT_I_DO
+        "I can review a service of mine (`@shipmate review orders-api`, or `… v3`), a "
+        "repository (`@shipmate review https://git.example.com/acme/billing.git`), a file "
+        "you attach or code you paste in a code block. Which one should I read?"
     ),
     Mode.optimize: (
         "Load tests and performance findings aren't something I do yet (they are coming: a "

@@ -93,14 +93,16 @@ async def test_requests_for_modes_not_built_yet_get_an_honest_answer_and_nothing
     chat, bot, client
 ):
     asked = {
-        "<@U0SHIPMATE> review ledger-api for security holes": "Reviewing code isn't",
         "<@U0SHIPMATE> why is ledger-api so slow lately?": "Load tests and performance",
         "<@U0SHIPMATE> set up a GitHub Actions pipeline for our monorepo": "That isn't something",
+        # a review that names nothing to read, or a service that does not exist
+        "<@U0SHIPMATE> review my code for security holes": "I can review a service of mine",
+        "<@U0SHIPMATE> review ledger-api for security holes": "I know no service called",
     }
     threads = []
     for text, answer in asked.items():
         ts = await chat.say("U0ALICE", text)
-        said = await chat.wait_for(ts, lambda r: "What I can do today" in r["text"])
+        said = await chat.wait_for(ts, lambda r: r["user"] == "U0SHIPMATE")
         assert said["text"].startswith(answer), said["text"]
         threads.append(ts)
     await chat.caught_up()

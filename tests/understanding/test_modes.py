@@ -36,7 +36,10 @@ ROWS = [
     ("configure GitLab CI for the mobile repo", Mode.elsewhere),
     ("write unit tests for our legacy django project", Mode.elsewhere),
     ("upgrade our production postgres cluster to 16", Mode.elsewhere),
-    ("split the rails monolith into microservices", Mode.elsewhere),
+    ("split the rails monolith into microservices", Mode.review),  # an architecture review
+    ("how should we split orders-api into services?", Mode.review),
+    ("is orders-api secure?", Mode.review),
+    ("review <https://git.example.com/acme/billing.git>", Mode.review),
     ("the printer on floor 3 is jammed again", Mode.elsewhere),
     ("summarize yesterday's incident channel", Mode.elsewhere),
     ("build us a landing page for the spring sale", Mode.elsewhere),
@@ -87,7 +90,7 @@ def test_the_briefs_examples_go_where_they_should():
     assert (sqs.spec, sqs.mode) == (None, "integrate")
     monolith = "Refactor this monolithic backend into microservices using Docker and Kubernetes"
     refactor = understand(settings, [monolith])
-    assert (refactor.spec, refactor.mode) == (None, "elsewhere")
+    assert (refactor.spec, refactor.mode) == (None, "review")  # which code? is asked
     auth = understand(settings, ["Implement role-based authentication with OAuth 2.0 and JWT."])
     assert auth.spec is None and auth.mode is None
     assert auth.questions[0].startswith("What should the service manage?")
