@@ -59,7 +59,8 @@ def test_a_kept_fix_that_no_longer_applies_is_dropped_and_named(tmp_path):
     write_service(spec, repo)
     stale = fix_for(repo).replace(OLD, 'DRAINING = "/var/run/draining"', 1)
     digest, notes = apply_fixes(repo, {"fixes/0001.patch": stale.encode()}, [])
-    assert digest == "" and notes == ["the earlier fix 0001.patch no longer applies and was dropped"]
+    assert digest == ""
+    assert notes == ["the earlier fix 0001.patch no longer applies and was dropped"]
     assert not (repo / FIXES_DIR).exists()
 
 
