@@ -12,6 +12,7 @@ import base64
 import difflib
 import re
 import uuid
+from contextlib import asynccontextmanager
 
 import httpx
 import pytest
@@ -29,26 +30,35 @@ REVIEWED = "reviewed"
 SLOW = 420  # a cold analyzer image is built on the first review of a session
 
 
+@asynccontextmanager
+async def slack_and_worker(client, settings, worker_only: dict | None = None, **both):
+    """The emulator, a bot and a worker with the real stages on a queue of their own;
+    `worker_only`: settings the worker has and the bot has not (an OpenAI key: the bot
+    then still reads requests offline)."""
+    emulator = await EmulatorServer(EmulatorConfig(port=0)).start()
+    bot_settings = settings.model_copy(
+        update={
+            "task_queue": f"review-{uuid.uuid4().hex[:6]}",
+            "slack_bot_token": SecretStr(TOKENS["bot"]),
+            "slack_app_token": SecretStr(TOKENS["app"]),
+            "slack_api_url": f"{emulator.base_url}/api/",
+            **both,
+        }
+    )
+    async with build_workers(client, bot_settings.model_copy(update=worker_only or {})):
+        handler = await start_bot(bot_settings, emulator)
+        try:
+            yield Chat(emulator)
+        finally:
+            await handler.close_async()
+            await emulator.stop()
+
+
 @pytest.fixture()
 async def review_stack(client, settings, docker_ready, tmp_path):
-    emulator = await EmulatorServer(EmulatorConfig(port=0)).start()
     with GitServer(tmp_path / "git") as git:
-        local = settings.model_copy(
-            update={
-                "task_queue": f"review-{uuid.uuid4().hex[:6]}",
-                "slack_bot_token": SecretStr(TOKENS["bot"]),
-                "slack_app_token": SecretStr(TOKENS["app"]),
-                "slack_api_url": f"{emulator.base_url}/api/",
-                "review_git_hosts": [git.host],
-            }
-        )
-        async with build_workers(client, local):
-            handler = await start_bot(local, emulator)
-            try:
-                yield Chat(emulator), git, local
-            finally:
-                await handler.close_async()
-                await emulator.stop()
+        async with slack_and_worker(client, settings, review_git_hosts=[git.host]) as chat:
+            yield chat, git, settings
 
 
 def seeded_files() -> dict[str, bytes]:
@@ -177,27 +187,11 @@ def model_answer(body: dict) -> dict:
 
 @pytest.fixture()
 async def model_stack(client, settings, docker_ready):
-    emulator = await EmulatorServer(EmulatorConfig(port=0)).start()
     with OpenAIServer() as model:
         model.answer = model_answer
-        bot_settings = settings.model_copy(
-            update={
-                "task_queue": f"review-{uuid.uuid4().hex[:6]}",
-                "slack_bot_token": SecretStr(TOKENS["bot"]),
-                "slack_app_token": SecretStr(TOKENS["app"]),
-                "slack_api_url": f"{emulator.base_url}/api/",
-            }
-        )
-        worker_settings = bot_settings.model_copy(  # the bot reads requests offline
-            update={"openai_api_key": SecretStr("sk-test"), "openai_base_url": model.base_url}
-        )
-        async with build_workers(client, worker_settings):
-            handler = await start_bot(bot_settings, emulator)
-            try:
-                yield Chat(emulator), model
-            finally:
-                await handler.close_async()
-                await emulator.stop()
+        key = {"openai_api_key": SecretStr("sk-test"), "openai_base_url": model.base_url}
+        async with slack_and_worker(client, settings, worker_only=key) as chat:
+            yield chat, model
 
 
 async def test_a_service_review_applies_its_fixes_through_a_change(model_stack):
