@@ -135,9 +135,13 @@ class ReviewWorkflow:
         return self._status
 
     async def _review(self, request: ReviewRequest) -> None:
-        rules = await self._activity(
-            contracts.environment_rules, RulesInput(environments=[]), seconds=60
-        )
+        try:  # who may ask, and apply, is the worker's word, not the bot's
+            rules = await self._activity(
+                contracts.environment_rules, RulesInput(environments=[]), seconds=60
+            )
+        except ActivityError as err:
+            self._status.error = f"the rules of who may ask could not be read: {_cause(err)}"
+            raise ReviewFailed from None
         self._access = rules.access
         if not rules.access.may_request(request.requester):
             self._status.error = (
@@ -163,39 +167,51 @@ class ReviewWorkflow:
         )
         self._status.findings = findings
         self._status.counts = _counts(findings)
-        self._status.notes = [note for note in (model.note,) if note] + [
-            f"{tool} did not finish: {why}" for tool, _, why in _split(analysis.tools_failed)
-        ]
+        notes = [model.note] if model.note else []
+        notes += [f"not in this review: {failed}" for failed in analysis.tools_failed]
+        if analysis.total > len(analysis.findings):
+            notes.append(
+                f"the card and review.md hold the first {len(analysis.findings)} of "
+                f"{analysis.total} findings; review.sarif holds them all"
+            )
+        self._status.notes = notes
         report = ReportInput(request=request, code=code, analysis=analysis, model=model)
         self._status.fixes = await self._stage("report", contracts.report_review, report, minutes=5)
 
     async def _wait_for_apply(self, request: ReviewRequest) -> None:
-        """Open for apply_days; a request for the fixes becomes the service's change."""
-        try:
-            await workflow.wait_condition(
-                lambda: self._fixes_asked is not None, timeout=timedelta(days=request.apply_days)
-            )
-        except TimeoutError:
-            return
-        person = self._fixes_asked
-        assert person is not None
-        fixes = FixesInput(
-            review_id=self._status.review_id,
+        """Open for apply_days; a request for the fixes becomes the service's change.
+        One the service refuses (or that cannot reach it) is said on the card, and the
+        fixes may be asked for again."""
+        ends = workflow.now() + timedelta(days=request.apply_days)
+        while self._status.apply_delivery is None:
+            try:
+                await workflow.wait_condition(
+                    lambda: self._fixes_asked is not None, timeout=ends - workflow.now()
+                )
+            except TimeoutError:
+                return
+            person = self._fixes_asked
+            assert person is not None
+            try:
+                self._status.apply_delivery = await self._activity(
+                    contracts.request_fixes, self._fixes_for(request, person), seconds=60
+                )
+            except ActivityError as err:
+                self._status.notes.append(f"the fixes could not be handed on: {_cause(err)}")
+                self._status.applied_by, self._fixes_asked = None, None
+            self._changed()
+
+    def _fixes_for(self, request: ReviewRequest, person: PersonAction) -> FixesInput:
+        status = self._status
+        return FixesInput(
+            review_id=status.review_id,
             service=request.source.service or "",
-            fixes=self._status.fixes,
-            findings=[f for f in self._status.findings if f.patch in self._status.fixes],
+            fixes=status.fixes,
+            findings=[f for f in status.findings if f.patch and f.patch in status.fixes],
             requester=person.user,
             slack_channel=request.slack_channel,
             slack_thread_ts=request.slack_thread_ts,
         )
-        try:
-            self._status.apply_delivery = await self._activity(
-                contracts.request_fixes, fixes, seconds=60
-            )
-        except ActivityError as err:
-            self._status.notes.append(f"the fixes could not be handed on: {_cause(err)}")
-            self._status.applied_by = None
-        self._changed()
 
     async def _stage(self, name: str, activity, arg, *, minutes: float):
         stage = self._stages(name)
@@ -246,12 +262,6 @@ def _counts(findings) -> dict[str, int]:
     for finding in findings:
         counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
     return counts
-
-
-def _split(failed: list[str]):
-    for line in failed:
-        tool, _, why = line.partition(": ")
-        yield tool, "", why or "failed"
 
 
 def _cause(err: ActivityError) -> str:

@@ -14,6 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
 from testkit.fake_stages import on_every_queue
+from testkit.waiting import eventually
 from workflows import activity_contracts as contracts
 from workflows.access import AccessPolicy, Origin, PersonAction
 from workflows.activity_contracts import implements
@@ -53,8 +54,9 @@ FOUND = [
 
 
 class Stages:
-    def __init__(self, fail_fetch: str = "") -> None:
+    def __init__(self, fail_fetch: str = "", refuse_fixes: int = 0) -> None:
         self.fail_fetch = fail_fetch
+        self.refuse_fixes = refuse_fixes
         self.called: list[str] = []
         self.handed_on: list[FixesInput] = []
 
@@ -95,6 +97,11 @@ class Stages:
 
         @implements(contracts.request_fixes)
         async def request_fixes(fixes: FixesInput) -> str:
+            if stages.refuse_fixes:
+                stages.refuse_fixes -= 1
+                raise ApplicationError(
+                    "orders-api already has 5 changes waiting", non_retryable=True
+                )
             stages.handed_on.append(fixes)
             return "delivery/orders-api/2"
 
@@ -117,8 +124,6 @@ async def _review(client, stages: Stages, source: ReviewSource, requester: str =
 
 
 async def _until_reviewed(handle) -> ReviewStatus:
-    from testkit.waiting import eventually
-
     async def reviewed():
         status = await handle.query(ReviewWorkflow.status)
         return status if status.state != ReviewState.running else None
@@ -204,3 +209,29 @@ async def test_fixes_of_code_outside_shipmate_are_a_patch_file_not_a_change(clie
         assert "git apply" in str(caught.value.cause)
         await handle.terminate("test over")
         assert stages.handed_on == []
+
+
+async def test_fixes_the_service_refuses_are_said_and_may_be_asked_for_again(client):
+    stages = Stages(refuse_fixes=1)
+    source = ReviewSource(kind=SourceKind.service, service="orders-api")
+    workers, queue, request = await _review(client, stages, source, requester="U0ALICE")
+    async with workers:
+        handle = await client.start_workflow(
+            ReviewWorkflow.run, request, id=f"review/{queue}", task_queue=queue
+        )
+        await _until_reviewed(handle)
+        alice = PersonAction(user="U0ALICE", origin=Origin.command)
+        await handle.execute_update(ReviewWorkflow.apply, alice)
+
+        async def refused():
+            status = await handle.query(ReviewWorkflow.status)
+            return status if status.applied_by is None and status.notes[-1:] else None
+
+        status = await eventually(refused, what="the refusal on the card")
+        assert status.notes[-1] == (
+            "the fixes could not be handed on: orders-api already has 5 changes waiting"
+        )
+        await handle.execute_update(ReviewWorkflow.apply, alice)  # asked again, once free
+        final = await handle.result()
+        assert final.apply_delivery == "delivery/orders-api/2"
+        assert len(stages.handed_on) == 1
