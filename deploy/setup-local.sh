@@ -14,6 +14,7 @@ command -v caddy >/dev/null || need+=(caddy)  # the local target's router (stabl
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)  # shipmate dev's own
 [ -x /usr/sbin/mariadbd ] || need+=(mariadb-server)  # shipmate dev's own, for MySQL specs
 [ -x /usr/bin/chromium ] || need+=(chromium)  # the emulator page's browser test
+command -v dot >/dev/null || need+=(graphviz)  # a review's architecture pictures
 if ((${#need[@]})); then
     echo "setup: apt-get install ${need[*]}"
     export DEBIAN_FRONTEND=noninteractive

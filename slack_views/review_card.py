@@ -56,6 +56,9 @@ def review_card(status: ReviewStatus) -> list[Block]:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=f":x: {escape(status.error)}")))
     if status.state == ReviewState.succeeded:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=counts_line(status))))
+        if status.architecture:
+            said = f":building_construction: {escape(status.architecture)[:2800]}"
+            blocks.append(SectionBlock(text=MarkdownTextObject(text=said)))
         for finding in status.findings[:TOP]:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=finding_text(finding))))
         notes = [*status.notes]

@@ -24,6 +24,7 @@ from workflows.review_models import (
     FixesInput,
     ModelReview,
     ModelReviewInput,
+    Report,
     ReportInput,
     ReviewRequest,
     ReviewStatus,
@@ -139,9 +140,9 @@ def review_with_model(request: ModelReviewInput) -> ModelReview:
 
 
 @activity.defn
-def report_review(report: ReportInput) -> list[str]:
-    """Upload the report (Markdown, SARIF, fixes) to the thread; the fixes that apply
-    together, in order."""
+def report_review(report: ReportInput) -> Report:
+    """Upload the report (Markdown, SARIF, fixes, pictures) to the thread; the fixes that
+    apply together, in order, and the architecture notes when asked for."""
     raise NotImplementedError
 
 

@@ -142,6 +142,11 @@ class ReportInput(BaseModel):
     model: ModelReview
 
 
+class Report(BaseModel):
+    fixes: list[str] = Field(default_factory=list, description="Patches that apply together")
+    architecture: str = Field("", description="Proposed boundaries, when asked about them")
+
+
 class ReviewState(StrEnum):
     running = "running"
     succeeded = "succeeded"
@@ -162,6 +167,7 @@ class ReviewStatus(BaseModel):
     fixes: list[str] = Field(
         default_factory=list, description="Patches that apply together, in order"
     )
+    architecture: str = Field("", description="Proposed service boundaries, when asked")
     applied_by: str | None = Field(None, description="Who asked for the fixes")
     apply_delivery: str | None = Field(None, description="The change delivery of the fixes")
     slack_channel: str | None = None

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         FixesInput,
         ModelReview,
         ModelReviewInput,
+        Report,
         ReportInput,
         ReviewRequest,
         ReviewState,
@@ -176,7 +177,8 @@ class ReviewWorkflow:
             )
         self._status.notes = notes
         report = ReportInput(request=request, code=code, analysis=analysis, model=model)
-        self._status.fixes = await self._stage("report", contracts.report_review, report, minutes=5)
+        reported: Report = await self._stage("report", contracts.report_review, report, minutes=5)
+        self._status.fixes, self._status.architecture = reported.fixes, reported.architecture
 
     async def _wait_for_apply(self, request: ReviewRequest) -> None:
         """Open for apply_days; a request for the fixes becomes the service's change.

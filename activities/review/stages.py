@@ -25,12 +25,12 @@ from temporalio.exceptions import ApplicationError
 
 from activities import artifacts
 from activities.log_scrub import scrub
-from activities.review import fixes_together, sources
+from activities.review import fixes_together, report_files, sources
 from activities.review.analysis import run_analyzer
 from activities.review.by_design import open_as_asked
 from activities.review.card_messages import send_card
 from activities.review.model_review import review_with_model as read_with_model
-from activities.review.sarif import findings_from_sarif, hot_spots, to_markdown
+from activities.review.sarif import findings_from_sarif, hot_spots
 from activities.review.secret_guard import guarded, secrets_found
 from activities.slack_files import FileRefused, upload_to_thread
 from shipmate import delivery_client
@@ -43,8 +43,10 @@ from workflows.review_models import (
     Analysis,
     FetchedCode,
     FixesInput,
+    Focus,
     ModelReview,
     ModelReviewInput,
+    Report,
     ReportInput,
     ReviewRequest,
     ReviewStatus,
@@ -102,32 +104,30 @@ class ReviewActivities:
         )
 
     @implements(contracts.report_review)
-    def report_review(self, report: ReportInput) -> list[str]:
+    def report_review(self, report: ReportInput) -> Report:
         findings = [*report.analysis.findings, *report.model.findings]
         with unpacked(self.settings, report.code.artifact) as root:
             together = fixes_together.apply_together(root, [f.patch for f in findings if f.patch])
-        request = report.request
-        if not request.slack_channel:
-            return together
-        label = report.code.label
-        files = [("review.md", to_markdown(findings, label).encode(), f"Review of {label}")]
-        if report.analysis.sarif:
-            sarif = sources.load_text(self.settings, report.analysis.sarif)
-            files.append(("review.sarif", sarif.encode(), f"SARIF of {label}"))
-        if together:
-            patch = "".join(p if p.endswith("\n") else p + "\n" for p in together)
-            files.append(("review-fixes.patch", patch.encode(), f"Fixes for {label}"))
-        try:
-            upload_to_thread(
-                self.settings,
-                request.slack_channel,
-                request.slack_thread_ts,
-                files,
-                f"The whole review of {label}: the report, its SARIF and the fixes.",
-            )
-        except FileRefused as exc:  # Slack said no: the card still has the findings
-            log.warning("the review's files were not uploaded: %s", exc)
-        return together
+        request, label = report.request, report.code.label
+        sarif = (
+            sources.load_text(self.settings, report.analysis.sarif) if report.analysis.sarif else ""
+        )
+        notes, pictures, summary = "", [], ""
+        if request.focus == Focus.architecture and sarif:
+            notes, pictures, summary = report_files.architecture_notes(json.loads(sarif))
+        if request.slack_channel:
+            files = report_files.uploads(findings, label, sarif, together, notes, pictures)
+            try:
+                upload_to_thread(
+                    self.settings,
+                    request.slack_channel,
+                    request.slack_thread_ts,
+                    files,
+                    f"The whole review of {label}: the report, its SARIF and the fixes.",
+                )
+            except FileRefused as exc:  # Slack said no: the card still has the findings
+                log.warning("the review's files were not uploaded: %s", exc)
+        return Report(fixes=together, architecture=summary)
 
     @implements(contracts.notify_review)
     async def notify_review(self, status: ReviewStatus) -> None:

@@ -18,6 +18,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
+from activities.scaffold.generator import write_service
 from cli.worker import build_workers
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit.chat import TOKENS, Chat, actions, letters, start_bot
@@ -25,6 +26,7 @@ from testkit.git_server import GitServer
 from testkit.openai_server import OpenAIServer
 from testkit.seeded_bugs import SEEDED, SEEDED_DIR
 from testkit.waiting import eventually
+from understanding import parse_request
 
 REVIEWED = "reviewed"
 SLOW = 420  # a cold analyzer image is built on the first review of a session
@@ -225,3 +227,30 @@ async def test_a_service_review_applies_its_fixes_through_a_change(model_stack):
     first = await chat.say("U0ALICE", f"<@U0SHIPMATE> review {name}-api v1")
     old = await chat.card(first, REVIEWED, timeout=SLOW)
     assert "model/fixed-temp-path" in str(old["blocks"])  # any version can be read
+
+
+async def test_an_architecture_question_gets_boundaries_and_pictures(review_stack, tmp_path):
+    chat, git, _ = review_stack
+    shop = parse_request(
+        "shop api: customers have name and email (unique); orders have customer, total "
+        "(decimal) and status; products have sku (unique) and price (decimal); order lines "
+        "have order, product and quantity (int); payments have order and amount (decimal); "
+        "warehouses have city; stock levels have product, warehouse and quantity (int)"
+    ).spec
+    write_service(shop, tmp_path / "shop")
+    files = {
+        p.relative_to(tmp_path / "shop").as_posix(): p.read_bytes()
+        for p in (tmp_path / "shop").rglob("*")
+        if p.is_file()
+    }
+    repo = git.add_repo("shop-monolith", files)
+    ts = await chat.say("U0ALICE", f"<@U0SHIPMATE> how should we split <{repo.url}> into services?")
+    card = await chat.card(ts, REVIEWED, timeout=SLOW)
+    shown = str(card["blocks"])
+    assert "Proposed services: order-service (customers, order_lines, orders, payments)" in shown
+    assert "product-service (products, stock_levels, warehouses)" in shown
+    uploaded = await eventually(lambda: shared_files(chat, ts), what="the review's files")
+    assert uploaded["tables.png"].startswith(b"\x89PNG")
+    assert uploaded["modules.png"].startswith(b"\x89PNG")
+    report = uploaded["review.md"].decode()
+    assert "`order_lines.product_id` → `products`" in report  # a lookup and events between

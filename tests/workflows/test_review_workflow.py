@@ -25,6 +25,7 @@ from workflows.review_models import (
     FixesInput,
     ModelReview,
     ModelReviewInput,
+    Report,
     ReportInput,
     ReviewRequest,
     ReviewSource,
@@ -87,9 +88,9 @@ class Stages:
             return ModelReview(note="static checks only: no OpenAI key is configured")
 
         @implements(contracts.report_review)
-        async def report_review(report: ReportInput) -> list[str]:
+        async def report_review(report: ReportInput) -> Report:
             stages.called.append("report")
-            return [f.patch for f in [*report.analysis.findings] if f.patch]
+            return Report(fixes=[f.patch for f in report.analysis.findings if f.patch])
 
         @implements(contracts.notify_review)
         async def notify_review(status: ReviewStatus) -> None:

@@ -13,7 +13,7 @@ import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from . import tools
+from . import architecture, tools
 from .checks import ALL
 from .sarif_runs import document, failed_run, run
 from .source import Project, is_test_path, links, load
@@ -33,7 +33,12 @@ def structural(project: Project) -> dict:
         except Exception as exc:  # noqa: BLE001 - one broken check must not lose the rest
             where = traceback.extract_tb(exc.__traceback__)[-1]
             notes.append(f"{check.__module__} failed: {exc!r} at line {where.lineno}")
-    return run("shipmate", results, uri="https://github.com/shipmate", notes=notes)
+    made = run("shipmate", results, uri="https://github.com/shipmate", notes=notes)
+    try:
+        made["graphs"] = architecture.graphs(project)
+    except Exception as exc:  # noqa: BLE001 - no picture is no reason to lose the findings
+        notes.append(f"the architecture graphs could not be read: {exc!r}")
+    return made
 
 
 def analyze(src: Path) -> dict:
