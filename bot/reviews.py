@@ -90,7 +90,8 @@ class Reviews:
                 kind=SourceKind.slack_file, file_id=first.get("id"), filename=first.get("name")
             )
         if ask.snippet:
-            name = "snippet" + SUFFIX.get((ask.language or "").lower(), ".py")
+            language = (ask.language or "").lower()
+            name = "snippet" + SUFFIX.get(language, f".{language}" if language else ".py")
             return ReviewSource(kind=SourceKind.snippet, snippet=ask.snippet, filename=name)
         if ask.url:
             return ReviewSource(kind=SourceKind.git, url=ask.url)

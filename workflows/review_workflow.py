@@ -169,7 +169,7 @@ class ReviewWorkflow:
         self._status.findings = findings
         self._status.counts = _counts(findings)
         notes = [model.note] if model.note else []
-        notes += [f"not in this review: {failed}" for failed in analysis.tools_failed]
+        notes += analysis.tools_failed  # "mypy: timed out after 180 s"
         if analysis.total > len(analysis.findings):
             notes.append(
                 f"the card and review.md hold the first {len(analysis.findings)} of "

@@ -75,6 +75,8 @@ class ReviewActivities:
         with unpacked(self.settings, code.artifact) as root:
             sarif = run_analyzer(self.settings, root, heartbeat=activity.heartbeat)
             findings, ran, failed = findings_from_sarif(sarif)
+            if not any(root.rglob("*.py")):  # say so, rather than a clean bill of health
+                failed.append("Python only: none of these files is Python, so nothing was checked")
             known, _ = secrets_found(findings, root)
             findings = guarded(findings, root)
         if code.open_by_design:

@@ -117,6 +117,11 @@ async def test_pasted_code_is_reviewed_with_its_lines(review_stack):
     card = await chat.card(ts, REVIEWED, timeout=SLOW)
     assert "snippet.py:4" in str(card["blocks"])
 
+    js = "```js\nconst q = `SELECT * FROM users WHERE name = '${name}'`;\n```"
+    ts = await chat.say("U0BOB", f"<@U0SHIPMATE> anything wrong here? {js}")
+    card = await chat.card(ts, REVIEWED, timeout=SLOW)
+    assert "Python only: none of these files is Python" in str(card["blocks"])  # not "clean"
+
 
 async def test_an_attached_file_is_reviewed_and_a_binary_one_refused(review_stack):
     chat, _, _ = review_stack
@@ -184,7 +189,9 @@ def model_answer(body: dict) -> dict:
         "why": "Two processes in one container would share it; let the deploy choose.",
         "patch": patch,
     }
-    return {"findings": [finding], "summary": "One small thing."}
+    invented = finding | {"file": "app/ghost.py", "rule": "ghost", "patch": ""}
+    wrong = finding | {"rule": "wrong-patch", "patch": patch.replace("/tmp/draining", "/nowhere")}
+    return {"findings": [finding, invented, wrong], "summary": "One small thing."}
 
 
 @pytest.fixture()
@@ -209,6 +216,8 @@ async def test_a_service_review_applies_its_fixes_through_a_change(model_stack):
     shown = str(card["blocks"])
     assert ":red_circle:" not in shown  # no high finding in what Shipmate generated
     assert "model/fixed-temp-path" in shown
+    assert "model/ghost" not in shown and "model/wrong-patch" not in shown  # checked, dropped
+    assert "1 kept, 2 dropped" in shown
     assert "review_apply_fixes" in actions(card)
     assert model.requests and "app/main.py" in model.requests[-1]["messages"][-1]["content"]
 
