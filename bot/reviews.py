@@ -35,12 +35,20 @@ from workflows.review_workflow import ReviewWorkflow
 
 log = logging.getLogger(__name__)
 
-APPLY = re.compile(r"\bapply\b(?:\s+(?:the|those|these|all|its|your))*\s+(?:fix|fixes|patch)", re.I)
+# The whole message is the command ("apply the fixes", "ok, apply them please"): a
+# question or a negation ("should we apply the fixes?", "don't apply the fixes yet") is not.
+APPLY = re.compile(
+    r"^(?:(?:ok|okay|yes|yep|great|thanks|please|pls|go ahead and|let's|lets)[,!.\s]+)*"
+    r"apply\s+(?:(?:the|those|these|all|all of|your|its|them)\s+)*(?:fix|fixes|patch|patches|"
+    r"them|it)?(?:\s+(?:please|pls|now))?\s*[.!]*$",
+    re.I,
+)
 SUFFIX = {"python": ".py", "py": ".py", "typescript": ".ts", "ts": ".ts", "js": ".js"}
 
 
 def asks_to_apply(text: str) -> bool:
-    return bool(APPLY.search(text))
+    said = " ".join(re.sub(r"<[@#!][^>]*>", " ", text).split())
+    return bool(APPLY.match(said))
 
 
 class Reviews:

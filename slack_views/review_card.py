@@ -22,10 +22,17 @@ from slack_sdk.models.blocks import (
 
 from slack_views.card import STAGE_EMOJI
 from slack_views.text import escape
-from workflows.review_models import Finding, ReviewState, ReviewStatus, Severity, SourceKind
+from workflows.review_models import (
+    CARD_TOP,
+    Finding,
+    ReviewState,
+    ReviewStatus,
+    Severity,
+    SourceKind,
+)
 
 APPLY_FIXES = "review_apply_fixes"
-TOP = 5  # findings shown on the card
+TOP = CARD_TOP
 MAX_DIFF = 700
 SEVERITY_EMOJI = {
     Severity.high: ":red_circle:",
@@ -62,8 +69,9 @@ def review_card(status: ReviewStatus) -> list[Block]:
         for finding in status.findings[:TOP]:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=finding_text(finding))))
         notes = [*status.notes]
-        if status.findings[TOP:]:
-            notes.append(f"{len(status.findings) - TOP} more in review.md, above the card")
+        more = sum(status.counts.values()) - TOP
+        if more > 0:
+            notes.append(f"{more} more in review.md, in this thread")
         if notes:
             blocks.append(ContextBlock(elements=[MarkdownTextObject(text=_notes(notes))]))
         blocks += apply_blocks(status, label)
@@ -120,6 +128,9 @@ def apply_blocks(status: ReviewStatus, label: str) -> list[Block]:
             f":hammer_and_wrench: <@{status.applied_by}> asked for the fixes: "
             f"a change of {label} follows below (`{status.apply_delivery}`)"
         )
+        return [ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    if status.apply_closed:
+        note = "The time to apply these fixes from here is over: ask for a new review."
         return [ContextBlock(elements=[MarkdownTextObject(text=note)])]
     if status.applied_by:
         note = f":hourglass_flowing_sand: <@{status.applied_by}> asked for the fixes"

@@ -15,8 +15,9 @@ from pydantic import BaseModel, Field
 
 from workflows.models import Stage
 
-MAX_FINDINGS_KEPT = 150  # in the workflow's history; the SARIF file has them all
-MAX_PATCH_CHARS = 6000  # one finding's fix; a longer one is left to the report file
+MAX_FINDINGS_KEPT = 100  # in the workflow's history; the SARIF file has them all
+CARD_TOP = 5  # findings the card shows first
+MAX_PATCH_CHARS = 3000  # one finding's fix; a longer one is left to the SARIF file
 
 
 class Severity(StrEnum):
@@ -169,6 +170,7 @@ class ReviewStatus(BaseModel):
     )
     architecture: str = Field("", description="Proposed service boundaries, when asked")
     applied_by: str | None = Field(None, description="Who asked for the fixes")
+    apply_closed: bool = Field(False, description="The time to ask for the fixes is over")
     apply_delivery: str | None = Field(None, description="The change delivery of the fixes")
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
@@ -177,12 +179,24 @@ class ReviewStatus(BaseModel):
     def finished(self) -> bool:
         return self.state != ReviewState.running
 
+    def for_card(self, top: int) -> ReviewStatus:
+        """What the card shows: the top findings and those Apply would fix, without the
+        pasted code; every card edit is an activity input, kept in the history."""
+        fixing = [f for f in self.findings[top:] if f.patch and f.patch in self.fixes]
+        return self.model_copy(
+            update={
+                "findings": self.findings[:top] + fixing[:10],
+                "source": self.source.model_copy(update={"snippet": None}),
+            }
+        )
+
 
 class FixesInput(BaseModel):
     """A review's fixes, handed to the reviewed service as a change delivery."""
 
     review_id: str
     service: str
+    version: int | None = Field(None, description="The version reviewed: the fixes fit it")
     fixes: list[str]
     findings: list[Finding] = Field(default_factory=list, description="What they fix")
     requester: str

@@ -26,6 +26,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.models import Stage, StageState
     from workflows.queues import queue_for
     from workflows.review_models import (
+        CARD_TOP,
         SEVERITY_ORDER,
         Analysis,
         FetchedCode,
@@ -76,6 +77,7 @@ class ReviewWorkflow:
         )
         self._card = CardUpdates()
         self._access: AccessPolicy | None = None
+        self._version: int | None = None  # the service's version reviewed
         self._fixes_asked: PersonAction | None = None
 
     @workflow.query
@@ -108,6 +110,8 @@ class ReviewWorkflow:
             raise ValueError("this review found nothing with a fix that applies")
         if status.applied_by is not None:
             raise ValueError(f"<@{status.applied_by}> already asked for these fixes")
+        if status.apply_closed:
+            raise ValueError("the time to apply this review's fixes is over: ask for a new review")
         if person.origin == Origin.card and person.message_ts != self._card.card_ts:
             raise ValueError("that button is on an older copy of the review's card")
         allowed = person.user == status.requester or (
@@ -154,7 +158,10 @@ class ReviewWorkflow:
             "fetch", contracts.fetch_review_code, request, minutes=5
         )
         self._stages("fetch").detail = f"{code.files} files of {code.label}"
-        analysis: Analysis = await self._stage("analyze", contracts.analyze_code, code, minutes=10)
+        self._version = code.base_spec_version
+        analysis: Analysis = await self._stage(
+            "analyze", contracts.analyze_code, code, minutes=10, heartbeat=timedelta(minutes=2)
+        )
         self._status.findings = analysis.findings
         model_input = ModelReviewInput(
             code=code, analysis=analysis, focus=request.focus, request_text=request.request_text
@@ -191,6 +198,8 @@ class ReviewWorkflow:
                     lambda: self._fixes_asked is not None, timeout=ends - workflow.now()
                 )
             except TimeoutError:
+                self._status.apply_closed = True  # the button goes; a late click is refused
+                self._changed()
                 return
             person = self._fixes_asked
             assert person is not None
@@ -208,6 +217,7 @@ class ReviewWorkflow:
         return FixesInput(
             review_id=status.review_id,
             service=request.source.service or "",
+            version=self._version,
             fixes=status.fixes,
             findings=[f for f in status.findings if f.patch and f.patch in status.fixes],
             requester=person.user,
@@ -215,12 +225,14 @@ class ReviewWorkflow:
             slack_thread_ts=request.slack_thread_ts,
         )
 
-    async def _stage(self, name: str, activity, arg, *, minutes: float):
+    async def _stage(
+        self, name: str, activity, arg, *, minutes: float, heartbeat: timedelta | None = None
+    ):
         stage = self._stages(name)
         stage.state, stage.started_at = StageState.running, workflow.now()
         self._changed()
         try:
-            result = await self._activity(activity, arg, seconds=minutes * 60)
+            result = await self._activity(activity, arg, seconds=minutes * 60, heartbeat=heartbeat)
         except ActivityError as err:
             stage.state, stage.finished_at = StageState.failed, workflow.now()
             stage.detail = self._status.error = _cause(err)
@@ -229,13 +241,14 @@ class ReviewWorkflow:
         self._changed()
         return result
 
-    async def _activity(self, activity, arg, *, seconds: float):
+    async def _activity(self, activity, arg, *, seconds: float, heartbeat=None):
+        """`heartbeat`: only for a stage that reports its progress (the analyzer)."""
         return await workflow.execute_activity(
             activity,
             arg,
             task_queue=queue_for(activity.__name__, arg),
             start_to_close_timeout=timedelta(seconds=seconds),
-            heartbeat_timeout=timedelta(minutes=2),
+            heartbeat_timeout=heartbeat,
             retry_policy=RETRY,
         )
 
@@ -243,7 +256,7 @@ class ReviewWorkflow:
         try:
             await workflow.execute_activity(
                 contracts.notify_review,
-                self._status,
+                self._status.for_card(CARD_TOP),
                 task_queue=queue_for("notify_review"),
                 start_to_close_timeout=timedelta(seconds=30),
                 retry_policy=RetryPolicy(maximum_attempts=5),

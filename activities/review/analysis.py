@@ -33,7 +33,13 @@ ANALYZE_SECONDS = 300  # the tools together; each has a limit of its own inside
 
 
 class AnalysisFailed(Exception):
-    """The analyzer could not run, or printed no report; says why, with its last lines."""
+    """The analyzer could not run, or printed no report; says why, with its last lines.
+    `again`: whether trying again may help (the Docker engine was away), or not (the
+    code takes too long to read, the analyzer cannot read it)."""
+
+    def __init__(self, message: str, again: bool = False):
+        super().__init__(message)
+        self.again = again
 
 
 def analyzer_image(settings: Settings, heartbeat: Callable[[str], None]) -> str:
@@ -67,12 +73,15 @@ def analyzer_image(settings: Settings, heartbeat: Callable[[str], None]) -> str:
     return tag
 
 
-def run_analyzer(settings: Settings, root: Path, heartbeat: Callable[[str], None]) -> dict:
-    """The analyzer's SARIF for the code under root."""
+def run_analyzer(
+    settings: Settings, root: Path, heartbeat: Callable[[str], None], review: str
+) -> dict:
+    """The analyzer's SARIF for the code under root; `review` names the review, so two
+    reviews of the same code never stop each other's container, and a retry finds its own."""
     heartbeat("analyzer image")
     image = analyzer_image(settings, heartbeat)
     client = images.docker_client(settings)
-    name = sandbox.test_container_name(settings, f"review-{_digest(root)}")
+    name = sandbox.test_container_name(settings, f"review-{_digest(review)}")
     labels = {
         "shipmate.role": "review",
         MANAGED_BY: "shipmate",
@@ -101,7 +110,7 @@ def run_analyzer(settings: Settings, root: Path, heartbeat: Callable[[str], None
         report = container.logs(stdout=True, stderr=False).decode(errors="replace")
         errors = container.logs(stdout=False, stderr=True).decode(errors="replace")
     except DockerException as exc:
-        raise AnalysisFailed(f"Docker engine error: {exc}") from None
+        raise AnalysisFailed(f"Docker engine error: {exc}", again=True) from None
     finally:
         with sandbox.cancel_waits():
             try:
@@ -116,6 +125,5 @@ def run_analyzer(settings: Settings, root: Path, heartbeat: Callable[[str], None
         ) from None
 
 
-def _digest(root: Path) -> str:
-    """Names the run by the code it reads: a retry finds (and removes) its leftover."""
-    return hashlib.sha256(artifacts.pack(root)).hexdigest()[:12]
+def _digest(review: str) -> str:
+    return hashlib.sha256(review.encode()).hexdigest()[:12]

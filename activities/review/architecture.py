@@ -114,20 +114,20 @@ def notes(found: dict[str, Graph], pictures: list[str]) -> str:
 
 
 def dot_source(graph: Graph, title: str, proposed: list[Boundary] | None = None) -> str:
-    """Graphviz source; tables are clustered by the proposed boundary."""
-    out = [f'digraph "{title}" {{', "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+    """Graphviz source; tables are clustered by the proposed boundary. Every name comes
+    from the reviewed code, so each is quoted: it can only ever be a name."""
+    q = _quoted
+    out = [f'digraph "{q(title)}" {{', "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
     placed: set[str] = set()
     for number, boundary in enumerate(proposed or []):
-        out.append(f'  subgraph cluster_{number} {{ label="{boundary.name}"; style=rounded;')
-        out += [f'    "{t}" [label="{_quoted(graph.nodes.get(t, t))}"];' for t in boundary.tables]
+        out.append(f'  subgraph cluster_{number} {{ label="{q(boundary.name)}"; style=rounded;')
+        out += [f'    "{q(t)}" [label="{q(graph.nodes.get(t, t))}"];' for t in boundary.tables]
         out.append("  }")
         placed.update(boundary.tables)
     out += [
-        f'  "{n}" [label="{_quoted(label)}"];'
-        for n, label in graph.nodes.items()
-        if n not in placed
+        f'  "{q(n)}" [label="{q(label)}"];' for n, label in graph.nodes.items() if n not in placed
     ]
-    out += [f'  "{a}" -> "{b}" [label="{_quoted(label)}"];' for a, b, label in graph.edges]
+    out += [f'  "{q(a)}" -> "{q(b)}" [label="{q(label)}"];' for a, b, label in graph.edges]
     return "\n".join([*out, "}"]) + "\n"
 
 
@@ -160,4 +160,5 @@ def _singular(table: str) -> str:
 
 
 def _quoted(text: str) -> str:
-    return text.replace("\\", "\\\\").replace('"', '\\"')
+    """Inside a Graphviz double-quoted string: backslashes and quotes escaped, one line."""
+    return " ".join(text.split()).replace("\\", "\\\\").replace('"', '\\"')

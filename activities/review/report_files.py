@@ -3,6 +3,8 @@ together, and, when asked about structure, the architecture notes and their pict
 
 from __future__ import annotations
 
+import hashlib
+
 from activities.review import architecture
 from activities.review.sarif import to_markdown
 from workflows.review_models import Finding
@@ -47,7 +49,11 @@ def uploads(
     fixes: list[str],
     notes: str = "",
     pictures: list[Upload] = (),
+    *,
+    review: str,
 ) -> list[Upload]:
+    """The files to share; each title names the review (`review`, its id), so a retry
+    finds what it shared already and a second review of the same code shares its own."""
     report = to_markdown(findings, label) + (f"\n\n{notes}\n" if notes else "")
     files: list[Upload] = [("review.md", report.encode(), f"Review of {label}")]
     if sarif:
@@ -55,4 +61,5 @@ def uploads(
     if fixes:
         patch = "".join(p if p.endswith("\n") else p + "\n" for p in fixes)
         files.append(("review-fixes.patch", patch.encode(), f"Fixes for {label}"))
-    return [*files, *pictures]
+    mark = hashlib.sha256(review.encode()).hexdigest()[:6]
+    return [(name, data, f"{title} ({mark})") for name, data, title in [*files, *pictures]]

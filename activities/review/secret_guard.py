@@ -5,8 +5,9 @@ message may quote it ("Possible hardcoded password: 's3cr3t'"), and a fix that r
 it carries it on the diff's removed line. So every finding's words go through the log
 scrubber with the flagged lines' string literals as known values, and a fix whose
 removed lines hold a flagged line loses its patch (the finding stays, and says what to
-do: read the value from the environment, and rotate it). The SARIF file uploaded to the
-thread is scrubbed of the same values.
+do: read the value from the environment, and rotate it); so does any fix that shows the
+flagged line as context, and the model's findings are guarded the same way. The SARIF
+file uploaded to the thread is scrubbed of the same values.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ from pathlib import Path
 
 from activities.log_scrub import scrub
 from activities.review.sarif import family
-from workflows.review_models import Finding
+from workflows.review_models import MAX_PATCH_CHARS, Finding
+
+MAX_MESSAGE_CHARS = 500  # a finding's words, in history and on the card
 
 LITERAL = re.compile(r"""(['"])((?:(?!\1).){4,})\1""")
 
@@ -33,12 +36,14 @@ def secrets_found(findings: list[Finding], root: Path) -> tuple[set[str], set[st
     return known, flagged
 
 
-def guarded(findings: list[Finding], root: Path) -> list[Finding]:
-    known, flagged_text = secrets_found(findings, root)
+def guarded(findings: list[Finding], root: Path, also: list[Finding] = ()) -> list[Finding]:
+    """`findings` made safe to show; `also`: findings that say where secrets are but are
+    not themselves returned (the static ones, when the model's are guarded)."""
+    known, flagged_text = secrets_found([*findings, *also], root)
     kept = []
     for finding in findings:
         patch = finding.patch
-        if patch and _removes(patch, flagged_text):
+        if patch and _shows(patch, flagged_text, known):
             patch = ""
         kept.append(
             finding.model_copy(
@@ -50,6 +55,21 @@ def guarded(findings: list[Finding], root: Path) -> list[Finding]:
             )
         )
     return kept
+
+
+def bounded(findings: list[Finding]) -> list[Finding]:
+    """Findings small enough for a workflow's history: long words cut, a patch longer
+    than MAX_PATCH_CHARS left to the SARIF file."""
+    return [
+        finding.model_copy(
+            update={
+                "message": finding.message[:MAX_MESSAGE_CHARS],
+                "why": finding.why[:MAX_MESSAGE_CHARS],
+                "patch": finding.patch if len(finding.patch) <= MAX_PATCH_CHARS else "",
+            }
+        )
+        for finding in findings
+    ]
 
 
 def _line(path: Path, number: int) -> str:
@@ -71,6 +91,7 @@ def _literals(text: str) -> set[str]:
     return {value for value in values if len(value) >= 4}
 
 
-def _removes(patch: str, flagged: set[str]) -> bool:
-    removed = {line[1:].strip() for line in patch.splitlines() if line.startswith("-")}
-    return bool(removed & flagged)
+def _shows(patch: str, flagged: set[str], known: set[str]) -> bool:
+    """A flagged line among the patch's removed or context lines, or a secret anywhere."""
+    shown = {line[1:].strip() for line in patch.splitlines() if line[:1] in ("-", " ")}
+    return bool(shown & flagged) or any(value in patch for value in known)

@@ -26,16 +26,17 @@ from temporalio.exceptions import ApplicationError
 from activities import artifacts
 from activities.log_scrub import scrub
 from activities.review import fixes_together, report_files, sources
-from activities.review.analysis import run_analyzer
+from activities.review.analysis import AnalysisFailed, run_analyzer
 from activities.review.by_design import open_as_asked
 from activities.review.card_messages import send_card
 from activities.review.model_review import review_with_model as read_with_model
 from activities.review.sarif import findings_from_sarif, hot_spots
-from activities.review.secret_guard import guarded, secrets_found
+from activities.review.secret_guard import bounded, guarded, secrets_found
 from activities.slack_files import FileRefused, upload_to_thread
 from shipmate import delivery_client
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
+from slack_views.text import escape
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
 from workflows.review_models import (
@@ -73,17 +74,24 @@ class ReviewActivities:
     @implements(contracts.analyze_code)
     def analyze_code(self, code: FetchedCode) -> Analysis:
         with unpacked(self.settings, code.artifact) as root:
-            sarif = run_analyzer(self.settings, root, heartbeat=activity.heartbeat)
+            try:
+                sarif = run_analyzer(
+                    self.settings, root, activity.heartbeat, activity.info().workflow_id
+                )
+            except AnalysisFailed as exc:
+                raise ApplicationError(
+                    str(exc), type="AnalysisFailed", non_retryable=not exc.again
+                ) from None
             findings, ran, failed = findings_from_sarif(sarif)
             if not any(root.rglob("*.py")):  # say so, rather than a clean bill of health
                 failed.append("Python only: none of these files is Python, so nothing was checked")
             known, _ = secrets_found(findings, root)
-            findings = guarded(findings, root)
+            findings = bounded(guarded(findings, root))
         if code.open_by_design:
             findings = open_as_asked(findings, code.label.split(" ")[0])
         report = scrub(json.dumps(sarif), known)
         return Analysis(
-            findings=findings[:MAX_FINDINGS_KEPT],
+            findings=findings[:MAX_FINDINGS_KEPT],  # the SARIF file has them all
             total=len(findings),
             tools=ran,
             tools_failed=failed,
@@ -95,15 +103,19 @@ class ReviewActivities:
     def review_with_model(self, request: ModelReviewInput) -> ModelReview:
         if self.settings.openai_api_key is None:  # nothing to fetch for a model never asked
             return read_with_model(self.settings, {}, [], request.focus, request.request_text)
+        static = request.analysis.findings
         with unpacked(self.settings, request.code.artifact) as root:
             files = {}
             for name in request.analysis.hot_spots:
                 path = root / name
                 if path.is_file():
                     files[name] = path.read_text(errors="replace")[:MODEL_FILE_CHARS]
-        return read_with_model(
-            self.settings, files, request.analysis.findings, request.focus, request.request_text
-        )
+            read = read_with_model(
+                self.settings, files, static, request.focus, request.request_text
+            )
+            # a fix of a secret's line carries the secret: guarded like the static ones
+            found = bounded(guarded(read.findings, root, also=static))
+        return read.model_copy(update={"findings": found})
 
     @implements(contracts.report_review)
     def report_review(self, report: ReportInput) -> Report:
@@ -118,14 +130,17 @@ class ReviewActivities:
         if request.focus == Focus.architecture and sarif:
             notes, pictures, summary = report_files.architecture_notes(json.loads(sarif))
         if request.slack_channel:
-            files = report_files.uploads(findings, label, sarif, together, notes, pictures)
+            review = activity.info().workflow_id  # a second review's files are its own
+            files = report_files.uploads(
+                findings, label, sarif, together, notes, pictures, review=review
+            )
             try:
                 upload_to_thread(
                     self.settings,
                     request.slack_channel,
                     request.slack_thread_ts,
                     files,
-                    f"The whole review of {label}: the report, its SARIF and the fixes.",
+                    f"The whole review of {escape(label)}: the report, its SARIF and the fixes.",
                 )
             except FileRefused as exc:  # Slack said no: the card still has the findings
                 log.warning("the review's files were not uploaded: %s", exc)
@@ -140,7 +155,15 @@ class ReviewActivities:
         client = activity.client()
         spec = await delivery_client.current_spec(client, fixes.service)
         if spec is None:
-            raise ApplicationError(f"there is no service called {fixes.service} any more")
+            raise ApplicationError(
+                f"there is no service called {fixes.service} any more", non_retryable=True
+            )
+        if fixes.version is not None and spec.version != fixes.version:
+            raise ApplicationError(
+                f"these fixes were made for v{fixes.version} of {fixes.service}, which is at "
+                f"v{spec.version} now: ask for a review of it again",
+                non_retryable=True,
+            )
         listed = "; ".join(f"{f.where} {f.rule}" for f in fixes.findings[:10])
         text = f"apply the fixes of review {fixes.review_id}: {listed}"[:500]
         try:

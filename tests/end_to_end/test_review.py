@@ -236,6 +236,9 @@ async def test_a_service_review_applies_its_fixes_through_a_change(model_stack):
     first = await chat.say("U0ALICE", f"<@U0SHIPMATE> review {name}-api v1")
     old = await chat.card(first, REVIEWED, timeout=SLOW)
     assert "model/fixed-temp-path" in str(old["blocks"])  # any version can be read
+    await chat.click("U0ALICE", old["ts"], "review_apply_fixes")  # v1's fixes, v2 is out
+    refused = await chat.wait_for(first, lambda r: "were made for v1" in str(r.get("blocks")))
+    assert "which is at v2 now: ask for a review of it again" in str(refused["blocks"])
 
 
 async def test_an_architecture_question_gets_boundaries_and_pictures(review_stack, tmp_path):

@@ -236,3 +236,21 @@ async def test_fixes_the_service_refuses_are_said_and_may_be_asked_for_again(cli
         final = await handle.result()
         assert final.apply_delivery == "delivery/orders-api/2"
         assert len(stages.handed_on) == 1
+
+
+async def test_once_the_time_to_apply_is_over_a_late_click_is_refused(client):
+    stages = Stages()
+    source = ReviewSource(kind=SourceKind.service, service="orders-api")
+    workers, queue, request = await _review(client, stages, source, requester="U0ALICE")
+    request = request.model_copy(update={"apply_days": 2 / 86400})  # two seconds
+    async with workers:
+        handle = await client.start_workflow(
+            ReviewWorkflow.run, request, id=f"review/{queue}", task_queue=queue
+        )
+        final = await handle.result()
+        assert final.apply_closed and final.apply_delivery is None
+        with pytest.raises(Exception, match="completed"):  # noqa: B017 - the engine's own words
+            await handle.execute_update(
+                ReviewWorkflow.apply, PersonAction(user="U0ALICE", origin=Origin.command)
+            )
+        assert stages.handed_on == []
