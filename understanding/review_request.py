@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from understanding.modes import BUILD, Mode, requested_mode
+from understanding.plan_language import starts_like_a_plan
 from workflows.review_models import Focus
 
 # Slack sends links as <https://…> or <https://…|label>; people paste them bare too.
@@ -157,6 +158,8 @@ BARE = re.compile(
 
 def is_review(text: str, attached: bool = False) -> bool:
     """Whether `text` asks Shipmate to read code (and tell what is wrong with it)."""
+    if starts_like_a_plan(re.sub(r"<@[A-Z0-9]+>", " ", text)):
+        return False  # a plan typed or pasted in the plan language is built, not read
     mode = requested_mode(text)
     said = " ".join(re.sub(r"<[@#!][^>]*>", " ", FENCE.sub(" ", text)).split())
     if NOT_A_REVIEW.search(said):

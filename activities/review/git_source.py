@@ -330,7 +330,7 @@ def _git(
             if process.poll() is None:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+                process.wait(timeout=10)  # killed: it is gone at once
         out.seek(0)
         err.seek(0)
         if process.returncode != 0:

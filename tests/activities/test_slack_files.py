@@ -24,9 +24,8 @@ CODE = "import requests\n\ndef fetch(url):\n    return requests.get(url)\n"
 
 @pytest.fixture()
 async def emulator(tmp_path):
-    files = manifest(tmp_path, "files:read", "files:write")
     server = await EmulatorServer(
-        EmulatorConfig(port=0, rate_limits=False, manifest=files, max_file_bytes=64_000)
+        EmulatorConfig(port=0, rate_limits=False, max_file_bytes=64_000)
     ).start()
     yield server
     await server.stop()
@@ -92,7 +91,7 @@ async def test_a_persons_file_is_read_and_what_cannot_be_read_is_refused(emulato
 
 
 async def test_an_app_without_files_read_is_refused_with_the_fix(tmp_path):
-    no_read = manifest(tmp_path, "files:write")
+    no_read = manifest(tmp_path, without="files:read")
     server = await EmulatorServer(
         EmulatorConfig(port=0, rate_limits=False, manifest=no_read)
     ).start()

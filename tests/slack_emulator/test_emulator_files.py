@@ -30,18 +30,19 @@ BINARY = bytes(range(256)) * 4
 SNIPPET = "def handler(event):\n    return db.execute(f'select * from t where id={event}')\n"
 
 
-def manifest(tmp_path: Path, *scopes: str) -> Path:
-    """Shipmate's manifest with `scopes` added to the bot's (files:read, files:write...)."""
+def manifest(tmp_path: Path, *, without: str) -> Path:
+    """Shipmate's manifest without one of the bot's scopes (an app installed before it
+    was asked for)."""
     data = yaml.safe_load(MANIFEST.read_text())
     bot = data["oauth_config"]["scopes"]["bot"]
-    bot += [s for s in scopes if s not in bot]
-    path = tmp_path / f"manifest-{len(scopes)}.yml"
+    assert without in bot  # the app asks for it: the test removes what is really there
+    bot.remove(without)
+    path = tmp_path / f"manifest-without-{without.replace(':', '-')}.yml"
     path.write_text(yaml.safe_dump(data))
     return path
 
 
 async def started(tmp_path: Path, state: Path | None = None, **config) -> EmulatorServer:
-    config.setdefault("manifest", manifest(tmp_path, "files:read", "files:write"))
     return await EmulatorServer(
         EmulatorConfig(port=0, rate_limits=False, state=state, **config)
     ).start()
@@ -155,7 +156,7 @@ async def test_a_private_url_gives_the_file_only_to_the_bot_token(tmp_path):
         await emulator.stop()
 
     # an app whose manifest lacks files:read may neither describe nor read a file
-    emulator = await started(tmp_path, manifest=manifest(tmp_path, "files:write"))
+    emulator = await started(tmp_path, manifest=manifest(tmp_path, without="files:read"))
     try:
         _, files = await share_report(emulator)
         with pytest.raises(SlackApiError) as refused:

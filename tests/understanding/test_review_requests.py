@@ -68,3 +68,11 @@ def test_a_request_is_read_as_its_writer_meant(row):
 
 def test_the_decided_rows_are_still_in_the_set():
     assert set(DECIDED) <= {row["text"] for row in ROWS}
+
+
+def test_a_plan_pasted_in_a_code_block_is_built_not_reviewed():
+    plan = (
+        "<@U0SHIPMATE> ```service kiln-api\ndatabase postgresql · api rest\nFiring: peak float```"
+    )
+    assert not is_review(plan)
+    assert is_review("<@U0SHIPMATE> ```python\ndef f(x):\n    return eval(x)\n```")

@@ -78,7 +78,7 @@ def execute(argv: list[str], cwd: Path, limit: float, scratch: Path) -> Outcome:
             os.killpg(process.pid, signal.SIGKILL)
         except ProcessLookupError:
             pass  # it ended just now
-        process.communicate()
+        process.communicate(timeout=10)  # killed with its group: its pipes close at once
         return Outcome(-1, "", "", f"{argv[0]} timed out after {limit:g} s")
     return Outcome(process.returncode, _text(stdout), _text(stderr))
 
