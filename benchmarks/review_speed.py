@@ -82,7 +82,11 @@ async def main(rounds: int = 3) -> None:
                         if s.started_at and s.finished_at
                     )
                     counts = status.counts or {"none": 0}
-                    label = "cold (builds the analyzer image)" if round_ == 0 else f"round {round_}"
+                    label = (
+                        "first (builds the analyzer image if missing)"
+                        if round_ == 0
+                        else f"round {round_}"
+                    )
                     print(f"  {label}: {took:.1f} s ({status.state}; {stages}; findings {counts})")
                     if round_:
                         times.append(took)
