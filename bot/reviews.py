@@ -24,6 +24,7 @@ from bot.turn import Turn, clicked_where
 from shipmate import status_report
 from shipmate.delivery_client import service_state
 from shipmate.settings import Settings
+from shipmate.temporal import TemporalUnavailable
 from slack_views.text import escape, escape_keeping_mentions
 from understanding.modes import ANSWERS, Mode
 from understanding.near_names import near
@@ -160,7 +161,7 @@ class Reviews:
         person = PersonAction(user=user, origin=Origin.card, channel=channel, message_ts=message_ts)
         try:
             temporal = await self.temporal.client()
-        except Exception:  # noqa: BLE001 - the engine is down: say so, never a trace
+        except (TemporalUnavailable, RPCError):  # the engine is down: say so, never a trace
             await turn.tell_privately(
                 ":warning: I can't reach the workflow engine: click again soon."
             )

@@ -36,10 +36,10 @@ def secrets_found(findings: list[Finding], root: Path) -> tuple[set[str], set[st
     return known, flagged
 
 
-def guarded(findings: list[Finding], root: Path, also: list[Finding] = ()) -> list[Finding]:
-    """`findings` made safe to show; `also`: findings that say where secrets are but are
-    not themselves returned (the static ones, when the model's are guarded)."""
-    known, flagged_text = secrets_found([*findings, *also], root)
+def guarded(findings: list[Finding], found: tuple[set[str], set[str]]) -> list[Finding]:
+    """`findings` made safe to show, given what `secrets_found` found (over them, and
+    over the static findings when the model's are guarded)."""
+    known, flagged_text = found
     kept = []
     for finding in findings:
         patch = finding.patch

@@ -30,7 +30,6 @@ __all__ = ["SourceRefused", "fetch", "store_text", "load_text"]
 
 MAX_SNIPPET = 200_000
 SAFE_NAME = re.compile(r"[^\w.-]+")
-LANGUAGE_SUFFIX = {"python": ".py", "typescript": ".ts", "javascript": ".js", "sql": ".sql"}
 
 
 async def fetch(settings: Settings, request: ReviewRequest, client: Client) -> FetchedCode:

@@ -85,11 +85,11 @@ class ReviewActivities:
             findings, ran, failed = findings_from_sarif(sarif)
             if not any(root.rglob("*.py")):  # say so, rather than a clean bill of health
                 failed.append("Python only: none of these files is Python, so nothing was checked")
-            known, _ = secrets_found(findings, root)
-            findings = bounded(guarded(findings, root))
+            found = secrets_found(findings, root)
+            findings = bounded(guarded(findings, found))
         if code.open_by_design:
             findings = open_as_asked(findings, code.label.split(" ")[0])
-        report = scrub(json.dumps(sarif), known)
+        report = scrub(json.dumps(sarif), found[0])
         return Analysis(
             findings=findings[:MAX_FINDINGS_KEPT],  # the SARIF file has them all
             total=len(findings),
@@ -114,8 +114,8 @@ class ReviewActivities:
                 self.settings, files, static, request.focus, request.request_text
             )
             # a fix of a secret's line carries the secret: guarded like the static ones
-            found = bounded(guarded(read.findings, root, also=static))
-        return read.model_copy(update={"findings": found})
+            secrets = secrets_found([*read.findings, *static], root)
+        return read.model_copy(update={"findings": bounded(guarded(read.findings, secrets))})
 
     @implements(contracts.report_review)
     def report_review(self, report: ReportInput) -> Report:

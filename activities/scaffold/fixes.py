@@ -31,14 +31,14 @@ def apply_fixes(repo: Path, kept: dict[str, bytes], new: list[str]) -> tuple[str
     applied: list[bytes] = []
     notes: list[str] = []
     for name, patch in sorted(kept.items()):
-        error = _apply(repo, patch)
+        error = apply_patch(repo, patch, context=1)
         if error:
             notes.append(f"the earlier fix {Path(name).name} no longer applies and was dropped")
         else:
             applied.append(patch)
     for number, text in enumerate(new, 1):
         patch = text.encode() if text.endswith("\n") else (text + "\n").encode()
-        error = _apply(repo, patch)
+        error = apply_patch(repo, patch, context=1)
         if error:
             raise FixDoesNotApply(f"fix {number} of {len(new)} does not apply: {error}")
         applied.append(patch)
@@ -50,20 +50,24 @@ def apply_fixes(repo: Path, kept: dict[str, bytes], new: list[str]) -> tuple[str
     return digest, notes
 
 
-def _apply(repo: Path, patch: bytes) -> str:
+def apply_patch(
+    repo: Path, patch: bytes, *, context: int | None = None, timeout: float = GIT_TIMEOUT
+) -> str:
     """Apply one unified diff to the working tree; '' when it applied, else why not.
-    Only one line of a fix's context must match, as `patch` allows: it was made
-    on an earlier version, and the lines around it are generated anew (a version
-    number, a new field); the lines it changes must still be there as they were."""
+    `context`: how many lines of a hunk's context must match (git's -C). A kept or new
+    fix asks for one, as `patch` allows: it was made on an earlier version, and the
+    lines around it are generated anew (a version number, a new field); the lines it
+    changes must still be there as they were. None: all of them."""
     run = subprocess.run(
-        ["git", "apply", "--whitespace=nowarn", "-C1", "-"],
+        ["git", "apply", "--whitespace=nowarn", *([f"-C{context}"] if context else []), "-"],
         cwd=repo,
         input=patch,
         capture_output=True,
         # a repository not yet committed must not be taken for part of a parent's
         env={**os.environ, "GIT_CEILING_DIRECTORIES": str(repo.resolve().parent)},
-        timeout=GIT_TIMEOUT,
+        timeout=timeout,
     )
     if run.returncode == 0:
         return ""
-    return run.stderr.decode(errors="replace").strip().splitlines()[0][:300] or "git apply failed"
+    said = run.stderr.decode(errors="replace").strip().splitlines()
+    return (said[0][:300] if said else "") or "git apply failed"  # git may say nothing

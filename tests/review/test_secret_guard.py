@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import shutil
 
-from activities.review.secret_guard import guarded
+from activities.review.secret_guard import guarded, secrets_found
 from testkit.seeded_bugs import SEEDED, SEEDED_DIR
 from workflows.review_models import Finding, Severity
 
@@ -47,7 +47,7 @@ def test_the_models_fix_of_a_secret_loses_its_patch(tmp_path):
     proposed = finding(
         tool="model", rule="model/secret", message=f"key {value} in code", patch=patch
     )
-    (kept,) = guarded([proposed], root, also=static)
+    (kept,) = guarded([proposed], secrets_found([proposed, *static], root))
     assert kept.patch == ""
     assert value not in kept.message
 
@@ -57,7 +57,8 @@ def test_a_fix_that_shows_the_secrets_line_as_context_loses_its_patch(tmp_path):
     shutil.copytree(SEEDED_DIR, root)
     _, patch = secret_and_patch(root, context_only=True)
     nearby = finding(rule="other", severity=Severity.low, line=SECRET_LINE + 1, patch=patch)
-    kept = guarded([finding(), nearby], root)
+    found = [finding(), nearby]
+    kept = guarded(found, secrets_found(found, root))
     assert [f.patch for f in kept] == ["", ""]
 
 
@@ -66,4 +67,5 @@ def test_fixes_far_from_secrets_keep_their_patches(tmp_path):
     shutil.copytree(SEEDED_DIR, root)
     patch = "--- a/app/clients.py\n+++ b/app/clients.py\n@@ -1 +1 @@\n-x\n+y\n"
     far = finding(rule="http-without-timeout", file="app/clients.py", line=1, patch=patch)
-    assert guarded([finding(), far], root)[1].patch == patch
+    found = [finding(), far]
+    assert guarded(found, secrets_found(found, root))[1].patch == patch
