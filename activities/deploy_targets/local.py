@@ -17,9 +17,11 @@ import json
 import logging
 import os
 import time
+from typing import NamedTuple
 from urllib.parse import urlsplit
 
 import httpx
+import requests
 from docker.errors import APIError, ContainerError, ImageNotFound, NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
@@ -108,37 +110,18 @@ def deploy_blue_green(
     )
     network = service_network(settings, service, environment)
     database_url = reachable_from_services(settings, database_url)
-    if request.migrate_down_with:
-        _migrate_down(settings, request, database_url, volumes, network)
     name = f"{resource_name(settings, service, environment)}-v{request.version}-{wanted[7:15]}"
-    for leftover in _containers(settings, client, service, environment):
-        if live is None or leftover.id != live.id:  # an earlier attempt's, maybe in the slot
-            leftover.remove(force=True)
-    _refuse_another_pairs_container(settings, client, name, service, environment)
-    port = router.free_slot(service, environment)
-    heartbeat(f"starting v{request.version} beside the live version")
-    new = client.containers.run(
-        request.image,
-        name=name,
-        detach=True,
-        network=network,  # its own: nothing else on the machine's loopback is in reach
-        ports={f"{APP_PORT}/tcp": ("127.0.0.1", port)},  # where the router reaches it
-        extra_hosts={GATEWAY_HOST: "host-gateway"},
-        labels={
-            **labels(settings, service, environment),
-            PORT_LABEL: str(port),
-            VERSION_LABEL: str(request.version),
-        },
-        environment={
-            "ENVIRONMENT": environment,
-            "HOST": "0.0.0.0",  # noqa: S104 - inside its own network
-            "PORT": str(APP_PORT),
-            "DATABASE_URL": database_url,
-            **{k: v for k, v in secrets.items() if k != "DATABASE_PASSWORD"},
-        },
-        volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},
-        restart_policy={"Name": "unless-stopped"},
-    )
+    started = _settle_earlier_attempts(settings, client, request, live, name, heartbeat)
+    if request.migrate_down_with:
+        _migrate_down(settings, request, database_url, volumes, network, heartbeat)
+    if started is not None:  # the attempt before a worker died started this very version
+        new, port = started, int(started.labels[PORT_LABEL])
+    else:
+        _refuse_another_pairs_container(settings, client, name, service, environment)
+        port = router.free_slot(service, environment)
+        heartbeat(f"starting v{request.version} beside the live version")
+        where = _Where(network, port, database_url, volumes)
+        new = _start(settings, client, request, name, where, secrets)
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", heartbeat, container=new)
     except UnhealthyService as exc:
@@ -162,6 +145,41 @@ def deploy_blue_green(
         live.stop(timeout=10)  # in-flight requests finish
         live.remove(force=True)
     return _result(request, url, name)
+
+
+class _Where(NamedTuple):
+    network: str
+    port: int
+    database_url: str
+    volumes: dict[str, str]
+
+
+def _start(settings, client, request: DeployInput, name: str, where: _Where, secrets):
+    """The new version's container: it migrates its database, then serves."""
+    network, port, database_url, volumes = where
+    service, environment = request.service, request.environment
+    return client.containers.run(
+        request.image,
+        name=name,
+        detach=True,
+        network=network,  # its own: nothing else on the machine's loopback is in reach
+        ports={f"{APP_PORT}/tcp": ("127.0.0.1", port)},  # where the router reaches it
+        extra_hosts={GATEWAY_HOST: "host-gateway"},
+        labels={
+            **labels(settings, service, environment),
+            PORT_LABEL: str(port),
+            VERSION_LABEL: str(request.version),
+        },
+        environment={
+            "ENVIRONMENT": environment,
+            "HOST": "0.0.0.0",  # noqa: S104 - inside its own network
+            "PORT": str(APP_PORT),
+            "DATABASE_URL": database_url,
+            **{k: v for k, v in secrets.items() if k != "DATABASE_PASSWORD"},
+        },
+        volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},
+        restart_policy={"Name": "unless-stopped"},
+    )
 
 
 def _image_on_this_engine(client, request: DeployInput):
@@ -227,17 +245,60 @@ def tear_down(settings: Settings, request: TeardownInput) -> str:
     return ", ".join(removed)
 
 
+def _settle_earlier_attempts(
+    settings, client, request: DeployInput, live, name: str, heartbeat: Heartbeat
+):
+    """Let a start that an earlier attempt left behind (its worker died) finish before it
+    goes: a migration killed midway can leave a database (SQLite's, MariaDB's) that no later
+    start can migrate. The one that started this very version and became ready is kept and
+    returned; any other is removed once it is ready, has exited or the wait runs out."""
+    kept = None
+    for leftover in _containers(settings, client, request.service, request.environment):
+        if (live is not None and leftover.id == live.id) or PORT_LABEL not in leftover.labels:
+            continue  # the live version, or a downgrade (waited for by _migrate_down)
+        heartbeat(f"letting an earlier attempt's {leftover.name} finish starting")
+        ready = _finishes_starting(leftover, heartbeat)
+        if ready and leftover.name == name and kept is None:
+            kept = leftover
+        else:
+            leftover.remove(force=True)
+    return kept
+
+
+def _finishes_starting(container, heartbeat: Heartbeat) -> bool:
+    """Whether a container became ready; False once it has exited or never answers."""
+    port = container.labels.get(PORT_LABEL)
+    if container.status not in ("running", "created", "restarting"):
+        return False
+    try:
+        wait_until_ready(f"http://127.0.0.1:{port}", heartbeat, container=container)
+    except UnhealthyService:
+        return False
+    return True
+
+
 def _migrate_down(
-    settings: Settings, request: DeployInput, database_url: str, volumes, network: str
+    settings: Settings,
+    request: DeployInput,
+    database_url: str,
+    volumes,
+    network: str,
+    heartbeat: Heartbeat,
 ) -> None:
     """Put the database back to the older version's revision with the newer version's own
-    migrations (only they know how); a migration that dropped data refuses, and so do we."""
+    migrations (only they know how); a migration that dropped data refuses, and so do we.
+    An earlier attempt's downgrade still running (its worker died) is waited for, never
+    doubled."""
     revision = f"v{request.version:04d}"
     client = docker_client(settings)
+    name = f"{resource_name(settings, request.service, request.environment)}-down-{revision}"
+    _wait_for_earlier_downgrade(client, name, heartbeat)
     try:
         client.containers.run(
             request.migrate_down_with,
             ["alembic", "downgrade", revision],
+            name=name,
+            labels=labels(settings, request.service, request.environment),
             network=network,
             extra_hosts={GATEWAY_HOST: "host-gateway"},
             environment={"DATABASE_URL": database_url, "ENVIRONMENT": request.environment},
@@ -259,6 +320,23 @@ def _migrate_down(
             "the live version keeps serving",
             lines[-20:],
         ) from None
+
+
+def _wait_for_earlier_downgrade(client, name: str, heartbeat: Heartbeat) -> None:
+    """An earlier attempt's downgrade, still running after its worker died, ends first."""
+    try:
+        earlier = client.containers.get(name)
+    except NotFound:
+        return
+    heartbeat(f"letting an earlier attempt's {name} finish")
+    try:
+        earlier.wait(timeout=READY_TIMEOUT)
+    except (APIError, requests.RequestException):
+        pass  # it hangs: removed below, as a killed worker's would have been
+    try:
+        earlier.remove(force=True)
+    except (NotFound, APIError):
+        pass  # it removed itself on exit, or is doing so
 
 
 def _live_container(settings, client, router: LocalRouter, service: str, environment: str):
