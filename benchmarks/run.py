@@ -12,6 +12,9 @@
   approving all of them at once lands every approval (benchmarks.parked_load);
 - a review of a generated 5-entity service, the whole workflow with the real stages
   (benchmarks.review_speed; target: 60 s or less);
+- the load engine against a trivial endpoint: the requests per second it can make, so an
+  optimization's figures are the service's and not Locust's (benchmarks.load_generator;
+  target: 1,500 or more);
 - understanding: the share of the public request table (testkit/request_table.py) the
   offline parser reads exactly (target: 90 % or more), its time per request (target:
   20 ms or less), and its score on sets written by people who never read it
@@ -35,7 +38,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.scaffold.generator import write_service
-from benchmarks import delivery_speed, parked_load, review_speed, slack_load
+from benchmarks import delivery_speed, load_generator, parked_load, review_speed, slack_load
 from bot.app import TemporalLink, build_app
 from cli.identity import DEV_DEVELOPERS
 from shipmate.settings import Settings
@@ -159,3 +162,4 @@ if __name__ == "__main__":
     asyncio.run(delivery_speed.main())
     asyncio.run(parked_load.main())
     asyncio.run(review_speed.main())
+    load_generator.main()

@@ -31,6 +31,9 @@ def postgres_part(state_dir: Path, port: int) -> Part:
         str(port),
         "-c",
         "listen_addresses=127.0.0.1",
+        # per-statement timings, read by the optimizer (activities.optimize.postgres_findings)
+        "-c",
+        "shared_preload_libraries=pg_stat_statements",
         "-k",
         str(data),
     ]

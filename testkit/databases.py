@@ -9,7 +9,10 @@ started by the same code `shipmate dev` uses, on a free port, for the session.
 
 from __future__ import annotations
 
+import random
 import shutil
+import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -125,3 +128,27 @@ def _mysql_answers(url: str) -> bool:
             return True
     except pymysql.err.OperationalError:
         return False
+
+
+@contextmanager
+def postgres_with_statements(ports: range) -> Iterator[str]:
+    """A PostgreSQL of its own, started as `shipmate dev` starts one (pg_stat_statements
+    preloaded, which the machine's server does not): its admin URL, for one module."""
+    state = Path(tempfile.mkdtemp(prefix="shipmate-pg-statements-"))
+    port = next(p for p in random.sample(ports, len(ports)) if _free(p))
+    try:
+        with devstack.LocalStack(echo=lambda line: None) as stack:
+            stack.start(dev_postgres.postgres_part(state, port))
+            yield dev_postgres.admin_url(state, port)
+    finally:
+        shutil.rmtree(dev_postgres.SERVER.data_dir(state), ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+
+
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+        return True
