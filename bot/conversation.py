@@ -25,6 +25,7 @@ from bot import answers, intents, name_clash
 from bot.commands import UNDOING, Verb, parse_command, sounds_like_decision
 from bot.decisions import Decisions
 from bot.intents import MODES, Intent
+from bot.optimizations import Optimizations
 from bot.quoting import Quoting
 from bot.reviews import Reviews, asks_to_apply
 from bot.speakers import developer_refusal
@@ -75,6 +76,7 @@ class Conversations:
         self.directory = directory
         self.decisions = decisions
         self.reviews = Reviews(settings, temporal)
+        self.optimizations = Optimizations(settings, temporal)
 
     async def on_message(self, client: AsyncWebClient, event: dict, addressed: bool) -> None:
         """`addressed`: a mention, a DM or a slash command; otherwise a reply in a thread,
@@ -153,6 +155,8 @@ class Conversations:
             )
         elif is_review(text, bool(turn.files)):
             await self.reviews.start(turn, temporal, text, turn.files, None)
+        elif reading.intent == Intent.optimize:
+            await self.optimizations.start(turn, temporal, text, None)
         elif reading.intent in MODES:
             await turn.say(reading.reason)
         else:
@@ -185,6 +189,8 @@ class Conversations:
             await turn.say(answers.describe_delivery(status))
         elif addressed and is_review(text, bool(turn.files)):
             await self.reviews.start(turn, temporal, text, turn.files, status.service)
+        elif addressed and reading.intent == Intent.optimize:
+            await self.optimizations.start(turn, temporal, text, status.service)
         elif reading.intent == Intent.build:
             await self._change(turn, temporal, status, text, addressed)
         elif reading.intent in MODES:
@@ -214,6 +220,8 @@ class Conversations:
             await self._undo(turn, temporal, command, None)
         elif is_review(text, addressed and bool(turn.files)):
             await self.reviews.start(turn, temporal, text, turn.files, None)
+        elif reading.intent == Intent.optimize:
+            await self.optimizations.start(turn, temporal, text, None)
         elif reading.intent in MODES:
             await turn.say(reading.reason)
         elif reading.intent == Intent.build or again:

@@ -20,6 +20,7 @@ from datetime import timedelta
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.optimize.stages import OptimizeActivities
 from activities.outbox_sender import SlackSender
 from activities.review.stages import ReviewActivities
 from activities.slack_notify import SlackNotifier
@@ -28,11 +29,12 @@ from activities.worker_rules import WorkerRules
 from shipmate.settings import Settings
 from workflows import queues
 from workflows.delivery_workflow import DeliveryWorkflow
+from workflows.optimize_workflow import OptimizeWorkflow
 from workflows.outbox_workflow import SlackOutbox
 from workflows.review_workflow import ReviewWorkflow
 from workflows.service_workflow import ServiceWorkflow
 
-WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox, ReviewWorkflow]
+WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox, ReviewWorkflow, OptimizeWorkflow]
 # Planning, the model's reading of a review and handing its fixes on: no Docker, no Slack.
 ON_WORKFLOWS_QUEUE = ("plan_service", "review_with_model", "request_fixes")
 # A stage's progress (its heartbeat details) reaches the engine at most this late; the
@@ -84,8 +86,9 @@ def build_workers(client: Client, settings: Settings, stages: list | None = None
     implementations of the stage contracts (scripted ones, in tests)."""
     implemented = DeliveryActivities(settings).all() if stages is None else stages
     by_name = {a.__temporal_activity_definition.name: a for a in implemented}
-    reviews = {a.__temporal_activity_definition.name: a for a in ReviewActivities(settings).all()}
-    by_name = {**reviews, **by_name}  # scripted stages may stand in for a review's too
+    modes = [*ReviewActivities(settings).all(), *OptimizeActivities(settings).all()]
+    of_modes = {a.__temporal_activity_definition.name: a for a in modes}
+    by_name = {**of_modes, **by_name}  # scripted stages may stand in for a mode's too
     grace = timedelta(seconds=settings.worker_shutdown_seconds)
     workers, executors = [], []
 
@@ -116,7 +119,7 @@ def build_workers(client: Client, settings: Settings, stages: list | None = None
             continue
         if kind == queues.SLACK:
             chosen = slack_activities(settings)
-            chosen += [a for name, a in reviews.items() if queues.KIND_OF.get(name) == kind]
+            chosen += [a for name, a in of_modes.items() if queues.KIND_OF.get(name) == kind]
         else:
             chosen = [a for name, a in by_name.items() if queues.KIND_OF.get(name) == queues.DOCKER]
         add(queues.queue_name(base, kind), getattr(settings, f"{kind}_slots"), (), chosen)

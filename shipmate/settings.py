@@ -122,6 +122,15 @@ class Settings(BaseSettings):
         120, ge=1, description="How long fetching the code to review may take"
     )
 
+    # Load tests of deployed services (activities/optimize)
+    load_seconds: int = Field(30, ge=1, description="A load test's length when none is asked")
+    load_max_seconds: int = Field(120, ge=1, description="Longer asks are clamped to this")
+    load_users: int = Field(50, ge=1, description="Simultaneous users when none are asked")
+    load_max_users: int = Field(200, ge=1, description="More users asked are clamped to this")
+    load_seed_seconds: int = Field(
+        10, ge=0, description="How long rows are created through the API before a load; 0: none"
+    )
+
     # Docker and images
     docker_host: str | None = Field(None, description="Docker engine URL; default: local socket")
     base_image: str = Field(

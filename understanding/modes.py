@@ -9,7 +9,7 @@ stays a build: the mode verbs count only where they lead the request or take an
 object that is code, a service or an outside system.
 
 Until a mode exists, its answer says so and names what Shipmate can do instead; a
-review that names nothing to read is asked what to read.
+review or a load test that names nothing to read or load is asked which.
 """
 
 from __future__ import annotations
@@ -146,8 +146,8 @@ ANSWERS = {
         "you attach or code you paste in a code block. Which one should I read?"
     ),
     Mode.optimize: (
-        "Load tests and performance findings aren't something I do yet (they are coming: a "
-        "bounded load test, the database's own statistics and what to change). " + WHAT_I_DO
+        "I can load test a service I deployed and say where its time goes: "
+        "`@shipmate load test orders-api in staging` (or `… for 60 s with 100 users`)."
     ),
     Mode.integrate: (
         "Wiring services together (consumers of events, sign-in through an outside provider) "

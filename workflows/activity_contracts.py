@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from temporalio import activity
 
+from workflows import optimize_models as optimize
 from workflows.outbox_messages import SlackCall, SlackSent
 from workflows.review_models import (
     Analysis,
@@ -167,6 +168,41 @@ REVIEW_STAGES = (
     request_fixes,
 )
 
+
+@activity.defn
+def find_load_target(request: optimize.OptimizeRequest) -> optimize.LoadTarget:
+    """Where a load test may go: the stable address Shipmate deployed the service to in
+    that environment, read from its own records, with duration and users clamped."""
+    raise NotImplementedError
+
+
+@activity.defn
+def load_service(request: optimize.LoadInput) -> optimize.Measured:
+    """Seed rows through the service's API, then load it (Locust) and keep the figures;
+    the database's statement statistics are reset first, so they cover this run."""
+    raise NotImplementedError
+
+
+@activity.defn
+def find_slow_spots(request: optimize.AnalyzeInput) -> list[optimize.SlowSpot]:
+    """What the database's own statistics and plans say is slow, and what would help."""
+    raise NotImplementedError
+
+
+@activity.defn
+def report_load(report: optimize.ReportInput) -> str:
+    """Upload the load test's chart to the thread; the file's id."""
+    raise NotImplementedError
+
+
+@activity.defn
+def notify_optimize(status: optimize.OptimizeStatus) -> None:
+    """Post or edit the optimization's card in its thread, through the outbox."""
+    raise NotImplementedError
+
+
+OPTIMIZE_STAGES = (find_load_target, load_service, find_slow_spots, report_load, notify_optimize)
+
 DELIVERY_STAGES = (
     plan_service,
     scaffold_service,
@@ -178,7 +214,14 @@ DELIVERY_STAGES = (
     describe_teardown,
     tear_down_service,
 )
-ALL = (*DELIVERY_STAGES, *REVIEW_STAGES, environment_rules, notify, send_to_slack)
+ALL = (
+    *DELIVERY_STAGES,
+    *REVIEW_STAGES,
+    *OPTIMIZE_STAGES,
+    environment_rules,
+    notify,
+    send_to_slack,
+)
 
 
 def implements(contract: Callable) -> Callable[[Implementation], Implementation]:

@@ -38,6 +38,13 @@ KIND_OF = {
     "analyze_code": DOCKER,
     "report_review": SLACK,
     "notify_review": SLACK,
+    # Optimizations: the load and the database's statistics are read from where the
+    # service runs (the deploy's own queue); the chart and card are Slack's.
+    "find_load_target": DOCKER,
+    "load_service": DOCKER,
+    "find_slow_spots": DOCKER,
+    "report_load": SLACK,
+    "notify_optimize": SLACK,
 }
 
 

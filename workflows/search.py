@@ -22,6 +22,7 @@ RUNNING = "ExecutionStatus = 'Running'"
 CLOSED = "ExecutionStatus != 'Running'"
 SERVICE_TYPE = "ServiceWorkflow"
 REVIEW_TYPE = "ReviewWorkflow"
+OPTIMIZE_TYPE = "OptimizeWorkflow"
 
 
 # By the names queries and updates use.
@@ -80,6 +81,20 @@ def review_attributes(request) -> list:
     """A review is found by its thread (for "apply the fixes") and by what it reads."""
     return values(
         service=request.source.service,
+        requester=request.requester,
+        channel=request.slack_channel,
+        thread=request.slack_thread_ts,
+    )
+
+
+def optimizations(*, running: bool = False, **attributes: str | None) -> str:
+    return query(OPTIMIZE_TYPE, running=running, **attributes)
+
+
+def optimize_attributes(request) -> list:
+    """An optimization is found by its thread (for its button) and by the service it loads."""
+    return values(
+        service=request.service,
         requester=request.requester,
         channel=request.slack_channel,
         thread=request.slack_thread_ts,

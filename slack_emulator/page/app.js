@@ -37,7 +37,8 @@ function fileSize(bytes) {
   return bytes < 1048576 ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / 1048576).toFixed(1)} MB`;
 }
 
-// A message's files: name (a download through the emulator), kind, size, a text preview.
+// A message's files: name (a download through the emulator), kind, size, a text preview
+// or the picture itself.
 function renderFiles(files) {
   const box = document.createElement("div");
   box.className = "files";
@@ -50,6 +51,12 @@ function renderFiles(files) {
     const about = document.createElement("span"); about.className = "file-meta";
     about.textContent = `${file.pretty_type || file.filetype} · ${fileSize(file.size)}`;
     item.append(link, about);
+    if ((file.mimetype || "").startsWith("image/")) {  // a chart, a diagram: shown, as Slack does
+      const img = document.createElement("img");
+      img.className = "file-image"; img.dataset.testid = "file-image";
+      img.src = link.href; img.alt = file.title || file.name;
+      item.appendChild(img);
+    }
     if (file.preview !== undefined) {
       const pre = document.createElement("pre");
       pre.textContent = file.preview + (file.lines_more ? `\n… ${file.lines_more} more lines` : "");

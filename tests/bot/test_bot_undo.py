@@ -93,7 +93,8 @@ async def test_requests_for_modes_not_built_yet_get_an_honest_answer_and_nothing
     chat, bot, client
 ):
     asked = {
-        "<@U0SHIPMATE> why is ledger-api so slow lately?": "Load tests and performance",
+        # a load test of a service that does not exist
+        "<@U0SHIPMATE> why is ledger-api so slow lately?": "I know no service called",
         "<@U0SHIPMATE> set up a GitHub Actions pipeline for our monorepo": "That isn't something",
         # a review that names nothing to read, or a service that does not exist
         "<@U0SHIPMATE> review my code for security holes": "I can review a service of mine",

@@ -67,8 +67,9 @@ def test_the_mode_a_request_asks_for(text, mode):
 def test_the_answer_names_the_service_and_what_shipmate_does_instead():
     asked = requested_mode("why is orders-api so slow since yesterday?")
     assert asked.service == "orders-api"
-    assert asked.answer.startswith("Load tests and performance findings aren't something I do yet")
-    assert "What I can do today: build a service" in asked.answer
+    assert "`@shipmate load test orders-api in staging`" in asked.answer
+    wiring = requested_mode("consume order events from billing-api")
+    assert "What I can do today: build a service" in wiring.answer
 
 
 def test_a_mode_request_is_never_planned_as_a_service():

@@ -1,0 +1,130 @@
+"""Optimizer mode in the conversation: "load test orders-api in staging", "why is
+orders-api slow?" becomes an OptimizeWorkflow; its card's button is the go-ahead a
+production environment waits for.
+
+The bot only reads names and numbers and relays clicks: the worker finds the address
+(never the person's text), the workflow refuses a person who may not ask, and the
+`go_ahead` validator decides who may say yes. One message started twice (Slack
+redelivers) is one load test: its id is the message's.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from slack_sdk.web.async_client import AsyncWebClient
+from temporalio.client import Client, WorkflowUpdateFailedError
+from temporalio.common import WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.service import RPCError
+
+from bot.temporal_link import TemporalLink
+from bot.turn import Turn, clicked_where
+from shipmate import status_report
+from shipmate.settings import Settings
+from shipmate.temporal import TemporalUnavailable
+from slack_views.text import escape, escape_keeping_mentions
+from understanding.load_request import read_load
+from understanding.near_names import near
+from workflows.access import Origin, PersonAction
+from workflows.optimize_models import OptimizeRequest, OptimizeStatus
+from workflows.optimize_workflow import OptimizeWorkflow
+
+log = logging.getLogger(__name__)
+WHICH = (
+    "Which service should I load test? Say `@shipmate load test <service> in <environment>`; "
+    "I only load services I deployed, at their own address."
+)
+
+
+class Optimizations:
+    def __init__(self, settings: Settings, temporal: TemporalLink):
+        self.settings = settings
+        self.temporal = temporal
+
+    async def start(self, turn: Turn, temporal: Client, text: str, service: str | None) -> None:
+        """`service`: the thread's, when asked in a delivery's thread ("why is it slow?")."""
+        ask = read_load(text)
+        names = await status_report.service_names(temporal)
+        name = _named(ask.words, names) or ask.service or service
+        if name is None:
+            await turn.say(WHICH)
+            return
+        if name not in names:
+            meant = near(name, names)
+            guess = f" Did you mean {' or '.join(f'*{m}*' for m in meant)}?" if meant else ""
+            await turn.say(
+                f"I know no service called `{escape(name)}`: I only load services I deployed."
+                f"{guess}"
+            )
+            return
+        request = OptimizeRequest(
+            service=name,
+            environment=ask.environment,
+            requester=turn.user,
+            request_text=text[:500],
+            seconds=ask.seconds,
+            users=ask.users,
+            slack_channel=turn.channel,
+            slack_thread_ts=turn.thread_ts,
+        )
+        optimize_id = "optimize/" + (turn.key or f"{turn.channel}:{turn.thread_ts}").replace(
+            ":", "/"
+        )
+        try:
+            await temporal.start_workflow(
+                OptimizeWorkflow.run,
+                request,
+                id=optimize_id,
+                task_queue=self.settings.task_queue,
+                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
+            )
+        except WorkflowAlreadyStartedError:
+            log.info("%s was started already (a redelivered message)", optimize_id)
+
+    async def on_click(self, ack, body: dict, client: AsyncWebClient) -> None:
+        await ack()
+        action, user = body["actions"][0], body["user"]["id"]
+        channel, container, message = clicked_where(body)
+        message_ts = container.get("message_ts") or message.get("ts")
+        optimize_id = action.get("value", "")
+        if not optimize_id.startswith("optimize/") or not channel:
+            log.warning("ignoring a load test click with a foreign value in %s", channel)
+            return
+        turn = Turn(
+            client,
+            channel,
+            message.get("thread_ts") or message_ts,
+            user,
+            key=f"go/{optimize_id}/{user}/{body.get('trigger_id', '')}",
+            temporal=self.temporal,
+            task_queue=self.settings.task_queue,
+        )
+        person = PersonAction(user=user, origin=Origin.card, channel=channel, message_ts=message_ts)
+        try:
+            temporal = await self.temporal.client()
+        except (TemporalUnavailable, RPCError):  # the engine is down: say so, never a trace
+            await turn.tell_privately(
+                ":warning: I can't reach the workflow engine: click again soon."
+            )
+            return
+        handle = temporal.get_workflow_handle(optimize_id)
+        try:
+            await handle.execute_update(
+                OptimizeWorkflow.go_ahead, person, result_type=OptimizeStatus
+            )
+        except WorkflowUpdateFailedError as exc:
+            why = str(getattr(exc.cause, "message", None) or exc.cause or "refused")
+            await turn.tell_privately(f":no_entry: {escape_keeping_mentions(why)}")
+        except RPCError as exc:
+            log.info("go-ahead on %s: %s", optimize_id, exc)
+            await turn.tell_privately(":no_entry: that load test has ended: ask for a new one")
+
+
+def _named(words: list[str], names: list[str]) -> str | None:
+    """A word that is a service's name, or its first part ('why is hinagies slow?')."""
+    for word in words:
+        for name in names:
+            if word == name or name.split("-")[0] == word:
+                return name
+    return None

@@ -1,0 +1,255 @@
+"""OptimizeWorkflow: load a service Shipmate deployed, and say where its time goes.
+
+Optimizer mode. Stages: target (the stable address from Shipmate's own records: a
+person names a service and an environment, never a URL), load (rows seeded through the
+service's API, then a bounded Locust run), analyze (the database's own statistics and
+plans) and report (a chart in the thread); one card kept current. A production
+environment is a decision: the run waits for the go-ahead of someone who may approve
+that environment's deploys, from the card's button.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows import activity_contracts as contracts
+    from workflows import search
+    from workflows.access import ApprovalPolicy, Origin, PersonAction
+    from workflows.coalesced import Coalesced
+    from workflows.models import Stage, StageState
+    from workflows.optimize_models import (
+        AnalyzeInput,
+        LoadInput,
+        LoadTarget,
+        Measured,
+        OptimizeRequest,
+        OptimizeState,
+        OptimizeStatus,
+        ReportInput,
+    )
+    from workflows.queues import queue_for
+    from workflows.stage_models import Rules, RulesInput
+
+STAGES = ("target", "load", "analyze", "report")
+RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=2),
+    maximum_interval=timedelta(seconds=30),
+    maximum_attempts=3,
+)
+CARD_POSTED = "card_posted"  # the outbox tells the optimization where its card is
+
+
+class OptimizeFailed(Exception):
+    """Internal: a stage failed or the run was refused; the card says why."""
+
+
+class CardUpdates(Coalesced):
+    """The card, kept current: one edit in flight, always the newest status."""
+
+    def __init__(self) -> None:
+        self.card_ts: str | None = None
+
+
+@workflow.defn(name=search.OPTIMIZE_TYPE)
+class OptimizeWorkflow:
+    @workflow.init
+    def __init__(self, request: OptimizeRequest) -> None:
+        self._status = OptimizeStatus(
+            optimize_id=workflow.info().workflow_id,
+            requester=request.requester,
+            service=request.service,
+            environment=request.environment,
+            stages=[Stage(name=name) for name in STAGES],
+            slack_channel=request.slack_channel,
+            slack_thread_ts=request.slack_thread_ts,
+        )
+        self._card = CardUpdates()
+        self._policy: ApprovalPolicy | None = None
+
+    @workflow.query
+    def status(self) -> OptimizeStatus:
+        return self._status
+
+    @workflow.signal(name=CARD_POSTED)
+    def card_posted(self, card_ts: str) -> None:
+        self._card.card_ts = card_ts
+
+    @workflow.update
+    def go_ahead(self, person: PersonAction) -> OptimizeStatus:
+        """Yes to loading a production environment."""
+        self._status.go_ahead_by = person.user
+        self._changed()
+        return self._status
+
+    @go_ahead.validator
+    def _validate_go_ahead(self, person: PersonAction) -> None:
+        status = self._status
+        if status.state != OptimizeState.waiting or status.go_ahead_by is not None:
+            raise ValueError(f"this load test is {status.state}: there is nothing to say yes to")
+        if person.origin == Origin.card and person.message_ts != self._card.card_ts:
+            raise ValueError("that button is on an older copy of the load test's card")
+        if self._policy is None or not self._policy.allows(person):
+            raise ValueError(
+                f"only someone who may approve {status.environment} deploys may load it"
+            )
+
+    @workflow.run
+    async def run(self, request: OptimizeRequest) -> OptimizeStatus:
+        workflow.upsert_search_attributes(search.optimize_attributes(request))
+        keeping_card = asyncio.create_task(self._card._keep_sending(self._send_card))
+        try:
+            await self._optimize(request)
+            self._status.state = OptimizeState.succeeded
+        except OptimizeFailed:
+            if self._status.state != OptimizeState.cancelled:
+                self._status.state = OptimizeState.failed
+        self._changed()
+        await self._card.flush()
+        keeping_card.cancel()
+        return self._status
+
+    async def _optimize(self, request: OptimizeRequest) -> None:
+        rules = await self._rules([])
+        if not rules.access.may_request(request.requester):
+            self._status.state = OptimizeState.cancelled
+            self._status.error = (
+                f"<@{request.requester}> may not ask for load tests; an admin can add you to "
+                "SHIPMATE_DEVELOPERS"
+            )
+            raise OptimizeFailed
+        try:
+            target: LoadTarget = await self._stage(
+                "target", contracts.find_load_target, request, minutes=2
+            )
+        except OptimizeFailed:
+            self._status.state = OptimizeState.cancelled  # refused: nothing was sent to it
+            raise
+        status = self._status
+        status.environment, status.url = target.environment, target.url
+        status.notes += target.said
+        self._stages("target").detail = f"v{target.version} at {target.url}"
+        await self._may_load(request, target)
+        measured: Measured = await self._stage(
+            "load",
+            contracts.load_service,
+            LoadInput(target=target),
+            minutes=(target.seconds + 240) / 60,
+            heartbeat=timedelta(minutes=1),
+        )
+        status.load, status.seeded = measured.load, measured.seeded
+        status.notes += measured.notes
+        if measured.load.stopped_early:
+            status.notes.append(f"stopped early: {measured.load.stopped_early}")
+        total = measured.load.total
+        self._stages(
+            "load"
+        ).detail = f"{total.requests} requests, {total.rps:.0f}/s, p95 {total.p95_ms:.0f} ms"
+        spots = await self._stage(
+            "analyze",
+            contracts.find_slow_spots,
+            AnalyzeInput(target=target, measured=measured),
+            minutes=5,
+        )
+        status.spots = spots
+        self._stages("analyze").detail = (
+            f"{len(spots)} slow spots" if spots else "nothing slow found"
+        )
+        report = ReportInput(request=request, target=target, measured=measured, spots=spots)
+        await self._stage("report", contracts.report_load, report, minutes=3)
+        status.load = measured.load.model_copy(update={"timeline": []})  # the chart has it
+
+    async def _may_load(self, request: OptimizeRequest, target: LoadTarget) -> None:
+        """A production environment waits for a yes from one of its approvers."""
+        rules = await self._rules([target.environment])
+        policy = rules.policies.get(target.environment)
+        production = policy is not None and (
+            policy.production if policy.production is not None else "prod" in target.environment
+        )
+        if not production:
+            return
+        self._policy = policy
+        self._status.state = OptimizeState.waiting
+        self._changed()
+        try:
+            await workflow.wait_condition(
+                lambda: self._status.go_ahead_by is not None,
+                timeout=timedelta(minutes=request.go_ahead_minutes),
+            )
+        except TimeoutError:
+            self._status.state = OptimizeState.cancelled
+            self._status.error = (
+                f"nobody said yes to loading {target.environment} within "
+                f"{request.go_ahead_minutes:.0f} minutes: nothing was sent to it"
+            )
+            raise OptimizeFailed from None
+        self._status.state = OptimizeState.running
+        self._changed()
+
+    async def _rules(self, environments: list[str]) -> Rules:
+        """Who may ask, and approve, is the worker's word, not the bot's."""
+        try:
+            return await self._activity(
+                contracts.environment_rules, RulesInput(environments=environments), seconds=60
+            )
+        except ActivityError as err:
+            self._status.error = f"the rules of who may ask could not be read: {_cause(err)}"
+            raise OptimizeFailed from None
+
+    async def _stage(
+        self, name: str, activity, arg, *, minutes: float, heartbeat: timedelta | None = None
+    ):
+        stage = self._stages(name)
+        stage.state, stage.started_at = StageState.running, workflow.now()
+        self._changed()
+        try:
+            result = await self._activity(activity, arg, seconds=minutes * 60, heartbeat=heartbeat)
+        except ActivityError as err:
+            stage.state, stage.finished_at = StageState.failed, workflow.now()
+            stage.detail = self._status.error = _cause(err)
+            raise OptimizeFailed from None
+        stage.state, stage.finished_at = StageState.succeeded, workflow.now()
+        self._changed()
+        return result
+
+    async def _activity(self, activity, arg, *, seconds: float, heartbeat=None):
+        return await workflow.execute_activity(
+            activity,
+            arg,
+            task_queue=queue_for(activity.__name__, arg),
+            start_to_close_timeout=timedelta(seconds=seconds),
+            heartbeat_timeout=heartbeat,
+            retry_policy=RETRY,
+        )
+
+    async def _send_card(self) -> None:
+        try:
+            await workflow.execute_activity(
+                contracts.notify_optimize,
+                self._status.for_card(),
+                task_queue=queue_for("notify_optimize"),
+                start_to_close_timeout=timedelta(seconds=30),
+                retry_policy=RetryPolicy(maximum_attempts=5),
+            )
+        except ActivityError:
+            workflow.logger.warning(
+                "the load test's card could not be sent; the next change retries"
+            )
+
+    def _stages(self, name: str) -> Stage:
+        return next(stage for stage in self._status.stages if stage.name == name)
+
+    def _changed(self) -> None:
+        if self._status.slack_channel:
+            self._card.changed()
+
+
+def _cause(err: ActivityError) -> str:
+    """The activity's own words (an ApplicationError's message), not Temporal's wrapper."""
+    cause = err.cause
+    return str(getattr(cause, "message", None) or cause or err)
