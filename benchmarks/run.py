@@ -19,7 +19,9 @@
   offline parser reads exactly (target: 90 % or more), its time per request (target:
   20 ms or less), and its score on sets written by people who never read it
   (testkit/request_sets.py; target: 85 % exact and none silently different).
-  Set 4 (benchmarks/fourth_requests.jsonl) is the measure now: nobody has read it.
+  Set 4 (benchmarks/fourth_requests.jsonl) is the measure now: nobody has read it;
+- load-test requests: the share of a table nobody has read (benchmarks.load_understanding)
+  read exactly, and how the others go wrong (an ask missed, a run nobody asked for).
 """
 
 from __future__ import annotations
@@ -38,7 +40,14 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.scaffold.generator import write_service
-from benchmarks import delivery_speed, load_generator, parked_load, review_speed, slack_load
+from benchmarks import (
+    delivery_speed,
+    load_generator,
+    load_understanding,
+    parked_load,
+    review_speed,
+    slack_load,
+)
 from bot.app import TemporalLink, build_app
 from cli.identity import DEV_DEVELOPERS
 from shipmate.settings import Settings
@@ -156,6 +165,7 @@ if __name__ == "__main__":
 
     logging.disable(logging.WARNING)  # the engine-down replies are expected here
     understanding()
+    load_understanding.main()
     generation()
     asyncio.run(ack_latency())
     asyncio.run(slack_load.main())

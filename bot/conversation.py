@@ -25,7 +25,7 @@ from bot import answers, intents, name_clash
 from bot.commands import UNDOING, Verb, parse_command, sounds_like_decision
 from bot.decisions import Decisions
 from bot.intents import MODES, Intent
-from bot.optimizations import Optimizations
+from bot.optimizations import Optimizations, wants_load
 from bot.quoting import Quoting
 from bot.reviews import Reviews, asks_to_apply
 from bot.speakers import developer_refusal
@@ -153,10 +153,10 @@ class Conversations:
             await turn.say(
                 await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
             )
+        elif wants_load(reading.intent, text):
+            await self.optimizations.start(turn, temporal, text, None)
         elif is_review(text, bool(turn.files)):
             await self.reviews.start(turn, temporal, text, turn.files, None)
-        elif reading.intent == Intent.optimize:
-            await self.optimizations.start(turn, temporal, text, None)
         elif reading.intent in MODES:
             await turn.say(reading.reason)
         else:
@@ -187,10 +187,10 @@ class Conversations:
             await turn.say(intents.HELP)
         elif reading.intent == Intent.status:
             await turn.say(answers.describe_delivery(status))
+        elif addressed and wants_load(reading.intent, text):
+            await self.optimizations.start(turn, temporal, text, status.service)
         elif addressed and is_review(text, bool(turn.files)):
             await self.reviews.start(turn, temporal, text, turn.files, status.service)
-        elif addressed and reading.intent == Intent.optimize:
-            await self.optimizations.start(turn, temporal, text, status.service)
         elif reading.intent == Intent.build:
             await self._change(turn, temporal, status, text, addressed)
         elif reading.intent in MODES:
@@ -218,10 +218,10 @@ class Conversations:
             await turn.say(intents.HELP)
         elif command and command.verb in UNDOING:  # e.g. a button's "did you mean …?"
             await self._undo(turn, temporal, command, None)
+        elif wants_load(reading.intent, text):
+            await self.optimizations.start(turn, temporal, text, None)
         elif is_review(text, addressed and bool(turn.files)):
             await self.reviews.start(turn, temporal, text, turn.files, None)
-        elif reading.intent == Intent.optimize:
-            await self.optimizations.start(turn, temporal, text, None)
         elif reading.intent in MODES:
             await turn.say(reading.reason)
         elif reading.intent == Intent.build or again:

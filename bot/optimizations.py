@@ -18,6 +18,7 @@ from temporalio.common import WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
+from bot.intents import Intent
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn, clicked_where
 from shipmate import status_report
@@ -121,10 +122,20 @@ class Optimizations:
             await turn.tell_privately(":no_entry: that load test has ended: ask for a new one")
 
 
+def wants_load(intent: Intent, text: str) -> bool:
+    """A request for a run ('hammer orders-api'), not talk about one ('who ran the load
+    test?'), which gets the mode's answer instead. Read as a build ('kitchen-backend dev,
+    20 users, 5 min, go'), it is one still unless it describes a service to build."""
+    ask = read_load(text)
+    if intent == Intent.optimize:
+        return ask.asked
+    return intent == Intent.build and ask.asked and not ask.describes_a_build
+
+
 def _named(words: list[str], names: list[str]) -> str | None:
     """A word that is a service's name, or its first part ('why is hinagies slow?')."""
     for word in words:
         for name in names:
-            if word == name or name.split("-")[0] == word:
+            if word == name or name.startswith(f"{word}-"):
                 return name
     return None

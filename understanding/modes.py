@@ -33,7 +33,9 @@ class ModeRequest:
     answer: str
 
 
-LEAD = r"^(?:(?:hey|hi|ok|so|please|pls|can you|could you|would you|i need you to|"
+LEAD = (
+    r"^(?:(?:hey|hi|ok|so|please|pls|plz|can you|can u|could you|could u|would you|i need you to|"
+)
 LEAD += r"i want you to|i'd like you to|we need you to|help me|can we|let's|lets)[,\s]+)*"
 # A service is named the way Shipmate names them: orders-api, billing-service.
 SERVICE = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:api|service|svc|backend|server|app))\b")
@@ -81,6 +83,13 @@ OPTIMIZE = [
     r"\b(?:memory|cpu|ram|heap)\b.*\b(?:climb\w*|grow\w*|leak\w*|pegged|spik\w*|high|"
     r"100%|maxed|full)\b|\boom[- ]?kill\w*|\bout of memory\b",
     r"\bhow (?:many|much) (?:requests|traffic|load|rps|users)\b.*\b(?:handle|take|cope)\b",
+    # 'hammer billing-service on prod', 'throw 500 users at orders-api', 'stress tset it'
+    rf"{LEAD}(?:an?\s+|another\s+)?(?:quick\s+|short\s+|small\s+)?(?:hammer|stress|pound|"
+    r"blast|flood|bench|throw\b.*\bat|put (?:some )?load on|(?:load|stress|perf)[- ]?t[es]{2}t)\b",
+    r"\b(?:can|could|will|would)\s+(?:[a-z0-9-]+|<?https?://\S+)\s+(?:handle|take|cope with|"
+    r"survive|sustain)\s+"
+    r"(?:\d+|a lot|lots|heavy|that much)",
+    r"\bwhat'?s slowing\b|\bslowing (?:down )?[a-z0-9]+-[a-z0-9-]+",
 ]
 # "integrate it with a PostgreSQL database" is where a service keeps its data: a build.
 TO_A_DATABASE = r".*\b(?:with|to)\s+(?:an?\s+|the\s+|our\s+|my\s+)?"
@@ -163,7 +172,7 @@ ANSWERS = {
 
 def requested_mode(text: str) -> ModeRequest | None:
     """The mode a request asks for when it is not a build; None for a build."""
-    said = " ".join(re.sub(r"<[@#!][^>]*>", " ", text).lower().split())
+    said = " ".join(re.sub(r"<[@#!][^>]*>|^\s*@shipmate\b[,:]?", " ", text).lower().split())
     service = SERVICE.search(said)
     named = service.group(1) if service else None
     builds = bool(BUILD.search(said))

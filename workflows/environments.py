@@ -16,6 +16,7 @@ ENVIRONMENT_WORDS = {
     "test": "qa",
     "staging": "staging",
     "stage": "staging",
+    "stg": "staging",
     "prod": "prod",
     "production": "prod",
     "live": "prod",

@@ -1,0 +1,24 @@
+"""Load-test requests as people write them (load_requests.jsonl and load_requests_2.jsonl,
+each written by someone who never read the reader; both were read while mending it, so
+the measure is benchmarks/load_requests_measure.jsonl, which nobody has read): whether a
+message asks for a run now, and which service, environment, length and users it names.
+Every row is read exactly; a URL is never the service, and numbers describing the
+slowness are never the run's length.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from testkit.load_requests import expected_of, known_services, reading, rows_of
+
+HERE = Path(__file__).parent
+ROWS = rows_of(HERE / "load_requests.jsonl", HERE / "load_requests_2.jsonl")
+KNOWN = known_services(ROWS)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["text"][:60] for row in ROWS])
+def test_a_load_request_is_read_as_its_writer_meant(row):
+    assert reading(row["text"], KNOWN) == expected_of(row)
