@@ -76,7 +76,7 @@ class Conversations:
         self.directory = directory
         self.decisions = decisions
         self.reviews = Reviews(settings, temporal)
-        self.optimizations = Optimizations(settings, temporal)
+        self.optimizations = Optimizations(settings, temporal, directory)
 
     async def on_message(self, client: AsyncWebClient, event: dict, addressed: bool) -> None:
         """`addressed`: a mention, a DM or a slash command; otherwise a reply in a thread,

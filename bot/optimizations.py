@@ -22,6 +22,7 @@ from bot.intents import Intent
 from bot.temporal_link import TemporalLink
 from bot.turn import Turn, clicked_where
 from shipmate import status_report
+from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
 from slack_views.text import escape, escape_keeping_mentions
@@ -39,9 +40,10 @@ WHICH = (
 
 
 class Optimizations:
-    def __init__(self, settings: Settings, temporal: TemporalLink):
+    def __init__(self, settings: Settings, temporal: TemporalLink, directory: Directory):
         self.settings = settings
         self.temporal = temporal
+        self.directory = directory  # an approver through a user group says yes through it
 
     async def start(self, turn: Turn, temporal: Client, text: str, service: str | None) -> None:
         """`service`: the thread's, when asked in a delivery's thread ("why is it slow?")."""
@@ -101,7 +103,10 @@ class Optimizations:
             temporal=self.temporal,
             task_queue=self.settings.task_queue,
         )
-        person = PersonAction(user=user, origin=Origin.card, channel=channel, message_ts=message_ts)
+        groups = await self.directory.groups_of(user)
+        person = PersonAction(
+            user=user, groups=groups, origin=Origin.card, channel=channel, message_ts=message_ts
+        )
         try:
             temporal = await self.temporal.client()
         except (TemporalUnavailable, RPCError):  # the engine is down: say so, never a trace
@@ -125,17 +130,24 @@ class Optimizations:
 def wants_load(intent: Intent, text: str) -> bool:
     """A request for a run ('hammer orders-api'), not talk about one ('who ran the load
     test?'), which gets the mode's answer instead. Read as a build ('kitchen-backend dev,
-    20 users, 5 min, go'), it is one still unless it describes a service to build."""
+    20 users, 5 min, go') or a review ('… check the new endpoints'), it is one still unless
+    it describes a service to build or asks for a review first."""
     ask = read_load(text)
     if intent == Intent.optimize:
         return ask.asked
+    if intent == Intent.review:  # 'can you run a load test … check the new endpoints'
+        return ask.asked and not ask.review_first
     return intent == Intent.build and ask.asked and not ask.describes_a_build
 
 
 def _named(words: list[str], names: list[str]) -> str | None:
-    """A word that is a service's name, or its first part ('why is hinagies slow?')."""
+    """A service named in full anywhere in the message, else a word that is the first part
+    of one's name ('why is hinagies slow?', 'load test the warehouse backend')."""
+    for word in words:
+        if word in names:
+            return word
     for word in words:
         for name in names:
-            if word == name or name.startswith(f"{word}-"):
+            if name.startswith(f"{word}-"):
                 return name
     return None

@@ -61,7 +61,10 @@ def optimize_card(status: OptimizeStatus) -> list[Block]:
     if status.notes:
         notes = "\n".join(f"_{escape(note[:300])}_" for note in status.notes)[:2000]
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notes)]))
-    if status.state == OptimizeState.waiting and status.go_ahead_by is None:
+    if status.go_aheads:
+        said = "yes to loading it: " + ", ".join(f"<@{user}>" for user in status.go_aheads)
+        blocks.append(ContextBlock(elements=[MarkdownTextObject(text=said)]))
+    if status.state == OptimizeState.waiting:
         blocks.append(_go_ahead_button(status))
     return blocks
 
@@ -121,7 +124,8 @@ def _go_ahead_button(status: OptimizeStatus) -> Block:
     where = escape(status.environment or "")
     confirm = ConfirmObject(
         title=f"Load {where}?"[:100],
-        text=f"Real users of {escape(status.service)} in {where} share it with the load.",
+        text=f"Real users of {escape(status.service)} in {where} share it with the load. "
+        "It only reads: nothing is created there.",
         confirm="Load it",
         deny="Not now",
     )

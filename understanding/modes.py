@@ -38,7 +38,7 @@ LEAD = (
 )
 LEAD += r"i want you to|i'd like you to|we need you to|help me|can we|let's|lets)[,\s]+)*"
 # A service is named the way Shipmate names them: orders-api, billing-service.
-SERVICE = re.compile(r"\b([a-z][a-z0-9]*(?:-[a-z0-9]+)*-(?:api|service|svc|backend|server|app))\b")
+SERVICE = re.compile(r"\b([a-z][a-z0-9-]{0,60}-(?:api|service|svc|backend|server|app))\b")
 CODE = r"(?:code|api|apis|service|services|endpoints?|repo|repository|backend|pr|pull request|"
 CODE += r"schema|queries|query|migrations?|handlers?|routes?|auth|[a-z0-9]+-[a-z0-9-]+)"
 

@@ -19,6 +19,7 @@ ENVIRONMENT_WORDS = {
     "stg": "staging",
     "prod": "prod",
     "production": "prod",
+    "prd": "prod",
     "live": "prod",
 }
 

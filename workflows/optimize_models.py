@@ -117,6 +117,8 @@ class LoadTarget(BaseModel):
     signs_in: bool = Field(True, description="Its API asks for a bearer token")
     seconds: int
     users: int
+    seed_seconds: int = Field(0, description="Rows created through the API first, this long")
+    production: bool = Field(False, description="Loaded only after a yes; nothing is created")
     said: list[str] = Field(default_factory=list, description="'30 s is the most: clamped'")
 
 
@@ -159,7 +161,7 @@ class OptimizeStatus(BaseModel):
     spots: list[SlowSpot] = Field(default_factory=list)
     notes: list[str] = Field(default_factory=list)
     error: str | None = None
-    go_ahead_by: str | None = None
+    go_aheads: list[str] = Field(default_factory=list, description="Who said yes to production")
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
 

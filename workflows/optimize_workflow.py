@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.access import ApprovalPolicy, Origin, PersonAction
     from workflows.coalesced import Coalesced
+    from workflows.environments import is_production
     from workflows.models import Stage, StageState
     from workflows.optimize_models import (
         AnalyzeInput,
@@ -42,6 +43,7 @@ RETRY = RetryPolicy(
     maximum_interval=timedelta(seconds=30),
     maximum_attempts=3,
 )
+ONCE = RetryPolicy(maximum_attempts=1)
 CARD_POSTED = "card_posted"  # the outbox tells the optimization where its card is
 
 
@@ -82,22 +84,29 @@ class OptimizeWorkflow:
 
     @workflow.update
     def go_ahead(self, person: PersonAction) -> OptimizeStatus:
-        """Yes to loading a production environment."""
-        self._status.go_ahead_by = person.user
+        """A yes to loading a production environment (as many as its deploys need)."""
+        self._status.go_aheads.append(person.user)
         self._changed()
         return self._status
 
     @go_ahead.validator
     def _validate_go_ahead(self, person: PersonAction) -> None:
-        status = self._status
-        if status.state != OptimizeState.waiting or status.go_ahead_by is not None:
+        status, policy = self._status, self._policy
+        if status.state != OptimizeState.waiting or policy is None:
             raise ValueError(f"this load test is {status.state}: there is nothing to say yes to")
         if person.origin == Origin.card and person.message_ts != self._card.card_ts:
             raise ValueError("that button is on an older copy of the load test's card")
-        if self._policy is None or not self._policy.allows(person):
+        if not policy.allows(person):
             raise ValueError(
                 f"only someone who may approve {status.environment} deploys may load it"
             )
+        if person.user == status.requester and not policy.requester_may_approve:
+            raise ValueError(
+                f"you asked for this load test: someone else who may approve "
+                f"{status.environment} deploys says yes"
+            )
+        if person.user in status.go_aheads:
+            raise ValueError("you said yes already")
 
     @workflow.run
     async def run(self, request: OptimizeRequest) -> OptimizeStatus:
@@ -109,6 +118,13 @@ class OptimizeWorkflow:
         except OptimizeFailed:
             if self._status.state != OptimizeState.cancelled:
                 self._status.state = OptimizeState.failed
+        except asyncio.CancelledError:  # cancelled from outside: the card says so, then ends
+            self._status.state = OptimizeState.cancelled
+            self._status.error = self._status.error or "cancelled before it finished"
+            self._changed()
+            await self._card.flush()
+            keeping_card.cancel()
+            raise
         self._changed()
         await self._card.flush()
         keeping_card.cancel()
@@ -134,13 +150,14 @@ class OptimizeWorkflow:
         status.environment, status.url = target.environment, target.url
         status.notes += target.said
         self._stages("target").detail = f"v{target.version} at {target.url}"
-        await self._may_load(request, target)
+        target = await self._may_load(request, target)
         measured: Measured = await self._stage(
             "load",
             contracts.load_service,
-            LoadInput(target=target),
-            minutes=(target.seconds + 240) / 60,
+            LoadInput(target=target, seed=not target.production),
+            minutes=(target.seed_seconds + target.seconds + 240) / 60,
             heartbeat=timedelta(minutes=1),
+            retry=ONCE,  # a load is never sent twice: a failed run says why instead
         )
         status.load, status.seeded = measured.load, measured.seeded
         status.notes += measured.notes
@@ -164,21 +181,21 @@ class OptimizeWorkflow:
         await self._stage("report", contracts.report_load, report, minutes=3)
         status.load = measured.load.model_copy(update={"timeline": []})  # the chart has it
 
-    async def _may_load(self, request: OptimizeRequest, target: LoadTarget) -> None:
-        """A production environment waits for a yes from one of its approvers."""
+    async def _may_load(self, request: OptimizeRequest, target: LoadTarget) -> LoadTarget:
+        """A production environment waits for as many yeses as its deploys need, from its
+        approvers, and is loaded without creating anything in it."""
         rules = await self._rules([target.environment])
         policy = rules.policies.get(target.environment)
-        production = policy is not None and (
-            policy.production if policy.production is not None else "prod" in target.environment
-        )
-        if not production:
-            return
-        self._policy = policy
+        named = policy.production if policy is not None else None
+        if not (is_production(target.environment) if named is None else named):
+            return target
+        self._policy = policy or ApprovalPolicy()
+        needed = max(1, self._policy.required_approvals)
         self._status.state = OptimizeState.waiting
         self._changed()
         try:
             await workflow.wait_condition(
-                lambda: self._status.go_ahead_by is not None,
+                lambda: len(self._status.go_aheads) >= needed,
                 timeout=timedelta(minutes=request.go_ahead_minutes),
             )
         except TimeoutError:
@@ -189,7 +206,11 @@ class OptimizeWorkflow:
             )
             raise OptimizeFailed from None
         self._status.state = OptimizeState.running
+        self._status.notes.append(
+            f"{target.environment} is loaded with reads only: nothing is created in it"
+        )
         self._changed()
+        return target.model_copy(update={"production": True})
 
     async def _rules(self, environments: list[str]) -> Rules:
         """Who may ask, and approve, is the worker's word, not the bot's."""
@@ -202,13 +223,22 @@ class OptimizeWorkflow:
             raise OptimizeFailed from None
 
     async def _stage(
-        self, name: str, activity, arg, *, minutes: float, heartbeat: timedelta | None = None
+        self,
+        name: str,
+        activity,
+        arg,
+        *,
+        minutes: float,
+        heartbeat: timedelta | None = None,
+        retry: RetryPolicy = RETRY,
     ):
         stage = self._stages(name)
         stage.state, stage.started_at = StageState.running, workflow.now()
         self._changed()
         try:
-            result = await self._activity(activity, arg, seconds=minutes * 60, heartbeat=heartbeat)
+            result = await self._activity(
+                activity, arg, seconds=minutes * 60, heartbeat=heartbeat, retry=retry
+            )
         except ActivityError as err:
             stage.state, stage.finished_at = StageState.failed, workflow.now()
             stage.detail = self._status.error = _cause(err)
@@ -217,14 +247,14 @@ class OptimizeWorkflow:
         self._changed()
         return result
 
-    async def _activity(self, activity, arg, *, seconds: float, heartbeat=None):
+    async def _activity(self, activity, arg, *, seconds: float, heartbeat=None, retry=RETRY):
         return await workflow.execute_activity(
             activity,
             arg,
             task_queue=queue_for(activity.__name__, arg),
             start_to_close_timeout=timedelta(seconds=seconds),
             heartbeat_timeout=heartbeat,
-            retry_policy=RETRY,
+            retry_policy=retry,
         )
 
     async def _send_card(self) -> None:

@@ -18,11 +18,9 @@ import logging
 import os
 import time
 from typing import NamedTuple
-from urllib.parse import urlsplit
 
 import httpx
-import requests
-from docker.errors import APIError, ContainerError, ImageNotFound, NotFound
+from docker.errors import APIError, ImageNotFound, NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.deploy_targets.local_databases import (
@@ -32,6 +30,7 @@ from activities.deploy_targets.local_databases import (
     drop_database,
     prepare_database,
 )
+from activities.deploy_targets.local_downgrade import migrate_down
 from activities.deploy_targets.local_http import local_http
 from activities.deploy_targets.local_network import (
     APP_PORT,
@@ -113,7 +112,7 @@ def deploy_blue_green(
     name = f"{resource_name(settings, service, environment)}-v{request.version}-{wanted[7:15]}"
     started = _settle_earlier_attempts(settings, client, request, live, name, heartbeat)
     if request.migrate_down_with:
-        _migrate_down(settings, request, database_url, volumes, network, heartbeat)
+        migrate_down(settings, request, database_url, volumes, network, heartbeat)
     if started is not None:  # the attempt before a worker died started this very version
         new, port = started, int(started.labels[PORT_LABEL])
     else:
@@ -255,7 +254,7 @@ def _settle_earlier_attempts(
     kept = None
     for leftover in _containers(settings, client, request.service, request.environment):
         if (live is not None and leftover.id == live.id) or PORT_LABEL not in leftover.labels:
-            continue  # the live version, or a downgrade (waited for by _migrate_down)
+            continue  # the live version, or a downgrade (waited for by migrate_down)
         heartbeat(f"letting an earlier attempt's {leftover.name} finish starting")
         ready = _finishes_starting(leftover, heartbeat)
         if ready and leftover.name == name and kept is None:
@@ -275,68 +274,6 @@ def _finishes_starting(container, heartbeat: Heartbeat) -> bool:
     except UnhealthyService:
         return False
     return True
-
-
-def _migrate_down(
-    settings: Settings,
-    request: DeployInput,
-    database_url: str,
-    volumes,
-    network: str,
-    heartbeat: Heartbeat,
-) -> None:
-    """Put the database back to the older version's revision with the newer version's own
-    migrations (only they know how); a migration that dropped data refuses, and so do we.
-    An earlier attempt's downgrade still running (its worker died) is waited for, never
-    doubled."""
-    revision = f"v{request.version:04d}"
-    client = docker_client(settings)
-    name = f"{resource_name(settings, request.service, request.environment)}-down-{revision}"
-    _wait_for_earlier_downgrade(client, name, heartbeat)
-    try:
-        client.containers.run(
-            request.migrate_down_with,
-            ["alembic", "downgrade", revision],
-            name=name,
-            labels=labels(settings, request.service, request.environment),
-            network=network,
-            extra_hosts={GATEWAY_HOST: "host-gateway"},
-            environment={"DATABASE_URL": database_url, "ENVIRONMENT": request.environment},
-            volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},
-            remove=True,
-            stderr=True,
-        )
-    except ContainerError as exc:  # the migration itself failed: its own words say why
-        # Anything else (the engine, a missing image) is not the migration's verdict: it
-        # propagates, so Temporal retries the deploy.
-        words = exc.stderr or str(exc).encode()
-        said = [line for line in words.decode(errors="replace").splitlines() if line.strip()]
-        lines = scrub_tail(said, known=[urlsplit(database_url).password or ""])
-        reason = next(
-            (line for line in reversed(lines) if "Error" in line), lines[-1] if lines else ""
-        )
-        raise DeployFailed(
-            f"cannot roll the database back to v{request.version}: {reason.strip()}; "
-            "the live version keeps serving",
-            lines[-20:],
-        ) from None
-
-
-def _wait_for_earlier_downgrade(client, name: str, heartbeat: Heartbeat) -> None:
-    """An earlier attempt's downgrade, still running after its worker died, ends first."""
-    try:
-        earlier = client.containers.get(name)
-    except NotFound:
-        return
-    heartbeat(f"letting an earlier attempt's {name} finish")
-    try:
-        earlier.wait(timeout=READY_TIMEOUT)
-    except (APIError, requests.RequestException):
-        pass  # it hangs: removed below, as a killed worker's would have been
-    try:
-        earlier.remove(force=True)
-    except (NotFound, APIError):
-        pass  # it removed itself on exit, or is doing so
 
 
 def _live_container(settings, client, router: LocalRouter, service: str, environment: str):

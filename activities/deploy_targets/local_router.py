@@ -75,6 +75,15 @@ class LocalRouter:
             route = routes.get(_key(service, environment))
         return route.upstream if route else None
 
+    def serving_address(self, service: str, environment: str) -> str | None:
+        """The stable URL of a pair the router serves now; None otherwise. Reads only:
+        nothing is allocated and the router is not reloaded."""
+        with self._routes() as routes:
+            route = routes.get(_key(service, environment))
+        if route is None or route.upstream is None:
+            return None
+        return f"http://127.0.0.1:{route.port}"
+
     def free_slot(self, service: str, environment: str) -> int:
         """The slot the live version does not hold; moved to a fresh port when another
         program took it meanwhile (one reload of Caddy)."""

@@ -67,7 +67,10 @@ def plan_calls(openapi: dict, max_calls: int = 40) -> LoadPlan:
     collections = [
         path
         for path, ops in paths.items()
-        if "{" not in path and not _skipped(path) and ({"get", "post"} & set(ops))
+        if _relative(path)
+        and "{" not in path
+        and not _skipped(path)
+        and ({"get", "post"} & set(ops))
     ]
     calls: list[PlannedCall] = []
     for path in collections:
@@ -76,6 +79,12 @@ def plan_calls(openapi: dict, max_calls: int = 40) -> LoadPlan:
         ranked = sorted(calls, key=lambda c: KEPT_FIRST.index(c.kind))[:max_calls]
         calls = [c for c in calls if c in ranked]
     return LoadPlan(calls=calls)
+
+
+def _relative(path: str) -> bool:
+    """A path on the service itself: the document cannot send the load (and its token)
+    anywhere else with 'http://elsewhere/…' or '//elsewhere/…'."""
+    return isinstance(path, str) and path.startswith("/") and not path.startswith("//")
 
 
 def _skipped(path: str) -> bool:

@@ -81,6 +81,7 @@ def run_load(
             "min_requests": MIN_REQUESTS,
             "window_s": WINDOW_S,
             "status_file": str(status_file),
+            "parent_pid": os.getpid(),  # Locust stops itself when the worker is gone
         },
     )
     command = [

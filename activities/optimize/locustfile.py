@@ -42,11 +42,15 @@ locust_stats.CURRENT_RESPONSE_TIME_PERCENTILE_WINDOW = 2  # per-second points, n
 
 
 def _settings() -> dict:
+    """Read once, then removed: the headers may hold a token, and a worker that dies
+    mid-run would leave the file behind."""
     path = os.environ.get(SETTINGS_ENV)
     if not path:
         raise SystemExit(f"{SETTINGS_ENV} is not set: run this file through load_run.run_load")
     with open(path, encoding="utf-8") as file:
-        return json.load(file)
+        settings = json.load(file)
+    os.unlink(path)
+    return settings
 
 
 SETTINGS = _settings()
@@ -125,8 +129,12 @@ def _watch(environment) -> None:
     ratio = float(SETTINGS.get("max_error_ratio", 0.5))
     minimum = int(SETTINGS.get("min_requests", 50))
     path = SETTINGS["status_file"]
+    parent = SETTINGS.get("parent_pid")
     while True:
         gevent.sleep(1)
+        if parent and os.getppid() != parent:  # the worker died: nobody wants this run
+            environment.runner.quit()
+            return
         elapsed = time.monotonic() - started
         requests, failures, refused, reasons = WINDOW.recent()
         status = {"at_s": round(elapsed, 1), "rps": WINDOW.last_second(), "total": WINDOW.total}
@@ -233,8 +241,14 @@ class ServiceUser(FastHttpUser):
 
     def _send(self, call: dict, url: str, body) -> None:
         name = call["name"]
-        with self.client.request(
-            call["method"], url, name=name, headers=HEADERS, json=body, catch_response=True
+        with self.client.request(  # no redirects: the token goes to the target alone
+            call["method"],
+            url,
+            name=name,
+            headers=HEADERS,
+            json=body,
+            catch_response=True,
+            allow_redirects=False,
         ) as response:
             status = response.status_code
             if status == 0:

@@ -14,8 +14,10 @@ import logging
 import shutil
 import tempfile
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import psycopg
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
@@ -25,8 +27,8 @@ from activities.optimize.card_messages import send_card
 from activities.optimize.chart import load_chart
 from activities.optimize.load_plan import LoadPlan, plan_calls
 from activities.optimize.load_run import LoadError, run_load
-from activities.optimize.target import TargetRefused, find_target, sign_in_headers
-from activities.slack_files import FileRefused, upload_to_thread
+from activities.optimize.target import TargetRefused, find_target, served_here, sign_in_headers
+from activities.slack_files import upload_to_thread
 from shipmate.settings import Settings
 from slack_views.text import escape
 from workflows import activity_contracts as contracts
@@ -63,11 +65,29 @@ class OptimizeActivities:
 
     @implements(contracts.load_service)
     def load_service(self, request: LoadInput) -> Measured:
+        """Never retried (the workflow runs it once): every failure is said as it is."""
+        try:
+            return self._load(request)
+        except ApplicationError:
+            raise
+        except Exception as exc:  # a bug or a broken part: the card says which, not how
+            log.exception("the load test of %s failed", request.target.service)
+            raise ApplicationError(
+                f"the load test stopped on an error of mine ({type(exc).__name__}); "
+                "the worker's log has the details",
+                type="LoadFailed",
+                non_retryable=True,
+            ) from None
+
+    def _load(self, request: LoadInput) -> Measured:
         target = request.target
         work = Path(tempfile.mkdtemp(prefix="shipmate-load-"))
         try:
+            served_here(self.settings, target.service, target.environment, target.url)
             headers = sign_in_headers(self.settings, target)
             plan = plan_calls(_openapi(target))
+            if target.production:  # reads only: nothing made-up lands in production
+                plan = LoadPlan(calls=[c for c in plan.calls if c.kind != "create"])
             seeded = self._seed(target, plan, headers, work) if request.seed else 0
             statements_on, notes = self._reset_statements(target)
             activity.heartbeat(f"loading {target.url} with {target.users} users")
@@ -122,8 +142,12 @@ class OptimizeActivities:
         url = self._database_url(target)
         if url is None:
             return False, ["no SHIPMATE_POSTGRES_URL on this worker: statement statistics skipped"]
-        if not postgres_findings.reset_statements(url):
-            return False, [postgres_findings.TURN_ON]
+        try:
+            if not postgres_findings.reset_statements(url):
+                return False, [postgres_findings.TURN_ON]
+        except psycopg.Error as exc:  # the figures still count; the statistics are a bonus
+            log.warning("statement statistics of %s: %s", target.service, type(exc).__name__)
+            return False, ["the database's statement statistics could not be read"]
         return True, []
 
     def _database_url(self, target: LoadTarget) -> str | None:
@@ -132,7 +156,7 @@ class OptimizeActivities:
         if not admin:
             return None
         name = database_identifier(self.settings, target.service, target.environment)
-        return admin.rsplit("/", 1)[0] + f"/{name}"
+        return urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
 
     @implements(contracts.find_slow_spots)
     def find_slow_spots(self, request: AnalyzeInput) -> list[SlowSpot]:
@@ -144,6 +168,10 @@ class OptimizeActivities:
             return postgres_findings.find_slow_spots(url, request.measured.load)
         except postgres_findings.StatementsOff as exc:
             raise ApplicationError(str(exc), type="StatementsOff", non_retryable=True) from None
+        except psycopg.OperationalError as exc:  # the server is away: worth another try
+            raise ApplicationError(
+                f"the database did not answer ({type(exc).__name__})", type="DatabaseAway"
+            ) from None
 
     @implements(contracts.report_load)
     def report_load(self, report: ReportInput) -> str:
@@ -151,7 +179,8 @@ class OptimizeActivities:
         if not request.slack_channel:
             return ""
         chart = load_chart(report.measured.load)
-        name = f"load-{target.service}-{target.environment}.png"
+        run = activity.info().workflow_id.rsplit("/", 1)[-1].replace(".", "")[-8:]
+        name = f"load-{target.service}-{target.environment}-{run}.png"  # each run its own
         title = f"Load test of {target.service} in {target.environment}"
         try:
             ids = upload_to_thread(
@@ -161,8 +190,8 @@ class OptimizeActivities:
                 [(name, chart, title)],
                 f"{escape(title)}: response times and requests per second.",
             )
-        except FileRefused as exc:  # Slack said no: the card still has the figures
-            log.warning("the load test's chart was not uploaded: %s", exc)
+        except Exception as exc:  # noqa: BLE001 - the card still has the figures
+            log.warning("the load test's chart was not uploaded: %s", type(exc).__name__)
             return ""
         return ids[0] if ids else ""
 

@@ -18,10 +18,11 @@ from activities.deploy_targets.local_router import LocalRouter
 from activities.deploy_targets.naming import secrets_file
 from shipmate import delivery_client
 from shipmate.settings import Settings
+from workflows.environments import is_production
 from workflows.optimize_models import LoadTarget, OptimizeRequest
 from workflows.spec import Auth, DeployTarget
 
-PREFERRED = ("staging", "dev", "development", "test")  # loaded when none is named
+PREFERRED = ("staging", "qa", "dev")  # loaded when none is named
 
 
 class TargetRefused(Exception):
@@ -47,7 +48,7 @@ async def find_target(settings: Settings, client: Client, request: OptimizeReque
             f"{name} runs on {spec.deploy.target.value}: load tests reach only services on "
             "the local Docker target so far"
         )
-    _served_here(settings, name, environment, deployment.url)
+    served_here(settings, name, environment, deployment.url)
     seconds, users, said = _clamped(settings, request)
     return LoadTarget(
         service=name,
@@ -58,26 +59,30 @@ async def find_target(settings: Settings, client: Client, request: OptimizeReque
         signs_in=spec.auth != Auth.none,
         seconds=seconds,
         users=users,
+        seed_seconds=min(settings.load_seed_seconds, settings.load_max_seconds),
         said=said,
     )
 
 
 def _preferred(environments: list[str]) -> str:
+    """The environment loaded when none is named: never production while another exists."""
     for name in PREFERRED:
         if name in environments:
             return name
-    return sorted(environments)[0]
+    others = sorted(e for e in environments if not is_production(e))
+    return others[0] if others else sorted(environments)[0]
 
 
-def _served_here(settings: Settings, service: str, environment: str, url: str) -> None:
-    """This installation's router serves the pair at the recorded address."""
-    router = LocalRouter(settings)
-    if router.upstream(service, environment) is None:
+def served_here(settings: Settings, service: str, environment: str, url: str) -> None:
+    """This installation's router serves the pair at the recorded address, now: checked
+    again right before a load, since a production run may wait an hour for its yes."""
+    serving = LocalRouter(settings).serving_address(service, environment)
+    if serving is None:
         raise TargetRefused(
             f"{service} in {environment} is not served by this installation's router: "
             "nothing was sent to it"
         )
-    if router.address(service, environment).rstrip("/") != url.rstrip("/"):
+    if serving.rstrip("/") != url.rstrip("/"):
         raise TargetRefused(
             f"{service} in {environment} answers at another address than the one I deployed: "
             "nothing was sent to it"
@@ -122,4 +127,11 @@ def sign_in_headers(settings: Settings, target: LoadTarget) -> dict:
         raise TargetRefused(
             f"{target.service} refused the sign-in of its first admin (HTTP {answer.status_code})"
         )
-    return {"Authorization": f"Bearer {answer.json()['access_token']}"}
+    try:
+        token = answer.json()["access_token"]
+    except (ValueError, KeyError, TypeError):
+        raise TargetRefused(
+            f"{target.service} answered its sign-in without an access_token: load tests sign "
+            "in with POST /auth/token, as the services I build do"
+        ) from None
+    return {"Authorization": f"Bearer {token}"}

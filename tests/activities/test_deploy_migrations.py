@@ -1,7 +1,7 @@
 """An engine that fails a roll back's downgrade call is left to Temporal to try again.
 
 Rolling back runs the newer version's migrations down in a container of their own
-(activities.deploy_targets.local._migrate_down); only alembic's own failure is the deploy's
+(activities.deploy_targets.local_downgrade.migrate_down); only alembic's own failure is the deploy's
 verdict (tests/activities/test_local_deploys.py).
 """
 
@@ -12,7 +12,7 @@ import uuid
 import docker
 import pytest
 
-from activities.deploy_targets import local
+from activities.deploy_targets import local_downgrade
 from workflows.stage_models import DeployInput
 
 
@@ -31,7 +31,7 @@ def test_a_docker_error_around_the_migration_is_left_to_temporal_to_retry(settin
             def run(*args, **kwargs):
                 raise docker.errors.APIError("500 Server Error: the engine is restarting")
 
-    monkeypatch.setattr(local, "docker_client", lambda settings: Engine)
+    monkeypatch.setattr(local_downgrade, "docker_client", lambda settings: Engine)
     back = DeployInput(
         service=name(),
         environment="staging",
@@ -40,6 +40,6 @@ def test_a_docker_error_around_the_migration_is_left_to_temporal_to_retry(settin
         migrate_down_with="notes-api:v2",
     )
     with pytest.raises(docker.errors.APIError):  # not DeployFailed, which is never retried
-        local._migrate_down(
+        local_downgrade.migrate_down(
             settings, back, "sqlite:////data/notes.db", {}, "bridge", heartbeat=print
         )

@@ -16,7 +16,7 @@ import psycopg
 import pytest
 from temporalio.testing import ActivityEnvironment
 
-from activities.deploy_targets import DeployFailed, local
+from activities.deploy_targets import DeployFailed, local_downgrade
 from activities.deploy_targets.local import LocalDocker
 from activities.deploy_targets.naming import database_identifier, secrets_file
 from activities.stages import DeliveryActivities
@@ -292,7 +292,7 @@ def test_a_migration_that_fails_in_its_container_refuses_with_its_own_words(sett
     )
     nowhere = "postgresql://nobody:x@127.0.0.1:1/none"  # alembic cannot reach it and says so
     with pytest.raises(DeployFailed) as failed:
-        local._migrate_down(settings, back, nowhere, {}, "bridge", heartbeat=print)
+        local_downgrade.migrate_down(settings, back, nowhere, {}, "bridge", heartbeat=print)
     assert str(failed.value).startswith("cannot roll the database back to v1: ")
     assert "the live version keeps serving" in str(failed.value)
     assert any("Error" in line for line in failed.value.log_tail)

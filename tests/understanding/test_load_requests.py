@@ -1,5 +1,5 @@
-"""Load-test requests as people write them (load_requests.jsonl and load_requests_2.jsonl,
-each written by someone who never read the reader; both were read while mending it, so
+"""Load-test requests as people write them (load_requests*.jsonl, each written by someone
+who never read the reader; all were read while mending it, so
 the measure is benchmarks/load_requests_measure.jsonl, which nobody has read): whether a
 message asks for a run now, and which service, environment, length and users it names.
 Every row is read exactly; a URL is never the service, and numbers describing the
@@ -15,7 +15,8 @@ import pytest
 from testkit.load_requests import expected_of, known_services, reading, rows_of
 
 HERE = Path(__file__).parent
-ROWS = rows_of(HERE / "load_requests.jsonl", HERE / "load_requests_2.jsonl")
+TABLES = ("load_requests.jsonl", "load_requests_2.jsonl", "load_requests_3.jsonl")
+ROWS = rows_of(*(HERE / table for table in TABLES))
 KNOWN = known_services(ROWS)
 
 

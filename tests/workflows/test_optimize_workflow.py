@@ -51,14 +51,19 @@ class Stages:
         self.environment = environment
         self.refuse = refuse
         self.called: list[str] = []
+        self.loaded: list[LoadInput] = []
 
     def activities(self) -> list:
         stages = self
 
         @implements(contracts.environment_rules)
         async def environment_rules(request: RulesInput) -> Rules:
-            policies = {
-                env: ApprovalPolicy(approvers=["U0BOB"], production=env == "production")
+            policies = {  # production: nobody loads it alone, as nobody ships to it alone
+                env: ApprovalPolicy(
+                    approvers=["U0ALICE", "U0BOB"],
+                    production=env == "production",
+                    requester_may_approve=env != "production",
+                )
                 for env in request.environments
             }
             return Rules(policies=policies, access=AccessPolicy(developers=["U0ALICE", "U0BOB"]))
@@ -81,6 +86,7 @@ class Stages:
         @implements(contracts.load_service)
         async def load_service(request: LoadInput) -> Measured:
             stages.called.append("load")
+            stages.loaded.append(request)
             total = EndpointStats(name="Aggregated", requests=900, p50_ms=12, p95_ms=80, rps=30)
             timeline = [LoadPoint(at_s=n, rps=30) for n in range(30)]
             load = LoadResult(
@@ -175,17 +181,22 @@ async def test_production_is_loaded_only_after_a_yes_from_its_approver(client):
 
         await eventually(waiting, what="the load test to wait for a yes")
         assert stages.called == ["target"]
-        asker = PersonAction(user="U0ALICE", origin=Origin.command)  # asked, may not approve
+        stranger = PersonAction(user="U0CAROL", origin=Origin.command)
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await handle.execute_update(OptimizeWorkflow.go_ahead, stranger)
+        assert "may approve production deploys" in str(caught.value.cause)
+        asker = PersonAction(user="U0ALICE", origin=Origin.command)  # an approver, who asked
         with pytest.raises(WorkflowUpdateFailedError) as caught:
             await handle.execute_update(OptimizeWorkflow.go_ahead, asker)
-        assert "may approve production deploys" in str(caught.value.cause)
+        assert "you asked for this load test" in str(caught.value.cause)
 
         await handle.execute_update(
             OptimizeWorkflow.go_ahead, PersonAction(user="U0BOB", origin=Origin.command)
         )
         final = await handle.result()
-    assert final.state == OptimizeState.succeeded and final.go_ahead_by == "U0BOB"
+    assert final.state == OptimizeState.succeeded and final.go_aheads == ["U0BOB"]
     assert stages.called == ["target", "load", "analyze", "report"]
+    assert stages.loaded[0].target.production and not stages.loaded[0].seed  # reads only
 
 
 async def test_production_without_a_yes_is_never_loaded(client):
