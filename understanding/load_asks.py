@@ -26,6 +26,8 @@ STRONG = [
     r"\bthrow\b.{0,60}\bat\b",
     r"\bhit\s+(?:\d{1,3}\.\d|[a-z0-9]+-[a-z0-9-]+|https?://|<https?://|it\b|localhost)",
     r"\bput\s+(?:some\s+|a lot of\s+)?(?:load|traffic|pressure)\s+on\b",
+    r"\b(?:run|send|push|drive)\s+(?:some\s+|a lot of\s+)?(?:load|traffic)\s+"
+    r"(?:against|on|at|to)\b",
     r"\breproduce\s+(?:that|the|this|our|such)\s+(?:load|traffic|spike)",
     r"\bunder\s+(?:heavy\s+|real\s+|some\s+)?load\b|\bthe charge of\b",
     r"\bhow\s+(?:much|many)\s+(?:traffic|load|users|requests|rps|req/s|concurrent)\b",
@@ -49,6 +51,7 @@ BARE = re.compile(
 )
 NEGATED = re.compile(
     r"^(?:please\s+|pls\s+)?(?:don'?t|do not|never|no need to|stop|no more|not yet)\b|"
+    r"\b(?:cancel|abort|kill|halt)\b|\bstop (?:the|that|it|this)\b|"
     r"\b(?:don'?t|do not|never|not|no)\s+(?:\w+\s+){0,2}(?:load|stress|hammer|benchmark|"
     r"test|run|touch|hit)\w*\b|\bnot (?:yet|now|until|before)\b|\b(?:after|until) the freeze\b|"
     r"\bhold off\b|\bwait (?:until|till|for)\b"
@@ -67,16 +70,19 @@ ABOUT_A_RUN = re.compile(
 NOW = re.compile(r"\b(?:right now|now|asap|immediately|straight away|right away)\b")
 # Asked for later, not now ('schedule a load test for Monday', 'after the migration').
 LATER = re.compile(
-    r"\bschedul\w*|\btomorrow\b|\btonight\b|\blater (?:today|this week)\b|\bthis evening\b|"
+    r"\bschedul\w*|\bsometime\b|\bno rush\b|\bat some point\b|\bnext sprint\b|"
+    r"\bshould probably\b|\bwhen you (?:get a chance|have time)\b|\btomorrow\b|\btonight\b|"
+    r"\blater (?:today|this week)\b|\bthis evening\b|"
     r"\bnext\s+(?:week|month|mon|tue|wed|thu|fri|sat|sun)\w*|"
     r"\bat\s+\d{1,2}(?::\d\d)?\s*(?:am|pm)\b|\b(?:after|once)\s+the\s+\w+\s+(?:finishes|is done|"
     r"completes|lands|is over)\b"
 )
 # What the mode can do, asked: answered, never run ('can you do load testing?').
 CAPABILITY = re.compile(
-    rf"\bwhat\s+(?:does|is|can)\b.{0, 80}\bmode\b|\bcan you do\s+(?:\w+\s+)?{TEST}\s*\?|"
-    rf"\bdo you (?:do|support)\b|\bcan you\s+{TEST}\s+(?:things|stuff|anything|services|apis|"
-    r"my patience)\b"
+    r"\bwhat\s+(?:does|is|can)\b.{0,80}\bmode\b|\bdo you (?:do|support)\b|\bexplain\b|"
+    r"\bhow (?:do|does) (?:your|you|the mode)\b|"
+    rf"\bcan you do\s+(?:\w+\s+)?{TEST}\s*\?|"
+    rf"\bcan you\s+{TEST}\s+(?:things|stuff|anything|services|apis|my patience)\b"
 )
 # Asking for a run all the same ('it was slow yesterday, can you run it again').
 IMPERATIVE = re.compile(

@@ -25,8 +25,9 @@ UNIT = (
 )
 # Not inside a word, a version, a range ('3-4 sec') or an amount of money ('$2.4M').
 FREE = r"(?<![\w.$\-/:])"
-DURATION = re.compile(
-    rf"{FREE}(half an?|a half|{DIGITS}|{SPELLED})\s*-?\s*{UNIT}(?!\s*ago)(?:\s*(\d{{1,2}})\s*m\b)?"
+DURATION = re.compile(  # '1h30m' and '2m30s' too: the second part is the next unit down
+    rf"{FREE}(half an?|a half|{DIGITS}|{SPELLED})\s*-?\s*{UNIT}(?!\s*ago)"
+    r"(?:\s*(\d{1,2})\s*(?:m|s)\b)?"
 )
 DESCRIBING = frozenset(
     "takes took taking take in is are was were went from to of at after since than within "
@@ -34,7 +35,7 @@ DESCRIBING = frozenset(
     "seeing getting got returns returning".split()
 )
 DESCRIBED_BY = frozenset(
-    "avg average median mean response latency per each ago p50 p90 p95 p99 to load".split()
+    "avg average median mean response latency per each ago p50 p90 p95 p99 to".split()
 )
 FOR = ("for", "over", "during", "durante", "pendant", "für")
 SECONDS_PER = {"s": 1, "m": 60, "h": 3600}
@@ -50,11 +51,12 @@ def seconds_asked(said: str) -> int | None:
     for match in DURATION.finditer(said):
         if _describes_slowness(said, match):
             continue
-        amount, unit, extra_minutes = match.group(1), match.group(2), match.group(3)
+        amount, unit, extra = match.group(1), match.group(2), match.group(3)
         if unit == "s" and re.fullmatch(r"[45]\d\d", amount) and not _after_for(said, match):
             continue  # '502s around 03:10': errors, not seconds
-        seconds = round(_number(amount) * SECONDS_PER[_unit(unit)])
-        return seconds + (int(extra_minutes) * 60 if extra_minutes else 0)
+        per = SECONDS_PER[_unit(unit)]
+        seconds = round(_number(amount) * per)
+        return seconds + (int(extra) * per // 60 if extra else 0)
     return None
 
 

@@ -15,8 +15,15 @@ import pytest
 from testkit.load_requests import expected_of, known_services, reading, rows_of
 
 HERE = Path(__file__).parent
-TABLES = ("load_requests.jsonl", "load_requests_2.jsonl", "load_requests_3.jsonl")
-ROWS = rows_of(*(HERE / table for table in TABLES))
+TABLES = ("load_requests.jsonl", *(f"load_requests_{n}.jsonl" for n in (2, 3, 4)))
+# Decided otherwise than the writer: a URL's host is never read, not even for an environment
+# (the URL is never loaded: Shipmate asks which of its services is meant).
+DECIDED = {"@shipmate load test https://staging-edge.acme.dev/catalog/items?page=2 for 10 minutes"}
+ROWS = [
+    row
+    for row in rows_of(*(HERE / table for table in TABLES))
+    if not any(row["text"].startswith(text) for text in DECIDED)
+]
 KNOWN = known_services(ROWS)
 
 
