@@ -18,7 +18,7 @@ from bot.turn import clicked_where
 from slack_views.plan_check import MAX_PLAN
 from slack_views.text import escape
 from understanding.plan_language import starts_like_a_plan
-from workflows.spec import unreadable
+from workflows.unreadable import unreadable
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from shipmate.people import Directory
 from shipmate.settings import Settings
 from slack_views.card import APPROVE_LOSING_DATA
 from slack_views.decision_modal import APPROVE_WITH_COMMENT, CALLBACK, REJECT
-from slack_views.optimize_card import GO_AHEAD
+from slack_views.optimize_card import APPLY_SPEEDUPS, GO_AHEAD
 from slack_views.plan import ANSWER
 from slack_views.plan_check import EDIT
 from slack_views.prompts import DISMISS
@@ -131,7 +131,8 @@ def build_app(settings: Settings, temporal: TemporalLink, **app_options) -> Trac
     app.view(CALLBACK)(modals.on_submit)
     app.action(ROLL_BACK)(rollback.on_click)
     app.action(APPLY_FIXES)(conversations.reviews.on_click)
-    app.action(GO_AHEAD)(conversations.optimizations.on_click)
+    app.action(GO_AHEAD)(conversations.optimizations.on_go_ahead)
+    app.action(APPLY_SPEEDUPS)(conversations.optimizations.on_apply)
     app.action(re.compile(rf"^{ANSWER}_\d+$"))(answer_buttons.on_click)
     app.action(EDIT)(plan_edits.on_click)
     app.view(EDIT)(plan_edits.on_submit)

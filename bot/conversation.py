@@ -43,7 +43,7 @@ from understanding import spec_diff, understand
 from understanding.plan_language import render, starts_like_a_plan
 from understanding.review_request import is_review
 from workflows.models import DeliveryStatus
-from workflows.spec import UNREADABLE_TEXT, unreadable
+from workflows.unreadable import UNREADABLE_TEXT, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +175,7 @@ class Conversations:
             return
         reading = intents.read(text)
         command = parse_command(text) if addressed else None
-        if addressed and asks_to_apply(text) and await self.reviews.apply_from_text(turn, temporal):
+        if addressed and asks_to_apply(text) and await self._apply_from_text(turn, temporal):
             return
         if command and command.verb in UNDOING:
             await self._undo(turn, temporal, command, status)
@@ -212,7 +212,7 @@ class Conversations:
         reading = intents.read(text)
         again = sounds_like_decision(text) == Verb.retry
         command = parse_command(text) if addressed else None  # only said to Shipmate
-        if addressed and asks_to_apply(text) and await self.reviews.apply_from_text(turn, temporal):
+        if addressed and asks_to_apply(text) and await self._apply_from_text(turn, temporal):
             return
         if reading.intent == Intent.help:
             await turn.say(intents.HELP)
@@ -230,6 +230,12 @@ class Conversations:
             await turn.say(
                 await answers.answer(temporal, reading, Quoting(turn.client, turn.channel))
             )
+
+    async def _apply_from_text(self, turn: Turn, temporal: Client) -> bool:
+        """'apply' in the thread of a review or of a load test; False: neither is here."""
+        if await self.reviews.apply_from_text(turn, temporal):
+            return True
+        return await self.optimizations.apply_from_text(turn, temporal)
 
     async def _plan_and_start(self, turn: Turn, temporal: Client, thread: list[str]) -> None:
         if await self._not_a_developer(turn):

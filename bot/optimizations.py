@@ -28,6 +28,7 @@ from shipmate.temporal import TemporalUnavailable
 from slack_views.text import escape, escape_keeping_mentions
 from understanding.load_request import read_load
 from understanding.near_names import near
+from workflows import search
 from workflows.access import Origin, PersonAction
 from workflows.optimize_models import OptimizeRequest, OptimizeStatus
 from workflows.optimize_workflow import OptimizeWorkflow
@@ -85,7 +86,31 @@ class Optimizations:
         except WorkflowAlreadyStartedError:
             log.info("%s was started already (a redelivered message)", optimize_id)
 
-    async def on_click(self, ack, body: dict, client: AsyncWebClient) -> None:
+    async def on_go_ahead(self, ack, body: dict, client: AsyncWebClient) -> None:
+        await self._on_click(ack, body, client, OptimizeWorkflow.go_ahead)
+
+    async def on_apply(self, ack, body: dict, client: AsyncWebClient) -> None:
+        await self._on_click(ack, body, client, OptimizeWorkflow.apply)
+
+    async def apply_from_text(self, turn: Turn, temporal: Client) -> bool:
+        """'@shipmate apply' in a load test's thread; False: no load test here."""
+        found = temporal.list_workflows(
+            search.optimizations(channel=turn.channel, thread=turn.thread_ts), limit=5
+        )
+        newest = None
+        async for entry in found:
+            if newest is None or entry.start_time > newest.start_time:
+                newest = entry
+        if newest is None:
+            return False
+        groups = await self.directory.groups_of(turn.user)
+        person = PersonAction(
+            user=turn.user, groups=groups, origin=Origin.command, channel=turn.channel
+        )
+        await self._update(turn, temporal, newest.id, OptimizeWorkflow.apply, person)
+        return True
+
+    async def _on_click(self, ack, body: dict, client: AsyncWebClient, update) -> None:
         await ack()
         action, user = body["actions"][0], body["user"]["id"]
         channel, container, message = clicked_where(body)
@@ -99,7 +124,7 @@ class Optimizations:
             channel,
             message.get("thread_ts") or message_ts,
             user,
-            key=f"go/{optimize_id}/{user}/{body.get('trigger_id', '')}",
+            key=f"click/{optimize_id}/{user}/{body.get('trigger_id', '')}",
             temporal=self.temporal,
             task_queue=self.settings.task_queue,
         )
@@ -114,16 +139,17 @@ class Optimizations:
                 ":warning: I can't reach the workflow engine: click again soon."
             )
             return
+        await self._update(turn, temporal, optimize_id, update, person)
+
+    async def _update(self, turn: Turn, temporal: Client, optimize_id: str, update, person):
         handle = temporal.get_workflow_handle(optimize_id)
         try:
-            await handle.execute_update(
-                OptimizeWorkflow.go_ahead, person, result_type=OptimizeStatus
-            )
+            await handle.execute_update(update, person, result_type=OptimizeStatus)
         except WorkflowUpdateFailedError as exc:
             why = str(getattr(exc.cause, "message", None) or exc.cause or "refused")
             await turn.tell_privately(f":no_entry: {escape_keeping_mentions(why)}")
         except RPCError as exc:
-            log.info("go-ahead on %s: %s", optimize_id, exc)
+            log.info("%s on %s: %s", update.__name__, optimize_id, exc)
             await turn.tell_privately(":no_entry: that load test has ended: ask for a new one")
 
 

@@ -38,10 +38,11 @@ log = logging.getLogger(__name__)
 
 # The whole message is the command ("apply the fixes", "ok, apply them please"): a
 # question or a negation ("should we apply the fixes?", "don't apply the fixes yet") is not.
-APPLY = re.compile(
+APPLY = re.compile(  # a review's fixes, or a load test's speed-ups
     r"^(?:(?:ok|okay|yes|yep|great|thanks|please|pls|go ahead and|let's|lets)[,!.\s]+)*"
-    r"apply\s+(?:(?:the|those|these|all|all of|your|its|them)\s+)*(?:fix|fixes|patch|patches|"
-    r"them|it)?(?:\s+(?:please|pls|now))?\s*[.!]*$",
+    r"apply(?:\s+(?:(?:the|those|these|all|all of|your|its|them)\s+)*(?:fix|fixes|patch|"
+    r"patches|them|it|speed-?ups?|indexes|indices|index|changes|suggestions|optimi[sz]ations?)?)?"
+    r"(?:\s+(?:please|pls|now))?\s*[.!]*$",
     re.I,
 )
 SUFFIX = {"python": ".py", "py": ".py", "typescript": ".ts", "ts": ".ts", "js": ".js"}

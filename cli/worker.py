@@ -36,7 +36,13 @@ from workflows.service_workflow import ServiceWorkflow
 
 WORKFLOWS = [ServiceWorkflow, DeliveryWorkflow, SlackOutbox, ReviewWorkflow, OptimizeWorkflow]
 # Planning, the model's reading of a review and handing its fixes on: no Docker, no Slack.
-ON_WORKFLOWS_QUEUE = ("plan_service", "review_with_model", "request_fixes")
+ON_WORKFLOWS_QUEUE = (
+    "plan_service",
+    "review_with_model",
+    "request_fixes",
+    "request_speedup",
+    "delivery_outcome",
+)
 # A stage's progress (its heartbeat details) reaches the engine at most this late; the
 # SDK's default holds it back for up to a minute, which `shipmate status` would show.
 PROGRESS_EVERY = timedelta(seconds=5)

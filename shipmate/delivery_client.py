@@ -47,7 +47,8 @@ from workflows.models import (
     StageState,
 )
 from workflows.service_workflow import ServiceWorkflow, service_workflow_id
-from workflows.spec import UNREADABLE_TEXT, DeployTarget, ServiceSpec, unreadable
+from workflows.spec import DeployTarget, ServiceSpec
+from workflows.unreadable import UNREADABLE_TEXT, unreadable
 
 log = logging.getLogger(__name__)
 

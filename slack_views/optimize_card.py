@@ -25,6 +25,7 @@ from slack_views.text import escape
 from workflows.optimize_models import LoadResult, OptimizeState, OptimizeStatus, SlowSpot
 
 GO_AHEAD = "optimize_go_ahead"
+APPLY_SPEEDUPS = "optimize_apply"
 TABLE_ROWS = 8
 SPOTS_SHOWN = 5
 STATE_LINE = {
@@ -52,12 +53,15 @@ def optimize_card(status: OptimizeStatus) -> list[Block]:
     if status.load is not None and status.load.total.requests:
         blocks.append(SectionBlock(text=MarkdownTextObject(text=figures_line(status))))
         blocks.append(SectionBlock(text=MarkdownTextObject(text=endpoint_table(status.load))))
+    if status.before is not None and status.load is not None:
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=before_after(status))))
     if status.state == OptimizeState.succeeded:
         if not status.spots:
             said = ":white_check_mark: nothing in the database's statistics stands out"
             blocks.append(SectionBlock(text=MarkdownTextObject(text=said)))
         for spot in status.spots[:SPOTS_SHOWN]:
             blocks.append(SectionBlock(text=MarkdownTextObject(text=spot_text(spot))))
+        blocks += apply_blocks(status)
     if status.notes:
         notes = "\n".join(f"_{escape(note[:300])}_" for note in status.notes)[:2000]
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=notes)]))
@@ -137,3 +141,62 @@ def _go_ahead_button(status: OptimizeStatus) -> Block:
         confirm=confirm,
     )
     return ActionsBlock(elements=[button])
+
+
+def apply_blocks(status: OptimizeStatus) -> list[Block]:
+    """What Apply would change, and its button; or what became of it."""
+    if not status.indexes:
+        return []
+    changes = ", ".join(
+        f"`{escape(change.table)}({escape(change.field)})`" for change in status.indexes
+    )
+    if status.apply_delivery:
+        note = (
+            f":hammer_and_wrench: <@{status.applied_by}> asked for indexes on {changes}: a "
+            f"change of {escape(status.service)} follows (`{status.apply_delivery}`), then the "
+            "same load test again"
+        )
+        return [ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    if status.apply_closed:
+        note = "The time to apply these speed-ups from here is over: load test it again."
+        return [ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    if status.applied_by:
+        note = f":hourglass_flowing_sand: <@{status.applied_by}> asked for the speed-ups"
+        return [ContextBlock(elements=[MarkdownTextObject(text=note)])]
+    confirm = ConfirmObject(
+        title="Apply the speed-ups?",
+        text=f"A change of {escape(status.service)} adding indexes on {changes} goes through "
+        "its tests and approval gates like any change; then the same load test runs again.",
+        confirm="Apply",
+        deny="Not now",
+    )
+    button = ButtonElement(
+        text=f"Apply {len(status.indexes)} speed-ups"[:75],
+        action_id=APPLY_SPEEDUPS,
+        value=status.optimize_id,
+        style="primary",
+        confirm=confirm,
+    )
+    return [
+        SectionBlock(text=MarkdownTextObject(text=f"*Apply* adds indexes on {changes}")),
+        ActionsBlock(elements=[button]),
+    ]
+
+
+def before_after(status: OptimizeStatus) -> str:
+    """Each endpoint's p95 before and after Apply, and how many times faster."""
+    assert status.before is not None and status.load is not None
+    was = {e.name: e for e in status.before.endpoints}
+    rows = [f"{'endpoint':<34} {'p95 before':>10} {'after':>8} {'faster':>7}"]
+    for now in status.load.endpoints[:TABLE_ROWS]:
+        old = was.get(now.name)
+        if old is None:
+            continue
+        times = f"{old.p95_ms / now.p95_ms:.1f}x" if now.p95_ms else "-"
+        rows.append(f"{now.name[:34]:<34} {old.p95_ms:>10.0f} {now.p95_ms:>8.0f} {times:>7}")
+    total_before, total_after = status.before.total, status.load.total
+    fenced = escape("\n".join(rows).replace("```", "ˋˋˋ"))
+    return (
+        f"*Before and after:* p95 {total_before.p95_ms:.0f} ms → {total_after.p95_ms:.0f} ms, "
+        f"{total_before.rps:.0f} → {total_after.rps:.0f} requests/s\n```{fenced}```"
+    )

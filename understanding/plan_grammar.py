@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from workflows.spec import FieldSpec, FieldType, OnDelete, RelationSpec
 
 TYPE_ALIASES = {"string": "str", "integer": "int", "boolean": "bool"}
-FIELD_FLAGS = ("in", "default", "unique", "optional", "required")
+FIELD_FLAGS = ("in", "default", "unique", "indexed", "optional", "required")
 ARROWS = ("->", "→")
 STRING = r'"(?:[^"\\]|\\.)*"?'  # an unclosed quote runs to the line's end, and is refused
 WORD = r'(?:(?!->)[^\s",();→])+'  # so `customer->Customer` is three tokens
@@ -78,6 +78,7 @@ def read_field(item: list[str], line: int) -> FieldSpec:
         type=kind,
         required=said.get("required", True),
         unique=said.get("unique", False),
+        indexed=said.get("indexed", False),
         default=said.get("default"),
         choices=said.get("in", []),
     )

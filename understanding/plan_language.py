@@ -24,7 +24,8 @@ skipped; the card's own forms read too (`->` or `→`, `in pending/paid`, `REST 
     deploy TARGET: ENV > ENV   local, aws-ecs, aws-lambda or none, then the environments in
                            order (> , or →); ": no environments" for none; without ":", staging
     Entity: ITEM, ...      an entity (PascalCase) with its fields and links, in order:
-      a field              name [type] [in (a, b, c)] [default VALUE] [unique] [optional|required]
+      a field              name [type] [in (a, b, c)] [default VALUE] [unique] [indexed]
+                           [optional|required]; indexed: filters and sorts read an index
                            type: str (if left out), text, int, float, decimal, bool, date,
                            datetime, uuid or email; a field is required unless `optional`
       a link               name -> Entity [required|optional] [on delete cascade|refuse]
@@ -128,6 +129,7 @@ def _field_text(field: FieldSpec) -> str:
     words += [f"in ({', '.join(field.choices)})"] if field.choices else []
     words += ["default", quoted(field.default)] if field.default is not None else []
     words += ["unique"] if field.unique else []
+    words += ["indexed"] if field.indexed else []
     words += [] if field.required else ["optional"]
     return " ".join(words)
 

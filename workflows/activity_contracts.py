@@ -184,8 +184,9 @@ def load_service(request: optimize.LoadInput) -> optimize.Measured:
 
 
 @activity.defn
-def find_slow_spots(request: optimize.AnalyzeInput) -> list[optimize.SlowSpot]:
-    """What the database's own statistics and plans say is slow, and what would help."""
+def find_slow_spots(request: optimize.AnalyzeInput) -> optimize.Findings:
+    """What the database's own statistics and plans say is slow, what would help, and which
+    of it is a change of the service's spec (an index on a field)."""
     raise NotImplementedError
 
 
@@ -201,7 +202,27 @@ def notify_optimize(status: optimize.OptimizeStatus) -> None:
     raise NotImplementedError
 
 
-OPTIMIZE_STAGES = (find_load_target, load_service, find_slow_spots, report_load, notify_optimize)
+@activity.defn
+def request_speedup(request: optimize.SpeedupInput) -> str:
+    """Ask the service for a change delivery adding the indexes; its id."""
+    raise NotImplementedError
+
+
+@activity.defn
+def delivery_outcome(delivery_id: str) -> optimize.DeliveryOutcome:
+    """Where a delivery stands: finished or not, and how it ended."""
+    raise NotImplementedError
+
+
+OPTIMIZE_STAGES = (
+    find_load_target,
+    load_service,
+    find_slow_spots,
+    report_load,
+    notify_optimize,
+    request_speedup,
+    delivery_outcome,
+)
 
 DELIVERY_STAGES = (
     plan_service,

@@ -83,6 +83,42 @@ class SlowSpot(BaseModel):
     change: str = Field(description="The change it would make, in words")
 
 
+class IndexChange(BaseModel):
+    """An index a missing_index spot asks for, on a field of the service's spec."""
+
+    entity: str
+    field: str
+    table: str
+
+    @property
+    def words(self) -> str:
+        return f"an index on {self.table}({self.field})"
+
+
+class Findings(BaseModel):
+    """What the analysis found, and which of it Apply can change in the service's spec."""
+
+    spots: list[SlowSpot] = Field(default_factory=list)
+    indexes: list[IndexChange] = Field(default_factory=list)
+
+
+class SpeedupInput(BaseModel):
+    optimize_id: str
+    service: str
+    version: int = Field(description="The version measured: the speed-ups are for it")
+    indexes: list[IndexChange]
+    requester: str
+    slack_channel: str | None = None
+    slack_thread_ts: str | None = None
+
+
+class DeliveryOutcome(BaseModel):
+    finished: bool
+    state: str = ""
+    version: int | None = None
+    error: str | None = None
+
+
 class OptimizeState(StrEnum):
     waiting = "waiting"  # for the go-ahead on a production environment
     running = "running"
@@ -104,6 +140,8 @@ class OptimizeRequest(BaseModel):
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
     go_ahead_minutes: float = Field(60, description="How long a production run waits for its yes")
+    apply_days: float = Field(3, description="How long its speed-ups may be applied")
+    poll_seconds: float = Field(60, description="How often Apply's change is looked at")
 
 
 class LoadTarget(BaseModel):
@@ -146,6 +184,7 @@ class ReportInput(BaseModel):
     target: LoadTarget
     measured: Measured
     spots: list[SlowSpot] = Field(default_factory=list)
+    before: LoadResult | None = Field(None, description="The run before Apply, for the chart")
 
 
 class OptimizeStatus(BaseModel):
@@ -162,6 +201,11 @@ class OptimizeStatus(BaseModel):
     notes: list[str] = Field(default_factory=list)
     error: str | None = None
     go_aheads: list[str] = Field(default_factory=list, description="Who said yes to production")
+    indexes: list[IndexChange] = Field(default_factory=list, description="What Apply adds")
+    applied_by: str | None = None
+    apply_delivery: str | None = Field(None, description="The change delivery Apply asked for")
+    apply_closed: bool = Field(False, description="The time to apply is over")
+    before: LoadResult | None = Field(None, description="The first run, once measured again")
     slack_channel: str | None = None
     slack_thread_ts: str | None = None
 
@@ -174,7 +218,10 @@ class OptimizeStatus(BaseModel):
         )
 
     def for_card(self) -> OptimizeStatus:
-        """What the card needs: the figures without the per-second timeline."""
-        if self.load is None:
-            return self
-        return self.model_copy(update={"load": self.load.model_copy(update={"timeline": []})})
+        """What the card needs: the figures without the per-second timelines."""
+        slim = {
+            name: run.model_copy(update={"timeline": []})
+            for name, run in (("load", self.load), ("before", self.before))
+            if run is not None
+        }
+        return self.model_copy(update=slim)

@@ -20,13 +20,15 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows import search
-    from workflows.access import ApprovalPolicy, Origin, PersonAction
+    from workflows.access import AccessPolicy, ApprovalPolicy, Origin, PersonAction
     from workflows.coalesced import Coalesced
     from workflows.environments import is_production
     from workflows.models import Stage, StageState
     from workflows.optimize_models import (
         AnalyzeInput,
+        Findings,
         LoadInput,
+        LoadResult,
         LoadTarget,
         Measured,
         OptimizeRequest,
@@ -36,6 +38,10 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.queues import queue_for
     from workflows.stage_models import Rules, RulesInput
+
+# The second half, in the sandbox like this module (passed through, its models would be
+# other classes than the ones imported here).
+from workflows.optimize_again import ApplyingSpeedups, OptimizeFailed, cause  # noqa: E402
 
 STAGES = ("target", "load", "analyze", "report")
 RETRY = RetryPolicy(
@@ -47,10 +53,6 @@ ONCE = RetryPolicy(maximum_attempts=1)
 CARD_POSTED = "card_posted"  # the outbox tells the optimization where its card is
 
 
-class OptimizeFailed(Exception):
-    """Internal: a stage failed or the run was refused; the card says why."""
-
-
 class CardUpdates(Coalesced):
     """The card, kept current: one edit in flight, always the newest status."""
 
@@ -59,7 +61,7 @@ class CardUpdates(Coalesced):
 
 
 @workflow.defn(name=search.OPTIMIZE_TYPE)
-class OptimizeWorkflow:
+class OptimizeWorkflow(ApplyingSpeedups):
     @workflow.init
     def __init__(self, request: OptimizeRequest) -> None:
         self._status = OptimizeStatus(
@@ -73,6 +75,8 @@ class OptimizeWorkflow:
         )
         self._card = CardUpdates()
         self._policy: ApprovalPolicy | None = None
+        self._access: AccessPolicy | None = None
+        self._apply_asked: PersonAction | None = None
 
     @workflow.query
     def status(self) -> OptimizeStatus:
@@ -108,13 +112,31 @@ class OptimizeWorkflow:
         if person.user in status.go_aheads:
             raise ValueError("you said yes already")
 
+    @workflow.update
+    def apply(self, person: PersonAction) -> OptimizeStatus:
+        """Asked for the speed-ups: the run loop hands them on (an activity may not run here)."""
+        self._apply_asked = person
+        self._status.applied_by = person.user
+        self._changed()
+        return self._status
+
+    @apply.validator
+    def _validate_apply(self, person: PersonAction) -> None:
+        self._check_apply(person, self._card.card_ts)
+
     @workflow.run
     async def run(self, request: OptimizeRequest) -> OptimizeStatus:
         workflow.upsert_search_attributes(search.optimize_attributes(request))
         keeping_card = asyncio.create_task(self._card._keep_sending(self._send_card))
         try:
-            await self._optimize(request)
+            target, first = await self._optimize(request)
             self._status.state = OptimizeState.succeeded
+            if self._status.indexes:
+                self._changed()
+                try:
+                    await self._wait_for_apply(request, target, first)
+                except OptimizeFailed:
+                    pass  # the stage that failed says why; the first figures stand
         except OptimizeFailed:
             if self._status.state != OptimizeState.cancelled:
                 self._status.state = OptimizeState.failed
@@ -130,8 +152,10 @@ class OptimizeWorkflow:
         keeping_card.cancel()
         return self._status
 
-    async def _optimize(self, request: OptimizeRequest) -> None:
+    async def _optimize(self, request: OptimizeRequest) -> tuple[LoadTarget, LoadResult]:
+        """The first measure: (where it ran, its figures)."""
         rules = await self._rules([])
+        self._access = rules.access
         if not rules.access.may_request(request.requester):
             self._status.state = OptimizeState.cancelled
             self._status.error = (
@@ -151,35 +175,57 @@ class OptimizeWorkflow:
         status.notes += target.said
         self._stages("target").detail = f"v{target.version} at {target.url}"
         target = await self._may_load(request, target)
+        measured = await self._measure(request, target)
+        return target, measured.load
+
+    async def _measure(
+        self,
+        request: OptimizeRequest,
+        target: LoadTarget,
+        before: LoadResult | None = None,
+        suffix: str = "",
+    ) -> Measured:
+        """Load, analyze, report: once, and again after Apply (`suffix` " again")."""
+        status = self._status
         measured: Measured = await self._stage(
-            "load",
+            "load" + suffix,
             contracts.load_service,
-            LoadInput(target=target, seed=not target.production),
+            LoadInput(target=target, seed=not target.production and before is None),
             minutes=(target.seed_seconds + target.seconds + 240) / 60,
             heartbeat=timedelta(minutes=1),
             retry=ONCE,  # a load is never sent twice: a failed run says why instead
         )
-        status.load, status.seeded = measured.load, measured.seeded
+        if before is None:
+            status.seeded = measured.seeded
         status.notes += measured.notes
         if measured.load.stopped_early:
             status.notes.append(f"stopped early: {measured.load.stopped_early}")
         total = measured.load.total
         self._stages(
-            "load"
+            "load" + suffix
         ).detail = f"{total.requests} requests, {total.rps:.0f}/s, p95 {total.p95_ms:.0f} ms"
-        spots = await self._stage(
-            "analyze",
+        findings: Findings = await self._stage(
+            "analyze" + suffix,
             contracts.find_slow_spots,
             AnalyzeInput(target=target, measured=measured),
             minutes=5,
         )
+        spots = findings.spots
         status.spots = spots
-        self._stages("analyze").detail = (
+        if before is None:
+            status.indexes = findings.indexes
+        self._stages("analyze" + suffix).detail = (
             f"{len(spots)} slow spots" if spots else "nothing slow found"
         )
-        report = ReportInput(request=request, target=target, measured=measured, spots=spots)
-        await self._stage("report", contracts.report_load, report, minutes=3)
+        report = ReportInput(
+            request=request, target=target, measured=measured, spots=spots, before=before
+        )
+        await self._stage("report" + suffix, contracts.report_load, report, minutes=3)
+        if before is not None:
+            status.before = before.model_copy(update={"timeline": []})
         status.load = measured.load.model_copy(update={"timeline": []})  # the chart has it
+        self._changed()
+        return measured
 
     async def _may_load(self, request: OptimizeRequest, target: LoadTarget) -> LoadTarget:
         """A production environment waits for as many yeses as its deploys need, from its
@@ -219,7 +265,7 @@ class OptimizeWorkflow:
                 contracts.environment_rules, RulesInput(environments=environments), seconds=60
             )
         except ActivityError as err:
-            self._status.error = f"the rules of who may ask could not be read: {_cause(err)}"
+            self._status.error = f"the rules of who may ask could not be read: {cause(err)}"
             raise OptimizeFailed from None
 
     async def _stage(
@@ -231,7 +277,9 @@ class OptimizeWorkflow:
         minutes: float,
         heartbeat: timedelta | None = None,
         retry: RetryPolicy = RETRY,
+        keep_running: bool = False,
     ):
+        """`keep_running`: the stage goes on after its activity (Apply follows its change)."""
         stage = self._stages(name)
         stage.state, stage.started_at = StageState.running, workflow.now()
         self._changed()
@@ -241,9 +289,10 @@ class OptimizeWorkflow:
             )
         except ActivityError as err:
             stage.state, stage.finished_at = StageState.failed, workflow.now()
-            stage.detail = self._status.error = _cause(err)
+            stage.detail = self._status.error = cause(err)
             raise OptimizeFailed from None
-        stage.state, stage.finished_at = StageState.succeeded, workflow.now()
+        if not keep_running:
+            stage.state, stage.finished_at = StageState.succeeded, workflow.now()
         self._changed()
         return result
 
@@ -277,9 +326,3 @@ class OptimizeWorkflow:
     def _changed(self) -> None:
         if self._status.slack_channel:
             self._card.changed()
-
-
-def _cause(err: ActivityError) -> str:
-    """The activity's own words (an ApplicationError's message), not Temporal's wrapper."""
-    cause = err.cause
-    return str(getattr(cause, "message", None) or cause or err)

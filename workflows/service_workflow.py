@@ -30,7 +30,6 @@ with workflow.unsafe.imports_passed_through():
         ServiceState,
     )
     from workflows.patches import UNIQUE_DELIVERY_IDS
-    from workflows.spec import UNREADABLE_TEXT, unreadable
     from workflows.undoing import (
         check_nothing_in_flight,
         check_undo,
@@ -39,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
         rollback_target,
         undo_request,
     )
+    from workflows.unreadable import UNREADABLE_TEXT, unreadable
 
 MAX_QUEUE = 20
 KEEP_DELIVERIES = 100

@@ -31,16 +31,6 @@ CHOICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 # snake_case name works: Python keywords and builtins get a safe identifier in the code
 # (`from` -> `from_`) while the API and the column keep the name people asked for.
 RESERVED_FIELD_NAMES = frozenset({"id", "created_at", "updated_at", "offset", "limit", "sort"})
-# NUL and other control characters, and lone surrogates: nothing a person types, and
-# what breaks git, JSON and Slack further down.
-UNREADABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
-UNREADABLE_TEXT = (
-    "I can't read that message: it has invisible control characters in it. Could you type it again?"
-)
-
-
-def unreadable(text: str) -> bool:
-    return bool(UNREADABLE.search(text))
 
 
 class FieldType(StrEnum):
@@ -94,6 +84,12 @@ class FieldSpec(BaseModel):
     default: str | None = None
     # The only values a str field takes ('pending', 'paid', 'shipped'); empty: any text.
     choices: list[str] = Field(default_factory=list)
+    indexed: bool = False  # filters and sorts read an index (an optimization adds one)
+
+    @property
+    def own_index(self) -> bool:
+        """Asked for, not given by uniqueness, and not on TEXT (MySQL cannot index it whole)."""
+        return self.indexed and not self.unique and self.type != FieldType.text
 
     @field_validator("name")
     @classmethod

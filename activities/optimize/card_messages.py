@@ -31,6 +31,16 @@ async def send_card(settings: Settings, client: Client, status: OptimizeStatus) 
             reply_to=status.optimize_id,
         )
     ]
+    if status.before is not None:  # measured again after Apply: said once more
+        messages.append(
+            OutgoingMessage(
+                key=f"{status.optimize_id}/again",
+                channel=status.slack_channel,
+                thread_ts=status.slack_thread_ts,
+                text=f"<@{status.applied_by or status.requester}> measured again after the "
+                f"speed-ups: {figures_line(status)}.",
+            )
+        )
     if status.finished:
         messages.append(
             OutgoingMessage(

@@ -10,6 +10,7 @@ load test is never run twice by a retry.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import shutil
 import tempfile
@@ -22,19 +23,23 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from activities.deploy_targets.naming import database_identifier
-from activities.optimize import postgres_findings
+from activities.optimize import postgres_findings, speedups
 from activities.optimize.card_messages import send_card
 from activities.optimize.chart import load_chart
 from activities.optimize.load_plan import LoadPlan, plan_calls
 from activities.optimize.load_run import LoadError, run_load
+from activities.optimize.speedups import index_changes
 from activities.optimize.target import TargetRefused, find_target, served_here, sign_in_headers
 from activities.slack_files import upload_to_thread
+from shipmate import delivery_client
 from shipmate.settings import Settings
 from slack_views.text import escape
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
 from workflows.optimize_models import (
     AnalyzeInput,
+    DeliveryOutcome,
+    Findings,
     LoadInput,
     LoadTarget,
     Measured,
@@ -42,6 +47,7 @@ from workflows.optimize_models import (
     OptimizeStatus,
     ReportInput,
     SlowSpot,
+    SpeedupInput,
 )
 
 log = logging.getLogger(__name__)
@@ -159,7 +165,13 @@ class OptimizeActivities:
         return urlunsplit(urlsplit(admin)._replace(path=f"/{name}"))
 
     @implements(contracts.find_slow_spots)
-    def find_slow_spots(self, request: AnalyzeInput) -> list[SlowSpot]:
+    async def find_slow_spots(self, request: AnalyzeInput) -> Findings:
+        spots = await asyncio.to_thread(self._spots, request)
+        spec = await delivery_client.current_spec(activity.client(), request.target.service)
+        fits = spec is not None and spec.version == request.target.version
+        return Findings(spots=spots, indexes=index_changes(spec, spots) if fits else [])
+
+    def _spots(self, request: AnalyzeInput) -> list[SlowSpot]:
         if not request.measured.statements_on:
             return []
         url = self._database_url(request.target)
@@ -178,7 +190,7 @@ class OptimizeActivities:
         request, target = report.request, report.target
         if not request.slack_channel:
             return ""
-        chart = load_chart(report.measured.load)
+        chart = load_chart(report.measured.load, before=report.before)
         run = activity.info().workflow_id.rsplit("/", 1)[-1].replace(".", "")[-8:]
         name = f"load-{target.service}-{target.environment}-{run}.png"  # each run its own
         title = f"Load test of {target.service} in {target.environment}"
@@ -198,6 +210,17 @@ class OptimizeActivities:
     @implements(contracts.notify_optimize)
     async def notify_optimize(self, status: OptimizeStatus) -> None:
         await send_card(self.settings, activity.client(), status)
+
+    @implements(contracts.request_speedup)
+    async def request_speedup(self, request: SpeedupInput) -> str:
+        try:
+            return await speedups.request_speedup(self.settings, activity.client(), request)
+        except speedups.SpeedupRefused as exc:
+            raise ApplicationError(str(exc), type="Refused", non_retryable=True) from None
+
+    @implements(contracts.delivery_outcome)
+    async def delivery_outcome(self, delivery_id: str) -> DeliveryOutcome:
+        return await speedups.delivery_outcome(activity.client(), delivery_id)
 
 
 def _openapi(target: LoadTarget) -> dict:

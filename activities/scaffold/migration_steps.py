@@ -356,3 +356,27 @@ def batch(table: str, ops: list[str], reflect: list[str] = ()) -> list[str]:
 def comment(text: str) -> list[str]:
     """Comment lines short enough for the generated project's line length."""
     return ["# " + line for line in textwrap.wrap(text, 72, break_on_hyphens=False)]
+
+
+def ordered(
+    entities: list[EntitySpec], existing: set[str]
+) -> tuple[list[EntitySpec], set[tuple[str, str]]]:
+    """Entities after the ones they reference, so foreign keys can be created; and the
+    (entity, relation) pairs in a cycle, whose keys wait until both tables exist."""
+    done, order, deferred = set(existing), [], set()
+    pending = list(entities)
+    while pending:
+        ready = next(
+            (e for e in pending if {r.target for r in e.relations} - {e.name} <= done), None
+        )
+        if ready is None:
+            ready = pending[0]
+            deferred |= {
+                (ready.name, r.name)
+                for r in ready.relations
+                if r.target not in done and r.target != ready.name
+            }
+        order.append(ready)
+        done.add(ready.name)
+        pending.remove(ready)
+    return order, deferred

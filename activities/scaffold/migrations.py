@@ -113,30 +113,6 @@ def _plan(old: ServiceSpec, new: ServiceSpec, undoing: int | None) -> Plan:
     return plan
 
 
-def _ordered(
-    entities: list[EntitySpec], existing: set[str]
-) -> tuple[list[EntitySpec], set[tuple[str, str]]]:
-    """Entities after the ones they reference, so foreign keys can be created; and the
-    (entity, relation) pairs in a cycle, whose keys wait until both tables exist."""
-    done, order, deferred = set(existing), [], set()
-    pending = list(entities)
-    while pending:
-        ready = next(
-            (e for e in pending if {r.target for r in e.relations} - {e.name} <= done), None
-        )
-        if ready is None:
-            ready = pending[0]
-            deferred |= {
-                (ready.name, r.name)
-                for r in ready.relations
-                if r.target not in done and r.target != ready.name
-            }
-        order.append(ready)
-        done.add(ready.name)
-        pending.remove(ready)
-    return order, deferred
-
-
 def _create_tables(
     plan: Plan,
     added: list[EntitySpec],
@@ -144,7 +120,7 @@ def _create_tables(
     existing: set[str],
     undoing: int | None,
 ) -> None:
-    order, deferred = _ordered(added, existing)
+    order, deferred = steps.ordered(added, existing)
     for entity in order:
         table = entity.table
         if undoing:
@@ -167,6 +143,10 @@ def _create_tables(
         for relation in entity.relations:
             index = identifiers.index_name(table, relation.column)
             plan.steps.append(f"    sa.Index({index!r}, {relation.column!r}),")
+        for f in entity.fields:
+            if f.own_index:
+                index = identifiers.index_name(table, f.name)
+                plan.steps.append(f"    sa.Index({index!r}, {f.name!r}),")
         plan.steps += ['    mysql_charset="utf8mb4",', ")"]
     _deferred_keys(plan, order, deferred, entities, steps.create_fk)
 
@@ -179,7 +159,7 @@ def _drop_tables(
     undoing: int | None,
 ) -> None:
     """Children before parents; keys in a cycle go first."""
-    order, deferred = _ordered(removed, existing)
+    order, deferred = steps.ordered(removed, existing)
     _deferred_keys(plan, order, deferred, entities, steps.drop_fk)
     for entity in reversed(order):
         why = f"v{undoing} created {entity.table}: it goes" if undoing else f"drops {entity.table}"
@@ -215,6 +195,13 @@ class Table:
 
     def note(self, text: str) -> None:
         self.ops += steps.comment(text)
+
+    def index(self, column: str, create: bool) -> None:
+        name = identifiers.index_name(self.name, column)
+        if create:
+            self.ops.append(f"batch.create_index({name!r}, [{column!r}])")
+        else:
+            self.ops.append(f"batch.drop_index({name!r})")
 
     def unique(self, column: str, create: bool) -> None:
         name = identifiers.unique_name(self.name, column)
@@ -256,6 +243,8 @@ def _alter_table(
             table.note(gone.format(f.name) + ", with its values")
             if f.unique:
                 table.unique(f.name, create=False)
+            if f.own_index:
+                table.index(f.name, create=False)
             table.ops.append(f"batch.drop_column({f.name!r})")
     was = {r.name: r for r in old.relations}
     for relation in new.relations:
@@ -295,6 +284,8 @@ def _change_field(table: Table, was: FieldSpec, now: FieldSpec) -> None:
     plan, name = table.plan, table.name
     if was.unique and not now.unique:
         table.unique(now.name, create=False)
+    if was.own_index and not now.own_index:
+        table.index(now.name, create=False)
     changes = {}
     if was.type != now.type:
         changes["type_"] = COLUMN_TYPES[now.type]
@@ -325,6 +316,8 @@ def _change_field(table: Table, was: FieldSpec, now: FieldSpec) -> None:
     if now.unique and not was.unique:
         plan.check("_refuse_duplicates", repr(name), repr(now.name))
         table.unique(now.name, create=True)
+    if now.own_index and not was.own_index:
+        table.index(now.name, create=True)
 
 
 def _add_field(table: Table, f: FieldSpec) -> None:
@@ -361,6 +354,8 @@ def _add_field(table: Table, f: FieldSpec) -> None:
             plan.check("_refuse_shared_default", *args)
     if f.unique:
         table.unique(f.name, create=True)
+    if f.own_index:
+        table.index(f.name, create=True)
 
 
 def _add_relation(table: Table, relation: RelationSpec, target: str) -> None:

@@ -137,6 +137,11 @@ def expected(spec: ServiceSpec) -> dict[str, dict]:
             },
             "indexes": {
                 identifiers.index_name(table, r.column): [r.column] for r in entity.relations
+            }
+            | {
+                identifiers.index_name(table, f.name): [f.name]
+                for f in entity.fields
+                if f.own_index
             },
         }
     return tables

@@ -32,9 +32,10 @@ from workflows.spec import Auth, EntitySpec, FieldSpec, RelationSpec, ServiceSpe
 
 def walk() -> list[ServiceSpec]:
     """v2 changes types (str to text and date, int to decimal), fills a column made
-    required, adds fields, an entity and two relations; v3 drops a required field, an
-    optional one, a relation and its entity, and makes the customer required and
-    deleting one take their orders along."""
+    required, adds fields, an entity and two relations, and indexes a field (as an
+    optimization's Apply does) and a new one; v3 drops a required field, an optional
+    indexed one, a relation and its entity, moves an index to another field, and makes
+    the customer required and deleting one take their orders along."""
     customer = EntitySpec(
         name="Customer",
         fields=[
@@ -70,8 +71,8 @@ def walk() -> list[ServiceSpec]:
             "fields": [
                 order.fields[0],
                 FieldSpec(name="qty", type="decimal"),
-                FieldSpec(name="status", default="new"),
-                FieldSpec(name="note", required=False),
+                FieldSpec(name="status", default="new", indexed=True),
+                FieldSpec(name="note", required=False, indexed=True),
                 FieldSpec(name="placed_on", type="date", default="2024-05-01"),
                 FieldSpec(name="paid", type="bool"),
             ],
@@ -86,9 +87,14 @@ def walk() -> list[ServiceSpec]:
     )
     v2 = v1.model_copy(update={"entities": [customer2, order2, product], "version": 2})
     customer3 = customer2.model_copy(update={"fields": customer2.fields[:4]})
+    moved = {"status": {"indexed": False}, "qty": {"indexed": True}}
     order3 = order2.model_copy(
         update={
-            "fields": [f for f in order2.fields if f.name != "note"],
+            "fields": [
+                f.model_copy(update=moved.get(f.name, {}))
+                for f in order2.fields
+                if f.name != "note"
+            ],
             "relations": [
                 RelationSpec(name="customer", target="Customer", required=True, on_delete="cascade")
             ],

@@ -8,6 +8,7 @@ slow spot the database's statistics show, and plain refusals for what cannot be 
 
 from __future__ import annotations
 
+import re
 import uuid
 from contextlib import asynccontextmanager
 
@@ -21,7 +22,7 @@ from activities.deploy_targets.naming import database_identifier
 from activities.optimize.target import TargetRefused, find_target
 from cli.worker import build_workers
 from slack_emulator.server import EmulatorConfig, EmulatorServer
-from testkit.chat import TOKENS, Chat, letters, start_bot
+from testkit.chat import TOKENS, Chat, actions, letters, start_bot
 from testkit.databases import postgres_with_statements
 from workflows.optimize_models import OptimizeRequest
 from workflows.stage_models import TeardownInput
@@ -116,6 +117,20 @@ async def test_a_load_test_measures_a_deployed_service_and_names_its_slow_spot(o
         done = await chat.wait_for(asked, lambda r: "the load test of" in r["text"])
         assert "<@U0ALICE>" in done["text"]
 
+        # Apply: a change adding the index, through its gate; then the same load again.
+        assert "optimize_apply" in actions(card)
+        column = re.search(rf"`{name}s\((\w+)\)`", shown).group(1)
+        await chat.click("U0ALICE", card["ts"], "optimize_apply")
+        change = await chat.card(asked, "waiting for approval", timeout=SLOW)
+        await chat.click("U0BOB", change["ts"], "approve")
+        again = await chat.wait_for(
+            asked, lambda r: "Before and after" in str(r.get("blocks")), timeout=SLOW
+        )
+        assert "p95 before" in str(again["blocks"])
+        assert (column, f"ix_{name}s_{column}") in _indexes(settings, service, f"{name}s")
+        said = await chat.wait_for(asked, lambda r: "measured again" in r["text"])
+        assert "<@U0ALICE>" in said["text"]
+
         refused = await chat.say("U0ALICE", f"<@U0SHIPMATE> load test {service} in production")
         card = await chat.card(refused, "not run", timeout=120)
         assert f"{service} is not deployed to prod; it runs in staging" in str(card["blocks"])
@@ -141,6 +156,20 @@ async def test_what_cannot_be_loaded_is_refused_in_plain_words(optimize_stack):
     ts = await chat.say("U0ALICE", "<@U0SHIPMATE> load test http://10.1.2.3:8080/ for 30 s")
     answer = await chat.wait_for(ts, lambda r: r["user"] == "U0SHIPMATE")
     assert "Which service should I load test?" in answer["text"]
+
+
+def _indexes(settings, service: str, table: str) -> set[tuple[str, str]]:
+    """(column, index) pairs of the service's table, as PostgreSQL has them."""
+    admin = settings.postgres_url.rsplit("/", 1)[0]
+    database = database_identifier(settings, service, "staging")
+    with psycopg.connect(f"{admin}/{database}", connect_timeout=10) as conn:
+        rows = conn.execute(
+            "SELECT a.attname, i.relname FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
+            "JOIN pg_class t ON t.oid = x.indrelid JOIN pg_attribute a ON a.attrelid = t.oid "
+            "AND a.attnum = ANY(x.indkey) WHERE t.relname = %s",
+            (table,),
+        ).fetchall()
+    return {(column, index) for column, index in rows}
 
 
 def _fill(settings, service: str, table: str) -> None:

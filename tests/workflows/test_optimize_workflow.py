@@ -21,7 +21,10 @@ from workflows.access import AccessPolicy, ApprovalPolicy, Origin, PersonAction
 from workflows.activity_contracts import implements
 from workflows.optimize_models import (
     AnalyzeInput,
+    DeliveryOutcome,
     EndpointStats,
+    Findings,
+    IndexChange,
     LoadInput,
     LoadPoint,
     LoadResult,
@@ -32,11 +35,13 @@ from workflows.optimize_models import (
     OptimizeStatus,
     ReportInput,
     SlowSpot,
+    SpeedupInput,
     SpotKind,
 )
 from workflows.optimize_workflow import OptimizeWorkflow
 from workflows.stage_models import Rules, RulesInput
 
+INDEX = IndexChange(entity="Todo", field="owner", table="todos")
 SPOT = SlowSpot(
     kind=SpotKind.missing_index,
     table="todos",
@@ -47,9 +52,13 @@ SPOT = SlowSpot(
 
 
 class Stages:
-    def __init__(self, environment: str = "staging", refuse: str = "") -> None:
+    def __init__(self, environment: str = "staging", refuse: str = "", speedups=False) -> None:
         self.environment = environment
         self.refuse = refuse
+        self.speedups = speedups
+        self.version = 2
+        self.polls = 0
+        self.asked: list[SpeedupInput] = []
         self.called: list[str] = []
         self.loaded: list[LoadInput] = []
 
@@ -77,7 +86,7 @@ class Stages:
                 service=request.service,
                 environment=stages.environment,
                 url="http://127.0.0.1:18080",
-                version=2,
+                version=stages.version,
                 database="postgresql",
                 seconds=30,
                 users=50,
@@ -87,7 +96,8 @@ class Stages:
         async def load_service(request: LoadInput) -> Measured:
             stages.called.append("load")
             stages.loaded.append(request)
-            total = EndpointStats(name="Aggregated", requests=900, p50_ms=12, p95_ms=80, rps=30)
+            p95 = 80 if stages.version == 2 else 8  # an index later, ten times faster
+            total = EndpointStats(name="Aggregated", requests=900, p50_ms=12, p95_ms=p95, rps=30)
             timeline = [LoadPoint(at_s=n, rps=30) for n in range(30)]
             load = LoadResult(
                 target=request.target.url, seconds=30, users=50, total=total, timeline=timeline
@@ -95,9 +105,24 @@ class Stages:
             return Measured(load=load, seeded=120, statements_on=True)
 
         @implements(contracts.find_slow_spots)
-        async def find_slow_spots(request: AnalyzeInput) -> list[SlowSpot]:
+        async def find_slow_spots(request: AnalyzeInput) -> Findings:
             stages.called.append("analyze")
-            return [SPOT]
+            return Findings(spots=[SPOT], indexes=[INDEX] if stages.speedups else [])
+
+        @implements(contracts.request_speedup)
+        async def request_speedup(request: SpeedupInput) -> str:
+            stages.called.append("change")
+            stages.asked.append(request)
+            return "delivery/orders-api/3"
+
+        @implements(contracts.delivery_outcome)
+        async def delivery_outcome(delivery_id: str) -> DeliveryOutcome:
+            stages.called.append("follow")
+            stages.polls += 1
+            if stages.polls < 3:
+                return DeliveryOutcome(finished=False, state="waiting_for_approval")
+            stages.version = 3
+            return DeliveryOutcome(finished=True, state="succeeded", version=3)
 
         @implements(contracts.report_load)
         async def report_load(report: ReportInput) -> str:
@@ -116,6 +141,8 @@ class Stages:
             find_slow_spots,
             report_load,
             notify_optimize,
+            request_speedup,
+            delivery_outcome,
         ]
 
 
@@ -212,3 +239,37 @@ async def test_production_without_a_yes_is_never_loaded(client):
     assert final.state == OptimizeState.cancelled
     assert "nothing was sent to it" in (final.error or "")
     assert stages.called == ["target"]
+
+
+async def test_apply_asks_for_the_indexes_follows_the_change_and_measures_again(client):
+    stages = Stages(speedups=True)
+    workers, queue, request = await _start(client, stages, poll_seconds=0.2)
+    async with workers:
+        handle = await client.start_workflow(
+            OptimizeWorkflow.run, request, id=f"optimize/{queue}", task_queue=queue
+        )
+
+        async def measured():
+            status = await handle.query(OptimizeWorkflow.status)
+            return status if status.state == OptimizeState.succeeded else None
+
+        status = await eventually(measured, what="the first measure")
+        assert status.indexes == [INDEX] and stages.asked == []  # nothing applied by itself
+        stranger = PersonAction(user="U0CAROL", origin=Origin.command)  # not a developer
+        with pytest.raises(WorkflowUpdateFailedError) as caught:
+            await handle.execute_update(OptimizeWorkflow.apply, stranger)
+        assert "may apply its speed-ups" in str(caught.value.cause)
+
+        await handle.execute_update(
+            OptimizeWorkflow.apply, PersonAction(user="U0BOB", origin=Origin.command)
+        )
+        final = await handle.result()
+    assert stages.called == [
+        *("target", "load", "analyze", "report", "change", "follow", "follow", "follow"),
+        *("target", "load", "analyze", "report"),
+    ]
+    assert [(a.version, a.indexes, a.requester) for a in stages.asked] == [(2, [INDEX], "U0BOB")]
+    assert final.apply_delivery == "delivery/orders-api/3"
+    assert final.before is not None and final.before.total.p95_ms == 80
+    assert final.load is not None and final.load.total.p95_ms == 8
+    assert [s.state.value for s in final.stages][-4:] == ["succeeded"] * 4
