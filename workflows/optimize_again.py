@@ -84,6 +84,12 @@ class ApplyingSpeedups:
             version = await self._apply(request, target, ends)
         except Refused:
             return
+        if target.production:  # another load of production is another decision
+            self._status.notes.append(
+                f"v{version} is delivered; {target.environment} is loaded again only when asked "
+                "(and said yes to): load test it again"
+            )
+            return
         try:
             again = await self._activity(contracts.find_load_target, request, seconds=120)
         except ActivityError as err:
@@ -95,7 +101,7 @@ class ApplyingSpeedups:
                 "again once it is"
             )
             return
-        again = again.model_copy(update={"production": target.production, "seed_seconds": 0})
+        again = again.model_copy(update={"seed_seconds": 0})
         await self._measure(request, again, before=first_load, suffix=" again")
 
     async def _apply(self, request: OptimizeRequest, target: LoadTarget, ends) -> int:
@@ -121,9 +127,15 @@ class ApplyingSpeedups:
             raise Refused from None  # the stage says why
         self._changed()
         while True:
-            outcome = await self._activity(
-                contracts.delivery_outcome, status.apply_delivery, seconds=60
-            )
+            try:
+                outcome = await self._activity(
+                    contracts.delivery_outcome, status.apply_delivery, seconds=60
+                )
+            except ActivityError as err:  # the engine did not answer, three times
+                self._finish(
+                    stage, ok=False, detail=f"the change could not be followed: {cause(err)}"
+                )
+                raise Refused from None
             if outcome.finished:
                 break
             stage.detail = f"{status.apply_delivery}: {outcome.state.replace('_', ' ')}"
