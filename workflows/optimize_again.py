@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     )
 
 AGAIN = ("change", "load again", "analyze again", "report again")
+MAX_POLL_SECONDS = 600
 
 
 class OptimizeFailed(Exception):
@@ -126,6 +127,7 @@ class ApplyingSpeedups:
         except OptimizeFailed:
             raise Refused from None  # the stage says why
         self._changed()
+        polls = 0
         while True:
             try:
                 outcome = await self._activity(
@@ -141,9 +143,14 @@ class ApplyingSpeedups:
             stage.detail = f"{status.apply_delivery}: {outcome.state.replace('_', ' ')}"
             self._changed()
             if workflow.now() >= ends:
-                stage.detail = "the change did not finish in time: load test it again later"
+                late = "the change did not finish in time: load test it again later"
+                self._finish(stage, ok=False, detail=late)
                 raise Refused
-            await workflow.sleep(timedelta(seconds=request.poll_seconds))
+            # Soon at first, then every ten minutes at most: a gate may wait a day, and
+            # each look is a few events in the history.
+            wait = min(MAX_POLL_SECONDS, request.poll_seconds * 1.5**polls)
+            polls += 1
+            await workflow.sleep(timedelta(seconds=wait))
         self._finish(stage, ok=outcome.state == "succeeded", detail=outcome.error)
         if outcome.state != "succeeded":
             raise Refused
