@@ -94,20 +94,15 @@ class Optimizations:
 
     async def apply_from_text(self, turn: Turn, temporal: Client) -> bool:
         """'@shipmate apply' in a load test's thread; False: no load test here."""
-        found = temporal.list_workflows(
-            search.optimizations(channel=turn.channel, thread=turn.thread_ts), limit=5
-        )
-        newest = None
-        async for entry in found:
-            if newest is None or entry.start_time > newest.start_time:
-                newest = entry
+        query = search.optimizations(channel=turn.channel, thread=turn.thread_ts)
+        newest = await status_report.newest_matching(temporal, query)
         if newest is None:
             return False
         groups = await self.directory.groups_of(turn.user)
         person = PersonAction(
             user=turn.user, groups=groups, origin=Origin.command, channel=turn.channel
         )
-        await self._update(turn, temporal, newest.id, OptimizeWorkflow.apply, person)
+        await self._update(turn, temporal, newest, OptimizeWorkflow.apply, person)
         return True
 
     async def _on_click(self, ack, body: dict, client: AsyncWebClient, update) -> None:

@@ -128,17 +128,12 @@ class Reviews:
 
     async def apply_from_text(self, turn: Turn, temporal: Client) -> bool:
         """'@shipmate apply the fixes' in a review's thread; False: no review here."""
-        found = temporal.list_workflows(
-            search.reviews(channel=turn.channel, thread=turn.thread_ts), limit=5
-        )
-        newest = None
-        async for entry in found:
-            if newest is None or entry.start_time > newest.start_time:
-                newest = entry
+        query = search.reviews(channel=turn.channel, thread=turn.thread_ts)
+        newest = await status_report.newest_matching(temporal, query)
         if newest is None:
             return False
         person = PersonAction(user=turn.user, origin=Origin.command, channel=turn.channel)
-        await self._apply(turn, temporal, newest.id, person)
+        await self._apply(turn, temporal, newest, person)
         return True
 
     async def on_click(self, ack, body: dict, client: AsyncWebClient) -> None:

@@ -89,6 +89,16 @@ async def service_names(client: Client) -> list[str]:
     return sorted([e.id.removeprefix(prefix) async for e in found])
 
 
+async def newest_matching(client: Client, query: str) -> str | None:
+    """The id of the newest workflow a visibility query finds (a review or a load test in
+    a thread), or None."""
+    newest = None
+    async for entry in client.list_workflows(query, limit=5):
+        if newest is None or entry.start_time > newest.start_time:
+            newest = entry
+    return newest.id if newest else None
+
+
 async def deliveries_matching(
     client: Client, query: str, limit: int = LIST_LIMIT
 ) -> list[DeliveryStatus]:

@@ -14,6 +14,8 @@ from datetime import timedelta
 from temporalio import workflow
 from temporalio.exceptions import ActivityError
 
+from workflows.failures import cause
+
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows.access import AccessPolicy, Origin, PersonAction
@@ -163,9 +165,3 @@ class ApplyingSpeedups:
         if detail:
             stage.detail = detail[:300]
         self._changed()
-
-
-def cause(err: ActivityError) -> str:
-    """The activity's own words (an ApplicationError's message), not Temporal's wrapper."""
-    inner = err.cause
-    return str(getattr(inner, "message", None) or inner or err)

@@ -41,7 +41,8 @@ with workflow.unsafe.imports_passed_through():
 
 # The second half, in the sandbox like this module (passed through, its models would be
 # other classes than the ones imported here).
-from workflows.optimize_again import ApplyingSpeedups, OptimizeFailed, cause  # noqa: E402
+from workflows.failures import cause  # noqa: E402
+from workflows.optimize_again import ApplyingSpeedups, OptimizeFailed  # noqa: E402
 
 STAGES = ("target", "load", "analyze", "report")
 RETRY = RetryPolicy(

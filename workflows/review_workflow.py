@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.access import AccessPolicy, Origin, PersonAction
     from workflows.coalesced import Coalesced
+    from workflows.failures import cause
     from workflows.models import Stage, StageState
     from workflows.queues import queue_for
     from workflows.review_models import (
@@ -145,7 +146,7 @@ class ReviewWorkflow:
                 contracts.environment_rules, RulesInput(environments=[]), seconds=60
             )
         except ActivityError as err:
-            self._status.error = f"the rules of who may ask could not be read: {_cause(err)}"
+            self._status.error = f"the rules of who may ask could not be read: {cause(err)}"
             raise ReviewFailed from None
         self._access = rules.access
         if not rules.access.may_request(request.requester):
@@ -208,7 +209,7 @@ class ReviewWorkflow:
                     contracts.request_fixes, self._fixes_for(request, person), seconds=60
                 )
             except ActivityError as err:
-                self._status.notes.append(f"the fixes could not be handed on: {_cause(err)}")
+                self._status.notes.append(f"the fixes could not be handed on: {cause(err)}")
                 self._status.applied_by, self._fixes_asked = None, None
             self._changed()
 
@@ -235,7 +236,7 @@ class ReviewWorkflow:
             result = await self._activity(activity, arg, seconds=minutes * 60, heartbeat=heartbeat)
         except ActivityError as err:
             stage.state, stage.finished_at = StageState.failed, workflow.now()
-            stage.detail = self._status.error = _cause(err)
+            stage.detail = self._status.error = cause(err)
             raise ReviewFailed from None
         stage.state, stage.finished_at = StageState.succeeded, workflow.now()
         self._changed()
@@ -277,9 +278,3 @@ def _counts(findings) -> dict[str, int]:
     for finding in findings:
         counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
     return counts
-
-
-def _cause(err: ActivityError) -> str:
-    """The activity's own words (an ApplicationError's message), not Temporal's wrapper."""
-    cause = err.cause
-    return str(getattr(cause, "message", None) or cause or err)
