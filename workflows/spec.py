@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from workflows.event_spec import EventSpec
 from workflows.identifiers import python_name, short
 from workflows.permissions import Action, check_permissions
 
@@ -271,11 +272,6 @@ class EntitySpec(BaseModel):
     @property
     def snake(self) -> str:
         return snake_case(self.name)
-
-
-class EventSpec(BaseModel):
-    entity: str
-    sink: str = "sqs"
 
 
 def check_environment(env: str) -> str:

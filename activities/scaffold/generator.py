@@ -34,7 +34,7 @@ TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_DIRS = ("app", "tests", "migrations", "specs")
 AUTH_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
 GRAPHQL_ONLY = {"app/graphql.py", "tests/test_graphql.py"}
-EVENTS_ONLY = {"app/events.py", "tests/test_events.py"}
+EVENTS_ONLY = {"app/events.py", "app/relay.py", "app/sinks.py", "tests/test_events.py"}
 # Template files whose output name differs from the template's.
 RENAMES = {
     "dockerignore": ".dockerignore",
@@ -192,6 +192,8 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.globals["accounts_model"] = names.accounts_model(spec)
     env.globals["graphql_types"] = names.graphql_types(spec)
     env.globals["own_paths"] = names.own_paths(spec)
+    env.globals["sink_of"] = {event.entity: event.sink.value for event in spec.events}
+    env.globals["sinks"] = sorted({event.sink.value for event in spec.events})
     # "admin" always exists, whatever else the request names: the first account has it and
     # may do everything; the generated tests try every other role against each rule.
     roles = ["admin", *[r for r in spec.roles if r != "admin"]] if spec.roles else ["admin", "user"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from activities.scaffold import migration_steps as steps
+from activities.scaffold.migration_outbox import outbox_steps
 from activities.scaffold.migration_steps import COLUMN_TYPES, lit
 from workflows import identifiers
 from workflows.spec import (
@@ -52,7 +53,9 @@ def migration_files(chain: list[ServiceSpec]) -> dict[str, str]:
     files = {}
     previous: ServiceSpec | None = None
     for spec in chain:
-        before = previous or spec.model_copy(update={"entities": [], "auth": Auth.none})
+        before = previous or spec.model_copy(
+            update={"entities": [], "auth": Auth.none, "events": []}
+        )
         up = _plan(before, spec, undoing=None)
         down = _plan(spec, before, undoing=spec.version)
         files[f"migrations/versions/v{spec.version:04d}.py"] = _render(spec, previous, up, down)
@@ -110,6 +113,9 @@ def _plan(old: ServiceSpec, new: ServiceSpec, undoing: int | None) -> Plan:
     removed = [e for e in old.entities if e.name not in after]
     _drop_tables(plan, removed, old.entities, kept, undoing)
     plan.steps += accounts_last
+    outbox, helpers = outbox_steps(old, new)
+    plan.steps += outbox
+    plan.needs(helpers)
     return plan
 
 

@@ -50,8 +50,9 @@ def generate(text: str, out: Path) -> Path:
 
 
 @contextlib.contextmanager
-def serving(project: Path, env: dict[str, str]) -> Iterator[str]:
-    """The generated app, migrated and under uvicorn; its base URL once `/health` answers."""
+def serving(project: Path, env: dict[str, str], killed: bool = False) -> Iterator[str]:
+    """The generated app, migrated and under uvicorn; its base URL once `/health` answers.
+    At the end it is stopped, or `killed` (SIGKILL: nothing of it runs on)."""
     subprocess.run(
         [PYTHON, "-m", "alembic", "upgrade", "head"],
         cwd=project,
@@ -83,7 +84,7 @@ def serving(project: Path, env: dict[str, str]) -> Iterator[str]:
             eventually_sync(healthy, interval=0.2, what=f"{base}/health")
             yield base
         finally:
-            server.terminate()
+            server.kill() if killed else server.terminate()
             server.wait()
 
 

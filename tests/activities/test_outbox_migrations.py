@@ -1,0 +1,89 @@
+"""The outbox's tables in a service's migrations, on SQLite, PostgreSQL and MariaDB: the
+version that starts publishing makes them, the one that stops drops them, each step goes
+back down, and a service made before the outbox (it published from its handlers) gets
+them with its next version."""
+
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from activities.scaffold.generator import write_service
+from tests.activities.migration_checks import driver, matches_the_models, migrate
+from workflows.event_spec import EventSpec, Sink
+from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
+
+OUTBOX = {"event_outbox", "event_relay"}
+ORDER = EntitySpec(name="Order", fields=[FieldSpec(name="item"), FieldSpec(name="qty", type="int")])
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
+def database(request, tmp_path):
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'orders.db'}"
+    return request.getfixturevalue(
+        "postgres_url" if request.param == "postgresql" else "mariadb_url"
+    )
+
+
+@pytest.fixture()
+def engine(database):
+    made = sa.create_engine(driver(database))
+    yield made
+    made.dispose()
+
+
+def tables(engine: sa.Engine) -> set[str]:
+    return set(sa.inspect(engine).get_table_names())
+
+
+def spec(version: int, *events: EventSpec, fields: int = 2) -> ServiceSpec:
+    order = ORDER.model_copy(
+        update={"fields": [*ORDER.fields, FieldSpec(name="note", required=False)][:fields]}
+    )
+    return ServiceSpec(name="orders-api", entities=[order], events=list(events), version=version)
+
+
+def test_the_outbox_comes_with_events_and_goes_with_them(tmp_path, database, engine):
+    project = tmp_path / "orders"
+    v1, v2, v3 = spec(1), spec(2, EventSpec(entity="Order", sink=Sink.nats)), spec(3)
+    write_service(v1, project)
+    migrate(project, database, "upgrade", "head")
+    assert not tables(engine) & OUTBOX
+    write_service(v2, project)
+    migrate(project, database, "upgrade", "head")
+    assert tables(engine) >= OUTBOX
+    matches_the_models(project, database)
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                "INSERT INTO event_outbox (event_id, sink, entity, action, body) "
+                "VALUES ('e1', 'nats', 'Order', 'created', '{}')"
+            )
+        )
+    write_service(v3, project)
+    migrate(project, database, "upgrade", "head")
+    assert not tables(engine) & OUTBOX
+    matches_the_models(project, database)
+    migrate(project, database, "downgrade", "v0002")
+    assert tables(engine) >= OUTBOX
+    migrate(project, database, "downgrade", "v0001")
+    assert not tables(engine) & OUTBOX
+    migrate(project, database, "downgrade", "base")
+    assert tables(engine) <= {"alembic_version"}
+
+
+def test_a_service_made_before_the_outbox_gets_it_with_its_next_version(tmp_path, database, engine):
+    project = tmp_path / "orders"
+    published = EventSpec(entity="Order", sink=Sink.sqs)
+    write_service(spec(1, published), project)
+    migrate(project, database, "upgrade", "head")
+    with engine.begin() as db:  # as v1 was before the outbox: no tables of its own
+        for table in OUTBOX:
+            db.execute(sa.text(f"DROP TABLE {table}"))
+    write_service(spec(2, published, fields=3), project)
+    migrate(project, database, "upgrade", "head")
+    assert tables(engine) >= OUTBOX
+    matches_the_models(project, database)
+    migrate(project, database, "downgrade", "v0001")
+    assert tables(engine) >= OUTBOX  # v1 publishes too: the outbox stays
