@@ -198,6 +198,14 @@ class Settings(BaseSettings):
     dev_mariadb_port: int = Field(
         33069, description="Port of the MariaDB shipmate dev runs when MYSQL_URL is unset"
     )
+    rabbitmq_url: SecretStr = Field(
+        SecretStr("amqp://guest:guest@127.0.0.1:5672/"),
+        description="RabbitMQ that local services publishing to RabbitMQ send their events to",
+    )
+    nats_url: str = Field(
+        "nats://127.0.0.1:4222",
+        description="NATS (with JetStream) that local services publishing to NATS use",
+    )
     local_ports: str = Field(
         "18100-18999", description="Stable ports of local services, first-last (one per env)"
     )

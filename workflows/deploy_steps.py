@@ -13,6 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
+    from workflows.event_spec import Sink
     from workflows.models import Deployment
     from workflows.spec import ServiceSpec
     from workflows.stage_models import DeployInput
@@ -39,7 +40,8 @@ class DeploySteps(StageRunner):
             image=image,
             target=spec.deploy.target,
             pushed_image=pushed,
-            publishes_events=bool(spec.events),
+            publishes_events=any(event.sink == Sink.sqs for event in spec.events),
+            event_sinks=sorted({event.sink.value for event in spec.events}),
             database=spec.database,
             version=spec.version,
             migrate_down_with=migrate_down_with,

@@ -85,6 +85,9 @@ class DeployInput(BaseModel):
     target: DeployTarget = DeployTarget.local
     pushed_image: str | None = Field(None, description="The image in the registry")
     publishes_events: bool = Field(False, description="The service sends changes to SQS")
+    event_sinks: list[str] = Field(
+        default_factory=list, description="Where its events go: sqs, rabbitmq, nats"
+    )
     database: Database = Field(Database.postgresql, description="The spec's database")
     version: int = Field(0, description="The version being deployed")
     migrate_down_with: str | None = Field(

@@ -23,6 +23,7 @@ import httpx
 from docker.errors import APIError, ImageNotFound, NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
+from activities.deploy_targets.local_brokers import event_environment
 from activities.deploy_targets.local_databases import (
     check_database,
     database_password,
@@ -103,6 +104,7 @@ def deploy_blue_green(
     live = _live_container(settings, client, router, service, environment)
     if live is not None and live.image.id == wanted and live.status == "running":
         return _result(request, url, live.name)  # a retried deploy: this version already serves
+    events = event_environment(settings, service, environment, request.event_sinks)
     secrets = service_secrets(settings, service, environment)
     database_url, volumes = prepare_database(
         settings, request.database, service, environment, secrets["DATABASE_PASSWORD"]
@@ -119,7 +121,7 @@ def deploy_blue_green(
         _refuse_another_pairs_container(settings, client, name, service, environment)
         port = router.free_slot(service, environment)
         heartbeat(f"starting v{request.version} beside the live version")
-        where = _Where(network, port, database_url, volumes)
+        where = _Where(network, port, database_url, volumes, events)
         new = _start(settings, client, request, name, where, secrets)
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", heartbeat, container=new)
@@ -151,11 +153,12 @@ class _Where(NamedTuple):
     port: int
     database_url: str
     volumes: dict[str, str]
+    events: dict[str, str]  # where its events go (local_brokers)
 
 
 def _start(settings, client, request: DeployInput, name: str, where: _Where, secrets):
     """The new version's container: it migrates its database, then serves."""
-    network, port, database_url, volumes = where
+    network, port, database_url, volumes, events = where
     service, environment = request.service, request.environment
     return client.containers.run(
         request.image,
@@ -174,6 +177,7 @@ def _start(settings, client, request: DeployInput, name: str, where: _Where, sec
             "HOST": "0.0.0.0",  # noqa: S104 - inside its own network
             "PORT": str(APP_PORT),
             "DATABASE_URL": database_url,
+            **events,
             **{k: v for k, v in secrets.items() if k != "DATABASE_PASSWORD"},
         },
         volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},

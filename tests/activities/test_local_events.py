@@ -1,0 +1,93 @@
+"""A service deployed to the local Docker engine publishes to the machine's RabbitMQ and
+NATS from its own network, on an exchange and a stream named for its installation,
+service and environment; a broker that does not answer stops the deploy, named."""
+
+from __future__ import annotations
+
+import uuid
+
+import docker
+import httpx
+import pytest
+from temporalio.testing import ActivityEnvironment
+
+from activities.deploy_targets import DeployFailed
+from activities.deploy_targets.naming import resource_name
+from activities.stages import DeliveryActivities
+from cli import devstack
+from testkit.brokers import nats_stream, rabbitmq_queue
+from tests.activities.test_local_deploys import _containers, deploy, tear_down
+from workflows.event_spec import EventSpec, Sink
+from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
+from workflows.stage_models import ScaffoldInput
+
+
+def shop_spec() -> ServiceSpec:
+    return ServiceSpec(
+        name="shop-api",
+        database=Database.sqlite,
+        entities=[
+            EntitySpec(
+                name="Order", fields=[FieldSpec(name="item"), FieldSpec(name="qty", type="int")]
+            ),
+            EntitySpec(name="Customer", fields=[FieldSpec(name="name")]),
+        ],
+        events=[
+            EventSpec(entity="Order", sink=Sink.rabbitmq),
+            EventSpec(entity="Customer", sink=Sink.nats),
+        ],
+    )
+
+
+@pytest.fixture(scope="module")
+def image(settings, docker_ready, tmp_path_factory):
+    stages = DeliveryActivities(
+        settings.model_copy(update={"state_dir": tmp_path_factory.mktemp("shop")})
+    )
+    run = ActivityEnvironment().run
+    scaffold = run(stages.scaffold_service, ScaffoldInput(spec=shop_spec(), request_text=""))
+    return run(stages.build_service_image, scaffold).image
+
+
+def deploy_shop(settings, service: str, image: str):
+    return deploy(settings, service, image, 1, Database.sqlite, event_sinks=["nats", "rabbitmq"])
+
+
+async def test_a_deployed_service_publishes_to_both_brokers_under_its_own_names(settings, image):
+    service = f"shop-{uuid.uuid4().hex[:5]}"
+    topic = resource_name(settings, service, "staging")
+    assert settings.installation in topic
+    try:
+        async with rabbitmq_queue(topic) as drain:
+            live = deploy_shop(settings, service, image)
+            with httpx.Client(base_url=live.url) as web:
+                orders = [
+                    web.post("/orders", json={"item": f"tea {n}", "qty": n}).json()["id"]
+                    for n in range(5)
+                ]
+                customer = web.post("/customers", json={"name": "Ada"}).json()["id"]
+            got = await drain(5)
+        assert [(b["entity"], b["action"], b["id"]) for b in got.bodies] == [
+            ("Order", "created", row) for row in orders
+        ]
+        held = await nats_stream(topic, 1)
+        assert [(b["entity"], b["action"], b["id"]) for b in held.bodies] == [
+            ("Customer", "created", customer)
+        ]
+    finally:
+        tear_down(settings, service, Database.sqlite)
+
+
+def test_a_broker_that_does_not_answer_stops_the_deploy_naming_it(settings, image):
+    service = f"shop-{uuid.uuid4().hex[:5]}"
+    away = settings.model_copy(update={"nats_url": f"nats://127.0.0.1:{devstack.free_port()}"})
+    try:
+        with pytest.raises(DeployFailed) as refused:
+            deploy_shop(away, service, image)
+        assert "NATS at 127.0.0.1" in str(refused.value) and "SHIPMATE_NATS_URL" in str(
+            refused.value
+        )
+        assert _containers(settings, service) == []
+    finally:
+        tear_down(settings, service, Database.sqlite)
+    assert docker.from_env().ping()
