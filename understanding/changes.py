@@ -13,14 +13,15 @@ import re
 
 from pydantic import ValidationError
 
+from understanding.event_asks import change_events
 from understanding.fields import find_choices, read_fields
 from understanding.links import LINKS
 from understanding.names import entity_name, singular, split_camel
 from understanding.permissions import change_rules
 from understanding.result import PlanResult, questions_from_validation
-from understanding.rules import events_asked
 from understanding.vocabulary import ENVIRONMENTS
 from understanding.words import Request
+from workflows.event_spec import SINK_NAMES
 from workflows.permissions import rules_diff
 from workflows.spec import (
     EXAMPLE_DEFAULTS,
@@ -112,12 +113,16 @@ class Change:
         ]
 
 
+# Where one clause of a change ends and the next begins beside . ; and new lines.
+AND_THEN = re.compile(r"\balso\b|\band then\b|,?\s+and\s+(?=(?:stop\s+)?publish)")
+
+
 def parse_change(base: ServiceSpec, text: str) -> PlanResult:
     change = Change(base, text)
     request = Request(text)
     choices = find_choices(request)
     for clause in re.finditer(r"(?:[^.;\n]|\.(?!\s|$))+", request.lowered):
-        for part in re.split(r"\balso\b|\band then\b", clause.group()):
+        for part in re.split(AND_THEN, clause.group()):
             part = re.sub(r"(?:\s+\b(?:and|then|too|please|as well))+$", "", part.strip())
             if part:
                 _apply(change, part, request, choices, clause.start() + clause.group().find(part))
@@ -215,12 +220,11 @@ def _apply(change: Change, clause: str, request: Request, choices, at: int) -> N
                 field["required"] = match.group(3) == "required"
             change.changed = True
         return
-    if (asked := events_asked(Request(clause), list(change.entities))[0]) is not None:
-        have = {e["entity"] for e in change.data["events"]}
-        wanted = [e.entity for e in asked] or list(change.entities)
-        added = [{"entity": name, "sink": "sqs"} for name in wanted if name not in have]
-        change.data["events"] += added
-        change.changed = change.changed or bool(added)
+    said = change_events(change.data["events"], list(change.entities), clause, change.text)
+    if said is not None:
+        changed, problem = said
+        change.changed = change.changed or changed
+        change.problems += [problem] if problem else []
         return
     if re.search(r"\bdeploy", clause):
         envs = [ENVIRONMENTS[w] for w in re.findall(r"[a-z]+", clause) if w in ENVIRONMENTS]
@@ -362,11 +366,14 @@ def spec_diff(old: ServiceSpec, new: ServiceSpec) -> list[str]:
                 f"~ {attribute}: {_show(getattr(old, attribute))} → "
                 f"{_show(getattr(new, attribute))}"
             )
-    old_events = {e.entity for e in old.events}
-    new_events = {e.entity for e in new.events}
-    for name in sorted(new_events - old_events):
-        lines.append(f"+ {name} changes published to SQS")
-    for name in sorted(old_events - new_events):
+    old_events = {e.entity: SINK_NAMES[e.sink] for e in old.events}
+    new_events = {e.entity: SINK_NAMES[e.sink] for e in new.events}
+    for name, sink in sorted(new_events.items()):
+        if name not in old_events:
+            lines.append(f"+ {name} changes published to {sink}")
+        elif old_events[name] != sink:
+            lines.append(f"~ {name} changes published to {sink} (was {old_events[name]})")
+    for name in sorted(old_events.keys() - new_events.keys()):
         lines.append(f"- {name} changes no longer published")
     if old.deploy != new.deploy:
         was = f"{old.deploy.target.value} {' → '.join(old.deploy.environments)}"

@@ -61,7 +61,7 @@ def example_answer(text: str) -> dict:
             ],
             "deploy_target": spec.deploy.target.value,
             "environments": spec.deploy.environments,
-            "published_entities": [e.entity for e in spec.events],
+            "events": [{"entity": e.entity, "sink": e.sink.value} for e in spec.events],
         },
         "questions": [],
         "assumptions": result.defaults,

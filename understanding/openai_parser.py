@@ -20,6 +20,7 @@ from understanding.permissions import Rules
 from understanding.result import PlanResult, questions_from_validation
 from understanding.vocabulary import AUTH_WORDS, OTHER_DATABASES, OTHER_STACKS, OTHER_TARGETS
 from workflows.environments import ENVIRONMENT_WORDS
+from workflows.event_spec import Sink
 from workflows.permissions import Action
 from workflows.spec import Api, Auth, Database, DeployTarget, FieldType, ServiceSpec
 
@@ -52,17 +53,18 @@ Rules of the specification:
   do everything; an action with no entry is open to every signed-in account (delete:
   admin only). Empty when the conversation names no such rule.
 - Shipmate generates Python FastAPI services on PostgreSQL, MySQL or SQLite, deployed
-  to ECS or locally, publishing events to SQS. If the conversation asks for anything
-  else ({others}), or for API keys, set spec to null and ask whether to use what is
-  built, naming what was asked for. Never build something else silently.
+  to ECS or locally, publishing events to SQS, RabbitMQ or NATS. If the conversation
+  asks for anything else ({others}), or for API keys, set spec to null and ask whether
+  to use what is built, naming what was asked for. Never build something else silently.
 - Words that describe the service ("backed by", "spin up", "secure", "platform") are
   not entities.
 - database: {databases}; auth: {auths};
   api: any of {apis}; deploy_target: {targets};
   environments: short lowercase names in deploy order (e.g. staging, prod); the usual
   ones are called {environments}.
-- published_entities: the entities whose changes are published to SQS, when the
-  conversation asks for events; otherwise empty.
+- events: the entities whose changes are published, each with its broker (sqs,
+  rabbitmq or nats; sqs when none is named), when the conversation asks for events;
+  otherwise empty.
 - Only include what the conversation says or clearly implies; list every value you
   chose yourself in assumptions.
 - If the conversation does not say what the service manages, or it is unclear whether
@@ -110,6 +112,11 @@ class PermissionDraft(BaseModel):
     roles: list[str]
 
 
+class EventDraft(BaseModel):
+    entity: str
+    sink: Sink
+
+
 class SpecDraft(BaseModel):
     name: str
     description: str
@@ -121,7 +128,7 @@ class SpecDraft(BaseModel):
     permissions: list[PermissionDraft]
     deploy_target: DeployTarget
     environments: list[str]
-    published_entities: list[str]
+    events: list[EventDraft]
 
 
 class PlanDraft(BaseModel):
@@ -238,7 +245,7 @@ def _to_plan(draft: PlanDraft, base_spec: ServiceSpec | None) -> PlanResult:
                 {**entity.model_dump(), "permissions": kept.kept.get(entity.name, {})}
                 for entity in spec.entities
             ],
-            events=[{"entity": name} for name in spec.published_entities],
+            events=[event.model_dump() for event in spec.events],
             deploy={"target": spec.deploy_target, "environments": spec.environments},
             version=(base_spec.version + 1) if base_spec else 1,
         )

@@ -69,6 +69,7 @@ from understanding.plan_grammar import (
     tokenize,
     word_list,
 )
+from workflows.event_spec import Sink
 from workflows.permissions import Action, check_permissions
 from workflows.spec import (
     Api,
@@ -260,7 +261,8 @@ class _Plan:
         for entity, *rest in items:
             if rest and (len(rest) != 2 or rest[0].lower() != "to"):
                 raise PlanLanguageError(line, "an event reads like: events Order to sqs")
-            event = EventSpec(entity=entity, sink=read_value(rest[1], line) if rest else "sqs")
+            sink = member(Sink, read_value(rest[1], line), line, "sink") if rest else Sink.sqs
+            event = EventSpec(entity=entity, sink=sink)
             if any(event == seen for _, seen in self.events):
                 raise PlanLanguageError(line, f"{entity} to {event.sink} is listed twice")
             self.events.append((line, event))

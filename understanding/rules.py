@@ -13,8 +13,9 @@ import re
 from pydantic import ValidationError
 
 from understanding.entities import read_entities, relations
+from understanding.event_asks import events_asked, set_aside
 from understanding.fields import find_choices
-from understanding.names import correct, entity_name, singular
+from understanding.names import correct, entity_name
 from understanding.permissions import read_permissions
 from understanding.result import Choice, PlanResult, questions_from_validation
 from understanding.service_words import read_service_words
@@ -34,12 +35,10 @@ from workflows.spec import (
     Auth,
     Database,
     EntitySpec,
-    EventSpec,
     FieldSpec,
     FieldType,
     ServiceSpec,
     plural,
-    snake_case,
 )
 
 NOTHING_TO_MANAGE = (
@@ -58,6 +57,7 @@ def parse_request(text: str) -> PlanResult:
             ]
         )
     request = Request(corrected(text))
+    set_aside(request)
     choices = find_choices(request)
     for listed in choices:  # the values are read here; the name stays for the field reader
         name_end = listed.start + len(listed.name)
@@ -103,11 +103,9 @@ def parse_request(text: str) -> PlanResult:
     if not entities and not questions:
         questions.append(NOTHING_TO_MANAGE)
     names = [e.name for e in entities]
-    events, event_choices = events_asked(request, names)
+    events, event_choices, assumed = events_asked(request, names)
     asked += event_choices
-    if events == []:
-        events = [EventSpec(entity=name) for name in names]
-        defaults.append("events: changes of every entity")
+    defaults += assumed
     name = (
         explicit
         or _name_phrase(request)
@@ -198,54 +196,6 @@ def _entities(reading, defaults: list[str]) -> tuple[list[EntitySpec], list[str]
         except ValidationError as exc:
             questions += questions_from_validation(exc)
     return entities, questions
-
-
-EVENTS_ASKED = re.compile(
-    r"\b(?:(?:events?|changes?|updates?|messages?)\s+(?:to|on|into|via|over)\s+)?"
-    r"(?:sqs|kafka|sns|rabbitmq|eventbridge|kinesis|nats|webhooks?)\b"
-    r"|\b(?:publish|emit|send|stream)\w*\b[^.;\n]*?\b(?:events?|changes?|updates?)\b"
-)
-OTHER_SINKS = {
-    "kafka": "Kafka",
-    "sns": "SNS",
-    "rabbitmq": "RabbitMQ",
-    "eventbridge": "EventBridge",
-    "kinesis": "Kinesis",
-    "nats": "NATS",
-    "webhook": "webhooks",
-    "webhooks": "webhooks",
-}
-
-
-def events_asked(request: Request, names: list[str]) -> tuple[list[EventSpec] | None, list[Choice]]:
-    """'publish order changes to SQS': events for the entities named where they are asked
-    for; [] when asked for without naming any; None when not asked for at all."""
-    lowered = request.lowered
-    clauses = [c for c in re.finditer(r"[^.;\n]+", lowered) if EVENTS_ASKED.search(c.group())]
-    if not clauses:
-        return None, []
-    asked = []
-    for clause in clauses:
-        for match in EVENTS_ASKED.finditer(clause.group()):
-            request.use(clause.start() + match.start(), clause.start() + match.end())
-            sink = match.group().split()[-1]
-            if sink in OTHER_SINKS and not re.search(r"\bsqs\b", lowered):
-                asked.append(
-                    Choice(
-                        question=f"I publish changes to SQS; {OTHER_SINKS[sink]} isn't built "
-                        "yet. Shall I publish them to SQS?",
-                        answers=["Yes, SQS", "No events"],
-                    )
-                )
-    if re.search(r"\bno events\b", lowered):
-        return None, []
-    said = " ".join(singular(w) for c in clauses for w in re.findall(r"[a-z]+", c.group()))
-    events = [
-        EventSpec(entity=name)
-        for name in names
-        if f" {snake_case(name).replace('_', ' ')} " in f" {said} "
-    ]
-    return events, asked[:1]
 
 
 def _explicit_name(request: Request) -> str | None:

@@ -57,7 +57,7 @@ DRAFT = {
         "permissions": [],
         "deploy_target": "local",
         "environments": ["staging", "prod"],
-        "published_entities": ["Order"],
+        "events": [{"entity": "Order", "sink": "sqs"}],
     },
     "questions": [],
     "assumptions": ["database: postgresql"],

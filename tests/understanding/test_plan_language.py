@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from understanding.plan_language import PlanLanguageError, read, render
+from workflows.event_spec import Sink
 from workflows.permissions import Action
 from workflows.spec import (
     CHOICE,
@@ -118,7 +119,7 @@ def specs(draw) -> ServiceSpec:
         }
         assume(_valid(EntitySpec, **values))  # e.g. a field `customer_id` beside a link
         entities.append(EntitySpec(**values))
-    sinks = st.sampled_from(["sqs", "sns"]) | ODD_TEXT.filter(lambda text: len(text) <= 8)
+    sinks = st.sampled_from(list(Sink))
     events = st.builds(EventSpec, entity=st.sampled_from(names), sink=sinks) if names else None
     values = {
         "name": draw(SERVICE),
@@ -155,20 +156,26 @@ def test_a_rendered_plan_reads_back_as_the_spec_it_came_from(spec: ServiceSpec) 
 
 @settings(max_examples=200, deadline=None)
 @given(ODD_TEXT)
-def test_any_text_reads_back_as_a_default_and_as_a_sink(text: str) -> None:
+def test_any_text_reads_back_as_a_default(text: str) -> None:
     note = FieldSpec(name="note", type=FieldType.text, default=text)
     spec = ServiceSpec(
         name="notes-api",
         entities=[EntitySpec(name="Note", fields=[note])],
-        events=[EventSpec(entity="Note", sink=text)],
+        events=[EventSpec(entity="Note", sink=Sink.nats)],
     )
     assert read(render(spec)) == spec
+
+
+@pytest.mark.parametrize("sink", ["kafka", '"sns topic"', '""', "to"])
+def test_a_sink_that_is_not_built_is_refused_naming_those_that_are(sink: str) -> None:
+    with pytest.raises(PlanLanguageError, match="line 3: unknown sink .*sqs, rabbitmq, nats"):
+        read(f"service notes-api\nNote: title\nevents Note to {sink}")
 
 
 TYPED = """
   SERVICE   orders-api
 Database MySQL ·API rest,graphql · Auth JWT · Roles clerk,  courier
-deploy AWS-ECS: staging>prod · events Order, Parcel to "sns topic"
+deploy AWS-ECS: staging>prod · events Order, Parcel to "RabbitMQ"
 • Customer:name,email email unique,note TEXT optional
 Order: total decimal default 0.00, status in (pending,paid, shipped) default pending,
 Order keeps delete to admin only; CREATE, update to clerk
@@ -214,7 +221,7 @@ def test_a_typed_plan_reads_as_meant_whatever_its_spaces_and_case() -> None:
                 ],
             ),
         ],
-        events=[EventSpec(entity="Order"), EventSpec(entity="Parcel", sink="sns topic")],
+        events=[EventSpec(entity="Order"), EventSpec(entity="Parcel", sink=Sink.rabbitmq)],
     )
 
 
@@ -240,7 +247,7 @@ def test_names_that_are_also_words_of_the_language_read_back() -> None:
             ),
             EntitySpec(name="Events", permissions={Action.update: []}),
         ],
-        events=[EventSpec(entity="Keeps", sink="to"), EventSpec(entity="Service", sink="")],
+        events=[EventSpec(entity="Keeps", sink=Sink.nats), EventSpec(entity="Service")],
         deploy=DeploySpec(environments=["no", "environments"]),
     )
     assert read(render(spec)) == spec
