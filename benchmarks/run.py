@@ -23,7 +23,9 @@
 - what Apply wins: a 200,000-row service's filtered list before and after the index the
   optimizer names (benchmarks.optimize_speed; target: 5x faster at p95);
 - load-test requests: the share of a table nobody has read (benchmarks.load_understanding)
-  read exactly, and how the others go wrong (an ask missed, a run nobody asked for).
+  read exactly, and how the others go wrong (an ask missed, a run nobody asked for);
+- requests about events: the share of two tables nobody has read (new services, changes)
+  whose publishing entities and brokers are read exactly (benchmarks.event_understanding).
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from activities.scaffold.generator import write_service
 from benchmarks import (
     delivery_speed,
+    event_understanding,
     load_generator,
     load_understanding,
     optimize_speed,
@@ -169,6 +172,7 @@ if __name__ == "__main__":
     logging.disable(logging.WARNING)  # the engine-down replies are expected here
     understanding()
     load_understanding.main()
+    event_understanding.main()
     generation()
     asyncio.run(ack_latency())
     asyncio.run(slack_load.main())
