@@ -12,6 +12,10 @@ from __future__ import annotations
 import builtins
 import hashlib
 import keyword
+import re
+
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+ENTITY_NAME = re.compile(r"^[A-Z][a-zA-Z0-9]{0,39}$")
 
 LIMIT = 60  # under PostgreSQL's 63 and MySQL's 64, with room for a dialect's own suffix
 

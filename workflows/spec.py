@@ -14,17 +14,15 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from workflows.event_spec import EventSpec
-from workflows.identifiers import python_name, short
+from workflows.event_spec import ConsumerSpec, EventSpec, check_consumers
+from workflows.identifiers import ENTITY_NAME, SERVICE_NAME, python_name, short
 from workflows.permissions import Action, check_permissions
 
-SERVICE_NAME = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 # No hyphen (and no underscore): resource names join installation, service and
 # environment with `-` (database names with `_`), and a service name may hold a hyphen,
 # so an environment without one keeps every pair's names apart (orders-api in staging,
 # never orders in api-staging).
 ENVIRONMENT_NAME = re.compile(r"[a-z][a-z0-9]{0,19}")
-ENTITY_NAME = re.compile(r"^[A-Z][a-zA-Z0-9]{0,39}$")
 FIELD_NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 CHOICE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
 
@@ -308,6 +306,7 @@ class ServiceSpec(BaseModel):
     roles: list[str] = Field(default_factory=list)
     entities: list[EntitySpec] = Field(default_factory=list)
     events: list[EventSpec] = Field(default_factory=list)
+    consumers: list[ConsumerSpec] = Field(default_factory=list)
     deploy: DeploySpec = Field(default_factory=DeploySpec)
     version: int = 1
 
@@ -353,6 +352,7 @@ class ServiceSpec(BaseModel):
             if event.entity not in names:
                 raise ValueError(f"event for unknown entity {event.entity}")
         check_permissions(self)
+        check_consumers(self)
         return self
 
     @property

@@ -35,6 +35,7 @@ GENERATED_DIRS = ("app", "tests", "migrations", "specs")
 AUTH_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
 GRAPHQL_ONLY = {"app/graphql.py", "tests/test_graphql.py"}
 EVENTS_ONLY = {"app/events.py", "app/relay.py", "app/sinks.py", "tests/test_events.py"}
+CONSUMERS_ONLY = {"app/inbox.py", "app/consumer.py", "tests/test_consumer.py"}
 # Template files whose output name differs from the template's.
 RENAMES = {
     "dockerignore": ".dockerignore",
@@ -64,6 +65,8 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
         if relative in GRAPHQL_ONLY and Api.graphql not in spec.api:
             continue
         if relative in EVENTS_ONLY and not spec.events:
+            continue
+        if relative in CONSUMERS_ONLY and not spec.consumers:
             continue
         if relative == "app/routers/entity.py":
             for entity in spec.entities:
@@ -194,6 +197,8 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.globals["own_paths"] = names.own_paths(spec)
     env.globals["sink_of"] = {event.entity: event.sink.value for event in spec.events}
     env.globals["sinks"] = sorted({event.sink.value for event in spec.events})
+    env.globals["consumed"] = sorted({consumer.sink.value for consumer in spec.consumers})
+    env.globals["brokers"] = sorted({*env.globals["sinks"], *env.globals["consumed"]})
     # "admin" always exists, whatever else the request names: the first account has it and
     # may do everything; the generated tests try every other role against each rule.
     roles = ["admin", *[r for r in spec.roles if r != "admin"]] if spec.roles else ["admin", "user"]

@@ -1,8 +1,10 @@
-"""The outbox's tables in a service's migrations.
+"""The tables of events in a service's migrations: the outbox of a service that
+publishes, the inbox of one that consumes.
 
-The first version that publishes events makes them; so does the next version of a
+The first version that publishes events makes the outbox; so does the next version of a
 service made before the outbox (it published straight from its handlers), which is why
-the step looks before it makes. The version that stops publishing drops them.
+each step looks before it makes. The version that stops publishing (consuming) drops
+its tables.
 """
 
 from __future__ import annotations
@@ -36,6 +38,25 @@ def _ensure_outbox() -> None:
             mysql_charset="utf8mb4",
         )
 ''',
+    "_ensure_inbox": '''
+def _ensure_inbox() -> None:
+    """The ids of the events acted on, unless the database has them already."""
+    offline = op.get_context().as_sql
+    if offline or "event_inbox" not in sa.inspect(op.get_bind()).get_table_names():
+        op.create_table(
+            "event_inbox",
+            sa.Column("event_id", sa.String(length=36), primary_key=True),
+            sa.Column("received_at", sa.Double(), nullable=False),
+            mysql_charset="utf8mb4",
+        )
+''',
+    "_drop_inbox": '''
+def _drop_inbox() -> None:
+    """The ids of the events acted on, where the database has them."""
+    offline = op.get_context().as_sql
+    if offline or "event_inbox" in sa.inspect(op.get_bind()).get_table_names():
+        op.drop_table("event_inbox")
+''',
     "_drop_outbox": '''
 def _drop_outbox() -> None:
     """The outbox and its relays' leases, where the database has them."""
@@ -50,9 +71,14 @@ def _drop_outbox() -> None:
 
 def outbox_steps(old: ServiceSpec, new: ServiceSpec) -> tuple[list[str], set[str]]:
     """The steps from `old` to `new`, and the helpers they call."""
-    if new.events:
-        return ["_ensure_outbox()"], {"_ensure_outbox"}
-    if old.events:
-        why = "# nothing publishes now: the outbox goes, with any event not yet sent"
-        return [why, "_drop_outbox()"], {"_drop_outbox"}
-    return [], set()
+    steps: list[str] = []
+    for kind, was, now in (
+        ("outbox", old.events, new.events),
+        ("inbox", old.consumers, new.consumers),
+    ):
+        if now:
+            steps.append(f"_ensure_{kind}()")
+        elif was:
+            what = "publishes" if kind == "outbox" else "consumes"
+            steps += [f"# nothing {what} now: the {kind} goes", f"_drop_{kind}()"]
+    return steps, {step.removesuffix("()") for step in steps if step.startswith("_")}

@@ -54,7 +54,7 @@ def migration_files(chain: list[ServiceSpec]) -> dict[str, str]:
     previous: ServiceSpec | None = None
     for spec in chain:
         before = previous or spec.model_copy(
-            update={"entities": [], "auth": Auth.none, "events": []}
+            update={"entities": [], "auth": Auth.none, "events": [], "consumers": []}
         )
         up = _plan(before, spec, undoing=None)
         down = _plan(spec, before, undoing=spec.version)

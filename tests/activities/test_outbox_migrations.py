@@ -10,10 +10,11 @@ import sqlalchemy as sa
 
 from activities.scaffold.generator import write_service
 from tests.activities.migration_checks import driver, matches_the_models, migrate
-from workflows.event_spec import EventSpec, Sink
+from workflows.event_spec import ConsumerSpec, EventSpec, Sink
 from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
 
 OUTBOX = {"event_outbox", "event_relay"}
+INBOX = {"event_inbox"}
 ORDER = EntitySpec(name="Order", fields=[FieldSpec(name="item"), FieldSpec(name="qty", type="int")])
 
 
@@ -87,3 +88,27 @@ def test_a_service_made_before_the_outbox_gets_it_with_its_next_version(tmp_path
     matches_the_models(project, database)
     migrate(project, database, "downgrade", "v0001")
     assert tables(engine) >= OUTBOX  # v1 publishes too: the outbox stays
+
+
+def test_the_inbox_comes_with_a_consumer_and_goes_with_it(tmp_path, database, engine):
+    project = tmp_path / "fulfillment"
+    fulfillment = EntitySpec(name="Fulfillment", fields=[FieldSpec(name="order_id", type="int")])
+    consumer = ConsumerSpec(
+        publisher="orders-api",
+        entity="Order",
+        sink=Sink.nats,
+        creates="Fulfillment",
+        link="order_id",
+    )
+    v1 = ServiceSpec(name="fulfillment-api", entities=[fulfillment])
+    v2 = v1.model_copy(update={"consumers": [consumer], "version": 2})
+    v3 = v1.model_copy(update={"version": 3})
+    for spec_version, inbox in ((v1, False), (v2, True), (v3, False)):
+        write_service(spec_version, project)
+        migrate(project, database, "upgrade", "head")
+        assert (INBOX <= tables(engine)) == inbox
+        matches_the_models(project, database)
+    migrate(project, database, "downgrade", "v0002")
+    assert INBOX <= tables(engine)
+    migrate(project, database, "downgrade", "v0001")
+    assert not INBOX & tables(engine)

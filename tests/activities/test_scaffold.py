@@ -283,16 +283,16 @@ def test_published_changes_arrive_on_a_real_sqs_queue(tmp_path, settings):
         assert web.patch(f"/entries/{entry['id']}", json={"memo": "coffee"}).status_code == 200
         assert web.delete(f"/entries/{entry['id']}").status_code == 204
 
-    received: list[dict] = []
+        received: list[dict] = []
 
-    def all_four_arrived() -> bool:
-        answer = sqs.receive_message(
-            QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
-        )
-        received.extend(answer.get("Messages", []))
-        return len(received) >= 4
+        def all_four_arrived() -> bool:  # the relay sends them after their commits
+            answer = sqs.receive_message(
+                QueueUrl=queue, MaxNumberOfMessages=10, MessageAttributeNames=["All"]
+            )
+            received.extend(answer.get("Messages", []))
+            return len(received) >= 4
 
-    eventually_sync(all_four_arrived, what="four events on the queue")
+        eventually_sync(all_four_arrived, what="four events on the queue")
     bodies = [json.loads(m["Body"]) for m in received]
     assert sorted((b["entity"], b["action"]) for b in bodies) == [
         ("Entry", "created"),
