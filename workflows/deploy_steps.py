@@ -42,6 +42,8 @@ class DeploySteps(StageRunner):
             pushed_image=pushed,
             publishes_events=any(event.sink == Sink.sqs for event in spec.events),
             event_sinks=sorted({event.sink.value for event in spec.events}),
+            consumes=sorted({consumer.publisher for consumer in spec.consumers}),
+            consumer_sinks=sorted({consumer.sink.value for consumer in spec.consumers}),
             database=spec.database,
             version=spec.version,
             migrate_down_with=migrate_down_with,

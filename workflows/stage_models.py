@@ -88,6 +88,12 @@ class DeployInput(BaseModel):
     event_sinks: list[str] = Field(
         default_factory=list, description="Where its events go: sqs, rabbitmq, nats"
     )
+    consumes: list[str] = Field(
+        default_factory=list, description="The services whose events it consumes"
+    )
+    consumer_sinks: list[str] = Field(
+        default_factory=list, description="The brokers it consumes from: rabbitmq, nats"
+    )
     database: Database = Field(Database.postgresql, description="The spec's database")
     version: int = Field(0, description="The version being deployed")
     migrate_down_with: str | None = Field(

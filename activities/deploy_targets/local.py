@@ -24,6 +24,11 @@ from docker.errors import APIError, ImageNotFound, NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
 from activities.deploy_targets.local_brokers import event_environment
+from activities.deploy_targets.local_consumers import (
+    ConsumerFailed,
+    retire_consumers,
+    start_consumer,
+)
 from activities.deploy_targets.local_databases import (
     check_database,
     database_password,
@@ -104,7 +109,8 @@ def deploy_blue_green(
     live = _live_container(settings, client, router, service, environment)
     if live is not None and live.image.id == wanted and live.status == "running":
         return _result(request, url, live.name)  # a retried deploy: this version already serves
-    events = event_environment(settings, service, environment, request.event_sinks)
+    brokers = sorted({*request.event_sinks, *request.consumer_sinks})
+    events = event_environment(settings, service, environment, brokers)
     secrets = service_secrets(settings, service, environment)
     database_url, volumes = prepare_database(
         settings, request.database, service, environment, secrets["DATABASE_PASSWORD"]
@@ -113,7 +119,8 @@ def deploy_blue_green(
     database_url = reachable_from_services(settings, database_url)
     name = f"{resource_name(settings, service, environment)}-v{request.version}-{wanted[7:15]}"
     started = _settle_earlier_attempts(settings, client, request, live, name, heartbeat)
-    if request.migrate_down_with:
+    if request.migrate_down_with:  # nothing consumes into tables that change back
+        retire_consumers(settings, client, service, environment)
         migrate_down(settings, request, database_url, volumes, network, heartbeat)
     if started is not None:  # the attempt before a worker died started this very version
         new, port = started, int(started.labels[PORT_LABEL])
@@ -125,6 +132,10 @@ def deploy_blue_green(
         new = _start(settings, client, request, name, where, secrets)
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", heartbeat, container=new)
+        consumer = start_consumer(settings, client, request, new, _version(request), heartbeat)
+    except ConsumerFailed as exc:
+        new.remove(force=True)
+        raise ConsumerFailed(f"rolled back: v{request.version}'s {exc}", exc.log_tail) from None
     except UnhealthyService as exc:
         tail = _log_tail(new, known=secret_values(secrets))
         new.remove(force=True)
@@ -145,6 +156,7 @@ def deploy_blue_green(
         router.wait_for_health_checks()
         live.stop(timeout=10)  # in-flight requests finish
         live.remove(force=True)
+    retire_consumers(settings, client, service, environment, keep=consumer)
     return _result(request, url, name)
 
 
@@ -170,7 +182,7 @@ def _start(settings, client, request: DeployInput, name: str, where: _Where, sec
         labels={
             **labels(settings, service, environment),
             PORT_LABEL: str(port),
-            VERSION_LABEL: str(request.version),
+            **_version(request),
         },
         environment={
             "ENVIRONMENT": environment,
@@ -183,6 +195,10 @@ def _start(settings, client, request: DeployInput, name: str, where: _Where, sec
         volumes={volume: {"bind": path, "mode": "rw"} for volume, path in volumes.items()},
         restart_policy={"Name": "unless-stopped"},
     )
+
+
+def _version(request: DeployInput) -> dict[str, str]:
+    return {VERSION_LABEL: str(request.version)}
 
 
 def _image_on_this_engine(client, request: DeployInput):

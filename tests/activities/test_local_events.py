@@ -1,6 +1,8 @@
 """A service deployed to the local Docker engine publishes to the machine's RabbitMQ and
 NATS from its own network, on an exchange and a stream named for its installation,
-service and environment; a broker that does not answer stops the deploy, named."""
+service and environment; a broker that does not answer stops the deploy, named. A
+consuming service runs its consumer as a second container, replaced with each version
+and gone with the service."""
 
 from __future__ import annotations
 
@@ -16,8 +18,9 @@ from activities.deploy_targets.naming import resource_name
 from activities.stages import DeliveryActivities
 from cli import devstack
 from testkit.brokers import nats_stream, rabbitmq_queue
+from testkit.waiting import eventually_sync
 from tests.activities.test_local_deploys import _containers, deploy, tear_down
-from workflows.event_spec import EventSpec, Sink
+from workflows.event_spec import ConsumerSpec, EventSpec, Sink
 from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
 from workflows.stage_models import ScaffoldInput
 
@@ -39,14 +42,41 @@ def shop_spec() -> ServiceSpec:
     )
 
 
-@pytest.fixture(scope="module")
-def image(settings, docker_ready, tmp_path_factory):
+def fulfillment_spec() -> ServiceSpec:
+    fields = [FieldSpec(name="order_id", type="int"), FieldSpec(name="item", required=False)]
+    return ServiceSpec(
+        name="fulfillment-api",
+        database=Database.sqlite,
+        entities=[EntitySpec(name="Fulfillment", fields=fields)],
+        consumers=[
+            ConsumerSpec(
+                publisher="shop-api",
+                entity="Order",
+                sink=Sink.rabbitmq,
+                creates="Fulfillment",
+                link="order_id",
+            )
+        ],
+    )
+
+
+def _built(settings, tmp_path_factory, spec: ServiceSpec) -> str:
     stages = DeliveryActivities(
-        settings.model_copy(update={"state_dir": tmp_path_factory.mktemp("shop")})
+        settings.model_copy(update={"state_dir": tmp_path_factory.mktemp(spec.name)})
     )
     run = ActivityEnvironment().run
-    scaffold = run(stages.scaffold_service, ScaffoldInput(spec=shop_spec(), request_text=""))
+    scaffold = run(stages.scaffold_service, ScaffoldInput(spec=spec, request_text=""))
     return run(stages.build_service_image, scaffold).image
+
+
+@pytest.fixture(scope="module")
+def image(settings, docker_ready, tmp_path_factory):
+    return _built(settings, tmp_path_factory, shop_spec())
+
+
+@pytest.fixture(scope="module")
+def consumer_image(settings, docker_ready, tmp_path_factory):
+    return _built(settings, tmp_path_factory, fulfillment_spec())
 
 
 def deploy_shop(settings, service: str, image: str):
@@ -91,3 +121,41 @@ def test_a_broker_that_does_not_answer_stops_the_deploy_naming_it(settings, imag
     finally:
         tear_down(settings, service, Database.sqlite)
     assert docker.from_env().ping()
+
+
+def test_a_consumer_runs_beside_its_api_through_versions_and_goes_with_it(
+    settings, image, consumer_image
+):
+    shop, fulfillment = "shop-api", f"fulfil-{uuid.uuid4().hex[:5]}"
+    consuming = {"consumes": ["shop-api"], "consumer_sinks": ["rabbitmq"]}
+    try:
+        orders = deploy_shop(settings, shop, image)
+        first = deploy(settings, fulfillment, consumer_image, 1, Database.sqlite, **consuming)
+        with httpx.Client(base_url=orders.url) as web:
+            ids = [
+                web.post("/orders", json={"item": "tea", "qty": n}).json()["id"] for n in range(20)
+            ]
+
+        def fulfilled() -> list[int]:
+            return sorted(
+                f["order_id"] for f in httpx.get(f"{first.url}/fulfillments?limit=100").json()
+            )
+
+        eventually_sync(lambda: fulfilled() == sorted(ids), what="a fulfillment per order")
+        assert len(_consumers(settings, fulfillment)) == 1
+        second = deploy(settings, fulfillment, consumer_image, 2, Database.sqlite, **consuming)
+        [kept] = _consumers(settings, fulfillment)
+        assert kept.startswith(second.container)
+        with httpx.Client(base_url=orders.url) as web:
+            ids += [
+                web.post("/orders", json={"item": "tea", "qty": n}).json()["id"] for n in range(5)
+            ]
+        eventually_sync(lambda: fulfilled() == sorted(ids), what="the new consumer to go on")
+    finally:
+        tear_down(settings, fulfillment, Database.sqlite)
+        tear_down(settings, shop, Database.sqlite)
+    assert _consumers(settings, fulfillment) == []
+
+
+def _consumers(settings, service: str) -> list[str]:
+    return [name for name in _containers(settings, service) if name.endswith("-consumer")]
