@@ -33,6 +33,7 @@ from bot.temporal_link import TemporalLink
 from bot.turn import Turn
 from bot.undo_commands import ask_to_undo
 from shipmate import delivery_client
+from shipmate.consumers import PublisherProblem, with_publishers
 from shipmate.people import Directory
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable
@@ -268,6 +269,7 @@ class Conversations:
             await turn.say_with_blocks(*name_clash.question(spec.name, running, elsewhere))
             return
         try:
+            spec = await with_publishers(temporal, spec)
             ticket = await delivery_client.request_change(
                 temporal,
                 self.settings,
@@ -282,6 +284,9 @@ class Conversations:
             )
         except delivery_client.DecisionRefused as exc:
             await turn.tell_privately(f":no_entry: {exc}")  # for the person who asked
+            return
+        except PublisherProblem as exc:
+            await turn.say(escape(str(exc)))
             return
         if changing:
             diff = "\n".join(f"`{escape(line)}`" for line in spec_diff(running, spec))
@@ -319,7 +324,7 @@ class Conversations:
                 temporal,
                 self.settings,
                 text,
-                plan.spec,
+                await with_publishers(temporal, plan.spec),
                 turn.user,
                 channel=turn.channel,
                 thread_ts=turn.thread_ts,
@@ -329,6 +334,9 @@ class Conversations:
             )
         except delivery_client.DecisionRefused as exc:
             await turn.tell_privately(f":no_entry: {exc}")
+            return
+        except PublisherProblem as exc:
+            await turn.say(escape(str(exc)))
             return
         diff = "\n".join(f"`{escape(line)}`" for line in plan.diff)
         await turn.say(f"Next version of *{plan.spec.name}* (`{ticket.delivery_id}`):\n{diff}")

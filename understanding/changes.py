@@ -13,7 +13,8 @@ import re
 
 from pydantic import ValidationError
 
-from understanding.event_asks import change_events
+from understanding.consumer_asks import change_consumers
+from understanding.event_asks import change_events, events_diff
 from understanding.fields import find_choices, read_fields
 from understanding.links import LINKS
 from understanding.names import entity_name, singular, split_camel
@@ -21,7 +22,6 @@ from understanding.permissions import change_rules
 from understanding.result import PlanResult, questions_from_validation
 from understanding.vocabulary import ENVIRONMENTS
 from understanding.words import Request
-from workflows.event_spec import SINK_NAMES
 from workflows.permissions import rules_diff
 from workflows.spec import (
     EXAMPLE_DEFAULTS,
@@ -220,7 +220,9 @@ def _apply(change: Change, clause: str, request: Request, choices, at: int) -> N
                 field["required"] = match.group(3) == "required"
             change.changed = True
         return
-    said = change_events(change.data["events"], list(change.entities), clause, change.text)
+    said = change_consumers(change.data["consumers"], change.entities, clause)
+    if said is None:
+        said = change_events(change.data["events"], list(change.entities), clause, change.text)
     if said is not None:
         changed, problem = said
         change.changed = change.changed or changed
@@ -366,15 +368,7 @@ def spec_diff(old: ServiceSpec, new: ServiceSpec) -> list[str]:
                 f"~ {attribute}: {_show(getattr(old, attribute))} → "
                 f"{_show(getattr(new, attribute))}"
             )
-    old_events = {e.entity: SINK_NAMES[e.sink] for e in old.events}
-    new_events = {e.entity: SINK_NAMES[e.sink] for e in new.events}
-    for name, sink in sorted(new_events.items()):
-        if name not in old_events:
-            lines.append(f"+ {name} changes published to {sink}")
-        elif old_events[name] != sink:
-            lines.append(f"~ {name} changes published to {sink} (was {old_events[name]})")
-    for name in sorted(old_events.keys() - new_events.keys()):
-        lines.append(f"- {name} changes no longer published")
+    lines += events_diff(old, new)
     if old.deploy != new.deploy:
         was = f"{old.deploy.target.value} {' → '.join(old.deploy.environments)}"
         now = f"{new.deploy.target.value} {' → '.join(new.deploy.environments)}"

@@ -277,3 +277,26 @@ def _not_built(lowered: str) -> Choice | None:
         "SQS, RabbitMQ or NATS. Which shall I use?",
         answers=WHICH_SINK,
     )
+
+
+def events_diff(old, new) -> list[str]:
+    """What a change does to where events go and what the service consumes, in lines of
+    the change's diff."""
+    lines = []
+    was = {e.entity: SINK_NAMES[e.sink] for e in old.events}
+    now = {e.entity: SINK_NAMES[e.sink] for e in new.events}
+    for name, sink in sorted(now.items()):
+        if name not in was:
+            lines.append(f"+ {name} changes published to {sink}")
+        elif was[name] != sink:
+            lines.append(f"~ {name} changes published to {sink} (was {was[name]})")
+    lines += [f"- {name} changes no longer published" for name in sorted(was.keys() - now)]
+    said = {(c.publisher, c.entity, c.action, c.creates) for c in old.consumers}
+    for c in new.consumers:
+        if (c.publisher, c.entity, c.action, c.creates) not in said:
+            lines.append(f"+ a {c.creates} per {c.entity} {c.action} in {c.publisher}")
+    kept = {(c.publisher, c.entity, c.action, c.creates) for c in new.consumers}
+    for c in old.consumers:
+        if (c.publisher, c.entity, c.action, c.creates) not in kept:
+            lines.append(f"- no {c.creates} per {c.entity} {c.action} in {c.publisher}")
+    return lines

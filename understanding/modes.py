@@ -159,10 +159,10 @@ ANSWERS = {
         "`@shipmate load test orders-api in staging` (or `… for 60 s with 100 users`)."
     ),
     Mode.integrate: (
-        "Consumers of another service's events and sign-in through an outside provider "
-        "aren't built yet. A service I build can already publish its changes through an "
-        "outbox to SQS, RabbitMQ or NATS: add 'publish order changes to RabbitMQ' to a build "
-        "request. " + WHAT_I_DO
+        "I wire services together with events: a service publishes its changes ('publish "
+        "order changes to RabbitMQ', or NATS, or SQS) and another acts on them ('build "
+        "fulfillment-api: fulfillments have status; when an order is created in orders-api, "
+        "create a fulfillment'). Sign-in through an outside provider isn't built yet. " + WHAT_I_DO
     ),
     Mode.elsewhere: (
         "That isn't something I do: I build and run backend services from a description, "

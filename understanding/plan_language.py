@@ -9,6 +9,7 @@ and may type, which `read` turns back into exactly the ServiceSpec `render` wrot
         customer -> Customer required on delete cascade
     Order keeps delete to admin only; create, update to admin, clerk
     events Order to sqs
+    consumes payments-api Payment created -> Order.payment_id via nats
 
 (An entity is one line; it is folded here only to fit.) One thing per line, and `·` also
 parts things on one line. Keywords (which may take a colon: `service: orders-api`), types,
@@ -33,6 +34,9 @@ skipped; the card's own forms read too (`->` or `→`, `in pending/paid`, `REST 
     Entity keeps ACTIONS to ROLES; ...   who may read, create, update or delete its rows
                            besides admin ("to admin only": admin alone); others keep the default
     events Entity [to SINK], ...   where the entity's changes go (sqs if left out)
+    consumes SERVICE Entity ACTION -> Made.field [via SINK]   for each ACTION (created,
+                           updated, deleted) of SERVICE's Entity, a Made here with `field`
+                           its id; one line each (the sink: rabbitmq if left out)
 
 A VALUE or SINK is a word, or "quoted text" with JSON escapes (\\" \\n \\u00a0) when it holds
 spaces, quotes, commas, parentheses, · or invisible characters.
@@ -69,7 +73,7 @@ from understanding.plan_grammar import (
     tokenize,
     word_list,
 )
-from workflows.event_spec import Sink
+from workflows.event_spec import ConsumerSpec, EventAction, Sink
 from workflows.permissions import Action, check_permissions
 from workflows.spec import (
     Api,
@@ -87,7 +91,10 @@ from workflows.spec import (
 
 __all__ = ["PlanLanguageError", "read", "render"]
 
-KEYWORDS = ("service", "database", "api", "auth", "roles", "deploy", "events")
+KEYWORDS = ("service", "database", "api", "auth", "roles", "deploy", "events", "consumes")
+CONSUMES = re.compile(
+    r"([a-z][a-z0-9-]*)\s+(\w+)\s+(\w+)\s*(?:->|→)\s*(\w+)\.(\w+)(?:\s+via\s+(\w+))?\s*$"
+)
 ALIASES = {"apis": "api", "role": "roles", "event": "events", "db": "database"}
 KNOWN = (*KEYWORDS, *ALIASES)
 NO_ENVIRONMENTS = "no environments"
@@ -122,6 +129,9 @@ def render(spec: ServiceSpec) -> str:
     if spec.events:
         sinks = ", ".join(f"{event.entity} to {quoted(event.sink)}" for event in spec.events)
         lines.append(f"events {sinks}")
+    for c in spec.consumers:
+        made = f"{c.creates}.{c.link}"
+        lines.append(f"consumes {c.publisher} {c.entity} {c.action} -> {made} via {c.sink}")
     return "\n".join(lines)
 
 
@@ -171,6 +181,7 @@ class _Plan:
         self.entities: list[tuple[int, EntitySpec]] = []
         self.rules: list[tuple[int, str, Action, list[str]]] = []
         self.events: list[tuple[int, EventSpec]] = []
+        self.consumers: list[tuple[int, ConsumerSpec]] = []
 
     def take(self, line: int, clause: str) -> None:
         # `Name: …` is an entity and `Name keeps …` its rules, unless Name is a keyword
@@ -186,7 +197,7 @@ class _Plan:
         if key not in KEYWORDS:
             raise PlanLanguageError(line, _unknown(word))
         field = "name" if key == "service" else key
-        if key != "events" and field in self.lines:
+        if key not in ("events", "consumes") and field in self.lines:
             raise PlanLanguageError(
                 line, f"{key} is said twice (first on line {self.lines[field]})"
             )
@@ -194,6 +205,8 @@ class _Plan:
             return self._deploy(line, rest)
         if key == "events":
             return self._events(line, split_on(tokenize(rest)))
+        if key == "consumes":
+            return self._consumes(line, rest)
         tokens = tokenize(rest)
         if key == "api":  # `REST + GraphQL`, as the card writes it
             tokens = [("," if t.lower() in ("+", "and") else t) for t in tokens]
@@ -267,6 +280,24 @@ class _Plan:
                 raise PlanLanguageError(line, f"{entity} to {event.sink} is listed twice")
             self.events.append((line, event))
 
+    def _consumes(self, line: int, rest: str) -> None:
+        said = CONSUMES.match(rest.strip())
+        if not said:
+            why = "a consumer reads like: consumes orders-api Order created -> Fulfillment.order_id"
+            raise PlanLanguageError(line, why)
+        publisher, entity, action, creates, link, sink = said.groups()
+        consumer = built(
+            line,
+            ConsumerSpec,
+            publisher=publisher,
+            entity=entity,
+            action=member(EventAction, action, line, "action"),
+            creates=creates,
+            link=link,
+            sink=member(Sink, sink, line, "sink") if sink else Sink.rabbitmq,
+        )
+        self.consumers.append((line, consumer))
+
     def spec(self, base: ServiceSpec | None) -> ServiceSpec:
         if "name" not in self.values:
             raise PlanLanguageError(1, "a plan names its service: service orders-api")
@@ -296,6 +327,7 @@ class _Plan:
         kept_back = base.model_dump(include={"description", "stack", "version"}) if base else {}
         values = {**self.values, **kept_back, "entities": entities}
         values["events"] = [event for _, event in self.events]
+        values["consumers"] = [consumer for _, consumer in self.consumers]
         try:
             return ServiceSpec(**values)
         except ValidationError as error:

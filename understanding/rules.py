@@ -12,6 +12,7 @@ import re
 
 from pydantic import ValidationError
 
+from understanding import consumer_asks
 from understanding.entities import read_entities, relations
 from understanding.event_asks import events_asked, set_aside
 from understanding.fields import find_choices
@@ -58,6 +59,7 @@ def parse_request(text: str) -> PlanResult:
         )
     request = Request(corrected(text))
     set_aside(request)
+    consuming = consumer_asks.set_aside(request)
     choices = find_choices(request)
     for listed in choices:  # the values are read here; the name stays for the field reader
         name_end = listed.start + len(listed.name)
@@ -106,6 +108,9 @@ def parse_request(text: str) -> PlanResult:
     events, event_choices, assumed = events_asked(request, names)
     asked += event_choices
     defaults += assumed
+    consumers, consumer_questions, assumed = consumer_asks.consumers_for(consuming, entities)
+    questions += consumer_questions
+    defaults += assumed
     name = (
         explicit
         or _name_phrase(request)
@@ -132,6 +137,7 @@ def parse_request(text: str) -> PlanResult:
             roles=kept.roles if auth != Auth.none else [],
             entities=entities,
             events=events or [],
+            consumers=consumers,
             deploy=service.deploy,
         )
     except ValidationError as exc:

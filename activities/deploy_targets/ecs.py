@@ -52,6 +52,12 @@ HEALTH_COMMAND = (
 
 def deploy_to_ecs(settings: Settings, request: DeployInput, heartbeat: Heartbeat) -> DeployResult:
     """Make the environment's ECS service run the pushed image; returns once AWS accepted it."""
+    brokers = sorted({*request.event_sinks, *request.consumer_sinks} - {"sqs"})
+    if brokers or request.consumes:  # refused before anything is made in the account
+        raise EcsDeployFailed(
+            "on ECS a service publishes its events to SQS only, and runs no consumer yet: "
+            f"{', '.join(brokers) or 'a consumer'} is for local deploys for now"
+        )
     try:
         return _deploy(settings, request, heartbeat)
     except NoCredentialsError:

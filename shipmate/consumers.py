@@ -1,0 +1,63 @@
+"""A consumer reads its events where the publisher puts them: before a delivery starts,
+each consumer of the spec is given the broker its publisher publishes that entity to now,
+or the delivery does not start and the person is told what to do first."""
+
+from __future__ import annotations
+
+from temporalio.client import Client
+
+from shipmate.delivery_client import current_spec
+from workflows.event_spec import SINK_NAMES, Sink
+from workflows.spec import ServiceSpec
+
+
+class PublisherProblem(Exception):
+    """A consumer's publisher is not running, or does not publish what it would read."""
+
+
+async def with_publishers(temporal: Client, spec: ServiceSpec) -> ServiceSpec:
+    """`spec` with each consumer on its publisher's broker; PublisherProblem saying why not."""
+    consumers = []
+    for consumer in spec.consumers:
+        publisher = await current_spec(temporal, consumer.publisher)
+        entity = consumer.entity.lower()
+        if publisher is None:
+            raise PublisherProblem(
+                f"{consumer.publisher} isn't a service I run, so no {entity} events would "
+                f"reach {spec.name}. Build it first, or name the service that has them."
+            )
+        event = next((e for e in publisher.events if e.entity == consumer.entity), None)
+        if event is None:
+            raise PublisherProblem(
+                f"{consumer.publisher} doesn't publish {consumer.entity} changes yet. In its "
+                f"thread, say `publish {entity} changes to RabbitMQ` (or NATS), then ask again."
+            )
+        if event.sink == Sink.sqs:
+            raise PublisherProblem(
+                f"{consumer.publisher} publishes {consumer.entity} changes to "
+                f"{SINK_NAMES[event.sink]}, and consuming from SQS isn't built yet. Say "
+                f"`publish {entity} changes to RabbitMQ instead` (or NATS) in its thread first."
+            )
+        _fields_an_event_fills(spec, consumer, publisher)
+        consumers.append(consumer.model_copy(update={"sink": event.sink}))
+    return spec.model_copy(update={"consumers": consumers})
+
+
+def _fields_an_event_fills(spec: ServiceSpec, consumer, publisher: ServiceSpec) -> None:
+    """Every required field of the row a consumer makes has a default or a value of the
+    same name in the event; else every event would be dead-lettered."""
+    made = next(e for e in spec.entities if e.name == consumer.creates)
+    source = next((e for e in publisher.entities if e.name == consumer.entity), None)
+    carried = {f.name for f in source.fields} if source else set()
+    missing = [
+        f.name
+        for f in made.fields
+        if f.required and f.default is None and f.name != consumer.link and f.name not in carried
+    ]
+    if missing:
+        names = ", ".join(missing)
+        raise PublisherProblem(
+            f"Each {made.name} needs {names}, which {consumer.entity} events of "
+            f"{consumer.publisher} don't carry: give {names} a default (e.g. `status "
+            f"(default pending)`) or make {'them' if len(missing) > 1 else 'it'} optional."
+        )
