@@ -24,6 +24,9 @@
   optimizer names (benchmarks.optimize_speed; target: 5x faster at p95);
 - load-test requests: the share of a table nobody has read (benchmarks.load_understanding)
   read exactly, and how the others go wrong (an ask missed, a run nobody asked for);
+- events between services: 1,000 orders made in a generated orders-api, and how long after
+  the last write a generated fulfillment-api has one Fulfillment each, over RabbitMQ and
+  NATS (benchmarks.event_delivery; target: within 5 s, exactly 1,000);
 - requests about events: the share of two tables nobody has read (new services, changes)
   whose publishing entities and brokers are read exactly (benchmarks.event_understanding).
 """
@@ -46,6 +49,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from activities.scaffold.generator import write_service
 from benchmarks import (
     delivery_speed,
+    event_delivery,
     event_understanding,
     load_generator,
     load_understanding,
@@ -181,3 +185,4 @@ if __name__ == "__main__":
     asyncio.run(review_speed.main())
     load_generator.main()
     asyncio.run(optimize_speed.main())
+    event_delivery.main()
