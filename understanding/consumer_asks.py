@@ -20,13 +20,15 @@ from workflows.event_spec import ConsumerSpec, EventAction, Sink
 from workflows.spec import EntitySpec, FieldSpec, FieldType, snake_case
 
 SERVICE = r"(?P<publisher>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)"
-THING = r"(?:an?|each|every|any|new|the)\s+"
+THING = r"(?:an?|each|every|any|new|the|some)\s+"
 ACTIONS = {
     "created": EventAction.created,
     "added": EventAction.created,
     "placed": EventAction.created,
     "made": EventAction.created,
     "submitted": EventAction.created,
+    "opened": EventAction.created,
+    "registered": EventAction.created,
     "updated": EventAction.updated,
     "changed": EventAction.updated,
     "edited": EventAction.updated,
@@ -36,19 +38,24 @@ ACTIONS = {
     "cancelled": EventAction.deleted,
     "canceled": EventAction.deleted,
 }
-MAKE = r"(?:create|make|add|open|record|insert|start)s?\s+(?:an?\s+|one\s+|a\s+new\s+)?"
+ACTION = rf"(?P<action>{'|'.join(ACTIONS)})"
+ENTITY = r"(?P<entity>[a-z][a-z ]{0,40}?)"
+WHERE = r"\s+(?:over\s+there\s+)?(?:in|on|by|at|from|within|inside)\s+(?:the\s+)?"
+# 'when an order is created in orders-api, …', 'on every invoice created in billing-service'
 WHEN = re.compile(
-    r"\b(?:when(?:ever)?|each time|every time|once|after|if)\s+"
-    rf"(?:{THING})*(?P<entity>[a-z][a-z ]{{1,40}}?)\s+(?:is|gets|has been|was)\s+"
-    rf"(?P<action>{'|'.join(ACTIONS)})\s+(?:in|on|by|at|from)\s+{SERVICE}"
-    r"[\s,;:-]*(?:then\s+|we\s+(?:should\s+|want\s+to\s+)?|please\s+|it\s+should\s+)?"
-    rf"{MAKE}(?P<creates>[a-z][a-z ]{{1,40}}?)\b"
-    r"(?=\s*(?:$|[.;,\n]|\s(?:for|with|row|record|linked|that)\b))"
+    r"\b(?:when(?:ever)?|each time|every time|once|after|if|on|for|every|each)\s+"
+    rf"(?:{THING})*{ENTITY}\s+(?:(?:is|are|gets|get|has been|have been|was|were)\s+)?"
+    rf"{ACTION}{WHERE}{SERVICE}\b"
 )
+# 'consumes orders-api's order events', 'listen for account deleted events from accounts-api'
+LISTEN = r"\b(?:consumes?|consuming|listens?\s+(?:to|for)|subscribes?\s+to|reacts?\s+to)\s+"
 CONSUMES = re.compile(
-    rf"\b(?:consumes?|consuming|listens?\s+(?:to|for)|subscribes?\s+to|reacts?\s+to)\s+"
-    rf"(?:the\s+)?{SERVICE}(?:'s|’s)?\s+(?P<entity>[a-z][a-z ]{{1,40}}?)\s+"
-    rf"(?:(?P<action>{'|'.join(ACTIONS)})\s+)?(?:events?|messages?|changes?)\b"
+    rf"{LISTEN}(?:the\s+)?{SERVICE}(?:'s|’s)?\s+{ENTITY}\s+(?:{ACTION}\s+)?"
+    r"(?:events?|messages?|changes?)\b"
+)
+CONSUMES_FROM = re.compile(
+    rf"{LISTEN}(?:the\s+)?(?:{THING})?{ENTITY}\s+(?:{ACTION}\s*)?(?:events?|messages?|changes?)?"
+    rf"\s*(?:from|of|in|on)\s+(?:the\s+)?{SERVICE}\b"
 )
 
 
@@ -57,22 +64,35 @@ class ConsumerAsk:
     publisher: str
     entity: str  # as written, singular words
     action: EventAction
-    creates: str | None  # as written; None: the service's one entity
+    around: str  # the rest of its clause: where the entity it makes is named
 
 
 def set_aside(request: Request) -> list[ConsumerAsk]:
     """The consumer clauses of the request, blanked for the readers after this one."""
-    asks = []
-    for pattern in (WHEN, CONSUMES):
-        for match in pattern.finditer(request.lowered):
+    asks: list[ConsumerAsk] = []
+    said, taken = request.lowered, []
+    for pattern in (WHEN, CONSUMES, CONSUMES_FROM):
+        for match in pattern.finditer(said):
+            if any(start < match.end() and match.start() < end for start, end in taken):
+                continue
+            taken.append(match.span())
             action = ACTIONS.get(match.group("action") or "created", EventAction.created)
-            creates = match.groupdict().get("creates")
-            asks.append(
-                ConsumerAsk(match.group("publisher"), match.group("entity"), action, creates)
-            )
-            request.use(match.start(), match.end())
-            request.blank(match.start(), match.end())
+            clause = _clause(said, match.start(), match.end())
+            around = f"{said[clause[0] : match.start()]} | {said[match.end() : clause[1]]}"
+            ask = ConsumerAsk(match.group("publisher"), match.group("entity"), action, around)
+            asks.append(ask)
+            if re.search(r"\b(?:have|has|having|with)\b", said[clause[0] : match.start()]):
+                clause = (match.start(), clause[1])  # entities are said there: keep them
+            request.use(*clause)
+            request.blank(*clause)
     return asks
+
+
+def _clause(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (or line, or part after a semicolon) around start..end."""
+    before = max(text.rfind(mark, 0, start) for mark in (". ", ".\n", ";", "\n", ": "))
+    after = [i for i in (text.find(m, end) for m in (". ", ";", "\n")) if i >= 0]
+    return (before + 1 if before >= 0 else 0), (min(after) if after else len(text))
 
 
 def consumers_for(
@@ -85,16 +105,12 @@ def consumers_for(
     by_name = {entity.name: entity for entity in entities}
     for ask in asks:
         entity = _pascal(ask.entity)
-        if ask.creates:
-            made = by_name.get(_pascal(ask.creates))
-        else:
-            made = entities[0] if len(entities) == 1 else None
+        made = _named(ask.around, entities) or (entities[0] if len(entities) == 1 else None)
         if made is None:
-            what = _pascal(ask.creates) if ask.creates else "a row"
             names = ", ".join(by_name) or "none yet"
             questions.append(
-                f"For each {entity} {ask.action.value} in {ask.publisher} I make {what}, but "
-                f"that isn't an entity of this service ({names}). Which one should I make?"
+                f"For each {entity} {ask.action.value} in {ask.publisher}, which of this "
+                f"service's entities ({names}) should I make?"
             )
             continue
         link = f"{snake_case(entity)}_id"
@@ -118,6 +134,23 @@ def consumers_for(
     return consumers, questions, assumed
 
 
+def _named(text: str, entities: list) -> EntitySpec | dict | None:
+    """The entity (a spec, or a change's dict) the text names, the longest name first."""
+    words = [singular(w) for w in re.findall(r"[a-z]+", text.lower())]
+    spelled = sorted(
+        ((snake_case(_name_of(e)).split("_"), e) for e in entities), key=lambda p: -len(p[0])
+    )
+    for i in range(len(words)):
+        for parts, entity in spelled:
+            if words[i : i + len(parts)] == parts:
+                return entity
+    return None
+
+
+def _name_of(entity) -> str:
+    return entity["name"] if isinstance(entity, dict) else entity.name
+
+
 def _pascal(words: str) -> str:
     parts = words.split()
     parts[-1] = singular(parts[-1])
@@ -135,14 +168,15 @@ def change_consumers(consumers: list[dict], entities: dict[str, dict], clause: s
     changed = False
     for ask in asks:
         names = list(entities)
-        made_name = _pascal(ask.creates) if ask.creates else (names[0] if len(names) == 1 else "")
-        made = entities.get(made_name)
         entity = _pascal(ask.entity)
+        made = _named(ask.around, list(entities.values()))
+        made = made or (entities[names[0]] if len(names) == 1 else None)
         if made is None:
             return False, (
-                f"For each {entity} {ask.action.value} in {ask.publisher} I'd make "
-                f"{made_name or 'a row'}, but that isn't an entity here ({', '.join(names)})."
+                f"For each {entity} {ask.action.value} in {ask.publisher}, which of "
+                f"{', '.join(names)} should I make?"
             )
+        made_name = made["name"]
         link = f"{snake_case(entity)}_id"
         field = next((f for f in made["fields"] if f["name"] == link), None)
         if field is None:

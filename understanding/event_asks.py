@@ -41,7 +41,7 @@ ONE_WORD = [
 SINK_WORDS = "|".join(sorted([*BUILT, *NOT_BUILT], key=len, reverse=True))
 EVENTS_ASKED = re.compile(
     r"\b(?:(?:events?|changes?|updates?|messages?)\s*(?:to|on|into|via|over|through|->|=>|→|:)?\s*)?"
-    rf"(?:{SINK_WORDS})\b"
+    rf"(?<![\w-])(?:{SINK_WORDS})(?![\w-])"
     r"|\b(?:publish|emit|send|stream)\w*\b[^.;\n]*?\b(?:events?|changes?|updates?)\b"
     r"|\bno events\b|\bevents?\s+(?:off|disabled)\b"
 )
@@ -74,7 +74,11 @@ def set_aside(request: Request) -> None:
 
 
 def _event_lines(text: str) -> list[re.Match]:
-    return [m for m in EVENT_LINE.finditer(text) if re.search(rf"\b(?:{SINK_WORDS})\b", m.group())]
+    return [
+        m
+        for m in EVENT_LINE.finditer(text)
+        if re.search(rf"(?<![\w-])(?:{SINK_WORDS})(?![\w-])", m.group())
+    ]
 
 
 def sink_named(text: str) -> Sink | None:
@@ -157,7 +161,7 @@ def _asks_to_publish(tokens: list[str]) -> bool:
 
 
 def _tokens(text: str) -> list[str]:
-    return re.findall(r"[a-z]+(?:'t)?|,|&", text.lower())
+    return re.findall(r"[a-z][a-z0-9]*(?:-[a-z0-9]+)*(?:'t)?|,|&", text.lower())
 
 
 def _mentions(tokens: list[str], names: list[str]) -> list[tuple[int, str, int]]:
@@ -269,7 +273,7 @@ def change_events(events: list[dict], entities: list[str], clause: str, text: st
 
 
 def _not_built(lowered: str) -> Choice | None:
-    found = re.search(rf"\b({'|'.join(NOT_BUILT)})\b", lowered)
+    found = re.search(rf"(?<![\w-])({'|'.join(NOT_BUILT)})(?![\w-])", lowered)
     if not found:
         return None
     return Choice(

