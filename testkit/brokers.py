@@ -61,9 +61,11 @@ async def rabbitmq_queue(exchange: str, url: str = MACHINE_RABBITMQ) -> AsyncIte
         await connection.close()
 
 
-async def nats_stream(stream: str, count: int, within: float = 30.0, url: str = MACHINE_NATS):
+async def nats_stream(
+    stream: str, count: int, within: float = 30.0, url: str = MACHINE_NATS, keep: bool = False
+):
     """Every message the stream holds once it holds `count` (a new consumer reads from the
-    start); the stream goes afterwards."""
+    start); the stream goes afterwards, unless it is to be kept."""
     client = await nats.connect(url, connect_timeout=5)
     try:
         jetstream = client.jetstream()
@@ -83,7 +85,8 @@ async def nats_stream(stream: str, count: int, within: float = 30.0, url: str = 
                 for message in await reader.fetch(min(held - len(received.bodies), 500), timeout=5):
                     received.add(message.data, (message.headers or {}).get("Nats-Msg-Id"))
                     await message.ack()
-            await jetstream.delete_stream(stream)
+            if not keep:
+                await jetstream.delete_stream(stream)
         return received
     finally:
         await client.close()

@@ -63,6 +63,12 @@ class ConsumerSpec(BaseModel):
         return value
 
 
+def queue_suffix(consumer: ConsumerSpec) -> str:
+    """The end of a consumer's own queue (RabbitMQ) or durable consumer (NATS) name, after
+    the service's consumer group: the generated consumer and tear-down both use it."""
+    return f"{consumer.publisher}-{consumer.entity.lower()}-{consumer.action.value}"
+
+
 def check_consumers(spec) -> None:
     """What a consumer needs of its own service; ValueError saying what is wrong. Whether
     the publisher exists and publishes the entity is the workflow's to check."""

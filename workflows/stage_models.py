@@ -110,6 +110,10 @@ class TeardownInput(BaseModel):
     environment: str
     target: DeployTarget = DeployTarget.local
     database: Database = Database.postgresql
+    event_sinks: list[str] = Field(default_factory=list, description="Where it publishes")
+    consumer_queues: list[str] = Field(
+        default_factory=list, description="<sink>:<queue suffix> of each of its consumers"
+    )
 
 
 class DeployResult(BaseModel):

@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.data_loss import rollback_losses
     from workflows.deploy_steps import DeploySteps
+    from workflows.event_spec import queue_suffix
     from workflows.gates import Gates
     from workflows.models import ChangeRequest, DeliveryRequest, Deployment, Operation, ServiceState
     from workflows.spec import ServiceSpec
@@ -155,6 +156,8 @@ class UndoSteps(DeploySteps, Gates):
             environment=env,
             target=spec.deploy.target,
             database=spec.database,
+            event_sinks=sorted({event.sink.value for event in spec.events}),
+            consumer_queues=[f"{c.sink.value}:{queue_suffix(c)}" for c in spec.consumers],
         )
         status = self._delivery.status
         status.teardown_plan = await self._run_stage(

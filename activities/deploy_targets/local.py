@@ -23,7 +23,7 @@ import httpx
 from docker.errors import APIError, ImageNotFound, NotFound
 
 from activities.deploy_targets.base import DeployFailed, Heartbeat
-from activities.deploy_targets.local_brokers import event_environment
+from activities.deploy_targets.local_brokers import event_environment, forget_broker_names
 from activities.deploy_targets.local_consumers import (
     ConsumerFailed,
     retire_consumers,
@@ -261,6 +261,7 @@ def tear_down(settings: Settings, request: TeardownInput) -> str:
     removed.append(drop_database(settings, request.database, request.service, request.environment))
     secrets_file(settings, request.service, request.environment).unlink(missing_ok=True)
     remove_network(settings, request.service, request.environment)
+    removed += forget_broker_names(settings, request)
     return ", ".join(removed)
 
 
@@ -354,4 +355,6 @@ class LocalDocker:
             settings, request.database, request.service, request.environment
         )
         address = LocalRouter(settings).address(request.service, request.environment)
-        return f"its containers, its address {address} and {database} with all its rows"
+        events = " and what it made on its brokers" if request.event_sinks else ""
+        events = events or (" and its consumers' queues" if request.consumer_queues else "")
+        return f"its containers, its address {address}{events} and {database} with all its rows"

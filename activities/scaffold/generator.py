@@ -19,6 +19,7 @@ from ruff.__main__ import find_ruff_bin
 from activities.scaffold import names
 from activities.scaffold.migrations import migration_files
 from workflows import identifiers
+from workflows.event_spec import queue_suffix
 from workflows.permissions import Action, allowed, kept_actions
 from workflows.spec import (
     Api,
@@ -197,6 +198,7 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.globals["own_paths"] = names.own_paths(spec)
     env.globals["sink_of"] = {event.entity: event.sink.value for event in spec.events}
     env.globals["sinks"] = sorted({event.sink.value for event in spec.events})
+    env.globals["queue_suffix"] = queue_suffix
     env.globals["consumed"] = sorted({consumer.sink.value for consumer in spec.consumers})
     env.globals["brokers"] = sorted({*env.globals["sinks"], *env.globals["consumed"]})
     # "admin" always exists, whatever else the request names: the first account has it and

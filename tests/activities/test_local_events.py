@@ -6,8 +6,10 @@ and gone with the service."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
+import aio_pika
 import docker
 import httpx
 import pytest
@@ -17,12 +19,12 @@ from activities.deploy_targets import DeployFailed
 from activities.deploy_targets.naming import resource_name
 from activities.stages import DeliveryActivities
 from cli import devstack
-from testkit.brokers import nats_stream, rabbitmq_queue
+from testkit.brokers import MACHINE_RABBITMQ, nats_stream, rabbitmq_queue
 from testkit.waiting import eventually_sync
-from tests.activities.test_local_deploys import _containers, deploy, tear_down
+from tests.activities.test_local_deploys import LOCAL, _containers, deploy, tear_down
 from workflows.event_spec import ConsumerSpec, EventSpec, Sink
 from workflows.spec import Database, EntitySpec, FieldSpec, ServiceSpec
-from workflows.stage_models import ScaffoldInput
+from workflows.stage_models import ScaffoldInput, TeardownInput
 
 
 def shop_spec() -> ServiceSpec:
@@ -100,12 +102,13 @@ async def test_a_deployed_service_publishes_to_both_brokers_under_its_own_names(
         assert [(b["entity"], b["action"], b["id"]) for b in got.bodies] == [
             ("Order", "created", row) for row in orders
         ]
-        held = await nats_stream(topic, 1)
+        held = await nats_stream(topic, 1, keep=True)  # tear-down removes it
         assert [(b["entity"], b["action"], b["id"]) for b in held.bodies] == [
             ("Customer", "created", customer)
         ]
     finally:
-        tear_down(settings, service, Database.sqlite)
+        said = _tear_down_all(settings, service, event_sinks=["nats", "rabbitmq"])
+    assert f"RabbitMQ exchange `{topic}`" in said and f"NATS stream `{topic}`" in said
 
 
 def test_a_broker_that_does_not_answer_stops_the_deploy_naming_it(settings, image):
@@ -152,9 +155,33 @@ def test_a_consumer_runs_beside_its_api_through_versions_and_goes_with_it(
             ]
         eventually_sync(lambda: fulfilled() == sorted(ids), what="the new consumer to go on")
     finally:
-        tear_down(settings, fulfillment, Database.sqlite)
-        tear_down(settings, shop, Database.sqlite)
+        said = _tear_down_all(
+            settings, fulfillment, consumer_queues=["rabbitmq:shop-api-order-created"]
+        )
+        _tear_down_all(settings, shop, event_sinks=["nats", "rabbitmq"])
     assert _consumers(settings, fulfillment) == []
+    group = resource_name(settings, fulfillment, "staging")
+    assert f"RabbitMQ queue `{group}-shop-api-order-created`" in said
+    assert f"RabbitMQ queue `{group}-shop-api-order-created.dead`" in said
+    assert asyncio.run(_queue_exists(f"{group}-shop-api-order-created")) is False
+
+
+def _tear_down_all(settings, service: str, **events) -> str:
+    """Tear-down as the workflow asks for it, with what the service published or consumed."""
+    asked = TeardownInput(
+        service=service, environment="staging", database=Database.sqlite, **events
+    )
+    return LOCAL.tear_down(settings, asked, heartbeat=print)
+
+
+async def _queue_exists(name: str) -> bool:
+    async with await aio_pika.connect(MACHINE_RABBITMQ) as connection:
+        channel = await connection.channel()
+        try:
+            await channel.declare_queue(name, passive=True)
+        except aio_pika.exceptions.ChannelClosed:
+            return False
+        return True
 
 
 def _consumers(settings, service: str) -> list[str]:
