@@ -8,7 +8,7 @@ from temporalio.client import Client
 
 from shipmate.delivery_client import current_spec
 from workflows.event_spec import SINK_NAMES, Sink
-from workflows.spec import ServiceSpec
+from workflows.spec import ServiceSpec, snake_case
 
 
 class PublisherProblem(Exception):
@@ -20,7 +20,7 @@ async def with_publishers(temporal: Client, spec: ServiceSpec) -> ServiceSpec:
     consumers = []
     for consumer in spec.consumers:
         publisher = await current_spec(temporal, consumer.publisher)
-        entity = consumer.entity.lower()
+        entity = snake_case(consumer.entity).replace("_", " ")  # as the readers read it
         if publisher is None:
             raise PublisherProblem(
                 f"{consumer.publisher} isn't a service I run, so no {entity} events would "
@@ -54,6 +54,7 @@ def _fields_an_event_fills(spec: ServiceSpec, consumer, publisher: ServiceSpec) 
         for f in made.fields
         if f.required and f.default is None and f.name != consumer.link and f.name not in carried
     ]
+    missing += [r.name for r in made.relations if r.required]  # a link no event fills
     if missing:
         names = ", ".join(missing)
         raise PublisherProblem(

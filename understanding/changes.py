@@ -20,7 +20,7 @@ from understanding.links import LINKS
 from understanding.names import entity_name, singular, split_camel
 from understanding.permissions import change_rules
 from understanding.result import PlanResult, questions_from_validation
-from understanding.vocabulary import ENVIRONMENTS
+from understanding.vocabulary import ENVIRONMENTS, MAX_REQUEST_CHARS
 from understanding.words import Request
 from workflows.permissions import rules_diff
 from workflows.spec import (
@@ -118,6 +118,13 @@ AND_THEN = re.compile(r"\balso\b|\band then\b|,?\s+and\s+(?=(?:stop\s+)?publish)
 
 
 def parse_change(base: ServiceSpec, text: str) -> PlanResult:
+    if len(text) > MAX_REQUEST_CHARS:
+        return PlanResult(
+            questions=[
+                f"That change is {len(text):,} characters; I read at most "
+                f"{MAX_REQUEST_CHARS:,}. Could you say it in a few sentences?"
+            ]
+        )
     change = Change(base, text)
     request = Request(text)
     choices = find_choices(request)

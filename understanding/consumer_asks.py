@@ -44,7 +44,7 @@ WHERE = r"\s+(?:over\s+there\s+)?(?:in|on|by|at|from|within|inside)\s+(?:the\s+)
 # 'when an order is created in orders-api, …', 'on every invoice created in billing-service'
 WHEN = re.compile(
     r"\b(?:when(?:ever)?|each time|every time|once|after|if|on|for|every|each)\s+"
-    rf"(?:{THING})*{ENTITY}\s+(?:(?:is|are|gets|get|has been|have been|was|were)\s+)?"
+    rf"(?:{THING}){{0,3}}{ENTITY}\s+(?:(?:is|are|gets|get|has been|have been|was|were)\s+)?"
     rf"{ACTION}{WHERE}{SERVICE}\b"
 )
 # 'consumes orders-api's order events', 'listen for account deleted events from accounts-api'

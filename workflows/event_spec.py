@@ -28,6 +28,12 @@ class EventSpec(BaseModel):
     entity: str
     sink: Sink = Sink.sqs
 
+    @field_validator("sink", mode="before")
+    @classmethod
+    def _stored_before_sinks_were_checked(cls, value):
+        """A spec stored when any word was a sink ('kafka') published to SQS: it still does."""
+        return value if value in tuple(Sink) else Sink.sqs
+
 
 class EventAction(StrEnum):
     created = "created"
@@ -71,7 +77,15 @@ def queue_suffix(consumer: ConsumerSpec) -> str:
 
 def check_consumers(spec) -> None:
     """What a consumer needs of its own service; ValueError saying what is wrong. Whether
-    the publisher exists and publishes the entity is the workflow's to check."""
+    the publisher exists and publishes the entity is the workflow's to check. On ECS a
+    service publishes to SQS only and runs no consumer yet: said before anything is built."""
+    brokers = sorted({e.sink.value for e in spec.events} - {Sink.sqs.value})
+    if spec.deploy.target == "aws-ecs" and (brokers or spec.consumers):
+        what = " and ".join(SINK_NAMES[Sink(b)] for b in brokers) or "a consumer"
+        raise ValueError(
+            f"on AWS ECS a service publishes its events to SQS only and runs no consumer yet, "
+            f"so {what} needs a local deploy for now"
+        )
     entities = {entity.name: entity for entity in spec.entities}
     seen = set()
     for consumer in spec.consumers:

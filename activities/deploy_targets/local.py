@@ -27,6 +27,7 @@ from activities.deploy_targets.local_brokers import event_environment, forget_br
 from activities.deploy_targets.local_consumers import (
     ConsumerFailed,
     retire_consumers,
+    running_consumer,
     start_consumer,
 )
 from activities.deploy_targets.local_databases import (
@@ -108,7 +109,13 @@ def deploy_blue_green(
     wanted = _image_on_this_engine(client, request).id
     live = _live_container(settings, client, router, service, environment)
     if live is not None and live.image.id == wanted and live.status == "running":
-        return _result(request, url, live.name)  # a retried deploy: this version already serves
+        # a retried deploy: this version already serves; its consumer alone reads on
+        known = secret_values(service_secrets(settings, service, environment))
+        kept = running_consumer(
+            settings, client, request, live, _version(request), heartbeat, known
+        )
+        retire_consumers(settings, client, service, environment, keep=kept)
+        return _result(request, url, live.name)
     brokers = sorted({*request.event_sinks, *request.consumer_sinks})
     events = event_environment(settings, service, environment, brokers)
     secrets = service_secrets(settings, service, environment)
@@ -132,10 +139,16 @@ def deploy_blue_green(
         new = _start(settings, client, request, name, where, secrets)
     try:
         wait_until_ready(f"http://127.0.0.1:{port}", heartbeat, container=new)
-        consumer = start_consumer(settings, client, request, new, _version(request), heartbeat)
+        known = secret_values(secrets)
+        consumer = start_consumer(
+            settings, client, request, new, _version(request), heartbeat, known
+        )
     except ConsumerFailed as exc:
         new.remove(force=True)
-        raise ConsumerFailed(f"rolled back: v{request.version}'s {exc}", exc.log_tail) from None
+        keeps = f"v{live.labels.get(VERSION_LABEL)} keeps serving" if live else "nothing serves"
+        raise ConsumerFailed(
+            f"rolled back: v{request.version}: {exc}; {keeps}", exc.log_tail
+        ) from None
     except UnhealthyService as exc:
         tail = _log_tail(new, known=secret_values(secrets))
         new.remove(force=True)

@@ -32,9 +32,17 @@ class ConsumerFailed(DeployFailed):
 
 
 def start_consumer(
-    settings: Settings, client, request: DeployInput, api, extra_labels: dict, heartbeat: Heartbeat
+    settings: Settings,
+    client,
+    request: DeployInput,
+    api,
+    extra_labels: dict,
+    heartbeat: Heartbeat,
+    known: list[str] | tuple = (),
 ):
-    """The consumer of the version `api` runs; None for a service that consumes nothing."""
+    """The consumer of the version `api` runs; None for a service that consumes nothing.
+    One that does not keep running is removed; its last lines come without `known`
+    secret values (it has the API's settings)."""
     if not request.consumes:
         return None
     service, environment = request.service, request.environment
@@ -68,10 +76,25 @@ def start_consumer(
     consumer.reload()
     if consumer.status != "running" or consumer.attrs["RestartCount"] > 0:
         code = consumer.attrs["State"]["ExitCode"]
-        tail = scrub_tail(consumer.logs(tail=15).decode(errors="replace").splitlines(), ())
+        tail = scrub_tail(consumer.logs(tail=15).decode(errors="replace").splitlines(), known)
         consumer.remove(force=True)
         raise ConsumerFailed(f"its consumer did not keep running (it exited with {code})", tail)
     return consumer
+
+
+def running_consumer(
+    settings: Settings, client, request: DeployInput, api, extra_labels: dict, heartbeat, known
+):
+    """The live version's consumer, started again if a worker died before it ran."""
+    if not request.consumes:
+        return None
+    try:
+        found = client.containers.get(f"{api.name}-{CONSUMER}")
+        if found.status == "running":
+            return found
+    except NotFound:
+        pass
+    return start_consumer(settings, client, request, api, extra_labels, heartbeat, known)
 
 
 def retire_consumers(settings: Settings, client, service: str, environment: str, keep=None):

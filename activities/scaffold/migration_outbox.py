@@ -3,8 +3,7 @@ publishes, the inbox of one that consumes.
 
 The first version that publishes events makes the outbox; so does the next version of a
 service made before the outbox (it published straight from its handlers), which is why
-each step looks before it makes. The version that stops publishing (consuming) drops
-its tables.
+each step looks before it makes.
 """
 
 from __future__ import annotations
@@ -16,6 +15,8 @@ HELPERS = {
     "_ensure_outbox": '''
 def _ensure_outbox() -> None:
     """The outbox and its relays' leases, unless the database has them already."""
+    from sqlalchemy.dialects.mysql import LONGTEXT  # MariaDB's TEXT holds 64 KiB
+
     offline = op.get_context().as_sql
     have = set() if offline else set(sa.inspect(op.get_bind()).get_table_names())
     if "event_outbox" not in have:
@@ -26,7 +27,11 @@ def _ensure_outbox() -> None:
             sa.Column("sink", sa.String(length=16), nullable=False),
             sa.Column("entity", sa.String(length=64), nullable=False),
             sa.Column("action", sa.String(length=16), nullable=False),
-            sa.Column("body", sa.Text(), nullable=False),
+            sa.Column(
+                "body",
+                sa.Text().with_variant(LONGTEXT(), "mysql", "mariadb"),
+                nullable=False,
+            ),
             mysql_charset="utf8mb4",
         )
     if "event_relay" not in have:
@@ -50,35 +55,17 @@ def _ensure_inbox() -> None:
             mysql_charset="utf8mb4",
         )
 ''',
-    "_drop_inbox": '''
-def _drop_inbox() -> None:
-    """The ids of the events acted on, where the database has them."""
-    offline = op.get_context().as_sql
-    if offline or "event_inbox" in sa.inspect(op.get_bind()).get_table_names():
-        op.drop_table("event_inbox")
-''',
-    "_drop_outbox": '''
-def _drop_outbox() -> None:
-    """The outbox and its relays' leases, where the database has them."""
-    offline = op.get_context().as_sql
-    have = None if offline else set(sa.inspect(op.get_bind()).get_table_names())
-    for table in ("event_outbox", "event_relay"):
-        if have is None or table in have:
-            op.drop_table(table)
-''',
 }
 
 
 def outbox_steps(old: ServiceSpec, new: ServiceSpec) -> tuple[list[str], set[str]]:
-    """The steps from `old` to `new`, and the helpers they call."""
-    steps: list[str] = []
-    for kind, was, now in (
-        ("outbox", old.events, new.events),
-        ("inbox", old.consumers, new.consumers),
-    ):
-        if now:
-            steps.append(f"_ensure_{kind}()")
-        elif was:
-            what = "publishes" if kind == "outbox" else "consumes"
-            steps += [f"# nothing {what} now: the {kind} goes", f"_drop_{kind}()"]
-    return steps, {step.removesuffix("()") for step in steps if step.startswith("_")}
+    """The steps from `old` to `new`, and the helpers they call. The tables are made, never
+    dropped: a version that stops publishing migrates while the one before still writes
+    events (and a roll back migrates down while the newer one does), so they stay, idle,
+    with any event not yet sent; the models' check leaves them out (migrations/env.py)."""
+    steps = [
+        f"_ensure_{kind}()"
+        for kind, now in (("outbox", new.events), ("inbox", new.consumers))
+        if now
+    ]
+    return steps, {step.removesuffix("()") for step in steps}

@@ -166,6 +166,12 @@ def test_any_text_reads_back_as_a_default(text: str) -> None:
     assert read(render(spec)) == spec
 
 
+def test_rabbitmq_on_ecs_is_refused_until_it_is_built_there() -> None:
+    plan = "service notes-api\ndeploy aws-ecs: staging\nNote: title\nevents Note to rabbitmq"
+    with pytest.raises(PlanLanguageError, match="SQS only .* RabbitMQ needs a local deploy"):
+        read(plan)
+
+
 @pytest.mark.parametrize("sink", ["kafka", '"sns topic"', '""', "to"])
 def test_a_sink_that_is_not_built_is_refused_naming_those_that_are(sink: str) -> None:
     with pytest.raises(PlanLanguageError, match="line 3: unknown sink .*sqs, rabbitmq, nats"):
@@ -175,7 +181,7 @@ def test_a_sink_that_is_not_built_is_refused_naming_those_that_are(sink: str) ->
 TYPED = """
   SERVICE   orders-api
 Database MySQL ·API rest,graphql · Auth JWT · Roles clerk,  courier
-deploy AWS-ECS: staging>prod · events Order, Parcel to "RabbitMQ"
+deploy AWS-ECS: staging>prod · events Order, Parcel to "SQS"
 • Customer:name,email email unique,note TEXT optional
 Order: total decimal default 0.00, status in (pending,paid, shipped) default pending,
 Order keeps delete to admin only; CREATE, update to clerk
@@ -221,7 +227,7 @@ def test_a_typed_plan_reads_as_meant_whatever_its_spaces_and_case() -> None:
                 ],
             ),
         ],
-        events=[EventSpec(entity="Order"), EventSpec(entity="Parcel", sink=Sink.rabbitmq)],
+        events=[EventSpec(entity="Order"), EventSpec(entity="Parcel", sink=Sink.sqs)],
     )
 
 
