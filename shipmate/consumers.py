@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from temporalio.client import Client
 
-from shipmate.delivery_client import current_spec
+from shipmate.delivery_client import service_state
 from workflows.event_spec import SINK_NAMES, Sink
 from workflows.spec import ServiceSpec, snake_case
 
@@ -19,7 +19,8 @@ async def with_publishers(temporal: Client, spec: ServiceSpec) -> ServiceSpec:
     """`spec` with each consumer on its publisher's broker; PublisherProblem saying why not."""
     consumers = []
     for consumer in spec.consumers:
-        publisher = await current_spec(temporal, consumer.publisher)
+        state = await service_state(temporal, consumer.publisher)
+        publisher = state.current_spec if state else None
         entity = snake_case(consumer.entity).replace("_", " ")  # as the readers read it
         if publisher is None:
             raise PublisherProblem(
@@ -39,6 +40,7 @@ async def with_publishers(temporal: Client, spec: ServiceSpec) -> ServiceSpec:
                 f"`publish {entity} changes to RabbitMQ instead` (or NATS) in its thread first."
             )
         _fields_an_event_fills(spec, consumer, publisher)
+        _publishes_where_it_would_run(spec, consumer.publisher, set(state.deployments))
         consumers.append(consumer.model_copy(update={"sink": event.sink}))
     return spec.model_copy(update={"consumers": consumers})
 
@@ -61,4 +63,17 @@ def _fields_an_event_fills(spec: ServiceSpec, consumer, publisher: ServiceSpec) 
             f"Each {made.name} needs {names}, which {consumer.entity} events of "
             f"{consumer.publisher} don't carry: give {names} a default (e.g. `status "
             f"(default pending)`) or make {'them' if len(missing) > 1 else 'it'} optional."
+        )
+
+
+def _publishes_where_it_would_run(spec: ServiceSpec, publisher: str, live: set[str]) -> None:
+    """The publisher runs in one of the environments the consumer is deployed to; else the
+    consumer would listen where nothing is ever published."""
+    wanted = spec.deploy.environments
+    if wanted and not live & set(wanted):
+        where = ", ".join(sorted(live)) or "no environment yet"
+        raise PublisherProblem(
+            f"{publisher} runs in {where}, and {spec.name} would run in {', '.join(wanted)}, "
+            f"where nothing publishes its events. Deploy {publisher} there first, or deploy "
+            f"{spec.name} where {publisher} runs."
         )

@@ -60,6 +60,9 @@ async def test_orders_one_service_publishes_become_shipments_in_another(integrat
         await chat.wait_for(first, lambda r: "v2 is live in *staging*" in r["text"], timeout=180)
         needy = consumer.replace("status (default pending)", "status")
         assert "Each Shipment needs status, which Order events" in await _answer(chat, needy)
+        elsewhere = consumer.replace("with sqlite:", "with sqlite, deploy to prod:")
+        said = await _answer(chat, elsewhere)
+        assert f"{orders} runs in staging, and {shipping} would run in prod" in said
         ts = await chat.say("U0ALICE", consumer)
         await go_live(chat, ts)
 
