@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from activities.scaffold.generator import write_service
 from tests.activities.migration_checks import (
     assert_schema_is,
-    driver,
     insert,
     matches_the_models,
     migrate,
@@ -102,22 +101,6 @@ def walk() -> list[ServiceSpec]:
     )
     v3 = v2.model_copy(update={"entities": [customer3, order3], "version": 3})
     return [v1, v2, v3]
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'shop.db'}"
-    return request.getfixturevalue(
-        "postgres_url" if request.param == "postgresql" else "mariadb_url"
-    )
-
-
-@pytest.fixture()
-def engine(database):
-    made = sa.create_engine(driver(database))
-    yield made
-    made.dispose()
 
 
 def test_up_three_versions_and_back_down_to_nothing_keeps_the_rows(tmp_path, database, engine):

@@ -6,33 +6,16 @@ models' check leaves them out when a version has none; a service made before the
 
 from __future__ import annotations
 
-import pytest
 import sqlalchemy as sa
 
 from activities.scaffold.generator import write_service
-from tests.activities.migration_checks import driver, matches_the_models, migrate
+from tests.activities.migration_checks import matches_the_models, migrate
 from workflows.event_spec import ConsumerSpec, EventSpec, Sink
 from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
 
 OUTBOX = {"event_outbox", "event_relay"}
 INBOX = {"event_inbox"}
 ORDER = EntitySpec(name="Order", fields=[FieldSpec(name="item"), FieldSpec(name="qty", type="int")])
-
-
-@pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
-def database(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'orders.db'}"
-    return request.getfixturevalue(
-        "postgres_url" if request.param == "postgresql" else "mariadb_url"
-    )
-
-
-@pytest.fixture()
-def engine(database):
-    made = sa.create_engine(driver(database))
-    yield made
-    made.dispose()
 
 
 def tables(engine: sa.Engine) -> set[str]:
