@@ -16,7 +16,6 @@ from activities.scaffold import names
 from activities.scaffold.generator import render_service, write_service
 from tests.activities.migration_checks import assert_schema_is, insert, migrate, rows, version
 from tests.activities.test_generated_security import bearer, service_env, sign_in
-from tests.activities.test_migrations_both_ways import database, engine  # noqa: F401
 from tests.activities.test_scaffold import run_generated_tests, serving
 from workflows.spec import (
     Api,
@@ -182,7 +181,7 @@ def test_a_user_creates_and_lists_them(project, tmp_path):
         assert typename["data"] == {"query": {"__typename": "Query"}}
 
 
-def test_an_account_entity_added_later_moves_the_accounts_aside(tmp_path, database, engine):  # noqa: F811
+def test_an_account_entity_added_later_moves_the_accounts_aside(tmp_path, database, engine):
     v1 = SPEC.model_copy(update={"entities": [QUERY], "api": [Api.rest]})
     v2 = SPEC.model_copy(update={"entities": [QUERY, ACCOUNT], "api": [Api.rest], "version": 2})
     project = tmp_path / "school"
