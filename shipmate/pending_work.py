@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 # The stage each activity runs, in the words the card uses.
 STAGE_OF = {
     "plan_service": "plan",
+    "environment_rules": "rules",
     "scaffold_service": "scaffold",
     "test_service": "test",
     "build_service_image": "build",
