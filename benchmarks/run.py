@@ -28,7 +28,10 @@
   the last write a generated fulfillment-api has one Fulfillment each, over RabbitMQ and
   NATS (benchmarks.event_delivery; target: within 5 s, exactly 1,000);
 - requests about events: the share of two tables nobody has read (new services, changes)
-  whose publishing entities and brokers are read exactly (benchmarks.event_understanding).
+  whose publishing entities and brokers are read exactly (benchmarks.event_understanding);
+- how people sign in: the share of a table nobody has read (passwords, an OpenID Connect
+  issuer, none, or a question for a way not built) read exactly
+  (benchmarks.sign_in_understanding).
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ from benchmarks import (
     optimize_speed,
     parked_load,
     review_speed,
+    sign_in_understanding,
     slack_load,
 )
 from bot.app import TemporalLink, build_app
@@ -177,6 +181,7 @@ if __name__ == "__main__":
     understanding()
     load_understanding.main()
     event_understanding.main()
+    sign_in_understanding.main()
     generation()
     asyncio.run(ack_latency())
     asyncio.run(slack_load.main())

@@ -25,7 +25,12 @@ DATABASE_NAMES = {"postgresql": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLit
 def spec_summary(spec: ServiceSpec) -> str:
     """One line for the service, one per entity: what a reader checks before it is built."""
     apis = " + ".join("REST" if api == Api.rest else "GraphQL" for api in spec.api)
-    auth = {"none": "no sign-in", "jwt": "JWT sign-in", "oauth2": "OAuth2 sign-in"}[spec.auth]
+    auth = {
+        "none": "no sign-in",
+        "jwt": "JWT sign-in",
+        "oauth2": "OAuth2 password sign-in",
+        "oidc": "sign-in through your OpenID Connect issuer",
+    }[spec.auth]
     if spec.roles:
         auth += f" ({', '.join(spec.roles)})"
     where = f"{spec.deploy.target.value}: {' → '.join(spec.deploy.environments) or 'not deployed'}"

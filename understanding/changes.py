@@ -20,6 +20,7 @@ from understanding.links import LINKS
 from understanding.names import entity_name, singular, split_camel
 from understanding.permissions import change_rules
 from understanding.result import PlanResult, questions_from_validation
+from understanding.sign_in_words import change_sign_in
 from understanding.vocabulary import ENVIRONMENTS, MAX_REQUEST_CHARS
 from understanding.words import Request
 from workflows.permissions import rules_diff
@@ -230,6 +231,8 @@ def _apply(change: Change, clause: str, request: Request, choices, at: int) -> N
     said = change_consumers(change.data["consumers"], change.entities, clause)
     if said is None:
         said = change_events(change.data["events"], list(change.entities), clause, change.text)
+    if said is None:
+        said = change_sign_in(change.data, clause)
     if said is not None:
         changed, problem = said
         change.changed = change.changed or changed

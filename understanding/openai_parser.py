@@ -43,7 +43,10 @@ Rules of the specification:
   (low/medium/high)") is type str with those values, lowercase, in choices; any other
   field has empty choices.
 - relations: a many-to-one link from an entity to another entity in the spec.
-- sign-in: {jwt_words} mean jwt; {oauth_words} mean oauth2; "no auth" means none.
+- sign-in: {jwt_words} mean jwt (its own accounts and passwords); {oauth_words}, an
+  identity provider (Okta, Auth0, Keycloak, Entra ID, Cognito) or "sign in with
+  Google/GitHub/Microsoft" mean oidc (tokens from an OpenID Connect issuer), unless the
+  password flow is asked for; "no auth" means none. Do not use oauth2.
   Roles the conversation names ("roles: agent and manager", "only doctors can
   prescribe") go in roles, singular, and mean jwt.
 - permissions: who may do what to an entity's rows, one entry per entity and action
@@ -73,7 +76,7 @@ Rules of the specification:
   requested change applied and everything else unchanged.
 """.format(
     jwt_words=", ".join(sorted(w for w, a in AUTH_WORDS.items() if a == Auth.jwt)[:12]),
-    oauth_words=", ".join(sorted(w for w, a in AUTH_WORDS.items() if a == Auth.oauth2)),
+    oauth_words=", ".join(sorted(w for w, a in AUTH_WORDS.items() if a == Auth.oidc)),
     others=", ".join(
         sorted({*OTHER_STACKS.values(), *OTHER_DATABASES.values(), *OTHER_TARGETS.values()})[:40]
     ),

@@ -13,13 +13,12 @@ import re
 from dataclasses import dataclass, field
 
 from understanding.result import Choice
+from understanding.sign_in_words import read_sign_in
 from understanding.vocabulary import (
     API_WORDS,
-    AUTH_WORDS,
     BUILT_STACKS,
     DATABASES,
     ENVIRONMENTS,
-    OTHER_AUTH,
     OTHER_DATABASES,
     OTHER_STACKS,
     OTHER_TARGETS,
@@ -48,7 +47,7 @@ def read_service_words(request: Request) -> ServiceWords:
     found.api = _api(request, lines)
     _other_api(request, found)
     found.roles, found.roles_listed = _roles(request)
-    found.auth = _auth(request, lines, found)
+    found.auth = read_sign_in(request, lines, found.choices)
     if found.auth is None and found.roles:
         found.auth = Auth.jwt  # roles need someone signed in to have them
     _stack(request, lines, found)
@@ -148,67 +147,16 @@ def _other_api(request: Request, found: ServiceWords) -> None:
     )
 
 
-def _auth(request: Request, lines, found: ServiceWords) -> Auth | None:
-    decided: list[tuple[int, Auth | str]] = []
-    for start, end in lines:
-        line = request.lowered[start:end]
-        for match in re.finditer(
-            r"\bauth\w*\s*[:=]\s*(?:none|no|off|false|disabled|open)\b"
-            r"|\bno (?:login|auth\w*) needed\b"
-            r"|\b(?:no|without|skip(?: the)?|public,? no)\s+(?:auth\w*|login|sign[- ]?in)\b"
-            r"|\bpublic(?: api)?,? (?:no|without) (?:auth\w*|login)\b|\bno need for auth\w*"
-            r"|\b(?:don'?t|do not)\s+(?:add|need|want|use|include)\s+(?:any\s+)?"
-            r"(?:auth\w*|login|sign[- ]?in)\b",
-            line,
-        ):
-            decided.append((match.start() + start, Auth.none))
-            request.use(start + match.start(), start + match.end())
-        for match in re.finditer(r"\bapi[- ]?keys?\b|\bsaml\b|\bbasic auth\b|\bmtls\b", line):
-            decided.append((match.start() + start, OTHER_AUTH.get(match.group(), "API keys")))
-            request.use(start + match.start(), start + match.end())
-        for match in re.finditer(r"\b(?:sign|log)[- ]?(?:in|on|up)\b|\b\w+\b", line):
-            word = match.group().replace("-", "").replace(" ", "")
-            if word in AUTH_WORDS or word in ("signin", "logon", "login", "signup", "logup"):
-                if not request.used(start + match.start(), start + match.end()):
-                    decided.append((match.start() + start, AUTH_WORDS.get(word, Auth.jwt)))
-                    request.use(start + match.start(), start + match.end())
-    if not decided:
-        return None
-    if any(a == Auth.oauth2 for _, a in decided):  # 'SSO with Okta', 'OAuth (Azure AD)'
-        for match in re.finditer(IDENTITY_PROVIDERS, request.lowered):
-            request.use_match(match)
-    decided.sort(key=lambda hit: hit[0])
-    line = request.lowered.count("\n", 0, decided[-1][0])
-    said = [a for at, a in decided if request.lowered.count("\n", 0, at) == line]
-    other = [a for a in said if not isinstance(a, Auth)]
-    last = other[-1] if other else said[-1]
-    if not other and Auth.oauth2 in said and said[-1] != Auth.none:
-        return Auth.oauth2  # 'SSO login': the most specific word of the line decides
-    if isinstance(last, Auth):
-        return last
-    found.choices.append(
-        Choice(
-            question="I can protect it with JWT sign-in or OAuth2, or leave it open; "
-            f"{last} aren't built yet. Which shall it be?",
-            answers=["JWT", "OAuth2", "No auth"],
-        )
-    )
-    return None
-
-
-IDENTITY_PROVIDERS = (
-    r"\b(?:okta|google|github|gitlab|microsoft|azure(?: ad)?|entra(?: id)?|auth0|keycloak|"
-    r"cognito|apple|facebook|slack)\b"
-)
 ROLE_SEP = r"[ \t]*(?:,[ \t]*(?:and|or)[ \t]+|,|/|&|\+|[ \t]and[ \t]|[ \t]or[ \t])[ \t]*"
 ROLE_ITEM = r"[a-z][a-z0-9_]*"
 ROLE_LIST = rf"(?P<list>{ROLE_ITEM}(?:{ROLE_SEP}{ROLE_ITEM}){{0,7}})"
 ROLE_PATTERNS = [
     # 'roles: admin, clerk', 'three roles - admins, editors and viewers', 'roles owner & stylist'
-    r"\broles?\b(?:[ \t]+(?:are|is|of|like|such as|called|named|for))?[ \t]*[:=(–—-]?[ \t]*"
+    r"\broles?\b(?!-based)(?:[ \t]+(?:are|is|of|like|such as|called|named|for))?"
+    r"[ \t]*[:=(–—-]?[ \t]*"
     + ROLE_LIST,
     # 'doctor and receptionist roles', 'dispatcher and technician as roles'
-    rf"\b{ROLE_LIST}[ \t]+(?:as[ \t]+)?roles?\b",
+    rf"\b{ROLE_LIST}[ \t]+(?:as[ \t]+)?roles?\b(?!-based)",  # not 'implement role-based auth'
     # 'only admins and editors can delete …'
     r"\b(?:only\s+)?(?P<list>(?:[a-z]+s)(?:\s*,\s*[a-z]+s)*(?:,?\s+and\s+[a-z]+s)?)\s+can\s+"
     r"(?:create|edit|delete|update|approve|close|read|view|see|manage|write|assign|add|remove"

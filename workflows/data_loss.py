@@ -28,13 +28,14 @@ def rollback_losses(chain: list[ServiceSpec]) -> list[str]:
     that lasted but changed type on the way is converted back through each type."""
     older, newer = chain[0], chain[-1]
     losses = []
-    signed_in = [s.auth != Auth.none for s in chain]
+    signed_in = [s.auth.keeps_accounts for s in chain]  # an OIDC service keeps no accounts
     if signed_in[-1] and not all(signed_in):
-        added = _since(chain, lambda s: s.auth != Auth.none)
+        added = _since(chain, lambda s: s.auth.keeps_accounts)
         losses.append(f"v{added} added sign-in: the accounts table goes, with every account")
     if signed_in[0] and not all(signed_in):
-        dropped = _first(chain, lambda s: s.auth == Auth.none)
-        losses.append(f"v{dropped} dropped sign-in: its accounts cannot come back")
+        dropped = next(s for s in chain[1:] if not s.auth.keeps_accounts)
+        how = "moved sign-in to its issuer" if dropped.auth == Auth.oidc else "dropped sign-in"
+        losses.append(f"v{dropped.version} {how}: its accounts cannot come back")
     for entity in older.entities:
         lasted = all(_entity(s, entity.name) is not None for s in chain)
         if lasted:
@@ -56,8 +57,9 @@ def change_losses(before: ServiceSpec, after: ServiceSpec) -> list[str]:
     drops with its data: a new request under a running service's name, or "remove the
     note field", is said before anyone approves it."""
     losses = []
-    if before.auth != Auth.none and after.auth == Auth.none:
-        losses.append("drops sign-in: the accounts table goes, with every account")
+    if before.auth.keeps_accounts and not after.auth.keeps_accounts:
+        how = "moves sign-in to its issuer" if after.auth == Auth.oidc else "drops sign-in"
+        losses.append(f"{how}: the accounts table goes, with every account")
     for entity in before.entities:
         kept = _entity(after, entity.name)
         if kept is None:

@@ -60,9 +60,17 @@ class Database(StrEnum):
 
 
 class Auth(StrEnum):
-    jwt = "jwt"
-    oauth2 = "oauth2"
+    """How people sign in to the generated service."""
+
+    jwt = "jwt"  # its own accounts and passwords, and tokens it signs itself
+    oauth2 = "oauth2"  # the OAuth2 password flow: jwt's, kept for the services made with it
+    oidc = "oidc"  # bearer tokens an OpenID Connect issuer signed; it keeps no passwords
     none = "none"
+
+    @property
+    def keeps_accounts(self) -> bool:
+        """It stores accounts and password hashes (and has the table for them)."""
+        return self in (Auth.jwt, Auth.oauth2)
 
 
 class DeployTarget(StrEnum):

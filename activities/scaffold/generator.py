@@ -33,7 +33,16 @@ from workflows.spec import (
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_DIRS = ("app", "tests", "migrations", "specs")
-AUTH_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
+AUTH_ONLY = {"tests/test_roles.py"}
+# Password sign-in (jwt, oauth2) and OpenID Connect sign-in: each has its own files.
+PASSWORD_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
+OIDC_ONLY = {
+    "app/issuer.py",
+    "app/security_oidc.py",
+    "app/routers/auth_oidc.py",
+    "tests/issuer.py",
+    "tests/test_sign_in.py",
+}
 GRAPHQL_ONLY = {"app/graphql.py", "tests/test_graphql.py"}
 EVENTS_ONLY = {"app/events.py", "app/relay.py", "app/sinks.py", "tests/test_events.py"}
 CONSUMERS_ONLY = {"app/inbox.py", "app/consumer.py", "tests/test_consumer.py"}
@@ -42,6 +51,8 @@ RENAMES = {
     "dockerignore": ".dockerignore",
     "gitignore": ".gitignore",
     "github/workflows/ci.yml": ".github/workflows/ci.yml",
+    "app/security_oidc.py": "app/security.py",
+    "app/routers/auth_oidc.py": "app/routers/auth.py",
 }
 
 
@@ -58,10 +69,14 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
     for version in chain:
         files[f"specs/v{version.version:04d}.json"] = version.model_dump_json(indent=2) + "\n"
     for template_path in sorted(TEMPLATES.rglob("*.j2")):
-        relative = template_path.relative_to(TEMPLATES).as_posix().removesuffix(".j2")
+        source = template_path.relative_to(TEMPLATES).as_posix().removesuffix(".j2")
         name = template_path.relative_to(TEMPLATES).as_posix()
-        relative = RENAMES.get(relative, relative)
-        if relative in AUTH_ONLY and spec.auth == Auth.none:
+        relative = RENAMES.get(source, source)
+        if source in AUTH_ONLY and spec.auth == Auth.none:
+            continue
+        if source in PASSWORD_ONLY and not spec.auth.keeps_accounts:
+            continue
+        if source in OIDC_ONLY and spec.auth != Auth.oidc:
             continue
         if relative in GRAPHQL_ONLY and Api.graphql not in spec.api:
             continue

@@ -201,10 +201,12 @@ def accounts(old: ServiceSpec, new: ServiceSpec) -> tuple[list[str], list[str]]:
     change (creating it, or moving it aside for an entity's table of that name) and those
     after (dropping it, or moving it back once that entity's table is gone)."""
     was, now = names.accounts_table(old), names.accounts_table(new)
-    if old.auth == Auth.none and new.auth != Auth.none:
+    if not old.auth.keeps_accounts and new.auth.keeps_accounts:
         return _accounts_table(now), []
-    if old.auth != Auth.none and new.auth == Auth.none:
+    if old.auth.keeps_accounts and not new.auth.keeps_accounts:
         return [], ["# drops the accounts, and every sign-in with them", f"op.drop_table({was!r})"]
+    if not new.auth.keeps_accounts:
+        return [], []
     if was == now:
         return [], []
     why = f"an entity's table is {was}" if now == names.ACCOUNTS_TABLE_ASIDE else "it is free"

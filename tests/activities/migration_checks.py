@@ -20,8 +20,14 @@ def alembic(project: Path, url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [PYTHON, "-m", "alembic", *args],
         cwd=project,
-        # the service's settings load with its models; a service with sign-in wants a secret
-        env={**os.environ, "DATABASE_URL": url, "JWT_SECRET": "migrations-test-" + "s" * 16},
+        # the service's settings load with its models; a service with sign-in wants a
+        # secret, or its issuer
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "JWT_SECRET": "migrations-test-" + "s" * 16,
+            "OIDC_ISSUER": "https://issuer.example.com",
+        },
         capture_output=True,
         text=True,
         timeout=120,

@@ -4,9 +4,11 @@ running service on PostgreSQL."""
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import httpx
@@ -32,6 +34,7 @@ def test_schemathesis_finds_nothing_on_postgresql(label, tmp_path, postgres_url)
     """Every check schemathesis has: statuses, content types and bodies as documented,
     nonsense refused, valid data accepted, created rows readable, deleted ones gone."""
     project = generate(SPECS[label], tmp_path / "service")
+    issuer = _issuer_of(project)
     env = {
         **os.environ,
         "DATABASE_URL": postgres_url,
@@ -39,12 +42,16 @@ def test_schemathesis_finds_nothing_on_postgresql(label, tmp_path, postgres_url)
         "JWT_SECRET": "a-fuzzing-secret-of-32-bytes-or-more",
         "FIRST_ADMIN_USERNAME": "admin",
         "FIRST_ADMIN_PASSWORD": "fuzz-pw",
+        **({"OIDC_ISSUER": issuer.url} if issuer else {}),
     }
     with serving(project, env) as base:
-        signed_in = httpx.post(
-            f"{base}/auth/token", data={"username": "admin", "password": "fuzz-pw"}
-        )
-        token = signed_in.json().get("access_token")  # a service without auth has no /auth
+        if issuer:  # signed in by its OpenID Connect issuer: the service's own test one
+            token = issuer.token("admin")
+        else:
+            signed_in = httpx.post(
+                f"{base}/auth/token", data={"username": "admin", "password": "fuzz-pw"}
+            )
+            token = signed_in.json().get("access_token")  # a service without auth has none
         fuzz = subprocess.run(
             [
                 str(Path(PYTHON).parent / "schemathesis"),
@@ -65,6 +72,18 @@ def test_schemathesis_finds_nothing_on_postgresql(label, tmp_path, postgres_url)
         )
     assert fuzz.returncode == 0, _readable(fuzz.stdout)[-6000:]
     assert re.search(r"(\d+) generated, \1 passed", fuzz.stdout), _readable(fuzz.stdout)[-2000:]
+
+
+def _issuer_of(project: Path):
+    """The local OpenID Connect issuer the service's own tests use, running; None for a
+    service that keeps its own passwords or signs nobody in."""
+    path = project / "tests" / "issuer.py"
+    if not path.exists():
+        return None
+    loaded = importlib.util.spec_from_file_location(f"issuer_{uuid.uuid4().hex}", path)
+    module = importlib.util.module_from_spec(loaded)
+    loaded.loader.exec_module(module)
+    return module.LocalIssuer()
 
 
 def _readable(report: str) -> str:

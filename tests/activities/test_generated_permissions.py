@@ -103,7 +103,7 @@ def test_only_an_admin_adds_accounts(clinic):
 
 
 def test_the_services_own_tests_try_every_role_against_each_rule(project):
-    tests = (project / "tests/test_auth.py").read_text()
+    tests = (project / "tests/test_roles.py").read_text()
     for name in (
         "test_create_prescription_is_refused_to",
         "test_create_prescription_is_allowed_to",

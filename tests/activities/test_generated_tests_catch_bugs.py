@@ -60,6 +60,36 @@ MUTATIONS = {
         "    if wait := sign_ins.wait(who):\n",
         "    if wait := 0:\n",
     ),
+    "an OpenID Connect token for another audience accepted": (
+        "okta sign-in, graphql",
+        "app/security.py",
+        'options={"require": ["exp", "iss", "aud", "sub"]}',
+        'options={"require": ["exp", "iss", "sub"], "verify_aud": False}',
+    ),
+    "an OpenID Connect token from another issuer accepted": (
+        "okta sign-in, graphql",
+        "app/security.py",
+        "            issuer=settings.oidc_issuer,\n",
+        "",
+    ),
+    "roles read from the wrong claim": (
+        "okta sign-in, graphql",
+        "app/security.py",
+        'for step in settings.oidc_roles_claim.split("."):',
+        'for step in ["roles"]:',
+    ),
+    "the issuer fetched again for every made-up key id": (
+        "okta sign-in, graphql",
+        "app/issuer.py",
+        "REFETCH_SECONDS = 5.0",
+        "REFETCH_SECONDS = 0.0",
+    ),
+    "a visit deleted without the vet role": (
+        "okta sign-in, graphql",
+        "app/routers/visit.py",
+        '    dependencies=[Depends(require_role("admin", "vet"))],\n',
+        "",
+    ),
     "datetimes kept in the offset they came in": (
         "every type",
         "app/schemas.py",
