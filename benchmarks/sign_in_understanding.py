@@ -21,9 +21,8 @@ def main() -> None:
         if got != wanted(row):
             misses[f"{wanted(row)} read as {got}"] += 1
     exact = len(rows) - sum(misses.values())
-    print(
-        f"Sign-in, new services, read exactly: {exact}/{len(rows)} ({100 * exact / len(rows):.1f} %)"
-    )
+    share = 100 * exact / len(rows)
+    print(f"Sign-in, new services, read exactly: {exact}/{len(rows)} ({share:.1f} %)")
     for miss, count in sorted(misses.items()):
         print(f"  {miss}: {count}")
 

@@ -153,8 +153,7 @@ ROLE_LIST = rf"(?P<list>{ROLE_ITEM}(?:{ROLE_SEP}{ROLE_ITEM}){{0,7}})"
 ROLE_PATTERNS = [
     # 'roles: admin, clerk', 'three roles - admins, editors and viewers', 'roles owner & stylist'
     r"\broles?\b(?!-based)(?:[ \t]+(?:are|is|of|like|such as|called|named|for))?"
-    r"[ \t]*[:=(–—-]?[ \t]*"
-    + ROLE_LIST,
+    r"[ \t]*[:=(–—-]?[ \t]*" + ROLE_LIST,
     # 'doctor and receptionist roles', 'dispatcher and technician as roles'
     rf"\b{ROLE_LIST}[ \t]+(?:as[ \t]+)?roles?\b(?!-based)",  # not 'implement role-based auth'
     # 'only admins and editors can delete …'

@@ -19,7 +19,6 @@ from activities.scaffold.migration_outbox import HELPERS as OUTBOX_HELPERS
 from workflows import identifiers
 from workflows.spec import (
     EXAMPLE_DEFAULTS,
-    Auth,
     EntitySpec,
     FieldSpec,
     FieldType,

@@ -38,9 +38,9 @@ SPECS = {
     "wallet (required), amount (decimal) and memo. Publish entry and wallet changes to SQS",
     "choices": "a helpdesk api: tickets have title, status: open, pending or closed, and "
     "priority (low/medium/high, optional); comments belong to tickets and have body (text)",
-    "okta sign-in, graphql": "a clinic api with graphql and Okta sign-in, roles: vet and clerk. patients "
-    "have name and email (unique); visits have patient (required) and notes (text). "
-    "Only vets can delete visits",
+    "okta sign-in, graphql": "a clinic api with graphql and Okta sign-in, roles: vet and "
+    "clerk. patients have name and email (unique); visits have patient (required) and notes "
+    "(text). Only vets can delete visits",
 }
 PYTHON = sys.executable
 
