@@ -206,6 +206,18 @@ class Settings(BaseSettings):
         "nats://127.0.0.1:4222",
         description="NATS (with JetStream) that local services publishing to NATS use",
     )
+    # Services that sign people in through an OpenID Connect issuer (auth oidc)
+    oidc_issuers: dict[str, str] = Field(
+        default_factory=dict,
+        description="The issuer each environment's services trust, by environment, e.g. "
+        '{"staging": "https://example.okta.com/oauth2/default"} (JSON); a service signing in '
+        "through one is not deployed to an environment without it",
+    )
+    oidc_roles_claim: str = Field(
+        "roles",
+        pattern=r"^[A-Za-z0-9_:.-]{1,100}$",
+        description="The token claim with a person's roles (a dotted path: realm_access.roles)",
+    )
     local_ports: str = Field(
         "18100-18999", description="Stable ports of local services, first-last (one per env)"
     )
@@ -327,6 +339,15 @@ class Settings(BaseSettings):
             if value.strip().startswith("["):
                 return json.loads(value)  # a malformed one is a ValueError naming the setting
             return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
+    @field_validator("oidc_issuers")
+    @classmethod
+    def _issuers_https(cls, value: dict[str, str]) -> dict[str, str]:
+        """Keys fetched over plain http could be anyone's: only a loopback issuer may be."""
+        for env, url in value.items():
+            if not url.startswith(("https://", "http://127.0.0.1:", "http://localhost:")):
+                raise ValueError(f"the issuer for {env[:20]!r} must be an https:// address")
         return value
 
     def as_environment(self, *names: str) -> dict[str, str]:

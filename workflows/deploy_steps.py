@@ -15,7 +15,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows.event_spec import Sink
     from workflows.models import Deployment
-    from workflows.spec import ServiceSpec
+    from workflows.spec import Auth, ServiceSpec
     from workflows.stage_models import DeployInput
     from workflows.stage_runner import StageRunner
 
@@ -45,6 +45,7 @@ class DeploySteps(StageRunner):
             consumes=sorted({consumer.publisher for consumer in spec.consumers}),
             consumer_sinks=sorted({consumer.sink.value for consumer in spec.consumers}),
             database=spec.database,
+            oidc=spec.auth == Auth.oidc,
             version=spec.version,
             migrate_down_with=migrate_down_with,
             # the worker checks these against its own rules before it deploys

@@ -95,6 +95,7 @@ class DeployInput(BaseModel):
         default_factory=list, description="The brokers it consumes from: rabbitmq, nats"
     )
     database: Database = Field(Database.postgresql, description="The spec's database")
+    oidc: bool = Field(False, description="It signs people in through an OpenID Connect issuer")
     version: int = Field(0, description="The version being deployed")
     migrate_down_with: str | None = Field(
         None, description="Roll back: the live image, whose migrations take the database down"

@@ -39,6 +39,7 @@ from activities.deploy_targets.ecs_resources import (
 )
 from activities.deploy_targets.ecs_rollout import run_migration_down, wait_until_rolled_out
 from activities.deploy_targets.naming import aws_tags
+from activities.deploy_targets.sign_in import sign_in_environment
 from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
 from workflows.spec import DeployTarget
@@ -58,6 +59,7 @@ def deploy_to_ecs(settings: Settings, request: DeployInput, heartbeat: Heartbeat
             "on ECS a service publishes its events to SQS only, and runs no consumer yet: "
             f"{', '.join(brokers) or 'a consumer'} is for local deploys for now"
         )
+    sign_in_environment(settings, request)  # no issuer for the environment: refused here
     try:
         return _deploy(settings, request, heartbeat)
     except NoCredentialsError:
@@ -191,6 +193,7 @@ def _container(
         {"name": "FORWARDED_ALLOW_IPS", "value": ",".join(balancer)},
         *database.environment(),
     ]
+    plain += [{"name": k, "value": v} for k, v in sign_in_environment(settings, request).items()]
     if request.publishes_events:
         plain += [
             {"name": "EVENTS_QUEUE_URL", "value": _events_queue(settings, service, environment)},

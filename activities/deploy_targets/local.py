@@ -17,6 +17,7 @@ import json
 import logging
 import os
 import time
+from functools import partial
 from typing import NamedTuple
 
 import httpx
@@ -49,6 +50,7 @@ from activities.deploy_targets.local_network import (
 from activities.deploy_targets.local_router import LocalRouter
 from activities.deploy_targets.naming import label_filters, labels, resource_name, secrets_file
 from activities.deploy_targets.ownership import ours_or_unmarked, pair_of, require_ours
+from activities.deploy_targets.sign_in import sign_in_environment
 from activities.images import docker_client
 from activities.log_scrub import scrub_tail
 from activities.service_secrets import new_service_secrets, secret_values
@@ -118,6 +120,7 @@ def deploy_blue_green(
         return _result(request, url, live.name)
     brokers = sorted({*request.event_sinks, *request.consumer_sinks})
     events = event_environment(settings, service, environment, brokers)
+    events |= sign_in_environment(settings, request, partial(reachable_from_services, settings))
     secrets = service_secrets(settings, service, environment)
     database_url, volumes = prepare_database(
         settings, request.database, service, environment, secrets["DATABASE_PASSWORD"]
@@ -178,7 +181,7 @@ class _Where(NamedTuple):
     port: int
     database_url: str
     volumes: dict[str, str]
-    events: dict[str, str]  # where its events go (local_brokers)
+    events: dict[str, str]  # where its events go (local_brokers), its issuer (sign_in)
 
 
 def _start(settings, client, request: DeployInput, name: str, where: _Where, secrets):
@@ -248,7 +251,7 @@ def wait_until_ready(
             response = local_http().get(f"{url}/ready")
             if response.status_code == 200:
                 return
-            last_error = f"HTTP {response.status_code}"
+            last_error = f"HTTP {response.status_code}{_why(response)}"
         except httpx.HTTPError as exc:
             last_error = type(exc).__name__
         if container is not None:
@@ -258,6 +261,15 @@ def wait_until_ready(
         heartbeat(f"waiting for {url}/ready: {last_error}")
         time.sleep(0.1)
     raise UnhealthyService(f"{url}/ready did not answer 200 within {timeout:.0f}s ({last_error})")
+
+
+def _why(response: httpx.Response) -> str:
+    """What a /ready that refused said (the generated service's detail), briefly."""
+    try:
+        detail = response.json().get("detail")
+    except (ValueError, AttributeError):
+        return ""
+    return f": {detail[:200]}" if isinstance(detail, str) else ""
 
 
 def tear_down(settings: Settings, request: TeardownInput) -> str:

@@ -4,16 +4,15 @@ running service on PostgreSQL."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
-import uuid
 from pathlib import Path
 
 import httpx
 import pytest
 
+from testkit.oidc import local_issuer
 from tests.activities.test_scaffold import PYTHON, SPECS, generate, run_generated_tests, serving
 
 
@@ -34,7 +33,7 @@ def test_schemathesis_finds_nothing_on_postgresql(label, tmp_path, postgres_url)
     """Every check schemathesis has: statuses, content types and bodies as documented,
     nonsense refused, valid data accepted, created rows readable, deleted ones gone."""
     project = generate(SPECS[label], tmp_path / "service")
-    issuer = _issuer_of(project)
+    issuer = local_issuer(project)
     env = {
         **os.environ,
         "DATABASE_URL": postgres_url,
@@ -72,18 +71,6 @@ def test_schemathesis_finds_nothing_on_postgresql(label, tmp_path, postgres_url)
         )
     assert fuzz.returncode == 0, _readable(fuzz.stdout)[-6000:]
     assert re.search(r"(\d+) generated, \1 passed", fuzz.stdout), _readable(fuzz.stdout)[-2000:]
-
-
-def _issuer_of(project: Path):
-    """The local OpenID Connect issuer the service's own tests use, running; None for a
-    service that keeps its own passwords or signs nobody in."""
-    path = project / "tests" / "issuer.py"
-    if not path.exists():
-        return None
-    loaded = importlib.util.spec_from_file_location(f"issuer_{uuid.uuid4().hex}", path)
-    module = importlib.util.module_from_spec(loaded)
-    loaded.loader.exec_module(module)
-    return module.LocalIssuer()
 
 
 def _readable(report: str) -> str:
