@@ -48,6 +48,11 @@ async def find_target(settings: Settings, client: Client, request: OptimizeReque
             f"{name} runs on {spec.deploy.target.value}: load tests reach only services on "
             "the local Docker target so far"
         )
+    if spec.auth == Auth.oidc:  # its tokens come from the issuer, which I cannot ask
+        raise TargetRefused(
+            f"{name} signs people in through its OpenID Connect issuer, and I have no token "
+            "of it: load tests reach services that are open or keep their own passwords"
+        )
     served_here(settings, name, environment, deployment.url)
     seconds, users, said = _clamped(settings, request)
     return LoadTarget(

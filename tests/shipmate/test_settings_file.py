@@ -29,3 +29,14 @@ def test_a_bad_value_in_the_file_names_the_setting(tmp_path, monkeypatch):
     (tmp_path / ".env").write_text("SHIPMATE_APPROVAL_TIMEOUT_HOURS=soon\n")
     with pytest.raises(ValidationError, match="approval_timeout_hours"):
         Settings()
+
+
+def test_an_issuer_is_https_unless_it_runs_on_this_machine(monkeypatch):
+    monkeypatch.setenv(
+        "SHIPMATE_OIDC_ISSUERS",
+        '{"staging": "http://127.0.0.1:8080/realms/dev", "prod": "https://login.example.com"}',
+    )
+    assert Settings().oidc_issuers["prod"] == "https://login.example.com"
+    monkeypatch.setenv("SHIPMATE_OIDC_ISSUERS", '{"prod": "http://login.example.com"}')
+    with pytest.raises(ValidationError, match="oidc_issuers.prod"):
+        Settings()
