@@ -12,38 +12,19 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import AfterValidator, Field, SecretStr, ValidationError, field_validator
 from pydantic_core import to_jsonable_python
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from shipmate.environment_settings import EnvironmentPolicy, EnvironmentSetting
+from shipmate.issuer_urls import trusted_issuer
 from shipmate.payload_codec import parse_keys
 
-
-# Keys fetched over plain http could be anyone's: only an issuer on loopback may use it.
-ISSUER_URL = r"^(?:https://|http://(?:127\.0\.0\.1|localhost):)"
+__all__ = ["EnvironmentPolicy", "EnvironmentSetting", "Settings", "SettingsError"]
 
 
 class SettingsError(Exception):
     """A setting is missing or malformed; the message names the variable."""
-
-
-class EnvironmentPolicy(BaseModel):
-    """Overrides of the default approval rules for one environment."""
-
-    approvers: list[str] | None = None
-    required_approvals: int = Field(1, ge=1)
-    requester_may_approve: bool | None = None
-    timeout_hours: float | None = Field(None, gt=0)
-    remind_before_hours: float | None = Field(None, ge=0)
-    gate: bool = True
-
-
-class EnvironmentSetting(BaseModel):
-    """One environment Shipmate deploys to: its name, and whether it is production (its
-    requester never approves their own deploy there by default)."""
-
-    name: str = Field(pattern=r"^[a-z][a-z0-9]{0,19}$")  # one word: no newline either
-    production: bool = False
 
 
 class Settings(BaseSettings):
@@ -211,11 +192,16 @@ class Settings(BaseSettings):
         description="NATS (with JetStream) that local services publishing to NATS use",
     )
     # Services that sign people in through an OpenID Connect issuer (auth oidc)
-    oidc_issuers: dict[str, Annotated[str, Field(pattern=ISSUER_URL)]] = Field(
+    oidc_issuers: dict[str, Annotated[str, AfterValidator(trusted_issuer)]] = Field(
         default_factory=dict,
         description="The issuer each environment's services trust, by environment, e.g. "
         '{"staging": "https://example.okta.com/oauth2/default"} (JSON); a service signing in '
         "through one is not deployed to an environment without it",
+    )
+    oidc_audience: str = Field(
+        "{service}",
+        description="The aud its issuer gives tokens for a service ({service} and "
+        "{environment} stand for its name and environment; e.g. api://default for Okta's)",
     )
     oidc_roles_claim: str = Field(
         "roles",

@@ -115,7 +115,7 @@ class Change:
 
 
 # Where one clause of a change ends and the next begins beside . ; and new lines.
-AND_THEN = re.compile(r"\balso\b|\band then\b|,?\s+and\s+(?=(?:stop\s+)?publish)")
+AND_THEN = re.compile(r"\balso\b|\band then\b|,?\s+and\s+(?=(?:stop\s+)?publish|(?:use|switch)\b)")
 
 
 def parse_change(base: ServiceSpec, text: str) -> PlanResult:

@@ -100,11 +100,6 @@ INTEGRATE = [
     r"\b(?:emit|publish|send|push|fire|raise)\w*\b.*\b(?:events?|messages?)\b.*"
     r"\b(?:whenever|every time|each time|when)\b",
     r"\bevents?\b.*\bflow\w*\s+(?:in)?to\b",
-    r"\b(?:sign[- ]?in|log[- ]?in|login|sso|auth\w*)\s+(?:with|via|through|using)\s+"
-    r"(?:google|github|gitlab|okta|auth0|keycloak|azure|microsoft|apple|cognito|facebook|slack)",
-    r"\b(?:google|github|gitlab|okta|auth0|keycloak|azure ad|microsoft|apple|cognito|facebook)"
-    r"\s+(?:sign[- ]?in|log[- ]?in|login|sso|auth\w*|oauth|accounts?)\b",
-    r"\b(?:oidc|openid(?: connect)?|saml|single sign[- ]on|sso)\b",
     r"\b(?:webhooks?\s+from|stripe|twilio|sendgrid)\b",
     r"\bevents?\s+between\b|\bbetween\s+(?:the\s+)?(?:two\s+)?services\b",
     # an event out of a service that exists: 'when an order is created in orders-api, …'
@@ -162,7 +157,8 @@ ANSWERS = {
         "I wire services together with events: a service publishes its changes ('publish "
         "order changes to RabbitMQ', or NATS, or SQS) and another acts on them ('build "
         "fulfillment-api: fulfillments have status; when an order is created in orders-api, "
-        "create a fulfillment'). Sign-in through an outside provider isn't built yet. " + WHAT_I_DO
+        "create a fulfillment'). Sign-in through your identity provider is part of a "
+        "build: `@shipmate build an orders api with Okta SSO: orders have total`. " + WHAT_I_DO
     ),
     Mode.elsewhere: (
         "That isn't something I do: I build and run backend services from a description, "

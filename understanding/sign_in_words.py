@@ -26,32 +26,50 @@ OPEN = re.compile(
     r"(?:auth\w*|login|sign[- ]?in)\b"
     r"|\b(?:fully|completely|totally) open\b|\bopen to (?:everyone|anyone|the world)\b"
 )
-# Ways of signing in that are not built: each becomes a question naming it.
+# Ways of signing in that are not built: each becomes a question naming it. The first
+# are ways in whatever the line; the others only beside a sign-in word ("coupons have a
+# one-time code" is a field; "log in with a one-time code" is a way in).
 NOT_BUILT = {
     r"\bapi[- ]?keys?\b": "API keys",
     r"\bsaml\b": "SAML",
     r"\bbasic auth\w*\b|\bhttp basic\b": "basic auth",
-    r"\bmtls\b|\bmutual tls\b|\bclient certificates?\b": "mTLS",
+    r"\bmtls\b|\bmutual tls\b": "mTLS",
+    r"\bpasskeys?\b|\bwebauthn\b": "passkeys",
+}
+NOT_BUILT_BESIDE_SIGN_IN = {
+    r"\bclient certificates?\b": "mTLS",
     r"\bmagic[- ]?links?\b": "magic links",
     r"\bone[- ]?time (?:codes?|passwords?|pins?)\b|\botps?\b|\bsms codes?\b": "one-time codes",
     r"\bldap\b|\bactive directory bind\b": "LDAP",
-    r"\bpasskeys?\b|\bwebauthn\b": "passkeys",
 }
-# An issuer people name: a protocol, a kind of provider, or a product.
+SIGN_IN_CONTEXT = re.compile(
+    r"\b(?:(?:sign|log)[- ]?(?:in|on|up)s?|logins?|auth(?:entication|enticated?|enticates"
+    r"|orization)?|secur(?:e|ed|ity)|protect(?:ed)?|tokens?|access)\b"
+)
+# An issuer people name: a protocol, a kind of provider, or a product; an "IdP" only
+# beside a sign-in word ("an IDP (individual development plan) status" is a field).
 ISSUER = re.compile(
     r"\boauth ?2?(?:\.0)?\b|\bsso\b|\bsingle[- ]sign[- ]?on\b|\boidc\b|\bopen ?id(?: connect)?\b"
-    r"|\bidentity provider\b|\bidps?\b|\bokta\b|\bauth0\b|\bkeycloak\b"
+    r"|\bidentity provider\b|\bokta\b|\bauth0\b|\bkeycloak\b"
     r"|\bazure (?:ad|active directory)\b"
     r"|\bentra(?: id)?\b|\bcognito\b|\bonelogin\b|\bping ?(?:identity|federate|one)\b"
-    r"|\bfusionauth\b|\bzitadel\b|\bauthentik\b|\bjumpcloud\b|\bgoogle workspace\b"
+    r"|\bfusionauth\b|\bzitadel\b|\bauthentik\b|\bjumpcloud\b"
 )
-# Accounts elsewhere that sign people in when a sign-in word stands beside them:
-# "log in with their Google account", "Sign in with GitHub", "Google sign-in".
+ISSUER_BESIDE_SIGN_IN = re.compile(r"\bidps?\b")
+# Accounts elsewhere that sign people in when a sign-in word stands right by them: "log
+# in with their Google account", "Sign in with GitHub", "Google sign-in" (not "sync
+# with Google Sheets", "authors with github handles", "a Slack account id").
 SOCIAL = r"(?:google|github|gitlab|microsoft|apple|facebook|slack|linkedin|twitter)"
-SIGN_IN = r"(?:(?:sign|log)[- ]?(?:in|on)s?|login|logins|auth\w*|sso)"
+SIGN_IN = r"(?:(?:sign|log)[- ]?(?:in|on)s?|logins?|auth(?:entication|enticate)?|sso)"
+PRODUCT = (
+    r"(?!\s+(?:sheets?|docs|drive|calendar|maps|analytics|ads|cloud|pay|play|webhooks?|actions"
+    r"|issues|repos?|repositor\w+|commits?|store|music|alerts?|notifications?|channels?|messages?"
+    r"|handles?)\b)"
+)
 SOCIAL_SIGN_IN = re.compile(
-    rf"\b{SIGN_IN}\b[^.;\n]{{0,30}}?\b(?:with|via|through|using|by)\b[^.;\n]{{0,20}}?\b{SOCIAL}\b"
-    rf"|\b{SOCIAL}(?: account)?s? {SIGN_IN}\b|\b{SOCIAL} accounts?\b"
+    rf"\b{SIGN_IN}\s+(?:in\s+)?(?:with|via|through|using)\s+(?:(?:their|your|our|a|an|the|"
+    rf"existing)\s+)?(?:own\s+)?{SOCIAL}\b{PRODUCT}"
+    rf"|\b{SOCIAL}\s+(?:accounts?\s+)?{SIGN_IN}\b"
 )
 # An issuer set aside: the line's password words stand.
 NOT_ISSUER = re.compile(
@@ -69,12 +87,16 @@ INSTEAD = re.compile(
 # 'remove sign-in': a running service opened up.
 REMOVED = re.compile(
     r"\b(?:remove|drop|turn off|disable|get rid of)\s+(?:the\s+|all\s+)?"
-    r"(?:sign[- ]?ins?|auth\w*|logins?|sso|oidc)\b(?!\s+(?:from|to|with|tests?)\b)"
+    r"(?:sign[- ]?ins?|auth(?:entication)?|logins?|sso|oidc)"
+    r"(?=\s*(?:$|entirely|completely|altogether|from (?:it|the service|[a-z0-9]+-[a-z0-9-]+)\s*$))"
     r"|\bmake it public\b"
 )
 # 'audit log in the db': a log kept, nobody logging in.
-KEPT_LOG = re.compile(r"\b(?:audit|change|activity|access|event|error|request)[- ]log in\b")
-PASSWORD = re.compile(r"\b(?:sign|log)[- ]?(?:in|on|up)\b|\b\w+\b")
+KEPT_LOG = re.compile(
+    r"\b(?:audit|change|activity|access|event|error|request|build|server|debug|a|the|its|our)"
+    r"[- ]log (?:in|on)\b"
+)
+WORD = re.compile(r"\b(?:sign|log)[- ]?(?:in|on|up)\b|\b\w+\b")
 
 QUESTION = (
     "I can sign people in with passwords of the service's own (JWT) or through your "
@@ -82,6 +104,7 @@ QUESTION = (
     "Which shall it be?"
 )
 ANSWERS = ["JWT", "OIDC", "No auth"]
+SWITCH = re.compile(r"\b(?:switch|use|move|change|go back|back to|instead|from now on)\b")
 WAYS = {
     Auth.jwt: "passwords, JWT",
     Auth.oauth2: "passwords, OAuth2 password flow",
@@ -131,14 +154,19 @@ def _hits(request: Request, line: str, start: int) -> list[tuple[int, Auth | str
         request.use(start + match.start(), start + match.end())
     for match in NOT_ISSUER.finditer(line):
         take(match, Auth.jwt)
-    for pattern, name in NOT_BUILT.items():
-        for match in re.finditer(pattern, line):
-            take(match, name)
+    beside_sign_in = bool(SIGN_IN_CONTEXT.search(line))
+    for patterns, needs_context in ((NOT_BUILT, False), (NOT_BUILT_BESIDE_SIGN_IN, True)):
+        for pattern, name in patterns.items():
+            for match in re.finditer(pattern, line):
+                if beside_sign_in or not needs_context:
+                    take(match, name)
     for match in SOCIAL_SIGN_IN.finditer(line):
         take(match, Auth.oidc)
     for match in ISSUER.finditer(line):
         take(match, Auth.oidc)
-    for match in PASSWORD.finditer(line):
+    for match in ISSUER_BESIDE_SIGN_IN.finditer(line) if beside_sign_in else ():
+        take(match, Auth.oidc)
+    for match in WORD.finditer(line):
         word = match.group().replace("-", "").replace(" ", "")
         if word in AUTH_WORDS or word in ("signin", "logon", "login", "signup", "logup"):
             take(match, AUTH_WORDS.get(word, Auth.jwt))
@@ -149,8 +177,8 @@ def change_sign_in(data: dict, clause: str) -> tuple[bool, str | None] | None:
     """A change request's clause about signing in ('switch to Okta SSO', 'people sign
     in with passwords instead of SSO', 'remove sign-in'): whether `data` changed and
     the question to ask instead; None when the clause is not about signing in."""
-    if re.search(r"\b(?:fields?|columns?)\b", clause):
-        return None  # 'add a token field': a value kept, not a way in
+    if re.search(r"\b(?:fields?|columns?|ha(?:ve|s)|gets?)\b", clause):
+        return None  # 'add a token field', 'books get an oauth client id': values kept
     request = Request(clause)
     if removed := REMOVED.search(request.lowered):
         request.use_match(removed)
@@ -162,7 +190,9 @@ def change_sign_in(data: dict, clause: str) -> tuple[bool, str | None] | None:
             return False, choices[0].question
     if auth is None:
         return None
-    if data["auth"] == auth:
+    if data["auth"] == auth:  # said again, or words about something else ('disable logins
+        if not SWITCH.search(request.lowered):  # for suspended users')
+            return None
         return False, f"It already signs people in that way ({WAYS[auth]})."
     data["auth"] = auth
     return True, None

@@ -3,6 +3,8 @@ a variable beats the file, and a bad value is refused naming the setting."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from pydantic import ValidationError
 
@@ -37,6 +39,7 @@ def test_an_issuer_is_https_unless_it_runs_on_this_machine(monkeypatch):
         '{"staging": "http://127.0.0.1:8080/realms/dev", "prod": "https://login.example.com"}',
     )
     assert Settings().oidc_issuers["prod"] == "https://login.example.com"
-    monkeypatch.setenv("SHIPMATE_OIDC_ISSUERS", '{"prod": "http://login.example.com"}')
-    with pytest.raises(ValidationError, match="oidc_issuers.prod"):
-        Settings()
+    for hidden in ("http://login.example.com", "http://localhost:@evil.example.com", "https://"):
+        monkeypatch.setenv("SHIPMATE_OIDC_ISSUERS", json.dumps({"prod": hidden}))
+        with pytest.raises(ValidationError, match="oidc_issuers.prod"):
+            Settings()

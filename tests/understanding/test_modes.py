@@ -27,9 +27,6 @@ ROWS = [
     ("help me tune the slow queries in reports-api", Mode.optimize),
     # integrate
     ("hook up billing-api so it consumes the order events from orders-api", Mode.integrate),
-    ("let people sign in with Okta on the admin-api", Mode.integrate),
-    ("add GitHub login to the dashboard-service", Mode.integrate),
-    ("set up OIDC single sign-on for our services", Mode.integrate),
     ("whenever a payment fails in payments-api, send a message to dunning", Mode.integrate),
     ("connect the crm to Stripe webhooks", Mode.integrate),
     # not something Shipmate does
@@ -55,6 +52,11 @@ ROWS = [
     ("website monitoring api: sites have url and interval int", None),
     ("security incidents tracker: incidents have severity, summary and reported_at", None),
     ("a bookings api: book rooms, rooms have name and floor", None),
+    # sign-in through an identity provider is built: part of a build, or a change
+    ("let people sign in with Okta on the admin-api", None),
+    ("add GitHub login to the dashboard-service", None),
+    ("set up OIDC single sign-on for our services", None),
+    ("build clinic-api with sqlite and Okta SSO: patients have name", None),
 ]
 
 

@@ -70,7 +70,7 @@ def test_a_change_back_to_passwords_and_one_that_changes_nothing():
     on_sso = parse_change(NOTES, "switch to SSO through Keycloak").spec
     back = parse_change(on_sso, "use passwords instead of SSO")
     assert back.spec is not None and back.spec.auth == Auth.jwt
-    again = parse_change(on_sso, "sign in with okta")
+    again = parse_change(on_sso, "use okta for sign-in")
     assert again.spec is None
     assert again.questions == ["It already signs people in that way (your OpenID Connect issuer)."]
 
@@ -79,3 +79,46 @@ def test_a_token_field_is_a_field_not_a_way_in():
     read = parse_change(NOTES, "add a token field to notes")
     assert read.spec is not None and read.spec.auth == Auth.jwt
     assert read.diff == ["+ Note.token (str)"]
+
+
+# Found by a review: words of signing in used for something else.
+NOT_SIGN_IN = [
+    ("a social media scheduler: twitter accounts have handle; posts have text", "none"),
+    ("an ad spend tracker: campaigns have name and the Google account they run under", "none"),
+    ("a conference api: talks have title and authors with github handles", "none"),
+    ("an orders api with JWT auth, with Slack alerts for new orders", "jwt"),
+    ("an orders api: orders have total. users log in, then sync orders with Google Sheets", "jwt"),
+    ("a coupon api: coupons have code, discount and a one-time code for redemption", "none"),
+    ("a pki inventory api: client certificates have serial, subject and expires_at", "none"),
+    ("an HR api: employees have name and an IDP (individual development plan) status", "none"),
+    ("a builds api: builds have a log on disk and a GitHub commit sha", "none"),
+    ("workspaces api: workspaces have name and a Slack account id", "none"),
+]
+
+
+@pytest.mark.parametrize(("text", "auth"), NOT_SIGN_IN)
+def test_sign_in_words_used_for_something_else_change_nothing(text, auth):
+    assert sign_in_read(text) == auth
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "drop the authors table",
+        "disable logins for suspended users",
+        "remove the login rate limit",
+        "books get an oauth client id",
+        "developers have a GitHub account",
+    ],
+)
+def test_a_change_about_something_else_leaves_sign_in_alone(text):
+    base = parse_request(
+        "a bookstore api with login: books have title. authors have name. developers have name"
+    ).spec
+    read = parse_change(base, text)
+    assert read.spec is None or read.spec.auth == Auth.jwt
+
+
+def test_a_change_with_a_field_and_a_move_to_the_issuer_does_both():
+    read = parse_change(NOTES, "add a body to notes and use Okta for sign-in")
+    assert read.diff == ["+ Note.body (text)", "~ auth: jwt → oidc"]
