@@ -26,6 +26,7 @@ from bot.commands import UNDOING, Verb, parse_command, sounds_like_decision
 from bot.decisions import Decisions
 from bot.intents import MODES, Intent
 from bot.optimizations import Optimizations, wants_load
+from bot.publisher_questions import publisher_answers
 from bot.quoting import Quoting
 from bot.reviews import Reviews, asks_to_apply
 from bot.speakers import developer_refusal
@@ -245,6 +246,9 @@ class Conversations:
         plan = await asyncio.to_thread(understand, self.settings, thread)
         notes = "".join(f"_{escape(note)}_\n" for note in plan.notes)
         if plan.spec is None:
+            plan.questions, plan.choices = await publisher_answers(
+                temporal, plan.questions, plan.choices
+            )
             questions = "\n".join(f"{n}. {escape(q)}" for n, q in enumerate(plan.questions, 1))
             text = f"{notes}Before I start:\n{questions}\nAnswer here in the thread."
             if plan.choices:  # the same words, with a button for each of the few answers

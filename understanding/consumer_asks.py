@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 
 from understanding.names import singular
+from understanding.result import Choice
 from understanding.words import Request
 from workflows.event_spec import ConsumerSpec, EventAction, Sink
 from workflows.spec import EntitySpec, FieldSpec, FieldType, snake_case
@@ -57,11 +58,19 @@ CONSUMES_FROM = re.compile(
     rf"{LISTEN}(?:the\s+)?(?:{THING})?{ENTITY}\s+(?:{ACTION}\s*)?(?:events?|messages?|changes?)?"
     rf"\s*(?:from|of|in|on)\s+(?:the\s+)?{SERVICE}\b"
 )
+# 'when an order is created, create a fulfillment': which service has the orders is
+# asked (with a button for each running service publishing them), and answered 'from …'.
+WHEN_UNNAMED = re.compile(
+    r"\b(?:when(?:ever)?|each time|every time|once|after)\s+"
+    rf"(?:{THING}){{0,3}}{ENTITY}\s+(?:(?:is|are|gets|get|has been|have been|was|were)\s+)?"
+    rf"{ACTION}\b(?!{WHERE})(?=\s*[,;]?\s*(?:then\s+)?(?:create|make|add|open|record|start)\b)"
+)
+ANSWERED_FROM = re.compile(rf"^\s*(?:from|in)\s+{SERVICE}\s*$", re.MULTILINE)
 
 
 @dataclass
 class ConsumerAsk:
-    publisher: str
+    publisher: str | None  # None: not said yet
     entity: str  # as written, singular words
     action: EventAction
     around: str  # the rest of its clause: where the entity it makes is named
@@ -71,7 +80,7 @@ def set_aside(request: Request) -> list[ConsumerAsk]:
     """The consumer clauses of the request, blanked for the readers after this one."""
     asks: list[ConsumerAsk] = []
     said, taken = request.lowered, []
-    for pattern in (WHEN, CONSUMES, CONSUMES_FROM):
+    for pattern in (WHEN, CONSUMES, CONSUMES_FROM, WHEN_UNNAMED):
         for match in pattern.finditer(said):
             if any(start < match.end() and match.start() < end for start, end in taken):
                 continue
@@ -79,12 +88,18 @@ def set_aside(request: Request) -> list[ConsumerAsk]:
             action = ACTIONS.get(match.group("action") or "created", EventAction.created)
             clause = _clause(said, match.start(), match.end())
             around = f"{said[clause[0] : match.start()]} | {said[match.end() : clause[1]]}"
-            ask = ConsumerAsk(match.group("publisher"), match.group("entity"), action, around)
+            publisher = match.groupdict().get("publisher")
+            ask = ConsumerAsk(publisher, match.group("entity"), action, around)
             asks.append(ask)
             if re.search(r"\b(?:have|has|having|with)\b", said[clause[0] : match.start()]):
                 clause = (match.start(), clause[1])  # entities are said there: keep them
             request.use(*clause)
             request.blank(*clause)
+    if (answer := ANSWERED_FROM.search(said)) and any(a.publisher is None for a in asks):
+        for ask in asks:  # the answer to 'which service has them?'
+            ask.publisher = ask.publisher or answer.group("publisher")
+        request.use(*answer.span())
+        request.blank(*answer.span())
     return asks
 
 
@@ -96,11 +111,12 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def consumers_for(
-    asks: list[ConsumerAsk], entities: list[EntitySpec], service: str | None = None
+    asks: list[ConsumerAsk], entities: list[EntitySpec], choices: list[Choice]
 ) -> tuple[list[ConsumerSpec], list[str], list[str]]:
     """The consumers the asks make of these entities (each given the field that links it),
-    with questions and what was assumed. The broker is a placeholder the delivery
-    replaces with the publisher's."""
+    with questions and what was assumed; an ask naming no publisher adds a choice of the
+    services publishing its entity. The broker is a placeholder the delivery replaces
+    with the publisher's."""
     consumers, questions, assumed = [], [], []
     by_name = {entity.name: entity for entity in entities}
     for ask in asks:
@@ -109,8 +125,18 @@ def consumers_for(
         if made is None:
             names = ", ".join(by_name) or "none yet"
             questions.append(
-                f"For each {entity} {ask.action.value} in {ask.publisher}, which of this "
+                f"For each {entity} {ask.action.value}{_in(ask)}, which of this "
                 f"service's entities ({names}) should I make?"
+            )
+            continue
+        if ask.publisher is None:
+            choices.append(
+                Choice(
+                    question=f"Which service's {entity} {ask.action.value} events should make "
+                    f"a {made.name}? Answer `from <service>` (e.g. `from orders-api`).",
+                    answers=[],
+                    publishers_of=entity,
+                )
             )
             continue
         link = f"{snake_case(entity)}_id"
@@ -151,6 +177,14 @@ def _name_of(entity) -> str:
     return entity["name"] if isinstance(entity, dict) else entity.name
 
 
+def _a(words: str) -> str:
+    return f"{'an' if words[:1] in tuple('aeiou') else 'a'} {words}"
+
+
+def _in(ask: ConsumerAsk) -> str:
+    return f" in {ask.publisher}" if ask.publisher else ""
+
+
 def _pascal(words: str) -> str:
     parts = words.split()
     parts[-1] = singular(parts[-1])
@@ -173,10 +207,17 @@ def change_consumers(consumers: list[dict], entities: dict[str, dict], clause: s
         made = made or (entities[names[0]] if len(names) == 1 else None)
         if made is None:
             return False, (
-                f"For each {entity} {ask.action.value} in {ask.publisher}, which of "
+                f"For each {entity} {ask.action.value}{_in(ask)}, which of "
                 f"{', '.join(names)} should I make?"
             )
         made_name = made["name"]
+        if ask.publisher is None:
+            return False, (
+                f"Which service's {entity} {ask.action.value} events should make a "
+                f"{made_name}? Say it with the service: `when {_a(ask.entity)} is "
+                f"{ask.action.value} in <service>, create a "
+                f"{snake_case(made_name).replace('_', ' ')}`."
+            )
         link = f"{snake_case(entity)}_id"
         field = next((f for f in made["fields"] if f["name"] == link), None)
         if field is None:

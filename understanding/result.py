@@ -12,6 +12,9 @@ class Choice(BaseModel):
 
     question: str
     answers: list[str]
+    publishers_of: str | None = Field(
+        None, description="Answered by the running services publishing this entity's changes"
+    )
 
 
 class PlanResult(BaseModel):

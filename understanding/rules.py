@@ -108,7 +108,7 @@ def parse_request(text: str) -> PlanResult:
     events, event_choices, assumed = events_asked(request, names)
     asked += event_choices
     defaults += assumed
-    consumers, consumer_questions, assumed = consumer_asks.consumers_for(consuming, entities)
+    consumers, consumer_questions, assumed = consumer_asks.consumers_for(consuming, entities, asked)
     questions += consumer_questions
     defaults += assumed
     name = (

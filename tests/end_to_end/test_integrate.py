@@ -4,8 +4,10 @@ its orders, another is asked to act on them, and each order becomes one shipment
 
 What a person checks: a consumer of a service that does not run, or does not publish the
 entity, or of an event that cannot fill its row, is refused in plain words saying what to
-do; once the publisher's next version publishes, the consumer goes live through its gate,
-and orders made at the publisher's address show up as shipments at the consumer's.
+do; once the publisher's next version publishes, a consumer that does not name it is asked
+which service has the orders (a button for each that publishes them), goes live through
+its gate, and orders made at the publisher's address show up as shipments at the
+consumer's.
 """
 
 from __future__ import annotations
@@ -63,7 +65,12 @@ async def test_orders_one_service_publishes_become_shipments_in_another(integrat
         elsewhere = consumer.replace("with sqlite:", "with sqlite, deploy to prod:")
         said = await _answer(chat, elsewhere)
         assert f"{orders} runs in staging, and {shipping} would run in prod" in said
-        ts = await chat.say("U0ALICE", consumer)
+        # the publisher left unsaid: a button for each service publishing orders
+        ts = await chat.say("U0ALICE", consumer.replace(f" in {orders}", ""))
+        asked = await chat.wait_for(ts, lambda r: r["text"].startswith("Before I start"))
+        assert "Which service's Order created events should make a Shipment?" in asked["text"]
+        buttons = {e["value"]: e["action_id"] for e in _buttons(asked)}
+        await chat.click("U0ALICE", asked["ts"], buttons[f"from {orders}"])
         await go_live(chat, ts)
 
         router = LocalRouter(settings)
@@ -87,6 +94,10 @@ async def test_orders_one_service_publishes_become_shipments_in_another(integrat
             LocalDocker().tear_down(
                 settings, TeardownInput(service=service, environment="staging"), heartbeat=print
             )
+
+
+def _buttons(message: dict) -> list[dict]:
+    return [e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]]
 
 
 async def _answer(chat, text: str) -> str:

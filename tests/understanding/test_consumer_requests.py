@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from understanding import parse_request
+from understanding import parse_change, parse_request
 
 HERE = Path(__file__).parent
 # Another reader's: 'audit records', 'tax records', 'progress records' and 'pick lists'
@@ -58,3 +58,36 @@ def test_the_misses_are_still_misses():
     for row in rows:
         if row["text"].startswith(MISSES):
             assert consumers_read(row["text"]) != expected_of(row), row["text"]
+
+
+def test_a_consumer_naming_no_publisher_is_asked_which_and_the_answer_is_read_back():
+    text = (
+        "build fulfillment-api: fulfillments have status (default pending). When an order "
+        "is created, create a fulfillment"
+    )
+    asked = parse_request(text)
+    assert asked.spec is None
+    (choice,) = asked.choices
+    assert choice.publishers_of == "Order" and choice.answers == []  # the bot lists them
+    assert choice.question.startswith(
+        "Which service's Order created events should make a Fulfillment?"
+    )
+    answered = parse_request(f"{text}\nfrom orders-api")
+    assert answered.spec is not None
+    (consumer,) = answered.spec.consumers
+    assert (consumer.publisher, consumer.entity, consumer.creates) == (
+        "orders-api",
+        "Order",
+        "Fulfillment",
+    )
+    assert [e.name for e in answered.spec.entities] == ["Fulfillment"]
+
+
+def test_a_change_naming_no_publisher_asks_for_it():
+    base = parse_request("build fulfillment-api: fulfillments have status (default pending)").spec
+    read = parse_change(base, "when an order is created, create a fulfillment")
+    assert read.spec is None
+    assert read.questions == [
+        "Which service's Order created events should make a Fulfillment? Say it with the "
+        "service: `when an order is created in <service>, create a fulfillment`."
+    ]
