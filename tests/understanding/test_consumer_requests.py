@@ -91,3 +91,16 @@ def test_a_change_naming_no_publisher_asks_for_it():
         "Which service's Order created events should make a Fulfillment? Say it with the "
         "service: `when an order is created in <service>, create a fulfillment`."
     ]
+
+
+def test_a_row_made_when_another_of_the_same_service_changes_is_said_left_out():
+    read = parse_request(
+        "shop api: orders have total, invoices have amount. When an order is created, "
+        "create an invoice"
+    )
+    assert read.spec is not None and read.spec.consumers == []
+    assert [e.name for e in read.spec.entities] == ["Order", "Invoice"]
+    assert (
+        "Invoice made when an order is created: within one service that isn't built yet, "
+        "so I left it out" in read.defaults
+    )
