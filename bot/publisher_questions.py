@@ -5,16 +5,21 @@ is read back with the thread."""
 
 from __future__ import annotations
 
-from temporalio.client import Client
+import asyncio
+
+from temporalio.client import Client, WorkflowQueryFailedError
+from temporalio.service import RPCError
 
 from shipmate.delivery_client import service_state
 from shipmate.status_report import service_names
 from understanding.result import Choice
 from workflows.event_spec import Sink
-from workflows.spec import snake_case
+from workflows.spec import ServiceSpec, snake_case
 
 MAX_LOOKED_AT = 200  # services whose events are looked at for a question's buttons
 MAX_BUTTONS = 5  # as many as a question shows
+QUERIES_AT_ONCE = 10
+QUERY_SECONDS = 5.0
 
 
 async def publisher_answers(
@@ -26,11 +31,7 @@ async def publisher_answers(
     asked = [choice for choice in choices if choice.publishers_of and not choice.answers]
     if not asked:
         return questions, choices
-    states = {}
-    for name in (await service_names(temporal))[:MAX_LOOKED_AT]:
-        state = await service_state(temporal, name)
-        if state is not None and state.current_spec is not None:
-            states[name] = state.current_spec
+    states = await _running_specs(temporal)
     filled = {}
     for choice in asked:
         found = [
@@ -45,12 +46,31 @@ async def publisher_answers(
             entity = snake_case(choice.publishers_of).replace("_", " ")
             filled[choice.question] = choice.model_copy(
                 update={
-                    "question": f"{choice.question} No service I run publishes "
-                    f"{choice.publishers_of} changes yet: in the thread of the one that has "
-                    f"them, say `publish {entity} changes to RabbitMQ` (or NATS) first."
+                    "question": f"{choice.question} No service I run publishes {entity} "
+                    f"changes yet: in the thread of the one that has them, say `publish "
+                    f"{entity} changes to RabbitMQ` (or NATS) first."
                 }
             )
     return (
         [filled[q].question if q in filled else q for q in questions],
         [filled.get(choice.question, choice) for choice in choices],
     )
+
+
+async def _running_specs(temporal: Client) -> dict[str, ServiceSpec]:
+    """The current spec of each service, asked of a few at a time; one whose answer does
+    not come is left out (the buttons are a help: the answer is checked again before a
+    delivery starts)."""
+    gate = asyncio.Semaphore(QUERIES_AT_ONCE)
+
+    async def spec_of(name: str) -> ServiceSpec | None:
+        async with gate:
+            try:
+                state = await asyncio.wait_for(service_state(temporal, name), QUERY_SECONDS)
+            except (RPCError, WorkflowQueryFailedError, TimeoutError):  # wedged: no button
+                return None
+        return state.current_spec if state else None
+
+    names = (await service_names(temporal))[:MAX_LOOKED_AT]
+    specs = await asyncio.gather(*(spec_of(name) for name in names))
+    return {name: spec for name, spec in zip(names, specs, strict=True) if spec is not None}

@@ -60,12 +60,17 @@ CONSUMES_FROM = re.compile(
 )
 # 'when an order is created, create a fulfillment': which service has the orders is
 # asked (with a button for each running service publishing them), and answered 'from …'.
+# Only the trigger is set aside; what is made (and its fields) is read as any entity.
+AUXILIARY = r"(?:is|are|gets?|has|have|had|was|were|been|and|of|or)\b"
 WHEN_UNNAMED = re.compile(
-    r"\b(?:when(?:ever)?|each time|every time|once|after)\s+"
-    rf"(?:{THING}){{0,3}}{ENTITY}\s+(?:(?:is|are|gets|get|has been|have been|was|were)\s+)?"
-    rf"{ACTION}\b(?!{WHERE})(?=\s*[,;]?\s*(?:then\s+)?(?:create|make|add|open|record|start)\b)"
+    rf"\b(?:when(?:ever)?|each time|every time|once|after)\s+(?:{THING}){{0,2}}"
+    rf"(?P<entity>(?!{AUXILIARY})[a-z]+(?:\s(?!{AUXILIARY})[a-z]+)?)\s+"
+    rf"(?:(?:is|are|gets|get|has been|have been|was|were)\s+)?{ACTION}\b(?!{WHERE})"
+    r"(?P<then>\s*[,;]?\s*(?:then\s+|we\s+should\s+|automatically\s+|please\s+)?"
+    r"(?:create|make|add|open|record|start)\s+(?:an?|one|a\s+new|new)\s+)"
+    r"(?P<made>[a-z]+(?:\s(?!with\b|for\b|and\b|that\b|which\b|linked\b)[a-z]+)?)\b"
 )
-ANSWERED_FROM = re.compile(rf"^\s*(?:from|in)\s+{SERVICE}\s*$", re.MULTILINE)
+ANSWERED_FROM = re.compile(rf"^\s*from\s+{SERVICE}\s*$", re.MULTILINE)
 
 
 @dataclass
@@ -74,6 +79,7 @@ class ConsumerAsk:
     entity: str  # as written, singular words
     action: EventAction
     around: str  # the rest of its clause: where the entity it makes is named
+    trigger: tuple[int, int] | None = None  # 'when an order is created' alone: where
 
 
 def set_aside(request: Request) -> list[ConsumerAsk]:
@@ -86,20 +92,26 @@ def set_aside(request: Request) -> list[ConsumerAsk]:
                 continue
             taken.append(match.span())
             action = ACTIONS.get(match.group("action") or "created", EventAction.created)
+            publisher = match.groupdict().get("publisher")
+            if publisher is None:  # the trigger alone; the made entity is read as any is
+                made = match.group("made")
+                asks.append(ConsumerAsk(None, match.group("entity"), action, made, match.span()))
+                request.blank(match.start(), match.start("then"))
+                continue
             clause = _clause(said, match.start(), match.end())
             around = f"{said[clause[0] : match.start()]} | {said[match.end() : clause[1]]}"
-            publisher = match.groupdict().get("publisher")
-            ask = ConsumerAsk(publisher, match.group("entity"), action, around)
-            asks.append(ask)
+            asks.append(ConsumerAsk(publisher, match.group("entity"), action, around))
             if re.search(r"\b(?:have|has|having|with)\b", said[clause[0] : match.start()]):
                 clause = (match.start(), clause[1])  # entities are said there: keep them
             request.use(*clause)
             request.blank(*clause)
-    if (answer := ANSWERED_FROM.search(said)) and any(a.publisher is None for a in asks):
-        for ask in asks:  # the answer to 'which service has them?'
-            ask.publisher = ask.publisher or answer.group("publisher")
-        request.use(*answer.span())
-        request.blank(*answer.span())
+    answers = list(ANSWERED_FROM.finditer(said))
+    if answers and any(a.publisher is None for a in asks):
+        for ask in asks:  # the latest answer to 'which service has them?'
+            ask.publisher = ask.publisher or answers[-1].group("publisher")
+        for answer in answers:
+            request.use(*answer.span())
+            request.blank(*answer.span())
     return asks
 
 
@@ -111,7 +123,10 @@ def _clause(text: str, start: int, end: int) -> tuple[int, int]:
 
 
 def consumers_for(
-    asks: list[ConsumerAsk], entities: list[EntitySpec], choices: list[Choice]
+    asks: list[ConsumerAsk],
+    entities: list[EntitySpec],
+    choices: list[Choice],
+    request: Request | None = None,
 ) -> tuple[list[ConsumerSpec], list[str], list[str]]:
     """The consumers the asks make of these entities (each given the field that links it),
     with questions and what was assumed; an ask naming no publisher adds a choice of the
@@ -119,9 +134,11 @@ def consumers_for(
     with the publisher's."""
     consumers, questions, assumed = [], [], []
     by_name = {entity.name: entity for entity in entities}
-    for ask in asks:
+    for ask in _of_other_services(asks, entities):
         entity = _pascal(ask.entity)
         made = _named(ask.around, entities) or (entities[0] if len(entities) == 1 else None)
+        if ask.trigger and request is not None:
+            request.use(*ask.trigger)
         if made is None:
             names = ", ".join(by_name) or "none yet"
             questions.append(
@@ -129,17 +146,11 @@ def consumers_for(
                 f"service's entities ({names}) should I make?"
             )
             continue
-        if ask.publisher is None and entity in by_name:  # its own rows: not a consumer
-            assumed.append(
-                f"{made.name} made when {_a(ask.entity)} is {ask.action.value}: within one "
-                "service that isn't built yet, so I left it out"
-            )
-            continue
         if ask.publisher is None:
             choices.append(
                 Choice(
                     question=f"Which service's {entity} {ask.action.value} events should make "
-                    f"a {made.name}? Answer `from <service>` (e.g. `from orders-api`).",
+                    f"{_a(made.name)}? Answer `from <service>` (e.g. `from orders-api`).",
                     answers=[],
                     publishers_of=entity,
                 )
@@ -183,8 +194,25 @@ def _name_of(entity) -> str:
     return entity["name"] if isinstance(entity, dict) else entity.name
 
 
+SIGNED_IN = ("User", "Account")  # 'when a user is registered': this service's own sign-ups
+
+
+def _of_other_services(asks: list[ConsumerAsk], entities: list) -> list[ConsumerAsk]:
+    """The asks about another service's rows: a trigger alone ('when an order is created,
+    create an invoice') is one only when its made entity is this service's and the row
+    it follows is not (its own rows changing is not an event it consumes)."""
+    names = [_name_of(e) for e in entities]
+    kept = []
+    for ask in asks:
+        own = _pascal(ask.entity) in [*names, *SIGNED_IN]
+        if ask.trigger and (own or _named(ask.around, entities) is None):
+            continue
+        kept.append(ask)
+    return kept
+
+
 def _a(words: str) -> str:
-    return f"{'an' if words[:1] in tuple('aeiou') else 'a'} {words}"
+    return f"{'an' if words[:1].lower() in tuple('aeiou') else 'a'} {words}"
 
 
 def _in(ask: ConsumerAsk) -> str:
@@ -202,7 +230,7 @@ def change_consumers(consumers: list[dict], entities: dict[str, dict], clause: s
     spec's consumers (as dicts): None when it asks nothing of the kind, else (whether they
     changed, a problem to say instead). The link field comes optional: rows there already
     were made for no event."""
-    asks = set_aside(Request(clause))
+    asks = _of_other_services(set_aside(Request(clause)), list(entities.values()))
     if not asks:
         return None
     changed = False

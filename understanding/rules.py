@@ -108,7 +108,9 @@ def parse_request(text: str) -> PlanResult:
     events, event_choices, assumed = events_asked(request, names)
     asked += event_choices
     defaults += assumed
-    consumers, consumer_questions, assumed = consumer_asks.consumers_for(consuming, entities, asked)
+    consumers, consumer_questions, assumed = consumer_asks.consumers_for(
+        consuming, entities, asked, request
+    )
     questions += consumer_questions
     defaults += assumed
     name = (

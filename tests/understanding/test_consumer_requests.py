@@ -93,14 +93,45 @@ def test_a_change_naming_no_publisher_asks_for_it():
     ]
 
 
-def test_a_row_made_when_another_of_the_same_service_changes_is_said_left_out():
-    read = parse_request(
-        "shop api: orders have total, invoices have amount. When an order is created, "
-        "create an invoice"
-    )
-    assert read.spec is not None and read.spec.consumers == []
-    assert [e.name for e in read.spec.entities] == ["Order", "Invoice"]
-    assert (
-        "Invoice made when an order is created: within one service that isn't built yet, "
-        "so I left it out" in read.defaults
-    )
+@pytest.mark.parametrize(
+    ("text", "entities"),
+    [
+        # its own rows: not another service's events (found by a review)
+        (
+            "shop api: orders have total, invoices have amount. When an order is created, "
+            "create an invoice",
+            {"Order": ["total"], "Invoice": ["amount"]},
+        ),
+        (
+            "shop api: orders have total. When an order is placed, create a shipment with "
+            "address and carrier",
+            {"Order": ["total"], "Shipment": ["address", "carrier"]},
+        ),
+        (
+            "blog api with sign-in: posts have title. profiles have bio. When a user is "
+            "registered, create a profile",
+            {"Post": ["title"], "Profile": ["bio"]},
+        ),
+        # nothing made: no consumer, nothing asked
+        (
+            "orders api: orders have total. When an order is created, start a timer",
+            {"Order": ["total"]},
+        ),
+        (
+            "users api: users have email. When a user is created, add them to the mailing list",
+            {"User": ["email"]},
+        ),
+    ],
+)
+def test_a_trigger_that_is_not_another_services_event_asks_nothing(text, entities):
+    read = parse_request(text)
+    assert read.spec is not None, read.questions
+    assert read.spec.consumers == []
+    assert {e.name: [f.name for f in e.fields] for e in read.spec.entities} == entities
+
+
+def test_only_a_from_line_answers_and_the_latest_wins():
+    text = "returns-api: returns have reason (optional). when an order is created, create a return"
+    assert parse_request(f"{text}\nin us-east-1").spec is None  # still asked
+    answered = parse_request(f"{text}\nfrom order-api\nfrom orders-api").spec
+    assert [c.publisher for c in answered.consumers] == ["orders-api"]
