@@ -17,9 +17,11 @@ class PublisherProblem(Exception):
 
 async def with_publishers(temporal: Client, spec: ServiceSpec) -> ServiceSpec:
     """`spec` with each consumer on its publisher's broker; PublisherProblem saying why not."""
-    consumers = []
+    consumers, states = [], {}
     for consumer in spec.consumers:
-        state = await service_state(temporal, consumer.publisher)
+        if consumer.publisher not in states:  # one question per publisher, however many
+            states[consumer.publisher] = await service_state(temporal, consumer.publisher)
+        state = states[consumer.publisher]
         publisher = state.current_spec if state else None
         entity = snake_case(consumer.entity).replace("_", " ")  # as the readers read it
         if publisher is None:

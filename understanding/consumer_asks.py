@@ -78,7 +78,7 @@ class ConsumerAsk:
     publisher: str | None  # None: not said yet
     entity: str  # as written, singular words
     action: EventAction
-    around: str  # the rest of its clause: where the entity it makes is named
+    around: str  # where the entity it makes is named: its clause's rest, or a trigger's noun
     trigger: tuple[int, int] | None = None  # 'when an order is created' alone: where
 
 

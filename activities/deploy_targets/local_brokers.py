@@ -129,8 +129,9 @@ async def _forget_nats(settings: Settings, names: dict[str, list[str]]) -> list[
             with contextlib.suppress(NotFoundError):
                 await jetstream.delete_stream(stream)
                 removed.append(f"NATS stream `{stream}`")
+        streams = await jetstream.streams_info() if names["consumer"] else []
         for consumer in names["consumer"]:  # on its publisher's stream, wherever that is
-            for stream in await jetstream.streams_info():
+            for stream in streams:
                 with contextlib.suppress(NotFoundError):
                     await jetstream.delete_consumer(stream.config.name, consumer)
                     removed.append(f"NATS consumer `{consumer}`")
