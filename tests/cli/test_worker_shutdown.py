@@ -139,5 +139,8 @@ async def _attempts_of(handle, activity_type: str) -> list[tuple[int, datetime]]
 async def _test_container_of(service: str) -> bool:
     engine = docker.from_env()
     return bool(
-        engine.containers.list(all=True, filters={"label": "shipmate.role=tests", "name": service})
+        # sparse: a container removed between the list and a look at it is no error
+        engine.containers.list(
+            all=True, sparse=True, filters={"label": "shipmate.role=tests", "name": service}
+        )
     )
