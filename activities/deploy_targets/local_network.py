@@ -8,11 +8,16 @@ the router reaches it, and it reaches its database server on the machine through
 host gateway: one small forwarder per database port, on the host network, listens on
 the Docker bridge's gateway address and passes each connection to that port on
 loopback. Nothing else on the machine's loopback is reachable from a service.
+
+Each installation has forwarders of its own, on ports of their own: two Shipmates on one
+engine (a team's and a test session's) once shared the first one's, and when that
+installation removed what it had deployed, the other's services lost their databases.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import socket
 import time
 from urllib.parse import urlsplit, urlunsplit
 
@@ -39,7 +44,7 @@ DEFAULT_PORTS = {"postgresql": 5432, "postgres": 5432, "mysql": 3306}
 # Standard library only (the router's image has Python): a byte pipe each way.
 FORWARDER = """
 import asyncio, sys
-gateway, port = sys.argv[1], int(sys.argv[2])
+gateway, listen, port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 async def pipe(reader, writer):
     try:
         while data := await reader.read(65536):
@@ -57,11 +62,15 @@ async def serve(reader, writer):
         return
     await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 async def main():
-    server = await asyncio.start_server(serve, gateway, port)
+    server = await asyncio.start_server(serve, gateway, listen)
     async with server:
         await server.serve_forever()
 asyncio.run(main())
 """
+
+
+LISTENS = "shipmate.gateway-port"  # a forwarder's own port on the gateway
+STARTS = 3  # tries at a port another program may take between the choice and the bind
 
 
 class GatewayUnavailable(DeployFailed):
@@ -108,54 +117,83 @@ def network_name(settings: Settings, service: str, environment: str) -> str:
 
 def reachable_from_services(settings: Settings, url: str) -> str:
     """`url` as a service on its own network reaches it: a server on the machine's
-    loopback through the gateway (its forwarder started here), any other as it is."""
+    loopback through this installation's forwarder on the gateway, any other as it is."""
     parts = urlsplit(url)
     if parts.hostname not in LOOPBACK:
         return url
     port = parts.port or DEFAULT_PORTS.get(parts.scheme.split("+")[0], 0)
-    _ensure_forwarder(settings, port)
+    listens = _forwarder(settings, port)
     userinfo = parts.netloc.rpartition("@")[0]
-    netloc = f"{userinfo}@{GATEWAY_HOST}:{port}" if userinfo else f"{GATEWAY_HOST}:{port}"
+    netloc = f"{userinfo}@{GATEWAY_HOST}:{listens}" if userinfo else f"{GATEWAY_HOST}:{listens}"
     return urlunsplit(parts._replace(netloc=netloc))
 
 
-def _ensure_forwarder(settings: Settings, port: int) -> None:
+def _forwarder(settings: Settings, port: int) -> int:
+    """The gateway port of this installation's forwarder to loopback `port`, started
+    when there is none (or it stopped)."""
     client = docker_client(settings)
     gateway = _bridge_gateway(client)
     name = f"shipmate-{installation_id(settings)}-gateway-{port}"
-    try:
-        found = client.containers.get(name)
-    except NotFound:
-        if port_open(port, gateway):
-            return  # the server itself listens there (on every address)
-        mine = {MANAGED_BY: "shipmate", INSTALLATION: installation_id(settings)}
+    for _ in range(STARTS):
         try:
-            client.containers.run(
-                ROUTER_IMAGE,
-                ["python3", "-c", FORWARDER, gateway, str(port)],
-                name=name,
-                detach=True,
-                network_mode="host",
-                labels=mine,
-                restart_policy={"Name": "unless-stopped"},
+            found = client.containers.get(name)
+        except NotFound:
+            found = _start_forwarder(settings, client, name, gateway, port)
+        else:
+            require_ours(
+                f"the gateway forwarder `{name}`", found.labels, settings, keys=OF_INSTALLATION
             )
-        except APIError as exc:
-            if exc.status_code != 409:  # 409: another deploy started it meanwhile
-                raise
-    else:
-        require_ours(
-            f"the gateway forwarder `{name}`", found.labels, settings, keys=OF_INSTALLATION
-        )
+        # one started before forwarders had ports of their own listens on the server's
+        listens = int(found.labels.get(LISTENS, port))
         if found.status != "running":
             found.start()
-    deadline = time.monotonic() + 20
+        if _listening(found, gateway, listens):
+            return listens
+        found.remove(force=True)  # its port was taken before it bound it: another port
+    raise GatewayUnavailable(
+        f"the forwarder `{name}` did not listen on {gateway}; its log: docker logs {name}"
+    )
+
+
+def _start_forwarder(settings: Settings, client, name: str, gateway: str, port: int):
+    listens = _free_port_on(gateway)
+    mine = {MANAGED_BY: "shipmate", INSTALLATION: installation_id(settings)}
+    try:
+        return client.containers.run(
+            ROUTER_IMAGE,
+            ["python3", "-c", FORWARDER, gateway, str(listens), str(port)],
+            name=name,
+            detach=True,
+            network_mode="host",
+            labels={**mine, LISTENS: str(listens)},
+            restart_policy={"Name": "unless-stopped"},
+        )
+    except APIError as exc:
+        if exc.status_code != 409:  # 409: another deploy started it meanwhile
+            raise
+        return client.containers.get(name)
+
+
+def _listening(container, gateway: str, port: int, patience: float = 20) -> bool:
+    """Whether the forwarder listens within `patience`; False once it has exited."""
+    deadline = time.monotonic() + patience
     while not port_open(port, gateway):
-        if time.monotonic() > deadline:
-            raise GatewayUnavailable(
-                f"the forwarder `{name}` did not listen on {gateway}:{port}; its log: "
-                "docker logs " + name
-            )
+        container.reload()
+        if container.status == "exited" or time.monotonic() > deadline:
+            return False
         time.sleep(0.2)
+    return True
+
+
+def _free_port_on(address: str) -> int:
+    """A port free on the gateway now (any address's, where this worker cannot bind the
+    gateway's); one taken before the forwarder binds it costs another try."""
+    with socket.socket() as sock:
+        try:
+            sock.bind((address, 0))
+        except OSError:
+            sock.bind(("", 0))
+        return sock.getsockname()[1]
 
 
 def _bridge_gateway(client) -> str:

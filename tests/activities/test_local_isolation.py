@@ -8,13 +8,20 @@ Docker, real PostgreSQL), the way an attacker in it would try.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+import subprocess
+import sys
+import uuid
+from urllib.parse import urlsplit, urlunsplit
 
 import docker
 import httpx
 import pytest
 
-from activities.deploy_targets.local_network import GATEWAY_HOST, network_name
+from activities.deploy_targets.local_network import FORWARDER, GATEWAY_HOST, network_name
+from cli import devstack
+from shipmate.ports import port_open
+from testkit.installations import remove_deployed
+from testkit.waiting import eventually_sync
 from tests.activities.test_local_deploys import _containers, deploy, images, name, tear_down
 
 __all__ = ["images"]  # the module's fixture, shared
@@ -52,7 +59,8 @@ def test_a_service_reaches_its_database_and_nothing_else_on_the_machine(settings
     service, result, container = deployed
     created = httpx.post(f"{result.url}/notes", json={"title": "kept"})
     assert created.status_code == 201, created.text  # its database, through the gateway
-    database = urlsplit(settings.postgres_url)
+    database = urlsplit(_environment(container)["DATABASE_URL"])
+    assert database.hostname == GATEWAY_HOST
     machine = {
         "the router's admin API": settings.router_admin_port,
         "the registry": settings.registry_port,
@@ -62,6 +70,8 @@ def test_a_service_reaches_its_database_and_nothing_else_on_the_machine(settings
     addresses = [
         f"{host}:{port}" for port in machine.values() for host in ("127.0.0.1", GATEWAY_HOST)
     ]
+    server = urlsplit(settings.postgres_url).port  # the server's own port, not forwarded
+    addresses += [f"{GATEWAY_HOST}:{server}"] if server != database.port else []
     seen = reach(container, f"{GATEWAY_HOST}:{database.port}", *addresses)
     assert seen.pop(f"{GATEWAY_HOST}:{database.port}") == "open"
     assert set(seen.values()) == {"closed"}, seen
@@ -92,3 +102,57 @@ def test_each_service_has_a_network_of_its_own_that_goes_with_it(settings, image
     finally:
         tear_down(settings, first)
         tear_down(settings, second)
+
+
+def test_a_service_keeps_its_database_when_another_installation_on_the_engine_goes(
+    settings, images, tmp_path
+):
+    """Two Shipmates on one engine, their databases on one server: one uninstalls (its
+    services torn down, then all it deployed removed) and the other's service still
+    reaches its database. Both reach the server at an address no other test has used,
+    so neither finds a forwarder the session made before."""
+    server = urlsplit(settings.postgres_url)
+    relay_port = devstack.free_port()
+    relay = subprocess.Popen(
+        [sys.executable, "-c", FORWARDER, "127.0.0.1", str(relay_port), str(server.port)]
+    )
+    eventually_sync(lambda: port_open(relay_port), what="the relay to PostgreSQL")
+    relayed = server.netloc.replace(f":{server.port}", f":{relay_port}")
+    through_relay = urlunsplit(server._replace(netloc=relayed))
+    first, second = (
+        settings.model_copy(
+            update={
+                "state_dir": tmp_path / letter,
+                "installation": f"{letter}{uuid.uuid4().hex[:6]}",
+                "router_admin_port": devstack.free_port(),
+                "local_ports": _port_range(),
+                "postgres_url": through_relay,
+            }
+        )
+        for letter in "ab"
+    )
+    service = name()
+    try:
+        deploy(first, service, images[1], 1)
+        kept = deploy(second, service, images[1], 1)
+        tear_down(first, service)
+        remove_deployed(first.installation)  # its router and forwarders too
+
+        # a new connection: the pool's old one went with whatever forwarder it used
+        created = [httpx.post(f"{kept.url}/notes", json={"title": f"kept {n}"}) for n in (1, 2)]
+        assert [answer.status_code for answer in created] == [201, 201], created[-1].text
+    finally:
+        tear_down(second, service)
+        remove_deployed(second.installation)
+        remove_deployed(first.installation)
+        relay.kill()
+        relay.wait()
+
+
+def _environment(container) -> dict[str, str]:
+    return dict(entry.split("=", 1) for entry in container.attrs["Config"]["Env"])
+
+
+def _port_range(size: int = 10) -> str:
+    first = devstack.free_port()
+    return f"{first}-{first + size - 1}"
