@@ -96,7 +96,12 @@ async def test_six_deliveries_on_two_workers_all_go_live_when_one_is_killed(
 
     logs = "".join(log.read_text()[-2000:] for log in [tmp_path / "second.log", *later])
     every = [*finals, *changed, *changed_again]
-    failed = {(f.service, f.version): f.error for f in every if f.state != DeliveryState.succeeded}
+    # what the user would read: the error, and the log tail the card shows beneath it
+    failed = {
+        (f.service, f.version): (f.error, f.log_tail)
+        for f in every
+        if f.state != DeliveryState.succeeded
+    }
     assert failed == {}, (failed, logs)
     assert (
         sorted(f.version for f in every) == [1] * DELIVERIES + [2] * DELIVERIES + [3] * DELIVERIES
