@@ -1,7 +1,7 @@
 """'When an order is created, create a fulfillment' names no publisher: the question
 which service has the orders gets a button for each running service that publishes
-them, or, when none does, says what to do first. A button's answer (`from orders-api`)
-is read back with the thread."""
+them, or, when none does, says what to do first. A button's answer (`order events from
+orders-api`) is read back with the thread."""
 
 from __future__ import annotations
 
@@ -39,11 +39,11 @@ async def publisher_answers(
             for name, spec in states.items()
             if any(e.entity == choice.publishers_of and e.sink != Sink.sqs for e in spec.events)
         ]
-        if found:
-            answers = [f"from {name}" for name in found[:MAX_BUTTONS]]
+        entity = snake_case(choice.publishers_of).replace("_", " ")
+        if found:  # naming the rows: with two such questions, each button answers its own
+            answers = [f"{entity} events from {name}" for name in found[:MAX_BUTTONS]]
             filled[choice.question] = choice.model_copy(update={"answers": answers})
         else:
-            entity = snake_case(choice.publishers_of).replace("_", " ")
             filled[choice.question] = choice.model_copy(
                 update={
                     "question": f"{choice.question} No service I run publishes {entity} "

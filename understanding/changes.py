@@ -228,7 +228,7 @@ def _apply(change: Change, clause: str, request: Request, choices, at: int) -> N
                 field["required"] = match.group(3) == "required"
             change.changed = True
         return
-    said = change_consumers(change.data["consumers"], change.entities, clause)
+    said = change_consumers(change.data, change.entities, clause)
     if said is None:
         said = change_events(change.data["events"], list(change.entities), clause, change.text)
     if said is None:

@@ -12,13 +12,13 @@ events is the publisher's to say: the delivery fills it in from the running serv
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from understanding.names import singular
 from understanding.result import Choice
 from understanding.words import Request
 from workflows.event_spec import ConsumerSpec, EventAction, Sink
-from workflows.spec import EntitySpec, FieldSpec, FieldType, snake_case
+from workflows.spec import Auth, EntitySpec, FieldSpec, FieldType, snake_case
 
 SERVICE = r"(?P<publisher>[a-z][a-z0-9]*(?:-[a-z0-9]+)+)"
 THING = r"(?:an?|each|every|any|new|the|some)\s+"
@@ -70,7 +70,13 @@ WHEN_UNNAMED = re.compile(
     r"(?:create|make|add|open|record|start)\s+(?:an?|one|a\s+new|new)\s+)"
     r"(?P<made>[a-z]+(?:\s(?!with\b|for\b|and\b|that\b|which\b|linked\b)[a-z]+)?)\b"
 )
-ANSWERED_FROM = re.compile(rf"^\s*from\s+{SERVICE}\s*$", re.MULTILINE)
+# The answer: 'from orders-api', or, naming whose rows it answers for (as the buttons do),
+# 'order events from orders-api'.
+ANSWERED_FROM = re.compile(
+    rf"^\s*(?:(?:the\s+)?(?P<about>[a-z][a-z ]{{0,40}}?)\s+(?:(?:events?|changes?)\s+)?)?"
+    rf"from\s+{SERVICE}\s*$",
+    re.MULTILINE,
+)
 
 
 @dataclass
@@ -80,6 +86,9 @@ class ConsumerAsk:
     action: EventAction
     around: str  # where the entity it makes is named: its clause's rest, or a trigger's noun
     trigger: tuple[int, int] | None = None  # 'when an order is created' alone: where
+    # the thread's answers to 'which service?' (rows named or None, publisher), kept on
+    # an ask naming none until it is known whether the ask is asked at all
+    answers: list[tuple[str | None, str]] = field(default_factory=list)
 
 
 def set_aside(request: Request) -> list[ConsumerAsk]:
@@ -105,14 +114,41 @@ def set_aside(request: Request) -> list[ConsumerAsk]:
                 clause = (match.start(), clause[1])  # entities are said there: keep them
             request.use(*clause)
             request.blank(*clause)
-    answers = list(ANSWERED_FROM.finditer(said))
-    if answers and any(a.publisher is None for a in asks):
-        for ask in asks:  # the latest answer to 'which service has them?'
-            ask.publisher = ask.publisher or answers[-1].group("publisher")
-        for answer in answers:
+    unnamed = [ask for ask in asks if ask.publisher is None]
+    answers = []  # one list, shared by the asks naming no publisher
+    for answer in ANSWERED_FROM.finditer(said) if unnamed else []:
+        about = answer.group("about")
+        # a line naming rows nobody asked about ('invoices from billing-api') is no answer
+        if about is None or any(_words(ask.entity) == _words(about) for ask in unnamed):
+            answers.append((about, answer.group("publisher")))
             request.use(*answer.span())
             request.blank(*answer.span())
+    for ask in unnamed:
+        ask.answers = answers
     return asks
+
+
+def _answer(unnamed: list[ConsumerAsk]) -> None:
+    """Fill in the publishers of the asks that are asked, from the thread's answers.
+
+    An answer naming whose rows ('order events from orders-api') answers that question,
+    the latest one winning. A plain 'from x-api' answers the questions still open in
+    the order they were asked, so two questions are not both given the first answer;
+    with more plain answers than open questions the latest are kept (a correction)."""
+    answers = unnamed[0].answers if unnamed else []
+    for about, publisher in answers:
+        for ask in unnamed if about else []:
+            if _words(ask.entity) == _words(about):
+                ask.publisher = publisher
+    still_open = [ask for ask in unnamed if ask.publisher is None]
+    plain = [publisher for about, publisher in answers if about is None]
+    kept = plain[-len(still_open) :] if still_open else []
+    for ask, publisher in zip(still_open, kept, strict=False):
+        ask.publisher = publisher
+
+
+def _words(entity: str) -> list[str]:
+    return [singular(word) for word in entity.split()]
 
 
 def _clause(text: str, start: int, end: int) -> tuple[int, int]:
@@ -127,6 +163,7 @@ def consumers_for(
     entities: list[EntitySpec],
     choices: list[Choice],
     request: Request | None = None,
+    signs_in: bool = True,
 ) -> tuple[list[ConsumerSpec], list[str], list[str]]:
     """The consumers the asks make of these entities (each given the field that links it),
     with questions and what was assumed; an ask naming no publisher adds a choice of the
@@ -134,7 +171,7 @@ def consumers_for(
     with the publisher's."""
     consumers, questions, assumed = [], [], []
     by_name = {entity.name: entity for entity in entities}
-    for ask in _of_other_services(asks, entities):
+    for ask in _of_other_services(asks, entities, signs_in):
         entity = _pascal(ask.entity)
         made = _named(ask.around, entities) or (entities[0] if len(entities) == 1 else None)
         if ask.trigger and request is not None:
@@ -197,17 +234,20 @@ def _name_of(entity) -> str:
 SIGNED_IN = ("User", "Account")  # 'when a user is registered': this service's own sign-ups
 
 
-def _of_other_services(asks: list[ConsumerAsk], entities: list) -> list[ConsumerAsk]:
+def _of_other_services(asks: list[ConsumerAsk], entities: list, signs_in: bool) -> list:
     """The asks about another service's rows: a trigger alone ('when an order is created,
     create an invoice') is one only when its made entity is this service's and the row
-    it follows is not (its own rows changing is not an event it consumes)."""
-    names = [_name_of(e) for e in entities]
+    it follows is not (its own rows changing is not an event it consumes; nor are its
+    users', where people sign in to it). Those kept that name no publisher take it from
+    the thread's answers, now that it is known which questions are asked."""
+    names = [_name_of(e) for e in entities] + (list(SIGNED_IN) if signs_in else [])
     kept = []
     for ask in asks:
-        own = _pascal(ask.entity) in [*names, *SIGNED_IN]
+        own = _pascal(ask.entity) in names
         if ask.trigger and (own or _named(ask.around, entities) is None):
             continue
         kept.append(ask)
+    _answer([ask for ask in kept if ask.publisher is None])
     return kept
 
 
@@ -225,12 +265,13 @@ def _pascal(words: str) -> str:
     return "".join(part.capitalize() for part in parts)
 
 
-def change_consumers(consumers: list[dict], entities: dict[str, dict], clause: str):
+def change_consumers(spec: dict, entities: dict[str, dict], clause: str):
     """A change's clause that asks to consume another service's events, applied to the
-    spec's consumers (as dicts): None when it asks nothing of the kind, else (whether they
-    changed, a problem to say instead). The link field comes optional: rows there already
-    were made for no event."""
-    asks = _of_other_services(set_aside(Request(clause)), list(entities.values()))
+    spec's consumers (the spec as a dict): None when it asks nothing of the kind, else
+    (whether they changed, a problem to say instead). The link field comes optional: rows
+    there already were made for no event."""
+    consumers, signs_in = spec["consumers"], spec.get("auth", Auth.none) != Auth.none
+    asks = _of_other_services(set_aside(Request(clause)), list(entities.values()), signs_in)
     if not asks:
         return None
     changed = False

@@ -94,6 +94,7 @@ NOTED_TYPES = {
     **dict.fromkeys("minutes mins seconds secs hours days weeks count".split(), FieldType.int),
     **dict.fromkeys(UNITS, FieldType.float),  # 'trunk diameter (cm)', 'volume (ml)'
 }
+NUMBERS = (FieldType.int, FieldType.float)  # not money: a price "default free" is asked
 RANGE = re.compile(r"(?<![\w.])\d+\s*(?:-|–|to)\s*\d+(?![\w.])")
 
 
@@ -323,17 +324,23 @@ def _field(
         ),
         None,
     )  # 'shirt size (s, m, l)': the choices were found under 'size'
-    try:
-        return FieldSpec(
-            name=name,
-            type=FieldType.str if listed else _kind(kinds, name, flag, ranged, fraction),
-            unique="unique" in modifiers or "distinct" in modifiers,
-            required=not ({"optional", "nullable"} & modifiers),
-            default=request.text[start + default.start(1) : start + default.end(1)]
-            if default
-            else None,
-            choices=listed.values if listed else [],
-        )
-    except ValidationError as exc:
-        problems.append(str(exc.errors()[0]["msg"]).removeprefix("Value error, ") + ".")
-        return None
+    kind = FieldType.str if listed else _kind(kinds, name, flag, ranged, fraction)
+    # a number only guessed from the name gives way to a default in words: 'level (default
+    # info)', 'priority (default high)'
+    guessed = not (listed or kinds or flag or ranged or fraction) and kind in NUMBERS
+    for type_ in (kind, FieldType.str) if guessed and default else (kind,):
+        try:
+            return FieldSpec(
+                name=name,
+                type=type_,
+                unique="unique" in modifiers or "distinct" in modifiers,
+                required=not ({"optional", "nullable"} & modifiers),
+                default=request.text[start + default.start(1) : start + default.end(1)]
+                if default
+                else None,
+                choices=listed.values if listed else [],
+            )
+        except ValidationError as exc:
+            error = exc
+    problems.append(str(error.errors()[0]["msg"]).removeprefix("Value error, ") + ".")
+    return None

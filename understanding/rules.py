@@ -109,7 +109,7 @@ def parse_request(text: str) -> PlanResult:
     asked += event_choices
     defaults += assumed
     consumers, consumer_questions, assumed = consumer_asks.consumers_for(
-        consuming, entities, asked, request
+        consuming, entities, asked, request, signs_in=auth != Auth.none
     )
     questions += consumer_questions
     defaults += assumed

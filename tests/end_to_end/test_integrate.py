@@ -70,7 +70,7 @@ async def test_orders_one_service_publishes_become_shipments_in_another(integrat
         asked = await chat.wait_for(ts, lambda r: r["text"].startswith("Before I start"))
         assert "Which service's Order created events should make a Shipment?" in asked["text"]
         buttons = {e["value"]: e["action_id"] for e in _buttons(asked)}
-        await chat.click("U0ALICE", asked["ts"], buttons[f"from {orders}"])
+        await chat.click("U0ALICE", asked["ts"], buttons[f"order events from {orders}"])
         await go_live(chat, ts)
 
         router = LocalRouter(settings)
