@@ -127,7 +127,9 @@ def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None
             continue
         items = [re.findall(r"[a-z][a-z0-9_]*", i) for i in re.split(r",|\bor\b", match[1])]
         first = items[0]
-        if first and (first[0] in NOTE_STARTS or all(set(i) <= NOTE_WORDS for i in items)):
+        listed = first == ["number"] and len(items) > 2  # '(number, amount, status)'
+        noted = first and (first[0] in NOTE_STARTS or all(set(i) <= NOTE_WORDS for i in items))
+        if noted and not listed:
             continue  # a note on a field: '(long text)', '(bool, default false)'; not '(date, …)'
         begins = line_start(work.text, match.start())
         noun = noun_before(work, match.start(), begins, skip=False, headings=True)
@@ -186,22 +188,33 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
             if noun := noun_before(work, end, start):  # 'products api' then '- name' lines
                 owner = reading.entity(*take(work, noun))
             continue
+        carried = None  # 'contacts: fields: name, …': the noun of a head with nothing after it
         for i, head in enumerate(heads):
             seg_start = start + head.end()
             seg_end = start + (heads[i + 1].start() if i + 1 < len(heads) else len(clause))
-            if i + 1 < len(heads) and heads[i + 1].group() not in ("with", "fields", "field"):
+            if i + 1 < len(heads) and heads[i + 1].group() not in ("fields", "field"):
                 # 'with sqlite, tickets have ...': the last item names the next head's entity
                 cut = list(re.finditer(r",|\band\b", work.text[seg_start:seg_end]))
                 seg_end = seg_start + cut[-1].start() if cut else seg_start
             if head.group() == "with" and (stop := WITH_ENDS.search(work.text, seg_start, seg_end)):
                 seg_end = stop.start()  # 'with postgres and jwt for customers and invoices'
-            noun = noun_before(work, start + head.start(), start, headings=True)
+            noun = noun_before(work, start + head.start(), start, headings=True) or carried
+            nothing_after = not re.search(r"[a-z]", work.request.folded[seg_start:seg_end])
+            carried = noun if nothing_after and i + 1 < len(heads) else None
             if noun is None and NEEDS_NOUN.fullmatch(head.group()):
                 continue
             if head.group() == ":" and TITLE_OVER.match(work.request.text[seg_start:end]):
                 continue  # 'knitting pattern catalog: Pattern with title, …' names the service
             if head.group() == "with" and _after_service_word(work, start, start + head.start()):
-                continue  # 'OAuth2 login with GitHub', 'a notes api with api key auth'
+                # 'crm api: leads with name and email': a thing already read takes the
+                # fields; 'OAuth2 login with GitHub', 'a notes api with api key auth' none
+                if named := _entity_before(work, reading, start, start + head.start()):
+                    owner = named
+                    reading.file(
+                        named,
+                        read_fields(work.request, seg_start, seg_end, choices, reading.problems),
+                    )
+                continue
             if noun and _names_things(
                 work, noun, start + head.start(), seg_start, seg_end, reading
             ):
@@ -220,6 +233,13 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
                 # 'Batches: each batch is of a beer; brew date, …': a link read the words
                 draft = owner = reading.entities[noun[0]]
             reading.file(draft, fields)
+
+
+def _entity_before(work: Work, reading: Reading, start: int, at: int) -> Draft | None:
+    """The entity the word just before `at` was read as, if any."""
+    words = re.findall(r"[a-z][a-z0-9]*", work.text[start:at])
+    name = entity_name(words[-1:]) if words else None
+    return reading.entities.get(name) if name else None
 
 
 def _after_service_word(work: Work, start: int, at: int) -> bool:

@@ -67,6 +67,10 @@ class Work:
         self.request.blank(start, end)
 
 
+# Verbs before what a service keeps: 'stores books', 'tracks shipments'.
+DOING = frozenset("stores tracks manages keeps holds handles saves".split())
+
+
 def noun_before(
     work: Work, end: int, start: int = 0, skip: bool = True, headings: bool = False
 ) -> tuple[str, int, int] | None:
@@ -84,6 +88,8 @@ def noun_before(
         titled = heading and not taken and written.isupper() and word not in HEADING_KEYS
         noun = word[0].isalpha() and (word not in FILLER or titled)
         noun = noun and not work.request.used(start + token.start(), start + token.end())
+        if noun and taken and word in DOING:
+            break  # 'a backend that stores books': the verb is not part of the name
         if noun and len(taken) < 2:
             taken.insert(0, token)
         elif taken or not skip:
