@@ -249,8 +249,9 @@ def _field(
     # a word that configures the service ends the item: 'price using postgres'
     for i, word in enumerate(outside):
         said_elsewhere = request.used(start + word.start(), start + word.end())
+        # ('login count', 'production date' name fields unless another reader took them)
         if correct(word.group()) in CONTROL and (
-            word.group() not in ENVIRONMENTS or said_elsewhere
+            word.group() not in ENVIRONMENTS.keys() | {"login"} or said_elsewhere
         ):
             outside = outside[:i]
             break

@@ -97,6 +97,11 @@ KEPT_LOG = re.compile(
     r"[- ]log (?:in|on)\b"
 )
 WORD = re.compile(r"\b(?:sign|log)[- ]?(?:in|on|up)\b|\b\w+\b")
+# A field about signing in, not a way to: 'signup date', 'login count', 'last login'.
+FIELD_AFTER = re.compile(
+    r"\s*(?:dates?|times?|at|source|counts?|attempts?|method|ip|streak|history)\b"
+)
+FIELD_BEFORE = re.compile(r"\b(?:last|first|latest|failed|successful|number of)\s+$")
 
 QUESTION = (
     "I can sign people in with passwords of the service's own (JWT) or through your "
@@ -168,6 +173,9 @@ def _hits(request: Request, line: str, start: int) -> list[tuple[int, Auth | str
         take(match, Auth.oidc)
     for match in WORD.finditer(line):
         word = match.group().replace("-", "").replace(" ", "")
+        field = FIELD_AFTER.match(line, match.end()) or FIELD_BEFORE.search(line[: match.start()])
+        if field and word in ("signin", "logon", "login", "logins", "signup", "signups"):
+            continue
         if word in AUTH_WORDS or word in ("signin", "logon", "login", "signup", "logup"):
             take(match, AUTH_WORDS.get(word, Auth.jwt))
     return hits

@@ -122,3 +122,23 @@ def test_a_change_about_something_else_leaves_sign_in_alone(text):
 def test_a_change_with_a_field_and_a_move_to_the_issuer_does_both():
     read = parse_change(NOTES, "add a body to notes and use Okta for sign-in")
     assert read.diff == ["+ Note.body (text)", "~ auth: jwt → oidc"]
+
+
+@pytest.mark.parametrize(
+    ("text", "fields"),
+    [
+        ("newsletter api: subscribers have email and signup source", ["email", "signup_source"]),
+        ("newsletter api: subscribers have email, signup date", ["email", "signup_date"]),
+        (
+            "crm api: members have name, login count and last login",
+            ["name", "login_count", "last_login"],
+        ),
+        ("security api: accounts have failed login attempts", ["failed_login_attempts"]),
+    ],
+)
+def test_a_field_about_signing_in_is_a_field_not_a_way_to_sign_in(text, fields):
+    """Found by the blind table of field lists: 'a signup source' turned sign-in on and
+    lost the field, silently."""
+    spec = parse_request(text).spec
+    assert spec is not None
+    assert ([f.name for f in spec.entities[0].fields], spec.auth) == (fields, Auth.none)
