@@ -46,8 +46,8 @@ HEAD = re.compile(
 )
 # Heads after which no noun means no field list: 'Auth: none', 'DB - SQLite'.
 NEEDS_NOUN = re.compile(r":|\s*[–—-]\s*")
-ENTITY_LIST = re.compile(
-    r"\b(?:entit(?:y|ies)|models?|resources?)\b[ \t]*"
+ENTITY_LIST = re.compile(  # not an item of a field list: 'make, model, year'
+    r"\b(?:entit(?:y|ies)|models?|resources?)\b(?![ \t]*,)[ \t]*"
     r"(?::|are|=|like|such as|named|called)?[ \t]*"
 )
 SERVICE_NOUN = re.compile(
