@@ -17,8 +17,11 @@ installation removed what it had deployed, the other's services lost their datab
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
 import time
+from contextlib import suppress
+from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 from docker.errors import APIError, NotFound
@@ -63,6 +66,7 @@ async def serve(reader, writer):
     await asyncio.gather(pipe(reader, upstream_writer), pipe(upstream_reader, writer))
 async def main():
     server = await asyncio.start_server(serve, gateway, listen)
+    print("listening", flush=True)
     async with server:
         await server.serve_forever()
 asyncio.run(main())
@@ -130,33 +134,46 @@ def reachable_from_services(settings: Settings, url: str) -> str:
 
 def _forwarder(settings: Settings, port: int) -> int:
     """The gateway port of this installation's forwarder to loopback `port`, started
-    when there is none (or it stopped)."""
+    when there is none (or it stopped). Its port stays the same, so the services that
+    were given it keep their database; it moves only when another program holds it."""
     client = docker_client(settings)
     gateway = _bridge_gateway(client)
-    name = f"shipmate-{installation_id(settings)}-gateway-{port}"
+    installation = installation_id(settings)
+    # one from before forwarders had ports of their own listens on the server's port,
+    # where this installation's running services know it
+    before = _ours(client, settings, f"shipmate-{installation}-gateway-{port}")
+    if before is not None and _serves(before, gateway, port, says_so=False):
+        return port
+    name = f"shipmate-{installation}-forward-{port}"
+    kept = _kept_ports(settings)
     for _ in range(STARTS):
-        try:
-            found = client.containers.get(name)
-        except NotFound:
-            found = _start_forwarder(settings, client, name, gateway, port)
-        else:
-            require_ours(
-                f"the gateway forwarder `{name}`", found.labels, settings, keys=OF_INSTALLATION
-            )
-        # one started before forwarders had ports of their own listens on the server's
-        listens = int(found.labels.get(LISTENS, port))
-        if found.status != "running":
-            found.start()
-        if _listening(found, gateway, listens):
+        found = _ours(client, settings, name)
+        if found is None:
+            listens = kept.get(str(port)) or _free_port_on(gateway)
+            found = _start_forwarder(settings, client, name, (gateway, listens, port))
+        listens = int(found.labels[LISTENS])
+        _keep_port(settings, port, listens)
+        if _serves(found, gateway, listens):
             return listens
-        found.remove(force=True)  # its port was taken before it bound it: another port
+        with suppress(NotFound):  # another program holds its port: a fresh one
+            found.remove(force=True)
+        kept.pop(str(port), None)
     raise GatewayUnavailable(
         f"the forwarder `{name}` did not listen on {gateway}; its log: docker logs {name}"
     )
 
 
-def _start_forwarder(settings: Settings, client, name: str, gateway: str, port: int):
-    listens = _free_port_on(gateway)
+def _ours(client, settings: Settings, name: str):
+    try:
+        found = client.containers.get(name)
+    except NotFound:
+        return None
+    require_ours(f"the gateway forwarder `{name}`", found.labels, settings, keys=OF_INSTALLATION)
+    return found
+
+
+def _start_forwarder(settings: Settings, client, name: str, where: tuple[str, int, int]):
+    gateway, listens, port = where
     mine = {MANAGED_BY: "shipmate", INSTALLATION: installation_id(settings)}
     try:
         return client.containers.run(
@@ -174,15 +191,50 @@ def _start_forwarder(settings: Settings, client, name: str, gateway: str, port: 
         return client.containers.get(name)
 
 
-def _listening(container, gateway: str, port: int, patience: float = 20) -> bool:
-    """Whether the forwarder listens within `patience`; False once it has exited."""
-    deadline = time.monotonic() + patience
-    while not port_open(port, gateway):
+def _serves(container, gateway: str, port: int, says_so: bool = True) -> bool:
+    """Whether the forwarder itself listens on its port within 20 s: running, saying
+    'listening' since it started (one from before says nothing), and the port open, not
+    some other program's that took it first."""
+    if container.status not in ("running", "restarting"):
+        container.start()
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
         container.reload()
-        if container.status == "exited" or time.monotonic() > deadline:
+        state = container.attrs["State"]
+        # what it said since its last start: an error on some connection later is no
+        # reason to doubt it; a restart that could not bind says nothing of the kind
+        since = int(datetime.fromisoformat(state["StartedAt"][:19]).replace(tzinfo=UTC).timestamp())
+        said = container.logs(since=since).decode(errors="replace").split()
+        started = "listening" in said or not says_so
+        if state["Running"] and not state["Restarting"] and started and port_open(port, gateway):
+            return True
+        if state["Status"] == "exited" and not state["Restarting"]:
             return False
         time.sleep(0.2)
-    return True
+    return False
+
+
+def _kept_ports(settings: Settings) -> dict[str, int]:
+    """The gateway port each forwarder of this installation had: a forwarder removed by
+    hand comes back on it, where the running services look for it."""
+    try:
+        return json.loads(_ports_file(settings).read_text())
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def _keep_port(settings: Settings, port: int, listens: int) -> None:
+    kept = _kept_ports(settings)
+    if kept.get(str(port)) != listens:
+        path = _ports_file(settings)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_suffix(".tmp")
+        temporary.write_text(json.dumps({**kept, str(port): listens}))
+        temporary.replace(path)
+
+
+def _ports_file(settings: Settings):
+    return settings.local_target_state / f"gateway-ports-{installation_id(settings)}.json"
 
 
 def _free_port_on(address: str) -> int:

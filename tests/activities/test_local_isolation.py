@@ -17,7 +17,12 @@ import docker
 import httpx
 import pytest
 
-from activities.deploy_targets.local_network import FORWARDER, GATEWAY_HOST, network_name
+from activities.deploy_targets.local_network import (
+    FORWARDER,
+    GATEWAY_HOST,
+    _bridge_gateway,
+    network_name,
+)
 from cli import devstack
 from shipmate.ports import port_open
 from testkit.installations import remove_deployed
@@ -70,8 +75,11 @@ def test_a_service_reaches_its_database_and_nothing_else_on_the_machine(settings
     addresses = [
         f"{host}:{port}" for port in machine.values() for host in ("127.0.0.1", GATEWAY_HOST)
     ]
-    server = urlsplit(settings.postgres_url).port  # the server's own port, not forwarded
-    addresses += [f"{GATEWAY_HOST}:{server}"] if server != database.port else []
+    # the server's own port, not forwarded, unless the server itself listens everywhere
+    server = urlsplit(settings.postgres_url).port or 5432
+    gateway = _bridge_gateway(docker.from_env())
+    if server != database.port and not port_open(server, gateway):
+        addresses.append(f"{GATEWAY_HOST}:{server}")
     seen = reach(container, f"{GATEWAY_HOST}:{database.port}", *addresses)
     assert seen.pop(f"{GATEWAY_HOST}:{database.port}") == "open"
     assert set(seen.values()) == {"closed"}, seen
@@ -114,10 +122,12 @@ def test_a_service_keeps_its_database_when_another_installation_on_the_engine_go
     server = urlsplit(settings.postgres_url)
     relay_port = devstack.free_port()
     relay = subprocess.Popen(
-        [sys.executable, "-c", FORWARDER, "127.0.0.1", str(relay_port), str(server.port)]
+        [sys.executable, "-c", FORWARDER, "127.0.0.1", str(relay_port), str(server.port or 5432)],
+        stdout=subprocess.DEVNULL,
     )
     eventually_sync(lambda: port_open(relay_port), what="the relay to PostgreSQL")
-    relayed = server.netloc.replace(f":{server.port}", f":{relay_port}")
+    host = server.netloc.rpartition("@")[2]
+    relayed = server.netloc.removesuffix(host) + f"{server.hostname}:{relay_port}"
     through_relay = urlunsplit(server._replace(netloc=relayed))
     first, second = (
         settings.model_copy(
@@ -156,3 +166,33 @@ def _environment(container) -> dict[str, str]:
 def _port_range(size: int = 10) -> str:
     first = devstack.free_port()
     return f"{first}-{first + size - 1}"
+
+
+def test_a_forwarder_removed_by_hand_comes_back_where_the_services_look_for_it(settings, deployed):
+    """Someone removes the database forwarder (`docker rm -f`): the next deploy starts
+    it again on the same port, and the services running from before reach their
+    database again without a new version."""
+    service, result, container = deployed
+    port = urlsplit(_environment(container)["DATABASE_URL"]).port
+    engine = docker.from_env()
+    to_postgres = {
+        "label": f"shipmate.installation={settings.installation}",
+        "name": f"-forward-{urlsplit(settings.postgres_url).port or 5432}",
+    }
+    (forwarder,) = engine.containers.list(filters=to_postgres)
+    forwarder.remove(force=True)
+    assert httpx.post(f"{result.url}/notes", json={"title": "lost"}).status_code == 500
+
+    other = name()
+    try:
+        deploy(settings, other, images_of(container), 1)
+        again = httpx.post(f"{result.url}/notes", json={"title": "kept"})
+        assert again.status_code == 201, again.text
+        (back,) = engine.containers.list(filters=to_postgres)
+        assert back.labels["shipmate.gateway-port"] == str(port)
+    finally:
+        tear_down(settings, other)
+
+
+def images_of(container) -> str:
+    return container.image.tags[0]
