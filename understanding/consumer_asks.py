@@ -72,9 +72,9 @@ WHEN_UNNAMED = re.compile(
 )
 # The answer: 'from orders-api', or, naming whose rows it answers for (as the buttons do),
 # 'order events from orders-api'.
-ANSWERED_FROM = re.compile(
-    rf"^\s*(?:(?:the\s+)?(?P<about>[a-z][a-z ]{{0,40}}?)\s+(?:(?:events?|changes?)\s+)?)?"
-    rf"from\s+{SERVICE}\s*$",
+ANSWERED_FROM = re.compile(  # one line: never a line before it taken as its rows
+    rf"^[ \t]*(?:(?:the[ \t]+)?(?P<about>[a-z][a-z ]{{0,40}}?)[ \t]+"
+    rf"(?:(?:events?|changes?)[ \t]+)?)?from[ \t]+{SERVICE}[ \t]*$",
     re.MULTILINE,
 )
 
@@ -132,19 +132,38 @@ def _answer(unnamed: list[ConsumerAsk]) -> None:
     """Fill in the publishers of the asks that are asked, from the thread's answers.
 
     An answer naming whose rows ('order events from orders-api') answers that question,
-    the latest one winning. A plain 'from x-api' answers the questions still open in
-    the order they were asked, so two questions are not both given the first answer;
-    with more plain answers than open questions the latest are kept (a correction)."""
+    the latest one winning. A plain 'from x-api' goes to the question whose rows the
+    service is named after ('from pay-svc': the payments) unless a named answer settled
+    it; the other plain answers fill the questions still open in the order they were
+    asked, so two questions are not both given one answer (with more answers than open
+    questions, the latest are kept: corrections)."""
     answers = unnamed[0].answers if unnamed else []
+    settled = set()
     for about, publisher in answers:
         for ask in unnamed if about else []:
             if _words(ask.entity) == _words(about):
                 ask.publisher = publisher
+                settled.add(id(ask))
+    unplaced = []
+    for about, publisher in answers:
+        named_after = [ask for ask in unnamed if _named_after(publisher, ask.entity)]
+        if about is not None:
+            continue
+        if len(named_after) == 1:
+            if id(named_after[0]) not in settled:
+                named_after[0].publisher = publisher
+        else:
+            unplaced.append(publisher)
     still_open = [ask for ask in unnamed if ask.publisher is None]
-    plain = [publisher for about, publisher in answers if about is None]
-    kept = plain[-len(still_open) :] if still_open else []
+    kept = unplaced[-len(still_open) :] if still_open else []
     for ask, publisher in zip(still_open, kept, strict=False):
         ask.publisher = publisher
+
+
+def _named_after(service: str, entity: str) -> bool:
+    """'orders-api', 'pay-svc', 'user-profile-svc' for orders, payments and users."""
+    first, words = singular(service.split("-")[0]), _words(entity)
+    return first in (words[0], words[-1]) or (len(first) >= 3 and words[0].startswith(first))
 
 
 def _words(entity: str) -> list[str]:

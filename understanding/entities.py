@@ -127,7 +127,8 @@ def _parenthesised(work: Work, reading: Reading, choices: list[Choices]) -> None
             continue
         items = [re.findall(r"[a-z][a-z0-9_]*", i) for i in re.split(r",|\bor\b", match[1])]
         first = items[0]
-        listed = first == ["number"] and len(items) > 2  # '(number, amount, status)'
+        # '(number, amount, status)' lists fields; '(number, required, default 0)' is a note
+        listed = first == ["number"] and any(not set(i) <= NOTE_WORDS for i in items[1:])
         noted = first and (first[0] in NOTE_STARTS or all(set(i) <= NOTE_WORDS for i in items))
         if noted and not listed:
             continue  # a note on a field: '(long text)', '(bool, default false)'; not '(date, …)'
@@ -192,7 +193,7 @@ def _heads(work: Work, reading: Reading, choices: list[Choices]) -> None:
         for i, head in enumerate(heads):
             seg_start = start + head.end()
             seg_end = start + (heads[i + 1].start() if i + 1 < len(heads) else len(clause))
-            if i + 1 < len(heads) and heads[i + 1].group() not in ("fields", "field"):
+            if i + 1 < len(heads) and heads[i + 1].group() not in ("with", "fields", "field"):
                 # 'with sqlite, tickets have ...': the last item names the next head's entity
                 cut = list(re.finditer(r",|\band\b", work.text[seg_start:seg_end]))
                 seg_end = seg_start + cut[-1].start() if cut else seg_start

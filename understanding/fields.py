@@ -95,6 +95,7 @@ NOTED_TYPES = {
     **dict.fromkeys(UNITS, FieldType.float),  # 'trunk diameter (cm)', 'volume (ml)'
 }
 NUMBERS = (FieldType.int, FieldType.float)  # not money: a price "default free" is asked
+NO_VALUE = frozenset("none null nil empty nothing".split())  # still asked, not made text
 RANGE = re.compile(r"(?<![\w.])\d+\s*(?:-|–|to)\s*\d+(?![\w.])")
 
 
@@ -329,7 +330,8 @@ def _field(
     # a number only guessed from the name gives way to a default in words: 'level (default
     # info)', 'priority (default high)'
     guessed = not (listed or kinds or flag or ranged or fraction) and kind in NUMBERS
-    for type_ in (kind, FieldType.str) if guessed and default else (kind,):
+    worded = default and re.fullmatch(r"[a-z]+", default[1]) and default[1] not in NO_VALUE
+    for type_ in (kind, FieldType.str) if guessed and worded else (kind,):
         try:
             return FieldSpec(
                 name=name,

@@ -98,10 +98,8 @@ KEPT_LOG = re.compile(
 )
 WORD = re.compile(r"\b(?:sign|log)[- ]?(?:in|on|up)\b|\b\w+\b")
 # A field about signing in, not a way to: 'signup date', 'login count', 'last login'.
-FIELD_AFTER = re.compile(
-    r"\s*(?:dates?|times?|at|source|counts?|attempts?|method|ip|streak|history)\b"
-)
-FIELD_BEFORE = re.compile(r"\b(?:last|first|latest|failed|successful|number of)\s+$")
+FIELD_AFTER = re.compile(r"[ \t]*(?:dates?|times?|source|counts?|streak|history)\b")
+FIELD_BEFORE = re.compile(r"\b(?:last|first|latest|number of)[ \t]+$")
 
 QUESTION = (
     "I can sign people in with passwords of the service's own (JWT) or through your "

@@ -1,7 +1,7 @@
 """Field lists as people write them: field_lists.jsonl holds 40 requests written by
 someone who never saw the reader ('crm api: leads with name and email', 'contacts:
 fields: …', 'track invoices (number, amount, …)', 'a backend that stores books with
-…'). 26 of 40 were read as meant before the family was mended, 38 after; a field named after
+…'). 26 of 40 were read as meant before the family was mended, 36 after; a field named after
 another entity ('each order has a customer') is a link, and counts as read."""
 
 from __future__ import annotations
@@ -14,10 +14,14 @@ import pytest
 from understanding import parse_request
 
 HERE = Path(__file__).parent
-# Still misread: 'Vendor - name / contact email / phone' is read as a field's choices.
+# Still misread: 'Vendor - name / contact email / phone' is read as a field's choices;
+# in 'projects with name and budget, and tasks with title', 'tasks' is a project's field
+# (cutting the last item before every 'with' lost 'status' in 'status with postgres').
 MISSES = (
     "Vendor - name / contact email",
     "Restaurant - name / address",
+    "I need projects with name, deadline and budget, and tasks with",
+    "helpdesk: Agents with name and email, Tickets with",
 )
 ROWS = [json.loads(line) for line in (HERE / "field_lists.jsonl").read_text().splitlines()]
 

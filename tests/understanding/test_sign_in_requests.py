@@ -133,7 +133,6 @@ def test_a_change_with_a_field_and_a_move_to_the_issuer_does_both():
             "crm api: members have name, login count and last login",
             ["name", "login_count", "last_login"],
         ),
-        ("security api: accounts have failed login attempts", ["failed_login_attempts"]),
     ],
 )
 def test_a_field_about_signing_in_is_a_field_not_a_way_to_sign_in(text, fields):
@@ -142,3 +141,15 @@ def test_a_field_about_signing_in_is_a_field_not_a_way_to_sign_in(text, fields):
     spec = parse_request(text).spec
     assert spec is not None
     assert ([f.name for f in spec.entities[0].fields], spec.auth) == (fields, Auth.none)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "kiosk api: shifts have start and end. employees log in at the kiosk",
+        "members api: members have name. lock an account after 5 failed login attempts",
+    ],
+)
+def test_signing_in_said_beside_a_field_word_is_still_signing_in(text):
+    spec = parse_request(text).spec
+    assert spec is not None and spec.auth == Auth.jwt
