@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import socket
 import time
 from contextlib import suppress
 from datetime import UTC, datetime
@@ -27,7 +26,7 @@ from urllib.parse import urlsplit, urlunsplit
 from docker.errors import APIError, NotFound
 
 from activities.deploy_targets.base import DeployFailed
-from activities.deploy_targets.local_router import ROUTER_IMAGE
+from activities.deploy_targets.local_router import ROUTER_IMAGE, free_port
 from activities.deploy_targets.naming import (
     INSTALLATION,
     MANAGED_BY,
@@ -152,7 +151,7 @@ def _forwarder(settings: Settings, port: int) -> int:
             listens = kept.get(str(port)) or _free_port_on(gateway)
             found = _start_forwarder(settings, client, name, (gateway, listens, port))
         listens = int(found.labels[LISTENS])
-        _keep_port(settings, port, listens)
+        _keep_port(settings, kept, port, listens)
         if _serves(found, gateway, listens):
             return listens
         with suppress(NotFound):  # another program holds its port: a fresh one
@@ -223,13 +222,14 @@ def _kept_ports(settings: Settings) -> dict[str, int]:
         return {}
 
 
-def _keep_port(settings: Settings, port: int, listens: int) -> None:
-    kept = _kept_ports(settings)
+def _keep_port(settings: Settings, kept: dict[str, int], port: int, listens: int) -> None:
+    """Record the port in `kept` (as read by _kept_ports) and its file, when it changed."""
     if kept.get(str(port)) != listens:
+        kept[str(port)] = listens
         path = _ports_file(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_suffix(".tmp")
-        temporary.write_text(json.dumps({**kept, str(port): listens}))
+        temporary.write_text(json.dumps(kept))
         temporary.replace(path)
 
 
@@ -240,12 +240,10 @@ def _ports_file(settings: Settings):
 def _free_port_on(address: str) -> int:
     """A port free on the gateway now (any address's, where this worker cannot bind the
     gateway's); one taken before the forwarder binds it costs another try."""
-    with socket.socket() as sock:
-        try:
-            sock.bind((address, 0))
-        except OSError:
-            sock.bind(("", 0))
-        return sock.getsockname()[1]
+    try:
+        return free_port(address)
+    except OSError:
+        return free_port("")
 
 
 def _bridge_gateway(client) -> str:

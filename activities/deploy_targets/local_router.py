@@ -280,8 +280,8 @@ def _blue_green(slots: list[int]) -> dict:
     }
 
 
-def free_port() -> int:
-    """A port nothing listens on now, from the system's ephemeral range."""
+def free_port(address: str = "127.0.0.1") -> int:
+    """A port nothing listens on now at `address`, from the system's ephemeral range."""
     with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
+        sock.bind((address, 0))
         return sock.getsockname()[1]
