@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 
@@ -12,3 +14,9 @@ class Check:
     detail: str
     fix: str = ""
     essential: bool = True  # a port in use is a warning: the stack may already be running
+
+
+def run_sync(coroutine):
+    """Run a coroutine to its end from sync code, whether or not a loop runs in this thread."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

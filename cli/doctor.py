@@ -8,7 +8,6 @@ import ssl
 import subprocess
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -21,10 +20,11 @@ from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
 from temporalio.service import RPCError, RPCStatusCode
 
 from activities import images
-from cli.checks import Check
+from cli.checks import Check, run_sync
 from cli.devstack import tool
 from cli.doctor_databases import database_checks
 from cli.doctor_payloads import payload_check
+from cli.doctor_versions import versions_check
 from shipmate.ports import port_open
 from shipmate.settings import Settings
 from shipmate.temporal import TemporalUnavailable, connect, read_pem, uses_tls
@@ -115,7 +115,7 @@ def temporal_checks(settings: Settings) -> list[Check]:
     namespace = namespace_check(settings)
     if not namespace.ok:
         return [*checks, namespace]
-    return [*checks, namespace, search_attributes_check(settings)]
+    return [*checks, namespace, search_attributes_check(settings), versions_check(settings)]
 
 
 def has_own_temporal(settings: Settings) -> bool:
@@ -129,7 +129,7 @@ def search_attributes_check(settings: Settings, timeout: float = 20) -> Check:
     """Deliveries are listed by these; a Temporal without them refuses every delivery's
     first workflow task, which shows as nothing moving at all."""
     try:
-        missing = _run(asyncio.wait_for(_missing_search_attributes(settings), timeout))
+        missing = run_sync(asyncio.wait_for(_missing_search_attributes(settings), timeout))
     except (TemporalUnavailable, TimeoutError, RPCError) as exc:
         detail = f"could not list them: {getattr(exc, 'message', None) or exc or 'timed out'}"
         return Check("search attrs", False, detail, "fix the namespace line first")
@@ -264,7 +264,7 @@ def namespace_check(settings: Settings, timeout: float = 20) -> Check:
         if present
     )
     try:
-        _run(asyncio.wait_for(_describe_namespace(settings), timeout))
+        run_sync(asyncio.wait_for(_describe_namespace(settings), timeout))
     except TemporalUnavailable as exc:
         return Check("namespace", False, str(exc), "fix what the line names, then run doctor again")
     except TimeoutError:
@@ -283,12 +283,6 @@ async def _describe_namespace(settings: Settings) -> None:
     client = await connect(settings)
     request = DescribeNamespaceRequest(namespace=settings.temporal_namespace)
     await client.workflow_service.describe_namespace(request)
-
-
-def _run(coroutine):
-    """Run a coroutine to its end from sync code, whether or not a loop runs in this thread."""
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 def fix(settings: Settings, echo: Callable[[str], None] = print) -> None:
@@ -315,10 +309,10 @@ def fix(settings: Settings, echo: Callable[[str], None] = print) -> None:
     if has_own_temporal(settings):
         absent = None  # not known until listed
         try:
-            absent = _run(_missing_search_attributes(settings))
+            absent = run_sync(_missing_search_attributes(settings))
             if absent:
                 echo(f"adding search attributes: {', '.join(key.name for key in absent)}")
-                _run(_add_search_attributes(settings, absent))
+                run_sync(_add_search_attributes(settings, absent))
         except (TemporalUnavailable, RPCError) as exc:  # Temporal Cloud: its own console
             why = getattr(exc, "message", None) or exc
             echo(f"could not add search attributes ({why}); {_cloud_way(settings, absent)}")

@@ -15,9 +15,10 @@ from temporalio.service import RPCError
 
 from cli import dev_mariadb, dev_payload_key, dev_postgres, devstack, doctor, identity
 from cli.delivery_commands import add_delivery_commands
-from shipmate import delivery_client, logs, telemetry
+from shipmate import delivery_client, logs, telemetry, worker_versions
 from shipmate.settings import Settings, SettingsError, get_settings
 from shipmate.temporal import TemporalUnavailable, connect
+from shipmate.worker_versions import VersioningUnavailable
 
 log = logging.getLogger("shipmate.worker")
 
@@ -30,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         settings = dev_payload_key.with_dev_stack_key(get_settings())
         settings = identity.with_dev_stack_developers(settings)
         return args.handler(args, settings) or 0
-    except (SettingsError, TemporalUnavailable, devstack.PartFailed) as exc:
+    except (SettingsError, TemporalUnavailable, VersioningUnavailable, devstack.PartFailed) as exc:
         print(f"shipmate: {exc}", file=sys.stderr)
         return 1
     except delivery_client.DecisionRefused as exc:
@@ -142,6 +143,8 @@ def cmd_worker(args, settings: Settings) -> int:
         workers = build_workers(client, settings)
         log.info("worker polling task queue %r", settings.task_queue)
         log.info("and its activity queues: %s", ", ".join(w.task_queue for w in workers.workers))
+        if settings.worker_versioning:
+            log.info("as build %s", worker_versions.build_id(settings))
         await run_until_stopped(workers)
         reporting.cancel()
         log.info("worker stopped")

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -26,6 +27,7 @@ from activities.review.stages import ReviewActivities
 from activities.slack_notify import SlackNotifier
 from activities.stages import DeliveryActivities
 from activities.worker_rules import WorkerRules
+from shipmate import worker_versions
 from shipmate.settings import Settings
 from workflows import queues
 from workflows.delivery_workflow import DeliveryWorkflow
@@ -54,15 +56,27 @@ def slack_activities(settings: Settings) -> list:
 
 
 class WorkerGroup:
-    """Several Temporal workers run, and stop, as one."""
+    """Several Temporal workers run, and stop, as one. `started`: awaited once they
+    poll (making their build current); if it fails, they stop and the failure is raised."""
 
-    def __init__(self, workers: Sequence[Worker], executors: Sequence[ThreadPoolExecutor] = ()):
-        self.workers, self._executors = list(workers), list(executors)
+    def __init__(
+        self,
+        workers: Sequence[Worker],
+        executors: Sequence[ThreadPoolExecutor] = (),
+        started: Callable[[], Awaitable[None]] | None = None,
+    ):
+        self.workers, self._executors, self._started = list(workers), list(executors), started
         self._stack = contextlib.AsyncExitStack()
 
     async def __aenter__(self) -> WorkerGroup:
         for worker in self.workers:
             await self._stack.enter_async_context(worker)
+        if self._started is not None:
+            try:
+                await self._started()
+            except BaseException:
+                await self.__aexit__(None, None, None)
+                raise
         return self
 
     async def __aexit__(self, *exc) -> None:
@@ -73,8 +87,16 @@ class WorkerGroup:
     async def run(self) -> None:
         """Until every worker has stopped; one that fails stops the others with it."""
         running = [asyncio.create_task(worker.run()) for worker in self.workers]
+        together = asyncio.gather(*running)
         try:
-            await asyncio.gather(*running)
+            if self._started is not None:  # unless the workers stop first (a SIGTERM)
+                started = asyncio.ensure_future(self._started())
+                await asyncio.wait({started, together}, return_when=asyncio.FIRST_COMPLETED)
+                if not started.done():
+                    started.cancel()
+                elif started.exception() is not None:
+                    raise started.exception()
+            await together
         finally:
             for task in running:
                 task.cancel()  # a worker's run, cancelled, shuts it down
@@ -86,16 +108,20 @@ class WorkerGroup:
         await asyncio.gather(*(worker.shutdown() for worker in self.workers))
 
 
-def build_workers(client: Client, settings: Settings, stages: list | None = None) -> WorkerGroup:
-    """One worker per role this process has; Docker and boto3 block, so their
-    activities run in thread pools as large as their slots. `stages`: other
-    implementations of the stage contracts (scripted ones, in tests)."""
+def build_workers(
+    client: Client, settings: Settings, stages: list | None = None, workflows=WORKFLOWS
+) -> WorkerGroup:
+    """One worker per role this process has, all polling as this build; Docker and
+    boto3 block, so their activities run in thread pools as large as their slots.
+    `stages` and `workflows`: other implementations (scripted stages, or another
+    build's code, in tests)."""
     implemented = DeliveryActivities(settings).all() if stages is None else stages
     by_name = {a.__temporal_activity_definition.name: a for a in implemented}
     modes = [*ReviewActivities(settings).all(), *OptimizeActivities(settings).all()]
     of_modes = {a.__temporal_activity_definition.name: a for a in modes}
     by_name = {**of_modes, **by_name}  # scripted stages may stand in for a mode's too
     grace = timedelta(seconds=settings.worker_shutdown_seconds)
+    build = worker_versions.deployment_config(settings)
     workers, executors = [], []
 
     def add(queue: str, slots: int, workflows=(), activities=()) -> None:
@@ -112,6 +138,7 @@ def build_workers(client: Client, settings: Settings, stages: list | None = None
                 graceful_shutdown_timeout=grace,
                 max_heartbeat_throttle_interval=PROGRESS_EVERY,
                 default_heartbeat_throttle_interval=PROGRESS_EVERY,
+                deployment_config=build,
             )
         )
 
@@ -119,7 +146,7 @@ def build_workers(client: Client, settings: Settings, stages: list | None = None
     if "workflows" in roles:
         rules = WorkerRules(settings).environment_rules
         on_base = [by_name[name] for name in ON_WORKFLOWS_QUEUE]
-        add(base, settings.plan_slots, WORKFLOWS, [*on_base, rules])
+        add(base, settings.plan_slots, workflows, [*on_base, rules])
     for kind in queues.KINDS:
         if kind not in roles:
             continue
@@ -129,7 +156,11 @@ def build_workers(client: Client, settings: Settings, stages: list | None = None
         else:
             chosen = [a for name, a in by_name.items() if queues.KIND_OF.get(name) == queues.DOCKER]
         add(queues.queue_name(base, kind), getattr(settings, f"{kind}_slots"), (), chosen)
-    return WorkerGroup(workers, executors)
+    started = None
+    if build is not None and "workflows" in roles:
+        polled = [worker.task_queue for worker in workers]
+        started = functools.partial(worker_versions.make_current, client, settings, polled)
+    return WorkerGroup(workers, executors, started)
 
 
 async def run_until_stopped(workers: WorkerGroup) -> None:

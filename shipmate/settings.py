@@ -290,6 +290,14 @@ class Settings(BaseSettings):
     aws_slots: int = Field(
         8, ge=1, description="AWS stages at once (ECS deploy, verify, tear down)"
     )
+    # Worker Versioning (shipmate/worker_versions.py): work goes to the current build only
+    worker_versioning: bool = Field(True, description="Workers poll as a versioned build")
+    worker_deployment: str | None = Field(
+        None, description="Temporal worker deployment name; default: the task queue"
+    )
+    build_id: str | None = Field(
+        None, description="This build's id (Helm: the image tag); default: version+code hash"
+    )
 
     # Local state and ports
     state_dir: Path = Field(Path(".shipmate"), description="Where state and caches live")

@@ -239,6 +239,17 @@ def test_workers_share_one_bucket_and_installation_and_outlast_their_grace_perio
         assert allowed(action, f"arn:aws:s3:::{bucket}/stages/todo/x.tar.gz")
 
 
+def test_every_worker_of_one_image_polls_as_one_build():
+    """Worker Versioning routes work to the current build: the chart names the build
+    after the image, so a rollout's new pods are a new build and its old ones drain."""
+    objects = render_chart(image={"repository": "example/shipmate", "tag": "1.4.2"})
+    worker = _by_kind(objects, "Deployment")["shipmate-worker"]["spec"]["template"]
+    (container,) = worker["spec"]["containers"]
+    env = _env(container)
+    assert container["image"] == "example/shipmate:1.4.2" and env["SHIPMATE_BUILD_ID"] == "1.4.2"
+    assert Settings(build_id=env["SHIPMATE_BUILD_ID"]).worker_versioning
+
+
 def test_the_chart_mounts_the_temporal_certificate_where_its_settings_point():
     """With temporalTls.secretName, both roles get the Secret read-only and the two
     settings that name its files; the objects stay valid YAML."""
