@@ -6,6 +6,10 @@
   Slack's limit is 3 s, whatever the workflow engine or OpenAI are doing;
 - Slack under load (benchmarks.slack_load): questions and deliveries at once, with the
   emulator's rate limits on;
+- Slack calls while every Docker slot builds (benchmarks.busy_builders): how long a status
+  answer waits for a worker slot, split queues against one;
+- a channel's outbox with 3,000 messages queued under a 429 storm
+  (benchmarks.outbox_backlog): it continues as new with its backlog, none lost or doubled;
 - a new service, chat→healthy against the same steps scripted by hand, as a ratio
   (benchmarks.delivery_speed; target: 1.0 or below);
 - 100 deliveries parked at their gates on one worker: its memory and CPU, and whether
@@ -51,12 +55,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from activities.scaffold.generator import write_service
 from benchmarks import (
+    busy_builders,
     delivery_speed,
     event_delivery,
     event_understanding,
     load_generator,
     load_understanding,
     optimize_speed,
+    outbox_backlog,
     parked_load,
     review_speed,
     sign_in_understanding,
@@ -185,6 +191,8 @@ if __name__ == "__main__":
     generation()
     asyncio.run(ack_latency())
     asyncio.run(slack_load.main())
+    asyncio.run(busy_builders.main())
+    asyncio.run(outbox_backlog.main())
     asyncio.run(delivery_speed.main())
     asyncio.run(parked_load.main())
     asyncio.run(review_speed.main())
