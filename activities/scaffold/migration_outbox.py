@@ -45,15 +45,20 @@ def _ensure_outbox() -> None:
 ''',
     "_ensure_inbox": '''
 def _ensure_inbox() -> None:
-    """The ids of the events acted on, unless the database has them already."""
+    """The ids of the events acted on, and the index the consumer forgets old ones by,
+    unless the database has them already (an inbox made before the index gets it)."""
     offline = op.get_context().as_sql
-    if offline or "event_inbox" not in sa.inspect(op.get_bind()).get_table_names():
+    inspector = None if offline else sa.inspect(op.get_bind())
+    if offline or "event_inbox" not in inspector.get_table_names():
         op.create_table(
             "event_inbox",
             sa.Column("event_id", sa.String(length=36), primary_key=True),
             sa.Column("received_at", sa.Double(), nullable=False),
             mysql_charset="utf8mb4",
         )
+    elif "ix_event_inbox_received_at" in {i["name"] for i in inspector.get_indexes("event_inbox")}:
+        return
+    op.create_index("ix_event_inbox_received_at", "event_inbox", ["received_at"])
 ''',
 }
 

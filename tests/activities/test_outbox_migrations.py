@@ -78,16 +78,20 @@ def test_a_service_made_before_the_outbox_gets_it_with_its_next_version(tmp_path
     assert tables(engine) >= OUTBOX  # v1 publishes too: the outbox stays
 
 
+FULFILLMENT = EntitySpec(name="Fulfillment", fields=[FieldSpec(name="order_id", type="int")])
+CONSUMER = ConsumerSpec(
+    publisher="orders-api", entity="Order", sink=Sink.nats, creates="Fulfillment", link="order_id"
+)
+FORGET_BY = "ix_event_inbox_received_at"  # the consumer forgets old ids by it
+
+
+def inbox_indexes(engine: sa.Engine) -> set[str]:
+    return {index["name"] for index in sa.inspect(engine).get_indexes("event_inbox")}
+
+
 def test_the_inbox_comes_with_a_consumer_and_stays_after_it(tmp_path, database, engine):
     project = tmp_path / "fulfillment"
-    fulfillment = EntitySpec(name="Fulfillment", fields=[FieldSpec(name="order_id", type="int")])
-    consumer = ConsumerSpec(
-        publisher="orders-api",
-        entity="Order",
-        sink=Sink.nats,
-        creates="Fulfillment",
-        link="order_id",
-    )
+    fulfillment, consumer = FULFILLMENT, CONSUMER
     v1 = ServiceSpec(name="fulfillment-api", entities=[fulfillment])
     v2 = v1.model_copy(update={"consumers": [consumer], "version": 2})
     v3 = v1.model_copy(update={"version": 3})
@@ -95,6 +99,22 @@ def test_the_inbox_comes_with_a_consumer_and_stays_after_it(tmp_path, database, 
         write_service(spec_version, project)
         migrate(project, database, "upgrade", "head")
         assert (INBOX <= tables(engine)) == inbox
+        assert not inbox or FORGET_BY in inbox_indexes(engine)
         matches_the_models(project, database)
     migrate(project, database, "downgrade", "v0001")
     assert INBOX <= tables(engine)  # v2 may still be acting on events while v1 comes back
+
+
+def test_an_inbox_made_before_its_index_gets_it_with_the_next_version(tmp_path, database, engine):
+    project = tmp_path / "fulfillment"
+    v1 = ServiceSpec(name="fulfillment-api", entities=[FULFILLMENT], consumers=[CONSUMER])
+    write_service(v1, project)
+    migrate(project, database, "upgrade", "head")
+    on_table = " ON event_inbox" if engine.dialect.name in ("mysql", "mariadb") else ""
+    with engine.begin() as db:  # as the inbox was made before it had the index
+        db.execute(sa.text(f"DROP INDEX {FORGET_BY}{on_table}"))
+    assert FORGET_BY not in inbox_indexes(engine)
+    write_service(v1.model_copy(update={"version": 2}), project)
+    migrate(project, database, "upgrade", "head")
+    assert FORGET_BY in inbox_indexes(engine)
+    matches_the_models(project, database)
