@@ -4,8 +4,9 @@
 3,000 messages are queued in one outbox while every Slack call is answered 429; each is
 asked for a second time once the outbox has continued as new (a redelivered event, a
 retried activity). Printed: how many arrived, how many were lost or doubled, how many
-runs the outbox took (each continue-as-new carries the queue), the longest history of
-any run, and the time to drain. A real Temporal dev server and worker run the real
+runs the outbox took (each continue-as-new carries the queue, or stashes it when too
+big), the longest history of any run, the largest state handed from one run to the
+next, and the time to drain. A real Temporal dev server and worker run the real
 SlackOutbox and its Slack call; the emulator keeps Slack's rate limits in their shape,
 scaled up (`SCALE`) so the drain takes minutes, not Slack's hour. Figures are printed,
 never asserted.
@@ -41,6 +42,18 @@ CHANNEL, USER = "C0DEPLOYS", "U0CAROL"
 async def _runs(client, workflow_id: str) -> list:
     query = f'WorkflowId = "{workflow_id}"'
     return [run async for run in client.list_workflows(query)]
+
+
+async def _largest_hand_on(client, workflow_id: str) -> int:
+    """Bytes of the largest state a run handed to the next (Temporal refuses over 2 MB)."""
+    largest = 0
+    for run in await _runs(client, workflow_id):
+        handle = client.get_workflow_handle(workflow_id, run_id=run.run_id)
+        async for event in handle.fetch_history_events():
+            if event.HasField("workflow_execution_continued_as_new_event_attributes"):
+                handed = event.workflow_execution_continued_as_new_event_attributes.input
+                largest = max(largest, handed.ByteSize())
+    return largest
 
 
 async def _longest_history(client, workflow_id: str) -> int:
@@ -104,6 +117,8 @@ async def backlog(client, settings: Settings, emulator: EmulatorServer) -> None:
         f"  each asked for again after it: arrived {arrived}/{MESSAGES}, lost {MESSAGES - arrived}"
     )
     print(f"  doubled {doubled}; runs {len(runs)}, longest history {longest} events")
+    handed = await _largest_hand_on(client, handle.id)
+    print(f"  largest state handed to the next run: {handed / 1000:.0f} KB (backlog stashed)")
     print(f"  drained in {drained:.0f} s (Slack's limits x{SCALE})")
 
 

@@ -23,6 +23,7 @@ from temporalio.worker import Worker
 
 from activities.optimize.stages import OptimizeActivities
 from activities.outbox_sender import SlackSender
+from activities.outbox_stash import BacklogStash
 from activities.review.stages import ReviewActivities
 from activities.slack_notify import SlackNotifier
 from activities.stages import DeliveryActivities
@@ -51,8 +52,14 @@ PROGRESS_EVERY = timedelta(seconds=5)
 
 
 def slack_activities(settings: Settings) -> list:
-    """Announcing to the outbox, and the outbox's one Slack call."""
-    return [SlackNotifier(settings).notify, SlackSender(settings).send_to_slack]
+    """Announcing to the outbox, the outbox's one Slack call and its backlog's stash."""
+    stash = BacklogStash(settings)
+    return [
+        SlackNotifier(settings).notify,
+        SlackSender(settings).send_to_slack,
+        stash.stash_backlog,
+        stash.fetch_backlog,
+    ]
 
 
 class WorkerGroup:

@@ -18,7 +18,7 @@ from typing import TypeVar
 from temporalio import activity
 
 from workflows import optimize_models as optimize
-from workflows.outbox_messages import SlackCall, SlackSent
+from workflows.outbox_messages import Backlog, SlackCall, SlackSent
 from workflows.review_models import (
     Analysis,
     FetchedCode,
@@ -118,6 +118,18 @@ def notify(update: NotifyInput) -> NotifyResult:
 @activity.defn
 def send_to_slack(call: SlackCall) -> SlackSent:
     """Post, edit or whisper one outbox message; a 429 is retried after Retry-After."""
+    raise NotImplementedError
+
+
+@activity.defn
+def stash_backlog(backlog: Backlog) -> str:
+    """Keep an outbox's backlog in the artifact store, sealed like payloads; its key."""
+    raise NotImplementedError
+
+
+@activity.defn
+def fetch_backlog(key: str) -> Backlog:
+    """The backlog an outbox stashed before it continued as new."""
     raise NotImplementedError
 
 
@@ -242,6 +254,8 @@ ALL = (
     environment_rules,
     notify,
     send_to_slack,
+    stash_backlog,
+    fetch_backlog,
 )
 
 

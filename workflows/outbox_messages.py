@@ -51,3 +51,16 @@ class OutboxState(BaseModel):
         default_factory=dict, description="Card key -> its newest edit not sent yet"
     )
     history_limit: int = Field(5000, description="Events before continuing as new")
+    carry_bytes: int = Field(
+        200_000, description="Backlog carried through continue-as-new; a larger one is stashed"
+    )
+    stashed: str | None = Field(None, description="Where the queue and edits wait, if stashed")
+
+
+class Backlog(BaseModel):
+    """An outbox's queue and unsent edits, kept outside its history when too big to carry
+    (Temporal refuses a payload over 2 MB; a long Slack outage can queue more)."""
+
+    outbox: str
+    queue: list[OutgoingMessage] = Field(default_factory=list)
+    edits: dict[str, OutgoingMessage] = Field(default_factory=dict)

@@ -16,7 +16,10 @@ long as Slack's Retry-After says, up to a deadline of minutes.
 
 A long history rolls over (continue-as-new) with whatever is queued, waiting only for
 the call in flight: the queue, the edits not yet sent and the keys already sent go
-along, so nothing is lost or said twice across the roll-over.
+along, so nothing is lost or said twice across the roll-over. A backlog too big to
+carry (past `carry_bytes`; Temporal refuses payloads over 2 MB) is stashed in the
+artifact store and only its key goes along; the next run takes it back before it sends
+anything, and what arrived meanwhile follows it by the usual rules.
 """
 
 from __future__ import annotations
@@ -31,13 +34,14 @@ from temporalio.exceptions import ActivityError
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
     from workflows.outbox_messages import (
+        Backlog,
         MessageKind,
         OutboxState,
         OutgoingMessage,
         SlackCall,
         SlackSent,
     )
-    from workflows.patches import OUTBOX_ROLLS_OVER_BUSY
+    from workflows.patches import OUTBOX_ROLLS_OVER_BUSY, OUTBOX_STASHES_BACKLOG
     from workflows.queues import queue_for
 
 OUTBOX_TYPE = "SlackOutbox"
@@ -47,6 +51,7 @@ PACE = timedelta(seconds=1)  # chat.postMessage: about one a second per channel
 IDLE = timedelta(minutes=10)
 KEEP_KEYS = 2000
 KEEP_CARDS = 500
+STASH_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(seconds=30))
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -70,6 +75,7 @@ class SlackOutbox:
         self._rolling_over = False  # the lanes take nothing new: the queue goes along
         # Decided at the start of each run: outboxes started before keep the old rules.
         self._carries_backlog = False
+        self._stashes = False  # likewise: stash a backlog too big to carry
 
     @workflow.signal
     def enqueue(self, message: OutgoingMessage) -> None:
@@ -97,6 +103,9 @@ class SlackOutbox:
     @workflow.run
     async def run(self, state: OutboxState) -> None:
         self._carries_backlog = workflow.patched(OUTBOX_ROLLS_OVER_BUSY)
+        self._stashes = workflow.patched(OUTBOX_STASHES_BACKLOG)
+        if state.stashed:  # only a run with the marker stashes
+            await self._take_back(state.stashed)
         posts, edits = (asyncio.create_task(lane()) for lane in (self._posts, self._edits))
         while True:
             await workflow.wait_condition(lambda: not self._busy() or self._too_long())
@@ -121,7 +130,51 @@ class SlackOutbox:
         self._rolling_over = True
         await workflow.wait_condition(lambda: not self._posting and not self._editing)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        workflow.continue_as_new(self._state)
+        state = self._state
+        backlog = Backlog(outbox=workflow.info().workflow_id, queue=state.queue, edits=state.edits)
+        if self._stashes and len(backlog.model_dump_json()) > state.carry_bytes:
+            state = await self._stash(backlog)
+        workflow.continue_as_new(state)
+
+    async def _stash(self, backlog: Backlog) -> OutboxState:
+        """The state to carry with the backlog stashed: only what arrived while it was
+        being stashed goes along (the next run puts it after the stash); a store that
+        keeps failing leaves the backlog carried whole."""
+        try:
+            key = await workflow.execute_activity(
+                contracts.stash_backlog,
+                backlog,
+                task_queue=queue_for("stash_backlog"),
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=STASH_RETRY,
+            )
+        except ActivityError as err:
+            workflow.logger.warning("backlog carried whole, not stashed: %s", err.cause or err)
+            return self._state
+        stashed = {id(message) for message in backlog.queue}
+        later = [message for message in self._state.queue if id(message) not in stashed]
+        newer = {k: v for k, v in self._state.edits.items() if backlog.edits.get(k) is not v}
+        return self._state.model_copy(update={"queue": later, "edits": newer, "stashed": key})
+
+    async def _take_back(self, key: str) -> None:
+        """The stashed backlog first, then what was carried or arrived since, each by
+        the rules `enqueue` keeps (a repeat dropped, a card's newest post kept)."""
+        try:
+            backlog = await workflow.execute_activity(
+                contracts.fetch_backlog,
+                key,
+                task_queue=queue_for("fetch_backlog"),
+                start_to_close_timeout=timedelta(minutes=2),
+            )
+        except ActivityError as err:
+            workflow.logger.warning("stashed backlog %s lost: %s", key, err.cause or err)
+            backlog = Backlog(outbox=workflow.info().workflow_id)
+        state = self._state
+        arrived, newer = state.queue, state.edits
+        state.queue, state.edits, state.stashed = list(backlog.queue), dict(backlog.edits), None
+        for message in arrived:
+            self.enqueue(message)
+        state.edits.update(newer)
 
     def _busy(self) -> bool:
         state = self._state

@@ -28,3 +28,6 @@ CHANGE_LOSSES = "change-losses"
 # A delivery's gates go by the rules its worker looks up, and a requester the worker's
 # settings do not allow is refused (deliveries before went by the rules their caller sent).
 RULES_FROM_WORKER = "rules-from-worker"
+# An outbox whose backlog is too big to carry through continue-as-new stashes it in the
+# artifact store and carries its key (before: carried it all, failing past 2 MB).
+OUTBOX_STASHES_BACKLOG = "outbox-stashes-backlog"

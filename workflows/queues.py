@@ -32,6 +32,8 @@ KIND_OF = {
     "tear_down_service": DOCKER,
     "notify": SLACK,
     "send_to_slack": SLACK,
+    "stash_backlog": SLACK,  # the outbox's, beside its Slack calls
+    "fetch_backlog": SLACK,
     # Reviews: fetching and the sandboxed tools are slow work, the card and uploads are
     # Slack's; the model's reading and handing fixes on stay with the workflows.
     "fetch_review_code": DOCKER,

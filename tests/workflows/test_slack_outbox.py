@@ -12,9 +12,11 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
 from activities.outbox_sender import SlackSender
+from shipmate.payload_codec import new_key
 from testkit.chat import Chat, letters, start_bot
 from testkit.fake_stages import Script, worker_with_slack
 from testkit.waiting import eventually
@@ -166,6 +168,34 @@ async def test_a_long_backlog_rolls_over_with_it_and_says_each_message_once(
     """Under a 429 storm a backlog grows the outbox's history past its limit: it
     continues as new carrying what is still queued, and every message arrives once,
     even when each is asked for again after the roll-over."""
+    handed_on, _ = await _backlog_through_a_storm(client, slack_settings, emulator, chat)
+    assert handed_on is not None and handed_on.queue, "it rolled over only once idle"
+
+
+async def test_a_backlog_too_big_to_carry_is_stashed_sealed_and_still_said_once(
+    client, slack_settings, emulator, chat
+):
+    """Past `carry_bytes` the backlog waits in the artifact store, sealed with the payload
+    key, and only its key goes through continue-as-new (Temporal refuses a payload over
+    2 MB); the next run takes it back, and every message still arrives once."""
+    sealed = slack_settings.model_copy(
+        update={"payload_keys": SecretStr(new_key("k1")), "task_queue": f"stash-{letters()}"}
+    )
+    with ThreadPoolExecutor(max_workers=4) as executor:
+        async with worker_with_slack(client, sealed, Script(), executor):
+            handed_on, tag = await _backlog_through_a_storm(
+                client, sealed, emulator, chat, carry_bytes=2_000
+            )
+    assert handed_on is not None and handed_on.stashed, "the backlog was carried, not stashed"
+    assert len(handed_on.model_dump_json()) < 20_000  # 60 messages would be more
+    stash = (sealed.state_dir / "artifacts" / handed_on.stashed).read_bytes()
+    assert tag.encode() not in stash and b"private_to" not in stash  # sealed
+
+
+async def _backlog_through_a_storm(client, settings, emulator, chat, **state):
+    """60 messages queued during a 429 storm in an outbox with a history limit of 120,
+    each asked for again once it has continued as new; all must arrive exactly once.
+    Returns the state the first run handed on, and the messages' tag."""
     channel, tag = "C0DEPLOYS", letters()
     messages = [
         OutgoingMessage(
@@ -176,9 +206,9 @@ async def test_a_long_backlog_rolls_over_with_it_and_says_each_message_once(
     await storm(emulator, 3)
     handle = await client.start_workflow(
         SlackOutbox.run,
-        OutboxState(channel=channel, history_limit=120),
-        id=outbox_id(slack_settings.task_queue, channel),
-        task_queue=slack_settings.task_queue,
+        OutboxState(channel=channel, history_limit=120, **state),
+        id=outbox_id(settings.task_queue, channel),
+        task_queue=settings.task_queue,
         start_signal="enqueue",
         start_signal_args=[messages[0]],
     )
@@ -210,7 +240,7 @@ async def test_a_long_backlog_rolls_over_with_it_and_says_each_message_once(
         if event.HasField("workflow_execution_continued_as_new_event_attributes"):
             payloads = event.workflow_execution_continued_as_new_event_attributes.input.payloads
             (handed_on,) = await client.data_converter.decode(payloads, [OutboxState])
-    assert handed_on is not None and handed_on.queue, "it rolled over only once idle"
+    return handed_on, tag
 
 
 async def _settled(client, workflow_id: str) -> bool:
