@@ -2,8 +2,9 @@
 
 Temporal refuses a payload over 2 MB, and a long Slack outage can queue more than that
 in one channel (the benchmark's 3,000 short messages carried 650 KB). The outbox hands
-such a backlog to `stash_backlog` before it continues as new and the next run takes it
-back with `fetch_backlog` (a claim check), so its history holds only the key. The
+such a backlog to `stash_backlog` in parts (each an activity payload well under the
+limit) before it continues as new, and the next run takes the parts back with
+`fetch_backlog` (a claim check), so the state it is handed holds only their keys. The
 backlog is Slack text, so it is sealed with the payload key when one is set, as the
 history it stands in for would be; it lives in the artifact store every worker shares.
 """
@@ -12,11 +13,12 @@ from __future__ import annotations
 
 import hashlib
 
+from pydantic import ValidationError
 from temporalio.api.common.v1 import Payload
 from temporalio.exceptions import ApplicationError
 
 from activities.artifacts import ArtifactMissing, store_for
-from shipmate.payload_codec import EncryptionCodec, parse_keys
+from shipmate.payload_codec import EncryptionCodec, PayloadKeyError, parse_keys
 from shipmate.settings import Settings
 from workflows import activity_contracts as contracts
 from workflows.activity_contracts import implements
@@ -44,8 +46,12 @@ class BacklogStash:
         try:
             payload = Payload.FromString(store_for(self.settings).get(key))
         except ArtifactMissing as missing:  # the store was emptied: no retry brings it back
-            gone = ApplicationError(str(missing), type="BacklogMissing", non_retryable=True)
+            gone = ApplicationError(str(missing), type="BacklogUnreadable", non_retryable=True)
             raise gone from None
-        if self._codec:
-            payload = self._codec.decrypt(payload)
-        return Backlog.model_validate_json(payload.data)
+        try:
+            if self._codec:
+                payload = self._codec.decrypt(payload)
+            return Backlog.model_validate_json(payload.data)
+        except (PayloadKeyError, ValidationError) as error:  # no retry reads it
+            reason = f"{key}: {type(error).__name__}: {str(error)[:200]}"
+            raise ApplicationError(reason, type="BacklogUnreadable", non_retryable=True) from None

@@ -118,7 +118,7 @@ async def backlog(client, settings: Settings, emulator: EmulatorServer) -> None:
     )
     print(f"  doubled {doubled}; runs {len(runs)}, longest history {longest} events")
     handed = await _largest_hand_on(client, handle.id)
-    print(f"  largest state handed to the next run: {handed / 1000:.0f} KB (backlog stashed)")
+    print(f"  largest state handed to the next run: {handed / 1000:.0f} KB")
     print(f"  drained in {drained:.0f} s (Slack's limits x{SCALE})")
 
 

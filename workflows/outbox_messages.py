@@ -52,9 +52,13 @@ class OutboxState(BaseModel):
     )
     history_limit: int = Field(5000, description="Events before continuing as new")
     carry_bytes: int = Field(
-        200_000, description="Backlog carried through continue-as-new; a larger one is stashed"
+        200_000,
+        description="Backlog carried through continue-as-new; a larger one is stashed in "
+        "parts of at most this size (each a payload of its own)",
     )
-    stashed: str | None = Field(None, description="Where the queue and edits wait, if stashed")
+    stashed: list[str] = Field(
+        default_factory=list, description="Where the queue and edits wait, part by part, in order"
+    )
 
 
 class Backlog(BaseModel):

@@ -18,8 +18,9 @@ A long history rolls over (continue-as-new) with whatever is queued, waiting onl
 the call in flight: the queue, the edits not yet sent and the keys already sent go
 along, so nothing is lost or said twice across the roll-over. A backlog too big to
 carry (past `carry_bytes`; Temporal refuses payloads over 2 MB) is stashed in the
-artifact store and only its key goes along; the next run takes it back before it sends
-anything, and what arrived meanwhile follows it by the usual rules.
+artifact store in parts of that size and only their keys go along; the next run takes
+the parts back before it sends anything, and what arrived meanwhile follows them by
+the usual rules.
 """
 
 from __future__ import annotations
@@ -52,6 +53,9 @@ IDLE = timedelta(minutes=10)
 KEEP_KEYS = 2000
 KEEP_CARDS = 500
 STASH_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(seconds=30))
+FETCH_RETRY = RetryPolicy(
+    maximum_interval=timedelta(minutes=1), non_retryable_error_types=["BacklogUnreadable"]
+)
 SEND_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -76,9 +80,13 @@ class SlackOutbox:
         # Decided at the start of each run: outboxes started before keep the old rules.
         self._carries_backlog = False
         self._stashes = False  # likewise: stash a backlog too big to carry
+        self._held: list[OutgoingMessage] | None = None
 
     @workflow.signal
     def enqueue(self, message: OutgoingMessage) -> None:
+        if self._held is not None:  # the stashed backlog is being taken back
+            self._held.append(message)
+            return
         state, key = self._state, message.key
         if message.kind == MessageKind.card:
             if message.edit_ts and key not in state.cards:
@@ -132,47 +140,61 @@ class SlackOutbox:
         await workflow.wait_condition(workflow.all_handlers_finished)
         state = self._state
         backlog = Backlog(outbox=workflow.info().workflow_id, queue=state.queue, edits=state.edits)
-        if self._stashes and len(backlog.model_dump_json()) > state.carry_bytes:
+        if self._stashes and _size(backlog) > state.carry_bytes:
             state = await self._stash(backlog)
         workflow.continue_as_new(state)
 
     async def _stash(self, backlog: Backlog) -> OutboxState:
-        """The state to carry with the backlog stashed: only what arrived while it was
-        being stashed goes along (the next run puts it after the stash); a store that
-        keeps failing leaves the backlog carried whole."""
+        """The state to carry with the backlog stashed in parts (each an activity's payload,
+        so each under `carry_bytes`): only what arrived while it was being stashed goes
+        along, and the next run puts it after the stash. A store that keeps failing
+        leaves the backlog carried whole."""
+        keys = []
         try:
-            key = await workflow.execute_activity(
-                contracts.stash_backlog,
-                backlog,
-                task_queue=queue_for("stash_backlog"),
-                start_to_close_timeout=timedelta(minutes=2),
-                retry_policy=STASH_RETRY,
-            )
+            for part in _parts(backlog, self._state.carry_bytes):
+                keys.append(
+                    await workflow.execute_activity(
+                        contracts.stash_backlog,
+                        part,
+                        task_queue=queue_for("stash_backlog"),
+                        start_to_close_timeout=timedelta(minutes=2),
+                        retry_policy=STASH_RETRY,
+                    )
+                )
         except ActivityError as err:
             workflow.logger.warning("backlog carried whole, not stashed: %s", err.cause or err)
             return self._state
         stashed = {id(message) for message in backlog.queue}
         later = [message for message in self._state.queue if id(message) not in stashed]
         newer = {k: v for k, v in self._state.edits.items() if backlog.edits.get(k) is not v}
-        return self._state.model_copy(update={"queue": later, "edits": newer, "stashed": key})
+        return self._state.model_copy(update={"queue": later, "edits": newer, "stashed": keys})
 
-    async def _take_back(self, key: str) -> None:
-        """The stashed backlog first, then what was carried or arrived since, each by
-        the rules `enqueue` keeps (a repeat dropped, a card's newest post kept)."""
-        try:
-            backlog = await workflow.execute_activity(
-                contracts.fetch_backlog,
-                key,
-                task_queue=queue_for("fetch_backlog"),
-                start_to_close_timeout=timedelta(minutes=2),
-            )
-        except ActivityError as err:
-            workflow.logger.warning("stashed backlog %s lost: %s", key, err.cause or err)
-            backlog = Backlog(outbox=workflow.info().workflow_id)
+    async def _take_back(self, keys: list[str]) -> None:
+        """The stashed backlog first, part by part, then what was carried or arrived
+        since, each by the rules `enqueue` keeps (a repeat dropped, a card's newest post
+        kept). A part that cannot be read within an hour is said in the log and skipped,
+        so the outbox never stops for it."""
         state = self._state
         arrived, newer = state.queue, state.edits
-        state.queue, state.edits, state.stashed = list(backlog.queue), dict(backlog.edits), None
-        for message in arrived:
+        state.queue, state.edits, state.stashed = [], {}, []
+        self._held = []  # what enqueue is told meanwhile waits: a repeat may be in a part
+        for key in keys:
+            try:
+                part = await workflow.execute_activity(
+                    contracts.fetch_backlog,
+                    key,
+                    task_queue=queue_for("fetch_backlog"),
+                    start_to_close_timeout=timedelta(minutes=2),
+                    schedule_to_close_timeout=timedelta(hours=1),
+                    retry_policy=FETCH_RETRY,
+                )
+            except ActivityError as err:
+                workflow.logger.warning("stashed backlog %s lost: %s", key, err.cause or err)
+                continue
+            state.queue += part.queue
+            state.edits.update(part.edits)
+        held, self._held = self._held, None
+        for message in [*arrived, *held]:
             self.enqueue(message)
         state.edits.update(newer)
 
@@ -256,3 +278,27 @@ class SlackOutbox:
             await workflow.get_external_workflow_handle(workflow_id).signal(CARD_POSTED, card_ts)
         except Exception:  # the delivery has ended; it needs its card no more
             workflow.logger.info("%s has ended; its card is %s", workflow_id, card_ts)
+
+
+def _size(backlog: Backlog) -> int:
+    return len(backlog.model_dump_json().encode())
+
+
+def _parts(backlog: Backlog, most: int) -> list[Backlog]:
+    """The backlog cut into parts of at most `most` bytes each (a message larger than
+    that on its own is a part by itself), the queue in order, then the edits."""
+    parts, current = [], Backlog(outbox=backlog.outbox)
+    items = [("queue", m) for m in backlog.queue] + [("edits", kv) for kv in backlog.edits.items()]
+    size = _size(current)
+    for kind, item in items:
+        message = item if kind == "queue" else item[1]
+        grows = len(message.model_dump_json().encode()) + 50
+        if size + grows > most and (current.queue or current.edits):
+            parts.append(current)
+            current, size = Backlog(outbox=backlog.outbox), _size(Backlog(outbox=backlog.outbox))
+        if kind == "queue":
+            current.queue.append(item)
+        else:
+            current.edits[item[0]] = item[1]
+        size += grows
+    return [*parts, current] if current.queue or current.edits else parts
