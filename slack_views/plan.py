@@ -16,6 +16,7 @@ from slack_views.text import escape
 from understanding.plan_language import render
 from understanding.result import Choice
 from workflows.permissions import described
+from workflows.privacy import Privacy, privacy_of
 from workflows.spec import Api, Auth, EntitySpec, FieldSpec, FieldType, ServiceSpec
 
 ANSWER = "plan_answer"  # the action id of an answer button
@@ -67,15 +68,16 @@ def _who_may(spec: ServiceSpec) -> str:
 
 
 def _entity(entity: EntitySpec) -> str:
-    parts = [_field(field) for field in entity.fields]
+    parts = [_field(field, privacy_of(entity, field)) for field in entity.fields]
     parts += [f"{r.name} → {r.target}" for r in entity.relations]
     return f"{entity.name}: {', '.join(parts)}"
 
 
-def _field(field: FieldSpec) -> str:
+def _field(field: FieldSpec, privacy: Privacy) -> str:
     flags = [] if field.type == FieldType.str or field.choices else [field.type.value]
     flags += ["/".join(field.choices)] if field.choices else []
     flags += ["unique"] if field.unique else []
+    flags += [privacy.value] if privacy != Privacy.none else []  # what it must protect
     flags += [] if field.required else ["optional"]
     return field.name + (f" ({', '.join(flags)})" if flags else "")
 

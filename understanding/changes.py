@@ -23,14 +23,13 @@ from understanding.result import PlanResult, questions_from_validation
 from understanding.sign_in_words import change_sign_in
 from understanding.vocabulary import ENVIRONMENTS, MAX_REQUEST_CHARS
 from understanding.words import Request
+from workflows.field_defaults import EXAMPLE_DEFAULTS, existing_rows_value
 from workflows.permissions import rules_diff
 from workflows.spec import (
-    EXAMPLE_DEFAULTS,
     EntitySpec,
     FieldSpec,
     RelationSpec,
     ServiceSpec,
-    existing_rows_value,
     snake_case,
 )
 

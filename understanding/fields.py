@@ -17,6 +17,7 @@ from understanding.meaning import UNITS, type_meant
 from understanding.names import correct, singular
 from understanding.vocabulary import CONTROL, ENVIRONMENTS, MODIFIERS, TYPE_WORDS
 from understanding.words import Request
+from workflows.privacy import Privacy
 from workflows.spec import RESERVED_FIELD_NAMES, FieldSpec, FieldType
 
 VALUE = r"[a-z][a-z0-9_-]*"
@@ -342,8 +343,16 @@ def _field(
                 if default
                 else None,
                 choices=listed.values if listed else [],
+                privacy=_privacy_said(modifiers),
             )
         except ValidationError as exc:
             error = exc
     problems.append(str(error.errors()[0]["msg"]).removeprefix("Value error, ") + ".")
     return None
+
+
+def _privacy_said(modifiers: set[str]) -> Privacy | None:
+    """'ssn (sensitive)', 'phone (pii)'; None leaves it to the field's name."""
+    if "sensitive" in modifiers:
+        return Privacy.sensitive
+    return Privacy.personal if "pii" in modifiers else None

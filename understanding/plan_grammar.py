@@ -9,10 +9,17 @@ import re
 
 from pydantic import ValidationError
 
+from workflows.privacy import Privacy
 from workflows.spec import FieldSpec, FieldType, OnDelete, RelationSpec
 
+# A field's privacy as said (workflows/privacy.py); unsaid, its name decides.
+PRIVACY_FLAGS = {
+    "personal": Privacy.personal,
+    "sensitive": Privacy.sensitive,
+    "not-personal": Privacy.none,
+}
 TYPE_ALIASES = {"string": "str", "integer": "int", "boolean": "bool"}
-FIELD_FLAGS = ("in", "default", "unique", "indexed", "optional", "required")
+FIELD_FLAGS = ("in", "default", "unique", "indexed", "optional", "required", *PRIVACY_FLAGS)
 ARROWS = ("->", "→")
 STRING = r'"(?:[^"\\]|\\.)*"?'  # an unclosed quote runs to the line's end, and is refused
 WORD = r'(?:(?!->)[^\s",();→])+'  # so `customer->Customer` is three tokens
@@ -60,7 +67,7 @@ def read_field(item: list[str], line: int) -> FieldSpec:
         if flag not in FIELD_FLAGS:
             why = f"{name}: unknown word {flag!r}; a field takes a type, {', '.join(FIELD_FLAGS)}"
             raise PlanLanguageError(line, why)
-        key = "required" if flag == "optional" else flag
+        key = "required" if flag == "optional" else "privacy" if flag in PRIVACY_FLAGS else flag
         if key in said:
             raise PlanLanguageError(line, f"{name}: {flag} is said twice or contradicted")
         if flag == "in":
@@ -69,6 +76,8 @@ def read_field(item: list[str], line: int) -> FieldSpec:
             if not rest:
                 raise PlanLanguageError(line, f"{name}: default needs a value after it")
             said[key] = read_value(rest.pop(0), line)
+        elif key == "privacy":
+            said[key] = PRIVACY_FLAGS[flag]
         else:
             said[key] = flag != "optional"
     return built(
@@ -81,6 +90,7 @@ def read_field(item: list[str], line: int) -> FieldSpec:
         indexed=said.get("indexed", False),
         default=said.get("default"),
         choices=said.get("in", []),
+        privacy=said.get("privacy"),
     )
 
 

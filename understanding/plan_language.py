@@ -26,7 +26,9 @@ skipped; the card's own forms read too (`->` or `→`, `in pending/paid`, `REST 
                            order (> , or →); ": no environments" for none; without ":", staging
     Entity: ITEM, ...      an entity (PascalCase) with its fields and links, in order:
       a field              name [type] [in (a, b, c)] [default VALUE] [unique] [indexed]
-                           [optional|required]; indexed: filters and sorts read an index
+                           [personal|sensitive|not-personal] [optional|required];
+                           indexed: filters and sorts read an index; personal or
+                           sensitive: data about a person (unsaid, read from the name)
                            type: str (if left out), text, int, float, decimal, bool, date,
                            datetime, uuid or email; a field is required unless `optional`
       a link               name -> Entity [required|optional] [on delete cascade|refuse]
@@ -59,6 +61,7 @@ from pydantic import ValidationError
 
 from understanding.plan_grammar import (
     ARROWS,
+    PRIVACY_FLAGS,
     PlanLanguageError,
     built,
     clauses,
@@ -98,6 +101,8 @@ CONSUMES = re.compile(
 ALIASES = {"apis": "api", "role": "roles", "event": "events", "db": "database"}
 KNOWN = (*KEYWORDS, *ALIASES)
 NO_ENVIRONMENTS = "no environments"
+
+SAID_PRIVACY = {privacy: word for word, privacy in PRIVACY_FLAGS.items()}
 
 
 # A plan starts with its service line ('service orders-api'), alone on its line.
@@ -141,6 +146,7 @@ def _field_text(field: FieldSpec) -> str:
     words += ["default", quoted(field.default)] if field.default is not None else []
     words += ["unique"] if field.unique else []
     words += ["indexed"] if field.indexed else []
+    words += [SAID_PRIVACY[field.privacy]] if field.privacy is not None else []
     words += [] if field.required else ["optional"]
     return " ".join(words)
 

@@ -175,7 +175,8 @@ TYPE_WORDS = {
     "email": FieldType.email,
 }
 
-MODIFIERS = _words("unique optional required nullable mandatory distinct")
+# 'ssn (sensitive)', 'phone (pii)': how a field is protected (workflows/privacy.py)
+MODIFIERS = _words("unique optional required nullable mandatory distinct sensitive pii")
 
 ENVIRONMENTS = ENVIRONMENT_WORDS  # one vocabulary, shared with the thread commands
 

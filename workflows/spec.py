@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from workflows.event_spec import ConsumerSpec, EventSpec, check_consumers
 from workflows.identifiers import ENTITY_NAME, SERVICE_NAME, python_name, short
 from workflows.permissions import Action, check_permissions
+from workflows.privacy import Privacy
 
 # No hyphen (and no underscore): resource names join installation, service and
 # environment with `-` (database names with `_`), and a service name may hold a hyphen,
@@ -92,6 +93,7 @@ class FieldSpec(BaseModel):
     # The only values a str field takes ('pending', 'paid', 'shipped'); empty: any text.
     choices: list[str] = Field(default_factory=list)
     indexed: bool = False  # filters and sorts read an index (an optimization adds one)
+    privacy: Privacy | None = None  # about a person (workflows/privacy.py); None: by its name
 
     @property
     def own_index(self) -> bool:
@@ -160,45 +162,6 @@ def default_fits(kind: FieldType, text: str) -> bool:
         except (ValueError, InvalidOperation):
             return False
     return len(text) <= 255 or kind == FieldType.text
-
-
-# What rows that exist get when a required field without a default is added: only where
-# an empty value is still a valid one. An email, a date, a uuid or a unique value has no
-# neutral value, and inventing one ('' as an email) would be a lie in every row.
-NEUTRAL = {
-    FieldType.str: "",
-    FieldType.text: "",
-    FieldType.int: "0",
-    FieldType.float: "0",
-    FieldType.decimal: "0",
-    FieldType.bool: "false",
-}
-
-
-# What Shipmate suggests as a default, by type: in the question at change time and in a
-# migration's refusal alike.
-EXAMPLE_DEFAULTS = {
-    FieldType.str: "pending",
-    FieldType.text: "none",
-    FieldType.int: "0",
-    FieldType.float: "0",
-    FieldType.decimal: "0.00",
-    FieldType.bool: "false",
-    FieldType.date: "2026-01-01",
-    FieldType.datetime: "2026-01-01T00:00:00Z",
-    FieldType.uuid: "00000000-0000-0000-0000-000000000000",
-    FieldType.email: "ops@example.com",
-}
-
-
-def existing_rows_value(field: FieldSpec) -> str | None:
-    """The value rows that already exist get for a new required field, as text: its
-    default, else a neutral value where one is honest; None when there is none."""
-    if field.default is not None:
-        return field.default
-    if field.unique or field.choices:  # '' is no choice
-        return None
-    return NEUTRAL.get(field.type)
 
 
 class OnDelete(StrEnum):

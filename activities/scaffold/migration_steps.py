@@ -17,8 +17,8 @@ from decimal import Decimal
 from activities.scaffold import names
 from activities.scaffold.migration_outbox import HELPERS as OUTBOX_HELPERS
 from workflows import identifiers
+from workflows.field_defaults import EXAMPLE_DEFAULTS
 from workflows.spec import (
-    EXAMPLE_DEFAULTS,
     EntitySpec,
     FieldSpec,
     FieldType,

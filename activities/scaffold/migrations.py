@@ -18,6 +18,7 @@ from activities.scaffold import migration_steps as steps
 from activities.scaffold.migration_outbox import outbox_steps
 from activities.scaffold.migration_steps import COLUMN_TYPES, lit
 from workflows import identifiers
+from workflows.field_defaults import existing_rows_value
 from workflows.spec import (
     Auth,
     EntitySpec,
@@ -25,7 +26,6 @@ from workflows.spec import (
     FieldType,
     RelationSpec,
     ServiceSpec,
-    existing_rows_value,
 )
 
 

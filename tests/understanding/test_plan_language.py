@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from understanding.plan_language import PlanLanguageError, read, render
 from workflows.event_spec import Sink
 from workflows.permissions import Action
+from workflows.privacy import Privacy
 from workflows.spec import (
     CHOICE,
     ENVIRONMENT_NAME,
@@ -87,6 +88,8 @@ def fields(draw, name: str) -> FieldSpec:
         unique=draw(st.booleans()),
         default=default,
         choices=choices,
+        indexed=draw(st.booleans()),
+        privacy=draw(st.none() | st.sampled_from(Privacy)),
     )
 
 
