@@ -16,7 +16,7 @@ from slack_views.text import escape
 from understanding.plan_language import render
 from understanding.result import Choice
 from workflows.permissions import described
-from workflows.privacy import Privacy, privacy_of
+from workflows.privacy import Privacy
 from workflows.spec import Api, Auth, EntitySpec, FieldSpec, FieldType, ServiceSpec
 
 ANSWER = "plan_answer"  # the action id of an answer button
@@ -68,7 +68,7 @@ def _who_may(spec: ServiceSpec) -> str:
 
 
 def _entity(entity: EntitySpec) -> str:
-    parts = [_field(field, privacy_of(entity, field)) for field in entity.fields]
+    parts = [_field(field, entity.privacy_of(field)) for field in entity.fields]
     parts += [f"{r.name} → {r.target}" for r in entity.relations]
     return f"{entity.name}: {', '.join(parts)}"
 

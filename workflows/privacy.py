@@ -6,17 +6,14 @@ national id, a passport, a tax id, a card or bank account, health). A spec can s
 for a field ("ssn (sensitive)", or `sensitive` in the plan language) or say that it is
 not ("not-personal"); otherwise its name decides. A bare `name`, `address` or `city` is
 personal only on an entity that stands for people (a Customer's name, not a Product's).
-This is what the plan card marks and the generated README's data inventory lists.
+This is what the plan card marks and the generated README's data inventory lists
+(`EntitySpec.privacy_of`, `ServiceSpec.personal_data` in workflows/spec.py).
 """
 
 from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
 
 
 class Privacy(StrEnum):
@@ -148,20 +145,3 @@ def inferred(entity: str, field: str, kind: str = "str") -> Privacy:
     if OF_A_PERSON.search(field) and _stands_for_people(entity):
         return Privacy.personal
     return Privacy.none
-
-
-def privacy_of(entity: EntitySpec, field: FieldSpec) -> Privacy:
-    """What the spec says of the field, else what its name says."""
-    if field.privacy is not None:
-        return field.privacy
-    return inferred(entity.name, field.name, field.type.value)
-
-
-def inventory(spec: ServiceSpec) -> list[tuple[str, str, Privacy]]:
-    """(entity, field, category) for every field about a person, in the spec's order."""
-    return [
-        (entity.name, field.name, kind)
-        for entity in spec.entities
-        for field in entity.fields
-        if (kind := privacy_of(entity, field)) != Privacy.none
-    ]

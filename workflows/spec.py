@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from workflows.event_spec import ConsumerSpec, EventSpec, check_consumers
 from workflows.identifiers import ENTITY_NAME, SERVICE_NAME, python_name, short
 from workflows.permissions import Action, check_permissions
-from workflows.privacy import Privacy
+from workflows.privacy import Privacy, inferred
 
 # No hyphen (and no underscore): resource names join installation, service and
 # environment with `-` (database names with `_`), and a service name may hold a hyphen,
@@ -242,6 +242,12 @@ class EntitySpec(BaseModel):
     def snake(self) -> str:
         return snake_case(self.name)
 
+    def privacy_of(self, field: FieldSpec) -> Privacy:
+        """What the spec says of the field, else what its name says on this entity."""
+        if field.privacy is not None:
+            return field.privacy
+        return inferred(self.name, field.name, field.type.value)
+
 
 def check_environment(env: str) -> str:
     """An environment name, or a ValueError saying what it must be."""
@@ -329,6 +335,15 @@ class ServiceSpec(BaseModel):
     @property
     def image_repository(self) -> str:
         return self.name
+
+    def personal_data(self) -> list[tuple[str, str, Privacy]]:
+        """(entity, field, category) of every field about a person, in order."""
+        return [
+            (entity.name, field.name, kind)
+            for entity in self.entities
+            for field in entity.fields
+            if (kind := entity.privacy_of(field)) != Privacy.none
+        ]
 
 
 def _distinct_api_names(spec: ServiceSpec) -> None:

@@ -21,7 +21,6 @@ from activities.scaffold.migrations import migration_files
 from workflows import identifiers
 from workflows.event_spec import queue_suffix
 from workflows.permissions import Action, allowed, kept_actions
-from workflows.privacy import inventory
 from workflows.spec import (
     Api,
     Auth,
@@ -223,7 +222,7 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.globals["roles"] = roles
     env.globals["allowed"] = lambda permissions, action: allowed(permissions, Action(action))
     env.globals["kept_actions"] = lambda entity: kept_actions(entity.permissions, roles)
-    env.globals["data_inventory"] = inventory
+    env.globals["data_inventory"] = lambda spec: spec.personal_data()
     env.globals["alias"] = lambda name, attr: f'alias="{name}"' if name != attr else ""
     env.globals["dependants"] = lambda entity: [
         (child, relation)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from slack_views.plan import spec_summary
 from understanding import parse_request
 from understanding.plan_language import read, render
-from workflows.privacy import Privacy, inventory
+from workflows.privacy import Privacy
 
 
 def fields_of(text: str) -> dict[str, Privacy | None]:
@@ -36,7 +36,7 @@ def test_the_card_marks_what_the_service_must_protect_and_nothing_else():
     assert "Customer: name (personal), email (email, personal), phone (personal), ssn " in card
     assert "ssn (sensitive)" in card
     assert "Product: name, price (decimal)" in card  # a product's name is nobody's
-    assert [(e, f) for e, f, _ in inventory(spec)] == [
+    assert [(e, f) for e, f, _ in spec.personal_data()] == [
         ("Customer", "name"),
         ("Customer", "email"),
         ("Customer", "phone"),
@@ -56,4 +56,4 @@ def test_the_plan_says_what_was_marked_and_takes_a_mark_back():
         ("nickname", Privacy.personal),
         ("ssn", Privacy.none),
     ]
-    assert [f for _, f, _ in inventory(edited)] == ["name", "nickname"]
+    assert [f for _, f, _ in edited.personal_data()] == ["name", "nickname"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from workflows.privacy import Privacy, inferred, privacy_of
+from workflows.privacy import Privacy, inferred
 from workflows.spec import EntitySpec, FieldSpec
 
 TABLE = [
@@ -36,6 +36,6 @@ def test_the_table_is_read_as_written_but_for_what_was_decided():
 def test_what_the_spec_says_wins_over_the_name():
     customer = EntitySpec(name="Customer", fields=[FieldSpec(name="ssn", privacy=Privacy.none)])
     product = EntitySpec(name="Product", fields=[FieldSpec(name="code", privacy=Privacy.personal)])
-    assert privacy_of(customer, customer.fields[0]) == Privacy.none
-    assert privacy_of(product, product.fields[0]) == Privacy.personal
+    assert customer.privacy_of(customer.fields[0]) == Privacy.none
+    assert product.privacy_of(product.fields[0]) == Privacy.personal
     assert inferred("Customer", "ssn") == Privacy.sensitive
