@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 
-from temporalio.service import RPCError, RPCStatusCode
+from temporalio.service import RPCError
 
 from cli.checks import Check, run_sync
 from shipmate import worker_versions
@@ -43,10 +43,4 @@ def versions_check(settings: Settings, timeout: float = 5) -> Check:
 
 
 async def _current(settings: Settings) -> str | None:
-    client = await connect(settings)
-    try:
-        return await worker_versions.current_build(client, settings)
-    except RPCError as exc:
-        if exc.status == RPCStatusCode.NOT_FOUND:  # no worker has polled it yet
-            return None
-        raise
+    return await worker_versions.current_or_none(await connect(settings), settings)

@@ -76,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="run the Temporal worker")
     worker.set_defaults(handler=cmd_worker)
 
+    promote = commands.add_parser(
+        "promote", help="send the work to this build's workers (after a rollout or a rollback)"
+    )
+    promote.add_argument("--wait", type=float, default=600.0, help="seconds to wait for workers")
+    promote.set_defaults(handler=cmd_promote)
+
     codec = commands.add_parser(
         "codec-server", help="decrypt payloads for the Temporal Web UI (its codec server)"
     )
@@ -153,6 +159,20 @@ def cmd_worker(args, settings: Settings) -> int:
         asyncio.run(run())
     finally:
         telemetry.stop()
+    return 0
+
+
+def cmd_promote(args, settings: Settings) -> int:
+    """Make SHIPMATE_BUILD_ID (or this code's build) current once its workers poll: the
+    Helm chart's hook after an install, an upgrade or a rollback."""
+    build = worker_versions.build_id(settings)
+
+    async def promote() -> None:
+        client = await connect(settings)
+        await worker_versions.make_current(client, settings, [], wait_seconds=args.wait)
+
+    asyncio.run(promote())
+    print(f"build {build} of {worker_versions.deployment_name(settings)} is current")
     return 0
 
 

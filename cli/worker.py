@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import functools
 import signal
+import sys
 from collections.abc import Awaitable, Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -82,7 +83,10 @@ class WorkerGroup:
             try:
                 await self._started()
             except BaseException:
-                await self.__aexit__(None, None, None)
+                # the workers stop, and a worker's own fatal error is raised, not hidden
+                await self._stack.__aexit__(*sys.exc_info())
+                for executor in self._executors:
+                    executor.shutdown(wait=False)
                 raise
         return self
 
@@ -95,16 +99,16 @@ class WorkerGroup:
         """Until every worker has stopped; one that fails stops the others with it."""
         running = [asyncio.create_task(worker.run()) for worker in self.workers]
         together = asyncio.gather(*running)
+        started = asyncio.ensure_future(self._started()) if self._started else None
         try:
-            if self._started is not None:  # unless the workers stop first (a SIGTERM)
-                started = asyncio.ensure_future(self._started())
+            if started is not None:  # unless the workers stop first (a SIGTERM)
                 await asyncio.wait({started, together}, return_when=asyncio.FIRST_COMPLETED)
-                if not started.done():
-                    started.cancel()
-                elif started.exception() is not None:
+                if started.done() and started.exception() is not None:
                     raise started.exception()
             await together
         finally:
+            if started is not None:
+                started.cancel()
             for task in running:
                 task.cancel()  # a worker's run, cancelled, shuts it down
             await asyncio.gather(*running, return_exceptions=True)
@@ -166,7 +170,7 @@ def build_workers(
     started = None
     if build is not None and "workflows" in roles:
         polled = [worker.task_queue for worker in workers]
-        started = functools.partial(worker_versions.make_current, client, settings, polled)
+        started = functools.partial(worker_versions.promote_on_start, client, settings, polled)
     return WorkerGroup(workers, executors, started)
 
 

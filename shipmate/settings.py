@@ -292,6 +292,9 @@ class Settings(BaseSettings):
     )
     # Worker Versioning (shipmate/worker_versions.py): work goes to the current build only
     worker_versioning: bool = Field(True, description="Workers poll as a versioned build")
+    worker_promotion: Literal["on-start", "first", "off"] = Field(
+        "on-start", description="When a workflows worker makes its build current"
+    )
     worker_deployment: str | None = Field(
         None, description="Temporal worker deployment name; default: the task queue"
     )

@@ -4,22 +4,29 @@ sends work only to the current build's workers.
 In a rolling upgrade old and new code poll side by side. Without versions a history
 written by new code can reach an old worker (a non-determinism failure), and an
 activity the new code added can reach a worker without it (its retries burnt). With
-them, once a build is current every workflow and activity task goes to its workers and
-the older builds' workers take nothing more. Workflows auto-upgrade: a delivery parked
-at a gate under the old build carries on under the new one at its next task, so a code
+them, every workflow and activity task goes to the current build's workers and the
+others take nothing. Workflows auto-upgrade: a delivery parked at a gate under the old
+build carries on under the new one at its next task once that is current, so a code
 change that alters what a running workflow does still goes behind `workflow.patched`
 (workflows/patches.py); the README says how a marker lives and retires.
 
-A worker with the workflows role makes its own build current once its queues are
-polled: the newest pods of a rolling upgrade win, and `helm rollback` restores the old
-build the same way. Every role of one installation runs one build (Helm sets the image
-tag), or an activity can wait on a queue no worker of the current build polls.
+Which build is current is a decision (`SHIPMATE_WORKER_PROMOTION`):
+- `on-start` (the default: `shipmate dev`, compose): a workflows worker makes its own
+  build current once Temporal has seen it poll, which suits workers that restart together;
+- `first` (the Helm chart): only when no build is current yet; after a rollout (or a
+  `helm rollback`) the chart's hook runs `shipmate promote`, so an old pod restarting
+  mid-rollout, or a new one crash-looping, never moves the work;
+- `off`: only `shipmate promote` (or `temporal worker deployment set-current-version`).
+Every role of one installation runs one build, or an activity can wait on a queue no
+worker of the current build polls.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
+from datetime import timedelta
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -40,8 +47,16 @@ from shipmate.settings import Settings
 # The packages whose code decides what a worker does with a history or a task.
 WORKER_CODE = ("workflows", "activities", "understanding", "shipmate", "cli")
 ROOT = Path(__file__).resolve().parent.parent
-# Answers that mean "not registered yet": the first polls are still on their way.
-NOT_YET = (RPCStatusCode.NOT_FOUND, RPCStatusCode.FAILED_PRECONDITION)
+# Answers worth asking again: the first polls still on their way, a busy or restarting server.
+AGAIN = (
+    RPCStatusCode.NOT_FOUND,
+    RPCStatusCode.FAILED_PRECONDITION,
+    RPCStatusCode.UNAVAILABLE,
+    RPCStatusCode.DEADLINE_EXCEEDED,
+    RPCStatusCode.RESOURCE_EXHAUSTED,
+)
+CALL_TIMEOUT = timedelta(seconds=10)
+log = logging.getLogger("shipmate.worker")
 
 
 class VersioningUnavailable(RuntimeError):
@@ -88,10 +103,21 @@ async def current_build(client: Client, settings: Settings) -> str | None:
     described = await client.workflow_service.describe_worker_deployment(
         DescribeWorkerDeploymentRequest(
             namespace=client.namespace, deployment_name=deployment_name(settings)
-        )
+        ),
+        timeout=CALL_TIMEOUT,
     )
     routing = described.worker_deployment_info.routing_config
     return routing.current_deployment_version.build_id or None
+
+
+async def current_or_none(client: Client, settings: Settings) -> str | None:
+    """As current_build, and None too when no worker of the deployment has polled yet."""
+    try:
+        return await current_build(client, settings)
+    except RPCError as err:
+        if err.status == RPCStatusCode.NOT_FOUND:
+            return None
+        raise
 
 
 async def _polled_queues(client: Client, settings: Settings) -> set[str]:
@@ -101,46 +127,91 @@ async def _polled_queues(client: Client, settings: Settings) -> set[str]:
             deployment_version=deployment.WorkerDeploymentVersion(
                 deployment_name=deployment_name(settings), build_id=build_id(settings)
             ),
-        )
+        ),
+        timeout=CALL_TIMEOUT,
     )
     return {info.name for info in described.worker_deployment_version_info.task_queue_infos}
+
+
+async def promote_on_start(client: Client, settings: Settings, queues: list[str]) -> None:
+    """What a workflows worker does once it polls, by SHIPMATE_WORKER_PROMOTION."""
+    if settings.worker_promotion == "off":
+        return
+    if settings.worker_promotion == "first":
+        current = await _answered(lambda: current_or_none(client, settings), settings)
+        if current is not None and current != build_id(settings):
+            log.info(
+                "build %s is current; build %s waits for `shipmate promote`",
+                current,
+                build_id(settings),
+            )
+            return
+    await make_current(client, settings, queues)
 
 
 async def make_current(
     client: Client, settings: Settings, queues: list[str], wait_seconds: float = 60.0
 ) -> None:
-    """Once Temporal has seen this build poll each of `queues`, route the deployment's
-    work to it. Raises VersioningUnavailable, saying what to do, when it cannot."""
-    name, build = deployment_name(settings), build_id(settings)
+    """Once Temporal has seen this build poll each of `queues` (none: any poll at all),
+    route the deployment's work to it. Raises VersioningUnavailable, saying what to do."""
+    build = build_id(settings)
+
+    async def attempt() -> bool:
+        if await current_build(client, settings) == build:
+            return True
+        if not set(queues) <= await _polled_queues(client, settings):
+            return False
+        await client.workflow_service.set_worker_deployment_current_version(
+            SetWorkerDeploymentCurrentVersionRequest(
+                namespace=client.namespace,
+                deployment_name=deployment_name(settings),
+                build_id=build,
+                # queues of roles other processes run join as they start
+                ignore_missing_task_queues=True,
+                identity=client.identity,
+            ),
+            timeout=CALL_TIMEOUT,
+        )
+        return True
+
+    await _answered(attempt, settings, wait_seconds, until_true=True)
+
+
+async def _answered(call, settings: Settings, wait_seconds: float = 60.0, until_true=False):
+    """`call`'s answer, asked again while Temporal is not ready for it (the first polls
+    on their way, a server busy or restarting) until `wait_seconds` have passed."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + wait_seconds
     while True:
         try:
-            if await current_build(client, settings) == build:
-                return
-            if set(queues) <= await _polled_queues(client, settings):
-                await client.workflow_service.set_worker_deployment_current_version(
-                    SetWorkerDeploymentCurrentVersionRequest(
-                        namespace=client.namespace,
-                        deployment_name=name,
-                        build_id=build,
-                        # queues of roles other processes run join as they start
-                        ignore_missing_task_queues=True,
-                        identity=client.identity,
-                    )
-                )
-                return
+            answer = await call()
+            if answer or not until_true:
+                return answer
         except RPCError as err:
-            if err.status not in NOT_YET or loop.time() > deadline:
-                raise VersioningUnavailable(
-                    f"Temporal did not make build {build} of worker deployment {name} "
-                    f"current ({err.message}). Worker Versioning needs Temporal server "
-                    "1.28 or later (or Temporal Cloud); set SHIPMATE_WORKER_VERSIONING=false "
-                    "to run unversioned."
-                ) from None
+            if err.status not in AGAIN or loop.time() > deadline:
+                raise VersioningUnavailable(_advice(err, settings)) from None
         if loop.time() > deadline:
             raise VersioningUnavailable(
-                f"Temporal never saw build {build} poll {', '.join(sorted(queues))} "
-                f"within {wait_seconds:.0f} s; is the worker connected?"
+                f"Temporal never saw build {build_id(settings)} of {deployment_name(settings)} "
+                f"poll its queues within {wait_seconds:.0f} s; is the worker connected?"
             )
         await asyncio.sleep(0.25)
+
+
+def _advice(err: RPCError, settings: Settings) -> str:
+    name, build = deployment_name(settings), build_id(settings)
+    said = f"Temporal refused to route {name} to build {build} ({err.message})"
+    if err.status == RPCStatusCode.UNIMPLEMENTED:
+        return (
+            f"{said}: Worker Versioning needs Temporal server 1.28 or later, or Temporal "
+            f"Cloud; or set SHIPMATE_WORKER_VERSIONING=false. {UNVERSIONED}"
+        )
+    if err.status == RPCStatusCode.PERMISSION_DENIED:
+        return f"{said}: allow this identity to manage worker deployments on the namespace."
+    return said
+
+
+UNVERSIONED = (
+    "If a build was ever current, unversioned workers get nothing until "
+    "`temporal worker deployment set-current-version --deployment-name <name> --unversioned`."
+)

@@ -239,15 +239,24 @@ def test_workers_share_one_bucket_and_installation_and_outlast_their_grace_perio
         assert allowed(action, f"arn:aws:s3:::{bucket}/stages/todo/x.tar.gz")
 
 
-def test_every_worker_of_one_image_polls_as_one_build():
+def test_every_worker_of_one_image_polls_as_one_build_made_current_by_a_hook():
     """Worker Versioning routes work to the current build: the chart names the build
-    after the image, so a rollout's new pods are a new build and its old ones drain."""
+    after the image; a worker makes it current only when none is, and after a rollout
+    or a rollback a hook promotes the image's build, so an old pod restarting mid-rollout
+    never takes the work back."""
     objects = render_chart(image={"repository": "example/shipmate", "tag": "1.4.2"})
     worker = _by_kind(objects, "Deployment")["shipmate-worker"]["spec"]["template"]
     (container,) = worker["spec"]["containers"]
     env = _env(container)
     assert container["image"] == "example/shipmate:1.4.2" and env["SHIPMATE_BUILD_ID"] == "1.4.2"
-    assert Settings(build_id=env["SHIPMATE_BUILD_ID"]).worker_versioning
+    assert Settings(worker_promotion=env["SHIPMATE_WORKER_PROMOTION"]).worker_promotion == "first"
+    (job,) = _by_kind(objects, "Job").values()
+    hooks = job["metadata"]["annotations"]["helm.sh/hook"].split(",")
+    assert set(hooks) == {"post-install", "post-upgrade", "post-rollback"}
+    (promote,) = job["spec"]["template"]["spec"]["containers"]
+    assert promote["image"] == container["image"] and promote["args"] == ["shipmate", "promote"]
+    assert _env(promote)["SHIPMATE_BUILD_ID"] == "1.4.2"
+    assert _env(promote)["SHIPMATE_TEMPORAL_ADDRESS"] == env["SHIPMATE_TEMPORAL_ADDRESS"]
 
 
 def test_the_chart_mounts_the_temporal_certificate_where_its_settings_point():

@@ -1,9 +1,10 @@
-"""A rolling upgrade under Worker Versioning: a delivery parked at its gate under build
-A is approved after build B, whose delivery code changed behind a patch, joined and was
-made current. A is still polling when the approval lands, as in a Helm rollout where
-old pods drain while new ones start; every task from then on goes to B, so the
-delivery carries on under B's code. Unversioned, A's worker (which has the run cached)
-would take the approval and finish on the old code."""
+"""A rolling upgrade under Worker Versioning, as the Helm chart runs it: a delivery is
+parked at its gate under build A; build B, whose delivery code changed behind a patch,
+starts while A still polls and (promotion `first`) leaves A current, so A keeps the work;
+then the chart's hook promotes B. The approval lands with A still polling, as old pods
+drain while new ones start: every task from then on goes to B, and the delivery carries
+on under B's code. Unversioned, A's worker (which has the run cached) would take the
+approval and finish on the old code."""
 
 from __future__ import annotations
 
@@ -27,7 +28,12 @@ def build_of(event) -> str:
 
 async def test_a_parked_delivery_carries_on_under_the_build_made_current(client, settings):
     queue = f"upgrade-{uuid.uuid4().hex[:8]}"
-    common = {"task_queue": queue, "approvers": ["U0BOB"], "heartbeat_seconds": 5}
+    common = {
+        "task_queue": queue,
+        "approvers": ["U0BOB"],
+        "heartbeat_seconds": 5,
+        "worker_promotion": "first",
+    }
     build_a = settings.model_copy(update={**common, "build_id": "a"})
     build_b = settings.model_copy(update={**common, "build_id": "b"})
     script = Script(settings=build_a)
@@ -42,6 +48,8 @@ async def test_a_parked_delivery_carries_on_under_the_build_made_current(client,
         b_client = await connect(build_b)
         b_workers = build_workers(b_client, build_b, script.activities(), b_workflows)
         async with b_workers:
+            assert await worker_versions.current_build(client, build_b) == "a"  # not yet
+            await worker_versions.make_current(client, build_b, [])  # `shipmate promote`
             assert await worker_versions.current_build(client, build_b) == "b"
             await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
             final = await until(handle, lambda s: s.state == DeliveryState.succeeded)
