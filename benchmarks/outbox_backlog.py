@@ -30,8 +30,9 @@ from shipmate.temporal import connect
 from slack_emulator.server import EmulatorConfig, EmulatorServer
 from testkit.chat import TOKENS, Chat
 from testkit.fake_stages import Script, worker_with_slack
+from testkit.outbox import queue_in_outbox
 from workflows.outbox_messages import OutboxState, OutgoingMessage
-from workflows.outbox_workflow import SlackOutbox, outbox_id
+from workflows.outbox_workflow import SlackOutbox
 
 MESSAGES = 3000
 STORM_SECONDS = 30
@@ -78,16 +79,9 @@ async def backlog(client, settings: Settings, emulator: EmulatorServer) -> None:
             f"{emulator.base_url}/_emulator/ratelimits", json={"storm_seconds": STORM_SECONDS}
         )
     started = time.monotonic()
-    handle = await client.start_workflow(
-        SlackOutbox.run,
-        OutboxState(channel=CHANNEL),
-        id=outbox_id(settings.task_queue, CHANNEL),
-        task_queue=settings.task_queue,
-        start_signal="enqueue",
-        start_signal_args=[messages[0]],
+    handle = await queue_in_outbox(
+        client, settings.task_queue, OutboxState(channel=CHANNEL), messages
     )
-    for message in messages[1:]:
-        await handle.signal(SlackOutbox.enqueue, message)
     queued = time.monotonic() - started
     while len(await _runs(client, handle.id)) < 2 and time.monotonic() - started < 600:
         await asyncio.sleep(1)

@@ -147,6 +147,7 @@ async def promote_on_start(client: Client, settings: Settings, queues: list[str]
             )
             return
     await make_current(client, settings, queues)
+    log.info("build %s of %s is current", build_id(settings), deployment_name(settings))
 
 
 async def make_current(

@@ -122,7 +122,8 @@ async def test_every_rule_reads_metrics_and_labels_a_real_worker_exports(
     outbox = client.get_workflow_handle(outbox_id(queue, "C0GENERAL"))
     unknown = f"no-such-workflow-{uuid.uuid4().hex[:6]}"
     try:
-        await eventually(lambda: "worker polling task queue" in log.read_text(), what="polling")
+        # its build current: the work goes to it from now on (shipmate/worker_versions.py)
+        await eventually(lambda: "is current" in log.read_text(), what="the worker's build current")
 
         # Slack answers 429 for a while: the posts wait in the outbox, counted as backlog.
         await storm(emulator, 20)

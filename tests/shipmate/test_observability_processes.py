@@ -138,7 +138,8 @@ async def worker_through_a_429(settings, client, emulator, chat, tmp_path):
     outbox = client.get_workflow_handle(outbox_id(queue, "C0GENERAL"))
     key = f"observed-{uuid.uuid4().hex[:6]}"
     try:
-        await eventually(lambda: "worker polling task queue" in log.read_text(), what="polling")
+        # its build current: the work goes to it from now on (shipmate/worker_versions.py)
+        await eventually(lambda: "is current" in log.read_text(), what="the worker's build current")
         await storm(emulator, 2)
         message = OutgoingMessage(key=key, channel="C0GENERAL", text=f"seen {key}")
         await outbox_client.enqueue(client, queue, message)

@@ -19,9 +19,10 @@ from activities.outbox_sender import SlackSender
 from shipmate.payload_codec import new_key
 from testkit.chat import Chat, letters, start_bot
 from testkit.fake_stages import Script, worker_with_slack
+from testkit.outbox import queue_in_outbox
 from testkit.waiting import eventually
 from workflows.outbox_messages import OutboxState, OutgoingMessage, SlackCall
-from workflows.outbox_workflow import SlackOutbox, outbox_id
+from workflows.outbox_workflow import SlackOutbox
 
 
 async def storm(emulator, seconds: float) -> None:
@@ -205,16 +206,8 @@ async def _backlog_through_a_storm(client, settings, emulator, chat, **state):
         for n in range(60)
     ]
     await storm(emulator, 3)
-    handle = await client.start_workflow(
-        SlackOutbox.run,
-        OutboxState(channel=channel, history_limit=120, **state),
-        id=outbox_id(settings.task_queue, channel),
-        task_queue=settings.task_queue,
-        start_signal="enqueue",
-        start_signal_args=[messages[0]],
-    )
-    for message in messages[1:]:
-        await handle.signal(SlackOutbox.enqueue, message)
+    outbox = OutboxState(channel=channel, history_limit=120, **state)
+    handle = await queue_in_outbox(client, settings.task_queue, outbox, messages)
 
     async def rolled_over():
         current = (await client.get_workflow_handle(handle.id).describe()).run_id
