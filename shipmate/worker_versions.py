@@ -32,6 +32,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from temporalio.api.deployment import v1 as deployment
+from temporalio.api.enums.v1 import RoutingConfigUpdateState
 from temporalio.api.workflowservice.v1 import (
     DescribeWorkerDeploymentRequest,
     DescribeWorkerDeploymentVersionRequest,
@@ -56,6 +57,7 @@ AGAIN = (
     RPCStatusCode.RESOURCE_EXHAUSTED,
 )
 CALL_TIMEOUT = timedelta(seconds=10)
+UPDATING = RoutingConfigUpdateState.ROUTING_CONFIG_UPDATE_STATE_IN_PROGRESS
 log = logging.getLogger("shipmate.worker")
 
 
@@ -100,14 +102,22 @@ def deployment_config(settings: Settings) -> WorkerDeploymentConfig | None:
 
 async def current_build(client: Client, settings: Settings) -> str | None:
     """The build Temporal sends this deployment's work to; None before any is current."""
+    build, _ = await _routing(client, settings)
+    return build
+
+
+async def _routing(client: Client, settings: Settings) -> tuple[str | None, bool]:
+    """The current build, and whether every task queue already routes by it (a change
+    reaches the queues' partitions a moment after it is made)."""
     described = await client.workflow_service.describe_worker_deployment(
         DescribeWorkerDeploymentRequest(
             namespace=client.namespace, deployment_name=deployment_name(settings)
         ),
         timeout=CALL_TIMEOUT,
     )
-    routing = described.worker_deployment_info.routing_config
-    return routing.current_deployment_version.build_id or None
+    info = described.worker_deployment_info
+    build = info.routing_config.current_deployment_version.build_id or None
+    return build, info.routing_config_update_state != UPDATING
 
 
 async def current_or_none(client: Client, settings: Settings) -> str | None:
@@ -154,12 +164,14 @@ async def make_current(
     client: Client, settings: Settings, queues: list[str], wait_seconds: float = 60.0
 ) -> None:
     """Once Temporal has seen this build poll each of `queues` (none: any poll at all),
-    route the deployment's work to it. Raises VersioningUnavailable, saying what to do."""
+    route the deployment's work to it, and return once every queue routes by it.
+    Raises VersioningUnavailable, saying what to do."""
     build = build_id(settings)
 
     async def attempt() -> bool:
-        if await current_build(client, settings) == build:
-            return True
+        current, settled = await _routing(client, settings)
+        if current == build:
+            return settled  # current once every queue routes by it
         if not set(queues) <= await _polled_queues(client, settings):
             return False
         await client.workflow_service.set_worker_deployment_current_version(
@@ -173,7 +185,7 @@ async def make_current(
             ),
             timeout=CALL_TIMEOUT,
         )
-        return True
+        return False  # asked again: done once the queues route by it
 
     await _answered(attempt, settings, wait_seconds, until_true=True)
 
