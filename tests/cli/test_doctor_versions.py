@@ -51,11 +51,11 @@ async def test_shipmate_promote_sends_the_work_to_the_builds_workers(client, set
             }
             promoted = await asyncio.to_thread(
                 subprocess.run,
-                [sys.executable, "-m", "cli.main", "promote", "--wait", "30"],
+                [sys.executable, "-m", "cli.main", "promote", "--wait", "120"],
                 capture_output=True,
                 text=True,
                 env=environment,
-                timeout=120,
+                timeout=240,
             )
             assert promoted.returncode == 0, promoted.stderr
             assert promoted.stdout.strip() == f"build 1.1 of {queue} is current"
