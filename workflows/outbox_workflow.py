@@ -289,13 +289,13 @@ def _parts(backlog: Backlog, most: int) -> list[Backlog]:
     that on its own is a part by itself), the queue in order, then the edits."""
     parts, current = [], Backlog(outbox=backlog.outbox)
     items = [("queue", m) for m in backlog.queue] + [("edits", kv) for kv in backlog.edits.items()]
-    size = _size(current)
+    empty = size = _size(current)
     for kind, item in items:
         message = item if kind == "queue" else item[1]
         grows = len(message.model_dump_json().encode()) + 50
         if size + grows > most and (current.queue or current.edits):
             parts.append(current)
-            current, size = Backlog(outbox=backlog.outbox), _size(Backlog(outbox=backlog.outbox))
+            current, size = Backlog(outbox=backlog.outbox), empty
         if kind == "queue":
             current.queue.append(item)
         else:

@@ -222,7 +222,6 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.globals["roles"] = roles
     env.globals["allowed"] = lambda permissions, action: allowed(permissions, Action(action))
     env.globals["kept_actions"] = lambda entity: kept_actions(entity.permissions, roles)
-    env.globals["data_inventory"] = lambda spec: spec.personal_data()
     env.globals["alias"] = lambda name, attr: f'alias="{name}"' if name != attr else ""
     env.globals["dependants"] = lambda entity: [
         (child, relation)
