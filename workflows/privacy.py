@@ -104,6 +104,7 @@ PEOPLE = {
     "Donor", "Attendee", "Passenger", "Visitor", "Author", "Buyer", "Seller", "Profile",
     "Traveler", "Traveller", "Speaker", "Doctor", "Nurse", "Parent", "Guardian", "Player",
     "Athlete", "Worker", "Agent", "Freelancer", "Contractor", "Resident", "Citizen",
+    "Dependant", "Dependent", "Spouse", "Beneficiary", "Caregiver",
 }  # fmt: skip
 # Who a field's person is, on any entity: a shipment's recipient_name, a store's owner_phone.
 PERSON_ROLE = re.compile(

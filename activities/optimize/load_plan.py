@@ -16,7 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-SKIPPED_PREFIXES = ("/auth", "/health", "/ready", "/metrics", "/graphql")
+# Not the service's data: sign-in, probes, the admins' audit trail and privacy requests.
+SKIPPED_PREFIXES = ("/auth", "/health", "/ready", "/metrics", "/graphql", "/audit", "/privacy")
 PAGING = {"offset", "limit", "skip", "page", "per_page", "page_size", "cursor"}
 SORT_PARAMS = ("sort", "sort_by", "order_by", "ordering")
 WEIGHTS = {"list": 4, "filter": 3, "sort": 2, "get": 4, "create": 1}

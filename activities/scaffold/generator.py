@@ -18,9 +18,11 @@ from ruff.__main__ import find_ruff_bin
 
 from activities.scaffold import names
 from activities.scaffold.migrations import migration_files
+from activities.scaffold.subjects import erased_value, kept_fields, personal_fields, subjects
 from workflows import identifiers
 from workflows.event_spec import queue_suffix
 from workflows.permissions import Action, allowed, kept_actions
+from workflows.privacy import Privacy
 from workflows.spec import (
     Api,
     Auth,
@@ -33,7 +35,9 @@ from workflows.spec import (
 
 TEMPLATES = Path(__file__).parent / "templates"
 GENERATED_DIRS = ("app", "tests", "migrations", "specs")
-AUTH_ONLY = {"tests/test_roles.py"}
+AUTH_ONLY = {"tests/test_roles.py", "app/routers/audit.py"}
+# A person's rights over their data: with personal data, and admins to act on them.
+SUBJECTS_ONLY = {"app/privacy.py", "app/routers/privacy.py", "tests/test_privacy.py"}
 # Password sign-in (jwt, oauth2) and OpenID Connect sign-in: each has its own files.
 PASSWORD_ONLY = {"app/security.py", "app/routers/auth.py", "tests/test_auth.py"}
 OIDC_ONLY = {
@@ -83,6 +87,8 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
         if relative in EVENTS_ONLY and not spec.events:
             continue
         if relative in CONSUMERS_ONLY and not spec.consumers:
+            continue
+        if relative in SUBJECTS_ONLY and (spec.auth == Auth.none or not subjects(spec)):
             continue
         if relative == "app/routers/entity.py":
             for entity in spec.entities:
@@ -209,6 +215,7 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.filters["resolver"] = names.graphql_field
     env.globals["accounts_table"] = names.accounts_table(spec)
     env.globals["accounts_model"] = names.accounts_model(spec)
+    env.globals["audit_model"] = names.audit_model(spec)
     env.globals["graphql_types"] = names.graphql_types(spec)
     env.globals["own_paths"] = names.own_paths(spec)
     env.globals["sink_of"] = {event.entity: event.sink.value for event in spec.events}
@@ -236,7 +243,27 @@ def _environment(spec: ServiceSpec) -> Environment:
     env.globals["wrong_values"] = wrong_values
     env.globals["sample_value"] = sample_value
     env.globals["field_type"] = field_type
+    env.globals["about_people"] = about_people(spec)
+    env.globals["subjects"] = subjects(spec)
+    env.globals["personal_fields"] = personal_fields
+    env.globals["erased_value"] = erased_value
+    env.globals["kept_fields"] = kept_fields
     return env
+
+
+def about_people(spec: ServiceSpec) -> tuple[EntitySpec | None, list[str]]:
+    """What the privacy tests write: the first entity with personal data (else the first
+    entity), and its text fields whose values must never show where they do not belong."""
+    people = [e for e in spec.entities if any(e.privacy_of(f) != Privacy.none for f in e.fields)]
+    entity = (people or spec.entities or [None])[0]
+    if entity is None:
+        return None, []
+    return entity, [
+        field.name
+        for field in entity.fields
+        if field.type in (FieldType.str, FieldType.text, FieldType.email)
+        and (entity.privacy_of(field) != Privacy.none or not people)
+    ]
 
 
 def field_type(field: FieldSpec, types: dict[str, str]) -> str:

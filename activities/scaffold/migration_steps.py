@@ -15,6 +15,7 @@ import uuid
 from decimal import Decimal
 
 from activities.scaffold import names
+from activities.scaffold.migration_audit import HELPERS as AUDIT_HELPERS
 from activities.scaffold.migration_outbox import HELPERS as OUTBOX_HELPERS
 from workflows import identifiers
 from workflows.field_defaults import EXAMPLE_DEFAULTS
@@ -340,7 +341,7 @@ def _fill(table: str, column: sa.ColumnClause, value: object) -> None:
 NEEDS = {name: {"_rows"} for name in ("_refuse_rows", "_require_values", "_refuse_shared_default")}
 
 
-HELPERS |= OUTBOX_HELPERS
+HELPERS |= OUTBOX_HELPERS | AUDIT_HELPERS
 
 
 def helper_source(used: set[str]) -> str:

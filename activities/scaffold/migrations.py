@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from activities.scaffold import migration_steps as steps
+from activities.scaffold.migration_audit import audit_steps
 from activities.scaffold.migration_outbox import outbox_steps
 from activities.scaffold.migration_steps import COLUMN_TYPES, lit
 from workflows import identifiers
@@ -115,6 +116,9 @@ def _plan(old: ServiceSpec, new: ServiceSpec, undoing: int | None) -> Plan:
     plan.steps += accounts_last
     outbox, helpers = outbox_steps(old, new)
     plan.steps += outbox
+    plan.needs(helpers)
+    trail, helpers = audit_steps(old, new, upgrading=undoing is None)
+    plan.steps += trail
     plan.needs(helpers)
     return plan
 

@@ -18,7 +18,7 @@ from workflows.identifiers import python_name
 from workflows.spec import EntitySpec, ServiceSpec
 
 # Modules every service has beside the router and the test module of each entity.
-OWN_MODULES = frozenset({"auth", "health", "graphql", "events"})
+OWN_MODULES = frozenset({"auth", "health", "graphql", "events", "audit", "logs", "privacy"})
 
 # Who may sign in. An entity's table is always a plural (it ends in s, or in a hash when
 # it is long), so the table set aside never meets one.
@@ -64,6 +64,12 @@ def accounts_table(spec: ServiceSpec) -> str:
 def accounts_model(spec: ServiceSpec) -> str:
     """The class of accounts: Account, unless an entity has that name."""
     return free("Account", {model(entity.name) for entity in spec.entities}, "SignInAccount")
+
+
+def audit_model(spec: ServiceSpec) -> str:
+    """The class of the audit trail's entries: AuditEntry, unless an entity has that name
+    (both live in one registry, where a relationship finds a class by its name)."""
+    return free("AuditEntry", {model(entity.name) for entity in spec.entities}, "AuditTrailEntry")
 
 
 def graphql_types(spec: ServiceSpec) -> dict[str, dict[str, str]]:

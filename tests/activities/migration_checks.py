@@ -15,6 +15,10 @@ from tests.activities.test_scaffold import PYTHON
 from workflows import identifiers
 from workflows.spec import Auth, ServiceSpec
 
+# Tables a service has whatever its spec says: alembic's own, and the audit trail, which
+# no version drops (tests/activities/test_audit_migrations.py checks it).
+NOT_THE_SPECS = {"alembic_version", "audit_trail"}
+
 
 def alembic(project: Path, url: str, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
@@ -91,7 +95,7 @@ def schema(engine: sa.Engine) -> dict[str, dict]:
     found = sa.inspect(engine)
     unsaid = "RESTRICT" if engine.dialect.name == "mysql" else "NO ACTION"  # MariaDB omits it
     tables = {}
-    for table in sorted(set(found.get_table_names()) - {"alembic_version"}):
+    for table in sorted(set(found.get_table_names()) - NOT_THE_SPECS):
         columns = [c for c in found.get_columns(table) if c["name"] != "id"]
         # no server default left behind by a backfill (id's is PostgreSQL's sequence)
         assert [c["name"] for c in columns if c.get("default") is not None] == [], table

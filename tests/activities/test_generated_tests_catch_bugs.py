@@ -102,6 +102,42 @@ MUTATIONS = {
         "            query = query.where(getattr(model, name) == value)\n",
         "            pass\n",
     ),
+    "an update the audit trail never hears of": (
+        "relations",
+        "app/crud.py",
+        '        audit.record(session, _entity(type(row)), "updated", row.id, changed)\n',
+        "",
+    ),
+    "an audit trail that forgets who signed in": (
+        "okta sign-in, graphql",
+        "app/security.py",
+        '    audit.acting_as(claims["sub"])\n',
+        "",
+    ),
+    "an audit trail that records every field as changed": (
+        "graphql on mysql",
+        "app/crud.py",
+        " if getattr(row, key) != before[key]]\n",
+        "]\n",
+    ),
+    "a failed statement logged with its values": (
+        "every type",
+        "app/db.py",
+        "        hide_parameters=True,\n",
+        "",
+    ),
+    "an export and erasure that leave out the rows linked to the subject": (
+        "relations",
+        "app/privacy.py",
+        '            found.setdefault("Order", {})[each.id] = each\n',
+        "            continue\n",
+    ),
+    "an erasure that keeps the email": (
+        "relations",
+        "app/privacy.py",
+        "        row.email = value\n",
+        "        pass\n",
+    ),
     "a read that answers another row": (
         "one entity",
         "app/crud.py",

@@ -82,12 +82,14 @@ def test_a_service_without_those_entities_keeps_the_names_it_had():
     assert names.own_paths(plain) == {"metrics": "/metrics", "docs": "/docs"}
 
 
-# Each meets a name of the service's own: a module (auth, health, graphql, events), db's
-# Base, /metrics and /docs, a keyword as a class (None) or a module (import), GraphQL's
-# root and scalar types, a class linters refuse (I), and the accounts' class twice over.
+# Each meets a name of the service's own: a module (auth, health, graphql, events, audit,
+# privacy, tests' logs), db's Base, /metrics and /docs, a keyword as a class (None) or a module
+# (import), GraphQL's root and scalar types, a class linters refuse (I), the accounts'
+# class twice over and the audit trail's class.
 EVERY_OTHER = [
     "Base", "Auth", "Health", "Graphql", "Events", "Metric", "Doc", "None", "Import",
-    "Mutation", "Date", "I", "Account", "SignInAccount",
+    "Mutation", "Date", "I", "Account", "SignInAccount", "Audit", "AuditEntry", "Logs",
+    "Privacy",
 ]  # fmt: skip
 
 
@@ -106,13 +108,25 @@ def test_every_other_clash_builds_and_passes_its_own_tests(tmp_path):
     spec = ServiceSpec.model_validate(spec.model_dump())
     write_service(spec, tmp_path / "service")
     files = {p.relative_to(tmp_path / "service").as_posix() for p in tmp_path.rglob("*.py")}
-    for module in ("auth_", "health_", "graphql_", "events_", "import_", "none", "base"):
+    for module in (
+        "auth_",
+        "health_",
+        "graphql_",
+        "events_",
+        "import_",
+        "none",
+        "base",
+        "audit_",
+        "logs_",
+    ):
         assert f"app/routers/{module}.py" in files and f"tests/test_{module}.py" in files
     main = (tmp_path / "service/app/main.py").read_text()
     assert '@app.get("/health/metrics"' in main and 'docs_url="/openapi/docs"' in main
     models = (tmp_path / "service/app/models.py").read_text()
     assert "class None_(db.Base):" in models and "class I_(db.Base):" in models
     assert "class SignInAccount1(db.Base):" in models
+    audit = (tmp_path / "service/app/audit.py").read_text()
+    assert "class AuditTrailEntry(db.Base):" in audit and "class AuditEntry(db.Base):" in models
     graphql = (tmp_path / "service/app/graphql.py").read_text()
     assert '@strawberry.type(name="MutationRoot")' in graphql
     assert '@strawberry.type(name="DateRecord")' in graphql

@@ -8,7 +8,13 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from activities.scaffold.generator import write_service
-from tests.activities.migration_checks import insert, matches_the_models, migrate, rows
+from tests.activities.migration_checks import (
+    NOT_THE_SPECS,
+    insert,
+    matches_the_models,
+    migrate,
+    rows,
+)
 from workflows.data_loss import change_losses, rollback_losses
 from workflows.spec import Auth, EntitySpec, FieldSpec, ServiceSpec
 
@@ -24,7 +30,7 @@ def chain() -> list[ServiceSpec]:
 
 
 def tables(engine: sa.Engine) -> set[str]:
-    return set(sa.inspect(engine).get_table_names()) - {"alembic_version"}
+    return set(sa.inspect(engine).get_table_names()) - NOT_THE_SPECS
 
 
 def test_the_accounts_go_with_the_passwords_and_come_back_empty(tmp_path, database, engine):

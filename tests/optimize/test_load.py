@@ -285,6 +285,8 @@ def test_the_plan_of_a_generated_service(tmp_path):
         assert {f"GET {entity}", f"GET {entity}/{{id}}", f"POST {entity}"} <= set(calls)
         assert f"GET {entity}?sort" in calls
     assert not [name for name in calls if "/auth" in name or "/health" in name]
+    # nor the admins' audit trail, nor a privacy request (an erasure under load!)
+    assert not [name for name in calls if "/audit" in name or "/privacy" in name]
     assert not [c for c in calls.values() if c.method not in ("GET", "POST")]
     assert calls["GET /orders?status"].query == {"status": "open"}  # a choice, valid
     assert calls["GET /customers?sort"].query["sort"] in ("name", "email")
