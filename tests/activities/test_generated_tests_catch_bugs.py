@@ -105,8 +105,8 @@ MUTATIONS = {
     "an update the audit trail never hears of": (
         "relations",
         "app/crud.py",
-        '        audit.record(session, _entity(type(row)), "updated", row.id, changed)\n',
-        "",
+        '            audit.record(session, _entity(type(row)), "updated", row.id, changed)\n',
+        "            pass\n",
     ),
     "an audit trail that forgets who signed in": (
         "okta sign-in, graphql",
