@@ -22,7 +22,6 @@ from activities.scaffold.subjects import erased_value, kept_fields, personal_fie
 from workflows import identifiers
 from workflows.event_spec import queue_suffix
 from workflows.permissions import Action, allowed, kept_actions
-from workflows.privacy import Privacy
 from workflows.spec import (
     Api,
     Auth,
@@ -88,7 +87,7 @@ def render_service(spec: ServiceSpec, history: list[ServiceSpec] = ()) -> dict[s
             continue
         if relative in CONSUMERS_ONLY and not spec.consumers:
             continue
-        if relative in SUBJECTS_ONLY and (spec.auth == Auth.none or not subjects(spec)):
+        if relative in SUBJECTS_ONLY and (spec.auth == Auth.none or not env.globals["subjects"]):
             continue
         if relative == "app/routers/entity.py":
             for entity in spec.entities:
@@ -254,16 +253,13 @@ def _environment(spec: ServiceSpec) -> Environment:
 def about_people(spec: ServiceSpec) -> tuple[EntitySpec | None, list[str]]:
     """What the privacy tests write: the first entity with personal data (else the first
     entity), and its text fields whose values must never show where they do not belong."""
-    people = [e for e in spec.entities if any(e.privacy_of(f) != Privacy.none for f in e.fields)]
+    people = [e for e in spec.entities if personal_fields(e)]
     entity = (people or spec.entities or [None])[0]
     if entity is None:
         return None, []
-    return entity, [
-        field.name
-        for field in entity.fields
-        if field.type in (FieldType.str, FieldType.text, FieldType.email)
-        and (entity.privacy_of(field) != Privacy.none or not people)
-    ]
+    watched = personal_fields(entity) if people else entity.fields
+    text = (FieldType.str, FieldType.text, FieldType.email)
+    return entity, [field.name for field in watched if field.type in text]
 
 
 def field_type(field: FieldSpec, types: dict[str, str]) -> str:
