@@ -169,7 +169,10 @@ def cmd_promote(args, settings: Settings) -> int:
 
     async def promote() -> None:
         client = await connect(settings)
-        await worker_versions.make_current(client, settings, [], wait_seconds=args.wait)
+        # the workflows queue: a queue the build has not polled yet keeps routing to the old one
+        await worker_versions.make_current(
+            client, settings, [settings.task_queue], wait_seconds=args.wait
+        )
 
     asyncio.run(promote())
     print(f"build {build} of {worker_versions.deployment_name(settings)} is current")

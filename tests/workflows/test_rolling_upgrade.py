@@ -49,7 +49,7 @@ async def test_a_parked_delivery_carries_on_under_the_build_made_current(client,
         b_workers = build_workers(b_client, build_b, script.activities(), b_workflows)
         async with b_workers:
             assert await worker_versions.current_build(client, build_b) == "a"  # not yet
-            await worker_versions.make_current(client, build_b, [])  # `shipmate promote`
+            await worker_versions.make_current(client, build_b, [queue])  # `shipmate promote`
             assert await worker_versions.current_build(client, build_b) == "b"
             await delivery_client.decide(client, handle.id, "U0BOB", "staging", approve=True)
             final = await until(handle, lambda s: s.state == DeliveryState.succeeded)
