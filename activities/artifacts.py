@@ -35,6 +35,7 @@ class ArtifactMissing(Exception):
 class ArtifactStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
     def get(self, key: str) -> bytes: ...
+    def delete(self, key: str) -> None: ...
 
 
 class DirectoryStore:
@@ -58,6 +59,9 @@ class DirectoryStore:
         except FileNotFoundError:
             raise ArtifactMissing(f"{key} is not in {self.root}") from None
 
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)  # gone already is what was asked
+
 
 class S3Store:
     """A bucket (and prefix): what several workers on several machines share."""
@@ -80,6 +84,9 @@ class S3Store:
             if code in ("NoSuchKey", "NoSuchBucket", "404"):
                 raise ArtifactMissing(f"{key} is not in s3://{self.bucket}/{self.prefix}") from None
             raise
+
+    def delete(self, key: str) -> None:
+        self.s3.delete_object(Bucket=self.bucket, Key=self._name(key))  # none: no error
 
 
 def store_for(settings: Settings) -> ArtifactStore:

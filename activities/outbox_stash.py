@@ -4,7 +4,8 @@ Temporal refuses a payload over 2 MB, and a long Slack outage can queue more tha
 in one channel (the benchmark's 3,000 short messages carried 650 KB). The outbox hands
 such a backlog to `stash_backlog` in parts (each an activity payload well under the
 limit) before it continues as new, and the next run takes the parts back with
-`fetch_backlog` (a claim check), so the state it is handed holds only their keys. The
+`fetch_backlog` (a claim check), so the state it is handed holds only their keys, and
+`forget_backlog` deletes the parts once the next run's history holds them. The
 backlog is Slack text, so it is sealed with the payload key when one is set, as the
 history it stands in for would be; it lives in the artifact store every worker shares.
 """
@@ -55,3 +56,9 @@ class BacklogStash:
         except (PayloadKeyError, ValidationError) as error:  # no retry reads it
             reason = f"{key}: {type(error).__name__}: {str(error)[:200]}"
             raise ApplicationError(reason, type="BacklogUnreadable", non_retryable=True) from None
+
+    @implements(contracts.forget_backlog)
+    def forget_backlog(self, keys: list[str]) -> None:
+        store = store_for(self.settings)
+        for key in keys:
+            store.delete(key)

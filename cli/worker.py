@@ -60,6 +60,7 @@ def slack_activities(settings: Settings) -> list:
         SlackSender(settings).send_to_slack,
         stash.stash_backlog,
         stash.fetch_backlog,
+        stash.forget_backlog,
     ]
 
 

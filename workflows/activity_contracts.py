@@ -134,6 +134,12 @@ def fetch_backlog(key: str) -> Backlog:
 
 
 @activity.defn
+def forget_backlog(keys: list[str]) -> None:
+    """Delete the stashed parts an outbox has taken back (their text is Slack's)."""
+    raise NotImplementedError
+
+
+@activity.defn
 def fetch_review_code(request: ReviewRequest) -> FetchedCode:
     """Bring the code to review into the artifact store: a service's version, an allowed
     git URL, a Slack file or a pasted snippet, within the size and time limits."""
@@ -256,6 +262,7 @@ ALL = (
     send_to_slack,
     stash_backlog,
     fetch_backlog,
+    forget_backlog,
 )
 
 

@@ -42,7 +42,11 @@ with workflow.unsafe.imports_passed_through():
         SlackCall,
         SlackSent,
     )
-    from workflows.patches import OUTBOX_ROLLS_OVER_BUSY, OUTBOX_STASHES_BACKLOG
+    from workflows.patches import (
+        OUTBOX_FORGETS_STASH,
+        OUTBOX_ROLLS_OVER_BUSY,
+        OUTBOX_STASHES_BACKLOG,
+    )
     from workflows.queues import queue_for
 
 OUTBOX_TYPE = "SlackOutbox"
@@ -53,6 +57,7 @@ IDLE = timedelta(minutes=10)
 KEEP_KEYS = 2000
 KEEP_CARDS = 500
 STASH_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(seconds=30))
+FORGET_RETRY = RetryPolicy(maximum_attempts=5, maximum_interval=timedelta(minutes=1))
 FETCH_RETRY = RetryPolicy(
     maximum_interval=timedelta(minutes=1), non_retryable_error_types=["BacklogUnreadable"]
 )
@@ -163,6 +168,7 @@ class SlackOutbox:
                 )
         except ActivityError as err:
             workflow.logger.warning("backlog carried whole, not stashed: %s", err.cause or err)
+            await self._forget(keys)  # the parts stashed before the failure
             return self._state
         stashed = {id(message) for message in backlog.queue}
         later = [message for message in self._state.queue if id(message) not in stashed]
@@ -197,6 +203,23 @@ class SlackOutbox:
         for message in [*arrived, *held]:
             self.enqueue(message)
         state.edits.update(newer)
+        await self._forget(keys)  # this history holds every part now
+
+    async def _forget(self, keys: list[str]) -> None:
+        """Delete stashed parts no run will read again. A store that keeps refusing
+        leaves them (said in the log): the outbox never waits on its housekeeping."""
+        if not keys or not workflow.patched(OUTBOX_FORGETS_STASH):
+            return
+        try:
+            await workflow.execute_activity(
+                contracts.forget_backlog,
+                keys,
+                task_queue=queue_for("forget_backlog"),
+                start_to_close_timeout=timedelta(minutes=2),
+                retry_policy=FORGET_RETRY,
+            )
+        except ActivityError as err:
+            workflow.logger.warning("stashed parts %s left: %s", keys, err.cause or err)
 
     def _busy(self) -> bool:
         state = self._state

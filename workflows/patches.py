@@ -31,3 +31,6 @@ RULES_FROM_WORKER = "rules-from-worker"
 # An outbox whose backlog is too big to carry through continue-as-new stashes it in the
 # artifact store and carries its key (before: carried it all, failing past 2 MB).
 OUTBOX_STASHES_BACKLOG = "outbox-stashes-backlog"
+# An outbox deletes the stashed parts it took back, and those of a stash that failed
+# half-way (before: they stayed in the artifact store for good).
+OUTBOX_FORGETS_STASH = "outbox-forgets-stash"

@@ -34,6 +34,7 @@ KIND_OF = {
     "send_to_slack": SLACK,
     "stash_backlog": SLACK,  # the outbox's, beside its Slack calls
     "fetch_backlog": SLACK,
+    "forget_backlog": SLACK,
     # Reviews: fetching and the sandboxed tools are slow work, the card and uploads are
     # Slack's; the model's reading and handing fixes on stay with the workflows.
     "fetch_review_code": DOCKER,

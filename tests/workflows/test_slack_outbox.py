@@ -16,12 +16,13 @@ from pydantic import SecretStr
 from temporalio.testing import ActivityEnvironment
 
 from activities.outbox_sender import SlackSender
+from activities.outbox_stash import BacklogStash
 from shipmate.payload_codec import new_key
 from testkit.chat import Chat, letters, start_bot
 from testkit.fake_stages import Script, worker_with_slack
 from testkit.outbox import queue_in_outbox
 from testkit.waiting import eventually
-from workflows.outbox_messages import OutboxState, OutgoingMessage, SlackCall
+from workflows.outbox_messages import Backlog, OutboxState, OutgoingMessage, SlackCall
 from workflows.outbox_workflow import SlackOutbox
 
 
@@ -173,25 +174,43 @@ async def test_a_long_backlog_rolls_over_with_it_and_says_each_message_once(
     assert handed_on is not None and handed_on.queue, "it rolled over only once idle"
 
 
-async def test_a_backlog_too_big_to_carry_is_stashed_sealed_and_still_said_once(
+async def test_a_backlog_too_big_to_carry_is_stashed_and_still_said_once(
     client, slack_settings, emulator, chat
 ):
-    """Past `carry_bytes` the backlog waits in the artifact store, sealed with the payload
-    key, and only its key goes through continue-as-new (Temporal refuses a payload over
-    2 MB); the next run takes it back, and every message still arrives once."""
+    """Past `carry_bytes` the backlog waits in the artifact store and only its keys go
+    through continue-as-new (Temporal refuses a payload over 2 MB); the next run takes it
+    back, every message still arrives once, and the parts are deleted once taken back."""
     sealed = slack_settings.model_copy(
         update={"payload_keys": SecretStr(new_key("k1")), "task_queue": f"stash-{letters()}"}
     )
     with ThreadPoolExecutor(max_workers=4) as executor:
         async with worker_with_slack(client, sealed, Script(), executor):
-            handed_on, tag = await _backlog_through_a_storm(
+            handed_on, _ = await _backlog_through_a_storm(
                 client, sealed, emulator, chat, carry_bytes=2_000
             )
     assert handed_on is not None and len(handed_on.stashed) > 1, "not stashed in parts"
     assert not handed_on.queue and not handed_on.edits  # only the parts' keys went along
-    for key in handed_on.stashed:
-        stash = (sealed.state_dir / "artifacts" / key).read_bytes()
-        assert tag.encode() not in stash and b"private_to" not in stash  # sealed
+    left = [key for key in handed_on.stashed if (sealed.state_dir / "artifacts" / key).exists()]
+    assert not left, f"stashed parts never deleted: {left}"
+
+
+def test_a_stashed_part_is_sealed_read_back_whole_and_then_deleted(slack_settings):
+    """The stash activities themselves, on the worker's real store: no Slack text readable
+    in the part, the same backlog back, and nothing left once it is forgotten."""
+    sealed = slack_settings.model_copy(update={"payload_keys": SecretStr(new_key("k1"))})
+    stash, tag = BacklogStash(sealed), letters()
+    backlog = Backlog(
+        outbox="slack-outbox/q/C0DEPLOYS",
+        queue=[OutgoingMessage(key=f"k/{tag}", channel="C0DEPLOYS", text=f"{tag} secret plan")],
+    )
+    env = ActivityEnvironment()
+    key = env.run(stash.stash_backlog, backlog)
+    stored = (sealed.state_dir / "artifacts" / key).read_bytes()
+    assert tag.encode() not in stored and b"secret plan" not in stored  # sealed
+    assert env.run(stash.fetch_backlog, key) == backlog
+    env.run(stash.forget_backlog, [key])
+    assert not (sealed.state_dir / "artifacts" / key).exists()
+    env.run(stash.forget_backlog, [key])  # forgetting twice (a retried call) is no error
 
 
 async def _backlog_through_a_storm(client, settings, emulator, chat, **state):
