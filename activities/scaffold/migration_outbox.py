@@ -56,21 +56,57 @@ def _ensure_inbox() -> None:
             sa.Column("received_at", sa.Double(), nullable=False),
             mysql_charset="utf8mb4",
         )
-    elif "ix_event_inbox_received_at" in {i["name"] for i in inspector.get_indexes("event_inbox")}:
+        op.create_index("ix_event_inbox_received_at", "event_inbox", ["received_at"])
         return
-    op.create_index("ix_event_inbox_received_at", "event_inbox", ["received_at"])
+    if op.get_bind().dialect.name == "postgresql":
+        _index_inbox_beside_its_writes()
+    elif "ix_event_inbox_received_at" not in {
+        index["name"] for index in inspector.get_indexes("event_inbox")
+    }:
+        # MariaDB adds an index online; SQLite has one writer anyway
+        op.create_index("ix_event_inbox_received_at", "event_inbox", ["received_at"])
+''',
+    "_index_inbox_beside_its_writes": '''
+def _index_inbox_beside_its_writes() -> None:
+    """PostgreSQL: a plain CREATE INDEX would hold the running consumer's inserts for as
+    long as a full inbox takes to index, so it is built CONCURRENTLY, outside any
+    transaction. Its step comes first in its version, so the commit that needs leaves
+    every earlier version whole; an index a stopped build left invalid is made again."""
+    valid = op.get_bind().execute(
+        sa.text(
+            "SELECT indisvalid FROM pg_index "
+            "WHERE indexrelid = to_regclass('ix_event_inbox_received_at')"
+        )
+    ).scalar()
+    if valid:
+        return
+    with op.get_context().autocommit_block():
+        if valid is not None:
+            op.drop_index("ix_event_inbox_received_at", "event_inbox", postgresql_concurrently=True)
+        op.create_index(
+            "ix_event_inbox_received_at",
+            "event_inbox",
+            ["received_at"],
+            postgresql_concurrently=True,
+        )
 ''',
 }
 
 
-def outbox_steps(old: ServiceSpec, new: ServiceSpec) -> tuple[list[str], set[str]]:
-    """The steps from `old` to `new`, and the helpers they call. The tables are made, never
-    dropped: a version that stops publishing migrates while the one before still writes
-    events (and a roll back migrates down while the newer one does), so they stay, idle,
-    with any event not yet sent; the models' check leaves them out (migrations/env.py)."""
-    steps = [
-        f"_ensure_{kind}()"
-        for kind, now in (("outbox", new.events), ("inbox", new.consumers))
-        if now
-    ]
-    return steps, {step.removesuffix("()") for step in steps}
+def outbox_steps(new: ServiceSpec) -> tuple[list[str], set[str]]:
+    """The step that makes the outbox, and the helper it calls. The tables are made,
+    never dropped: a version that stops publishing migrates while the one before still
+    writes events (and a roll back migrates down while the newer one does), so they stay,
+    idle, with any event not yet sent; the models' check leaves them out
+    (migrations/env.py)."""
+    if not new.events:
+        return [], set()
+    return ["_ensure_outbox()"], {"_ensure_outbox"}
+
+
+def inbox_steps(new: ServiceSpec) -> tuple[list[str], set[str]]:
+    """The step that makes the inbox (kept like the outbox), and its helpers. It goes
+    first in its version: on PostgreSQL its index is built outside a transaction."""
+    if not new.consumers:
+        return [], set()
+    return ["_ensure_inbox()"], {"_ensure_inbox", "_index_inbox_beside_its_writes"}

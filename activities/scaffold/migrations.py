@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from activities.scaffold import migration_steps as steps
 from activities.scaffold.migration_audit import audit_steps
-from activities.scaffold.migration_outbox import outbox_steps
+from activities.scaffold.migration_outbox import inbox_steps, outbox_steps
 from activities.scaffold.migration_steps import COLUMN_TYPES, lit
 from workflows import identifiers
 from workflows.field_defaults import existing_rows_value
@@ -101,6 +101,9 @@ def _plan(old: ServiceSpec, new: ServiceSpec, undoing: int | None) -> Plan:
     """What takes a database from `old`'s schema to `new`'s. `undoing` is the version
     whose downgrade this is: what it dropped comes back, and the comments say so."""
     plan = Plan()
+    inbox, helpers = inbox_steps(new)
+    plan.steps += inbox
+    plan.needs(helpers)
     accounts_first, accounts_last = steps.accounts(old, new)
     plan.steps += accounts_first
     before = {e.name: e for e in old.entities}
@@ -114,7 +117,7 @@ def _plan(old: ServiceSpec, new: ServiceSpec, undoing: int | None) -> Plan:
     removed = [e for e in old.entities if e.name not in after]
     _drop_tables(plan, removed, old.entities, kept, undoing)
     plan.steps += accounts_last
-    outbox, helpers = outbox_steps(old, new)
+    outbox, helpers = outbox_steps(new)
     plan.steps += outbox
     plan.needs(helpers)
     trail, helpers = audit_steps(old, new, upgrading=undoing is None)

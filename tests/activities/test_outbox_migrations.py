@@ -6,6 +6,7 @@ models' check leaves them out when a version has none; a service made before the
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 
 from activities.scaffold.generator import write_service
@@ -117,4 +118,55 @@ def test_an_inbox_made_before_its_index_gets_it_with_the_next_version(tmp_path, 
     write_service(v1.model_copy(update={"version": 2}), project)
     migrate(project, database, "upgrade", "head")
     assert FORGET_BY in inbox_indexes(engine)
+    matches_the_models(project, database)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_on_postgresql_the_inbox_index_is_built_beside_the_writes(tmp_path, database, engine):
+    """PostgreSQL builds the index CONCURRENTLY (a plain build holds the running
+    consumer's inserts): an inbox made before it, with rows, gets a valid index, and an
+    index a stopped build left invalid is made again; migrating two versions at once
+    leaves each whole, stamped at the newest."""
+    project = tmp_path / "fulfillment"
+    v1 = ServiceSpec(name="fulfillment-api", entities=[FULFILLMENT], consumers=[CONSUMER])
+    write_service(v1, project)
+    migrate(project, database, "upgrade", "head")
+    with engine.begin() as db:
+        db.execute(sa.text(f"DROP INDEX {FORGET_BY}"))
+        db.execute(
+            sa.text(
+                "INSERT INTO event_inbox (event_id, received_at) "
+                "SELECT 'e' || n, n FROM generate_series(1, 5000) AS n"
+            )
+        )
+        db.execute(sa.text(f"CREATE INDEX {FORGET_BY} ON event_inbox (event_id)"))
+        db.execute(  # what a build stopped half-way leaves: an index no query may use
+            sa.text(
+                f"UPDATE pg_index SET indisvalid = false WHERE indexrelid = '{FORGET_BY}'::regclass"
+            )
+        )
+    write_service(v1.model_copy(update={"version": 2}), project)
+    with_note = v1.model_copy(
+        update={
+            "version": 3,
+            "entities": [
+                FULFILLMENT.model_copy(
+                    update={"fields": [*FULFILLMENT.fields, FieldSpec(name="note", required=False)]}
+                )
+            ],
+        }
+    )
+    write_service(with_note, project)
+    migrate(project, database, "upgrade", "head")  # v2 and v3 in one go
+    with engine.begin() as db:
+        valid, columns = db.execute(
+            sa.text(
+                "SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) FROM pg_index i "
+                f"WHERE i.indexrelid = '{FORGET_BY}'::regclass"
+            )
+        ).one()
+        stamped = db.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        rows = db.execute(sa.text("SELECT count(*) FROM event_inbox")).scalar()
+    assert valid and "(received_at)" in columns  # made again, on the right column
+    assert stamped == "v0003" and rows == 5000
     matches_the_models(project, database)
