@@ -16,7 +16,6 @@ from temporalio import workflow
 with workflow.unsafe.imports_passed_through():
     from workflows import search
     from workflows.models import (
-        DELIVERY_CHANGED,
         ApprovalPolicy,
         DeliveryRequest,
         DeliveryState,
@@ -69,21 +68,12 @@ class DeliveryBase:
     async def _report(self, deployments_changed: bool = False) -> None:
         """Tell the service entity and the Slack thread soon (both coalesce changes).
         A change to what is deployed where reaches the service before the thread hears
-        of it: the reply that says so asks the service what it could roll back to.
-        Deliveries started before the service was told in the background wait for it
-        every time."""
-        delivery, parent = self._delivery, workflow.info().parent
+        of it: the reply that says so asks the service what it could roll back to."""
+        delivery = self._delivery
         if delivery.service.service_workflow_id:
             delivery.service.changed()
             if deployments_changed:
                 await delivery.service.flush()
-        elif parent is not None:
-            try:
-                await workflow.get_external_workflow_handle(parent.workflow_id).signal(
-                    DELIVERY_CHANGED, delivery.status
-                )
-            except Exception:  # the service may be rolling over; it re-reads us when back
-                workflow.logger.warning("could not tell %s about a change", parent.workflow_id)
         delivery.thread.changed()
 
     async def _flush(self) -> None:

@@ -152,7 +152,8 @@ class DeliveryWorkflow(UndoSteps, DeploySteps, StageRunner, Gates):
                 delivery.thread.keep_current(lambda: status, lambda: delivery.failures)
             )
         parent = workflow.info().parent
-        if parent is not None and workflow.patched(SERVICE_TOLD_IN_BACKGROUND):
+        if parent is not None:
+            workflow.deprecate_patch(SERVICE_TOLD_IN_BACKGROUND)  # retired: see patches.py
             delivery.service = ServiceUpdates(parent.workflow_id)
             self._informer = asyncio.create_task(delivery.service.keep_current(lambda: status))
         await self._set_state(DeliveryState.running)
@@ -239,14 +240,12 @@ class DeliveryWorkflow(UndoSteps, DeploySteps, StageRunner, Gates):
         self._stage("scaffold").detail = "; ".join([f"{scaffold.files} files", *scaffold.notes])
         self._delivery.status.repository = scaffold.artifact
         # The tests and the runtime image need only the scaffold, and a push only the
-        # image: they run side by side. Deliveries started before that run in sequence.
-        if workflow.patched(OVERLAPPED_STAGES):
-            _, built_and_pushed = await self._side_by_side(
-                self._test(scaffold), self._build_and_push(scaffold)
-            )
-            return cast(tuple[BuiltImage, str], built_and_pushed)
-        await self._test(scaffold)
-        return await self._build_and_push(scaffold)
+        # image: they run side by side.
+        workflow.deprecate_patch(OVERLAPPED_STAGES)  # retired: see patches.py
+        _, built_and_pushed = await self._side_by_side(
+            self._test(scaffold), self._build_and_push(scaffold)
+        )
+        return cast(tuple[BuiltImage, str], built_and_pushed)
 
     async def _test(self, scaffold: ScaffoldResult) -> None:
         report = await self._run_long_stage("test", contracts.test_service, scaffold)

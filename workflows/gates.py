@@ -101,8 +101,8 @@ class Gates(DeliveryBase):
         await self._set_state(DeliveryState.waiting_for_approval)
         decided, waited = False, 0.0
         remind_after = policy.timeout_seconds - policy.remind_before_seconds
-        # A delivery parked before reminders existed keeps its single wait on replay.
-        if policy.remind_before_seconds > 0 and remind_after > 0 and workflow.patched(REMINDER):
+        if policy.remind_before_seconds > 0 and remind_after > 0:
+            workflow.deprecate_patch(REMINDER)  # retired: see patches.py
             decided, waited = await self._decided_within(gate, remind_after), remind_after
             if not decided:
                 gate.reminded = True

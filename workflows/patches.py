@@ -6,16 +6,22 @@ older than it can still exist, `deprecate_patch(NAME)` without the old path; onc
 run carries the marker, the call goes. Deliveries live at most a gate's timeout plus
 the retry window (about two days); service entities and outboxes live for ever, so
 their markers stay until a continue-as-new has passed every one of them. The kept
-histories in tests/workflows/histories hold each marker's old path to its promise.
+histories in tests/workflows/histories hold each marker's old path to its promise;
+a retired path's histories move to its archive folder.
+
+Retired (`deprecate_patch`, old path gone) on 2026-12-08: REMINDER, OVERLAPPED_STAGES and
+SERVICE_TOLD_IN_BACKGROUND; their calls go once no delivery started before 2026-12-10
+can still be running (it would carry the deprecated marker).
 """
 
-# Gates remind their approvers before they expire (deliveries parked before waited once).
+# Retired. Gates remind their approvers before they expire (before: they waited once).
 REMINDER = "reminder"
 # Delivery ids carry a random suffix, so a recreated service never reuses one (services).
 UNIQUE_DELIVERY_IDS = "unique-delivery-ids"
-# Tests run beside build and push (deliveries before ran them in sequence).
+# Retired. Tests run beside build and push (deliveries before ran them in sequence).
 OVERLAPPED_STAGES = "test-beside-build"
-# A delivery tells its service entity of changes in the background (before: each awaited).
+# Retired. A delivery tells its service entity of changes in the background (before:
+# each signal awaited).
 SERVICE_TOLD_IN_BACKGROUND = "service-told-in-background"
 # An outbox continues as new when its history is long even with a backlog, carrying it
 # (before: only once idle, so a long backlog grew its history without bound), and drops

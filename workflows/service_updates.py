@@ -5,8 +5,7 @@ arrive, and the last one before the delivery ends. But a stage need not wait for
 signal to land before it starts: that wait cost a workflow task at every stage. So
 signals go out in the background, one in flight at a time and always with the newest
 status (a burst of changes becomes one signal), and the delivery flushes them before it
-ends. Deliveries started before this (no `patches.SERVICE_TOLD_IN_BACKGROUND` marker) keep
-waiting for each signal, as their histories hold them to.
+ends.
 """
 
 from __future__ import annotations

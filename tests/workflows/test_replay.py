@@ -16,8 +16,9 @@ Two kinds of fixture (tests/workflows/histories/record.py records both):
   a service run with several deliveries, a service and an outbox continued as new);
   test_replay_paths.py shows that each went down its path.
 
-Fixtures whose path a removed patch retired are not replayed: they move to a dated
-folder under histories/archive/ (its README says how).
+Fixtures whose path a retired patch took away are not replayed: they move to a dated
+folder under histories/archive/ (its README says how), and the kept fixture is recorded
+once more from the code that retired it.
 """
 
 from __future__ import annotations
@@ -124,33 +125,53 @@ def scheduled_together(history: list[dict]) -> list[set[str]]:
     return batches + ([batch - {"notify"}] if batch else [])
 
 
-def test_the_fixtures_hold_both_the_sequence_and_the_side_by_side_stages():
-    """Kept deliveries ran test, build and push in sequence (and must keep doing so on
-    replay); a delivery recorded since schedules test and build in one workflow task."""
-    side_by_side = {"test_service", "build_service_image"}
-
-    def together(name: str) -> bool:
-        return any(side_by_side <= started for started in scheduled_together(events(name)))
-
-    assert not together("production_delivery")
-    assert not together("parked_delivery")
-    assert together("delivery_succeeded")
+ARCHIVE = HERE / "archive"
+ARCHIVED = sorted(ARCHIVE.glob("*/*.json*"))
 
 
-def test_the_fixtures_hold_both_waiting_for_the_service_and_telling_it_in_the_background():
-    """Kept deliveries waited for each signal to their service entity to land before
-    they started the next stage (and must keep doing so on replay); a delivery recorded
-    since starts the stage in the workflow task that sends the signal."""
+def archived(name: str) -> list[dict]:
+    (path,) = [p for p in ARCHIVED if name_of(p) == name]
+    return json.loads(read(path))["events"]
 
-    def stage_beside_signal(name: str) -> bool:
-        return any(
-            "signal" in started and len(started) > 1 for started in scheduled_together(events(name))
-        )
 
-    for kept in ("production_delivery", "parked_delivery"):
-        assert any("signal" in started for started in scheduled_together(events(kept)))
-        assert not stage_beside_signal(kept)
-    assert stage_beside_signal("delivery_succeeded")
+def side_by_side(history: list[dict]) -> bool:
+    """Test and build started in one workflow task (since `test-beside-build`)."""
+    return any(
+        {"test_service", "build_service_image"} <= started
+        for started in scheduled_together(history)
+    )
+
+
+def stage_beside_signal(history: list[dict]) -> bool:
+    """A stage started in the task that signals the service (since it is told in the
+    background; before, each signal was awaited first)."""
+    return any("signal" in started and len(started) > 1 for started in scheduled_together(history))
+
+
+def test_retired_paths_are_archived_and_every_replayed_delivery_takes_the_new_ones():
+    """The retired markers' old paths (test, build and push in sequence; each signal to
+    the service awaited) live only in the archive, and the deliveries replayed today
+    took the new ones, so a path the code no longer has is never asked to replay."""
+    for name in ("production_delivery", "parked_delivery"):
+        old = archived(name)
+        assert not side_by_side(old) and not stage_beside_signal(old)
+        assert any("signal" in started for started in scheduled_together(old))
+    for name in ("production_delivery", "delivery_succeeded"):
+        assert side_by_side(events(name)) and stage_beside_signal(events(name))
+    assert stage_beside_signal(events("parked_delivery"))  # parked before its build
+
+
+@pytest.mark.parametrize("path", ARCHIVED, ids=[name_of(p) for p in ARCHIVED])
+async def test_an_archived_history_no_longer_replays(path):
+    """Each archived history is there because a retired path stranded it; one that
+    still replays belongs back with the replayed ones."""
+    result = await Replayer(
+        workflows=[ServiceWorkflow, DeliveryWorkflow, SlackOutbox],
+        data_converter=pydantic_data_converter,
+    ).replay_workflow(
+        WorkflowHistory.from_json(name_of(path), read(path)), raise_on_replay_failure=False
+    )
+    assert result.replay_failure is not None
 
 
 @pytest.mark.parametrize(

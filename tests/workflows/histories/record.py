@@ -326,6 +326,7 @@ def main() -> None:
             temporal_ui_port=ui,
             task_queue="record",
             state_dir=Path(state),
+            developers=["*"],  # since rules-from-worker, the worker's settings say who may ask
         )
 
         async def run() -> None:

@@ -39,10 +39,15 @@ async def settled(outbox: WorkflowHandle, eventually, timeout: float = 120) -> N
 
 
 async def ask(client: Client, chat, asked: str) -> tuple[str, WorkflowHandle]:
+    """Alice asks; a service that exists already she answers she means to change."""
     ts = await chat.say("U0ALICE", asked)
-    on_it = await chat.wait_for(ts, lambda r: r["text"].startswith("On it"))
-    delivery_id = on_it["text"].split("delivery `")[1].split("`")[0]
-    return ts, client.get_workflow_handle(delivery_id)
+    answer = await chat.wait_for(ts, lambda r: "`delivery/" in r["text"] or "`change " in r["text"])
+    if "`delivery/" not in answer["text"]:
+        change = answer["text"].split("`change ")[1].split("`")[0]
+        await chat.say("U0ALICE", f"change {change}", thread_ts=ts)
+        answer = await chat.wait_for(ts, lambda r: "`delivery/" in r["text"])
+    delivery_id = answer["text"].split("`delivery/")[1].split("`")[0]
+    return ts, client.get_workflow_handle(f"delivery/{delivery_id}")
 
 
 async def deliver_from_slack(client: Client, chat, asked: str) -> WorkflowHandle:
