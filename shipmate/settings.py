@@ -317,6 +317,11 @@ class Settings(BaseSettings):
         description="OTLP/HTTP collector for traces, e.g. http://otel:4318; unset: the standard "
         "OTEL_EXPORTER_OTLP_ENDPOINT, and no tracing when neither is set",
     )
+    services_otlp_endpoint: str | None = Field(
+        None,
+        description="OTLP/HTTP collector the services Shipmate deploys send their traces to, "
+        "e.g. http://otel:4318; unset: they make spans and send them nowhere",
+    )
     worker_metrics_port: int = Field(0, description="Worker's Prometheus /metrics port (0: off)")
     bot_metrics_port: int = Field(0, description="Bot's Prometheus /metrics port (0: off)")
     metrics_host: str = Field("127.0.0.1", description="Address /metrics listens on (0.0.0.0)")

@@ -40,6 +40,7 @@ from activities.deploy_targets.ecs_resources import (
 from activities.deploy_targets.ecs_rollout import run_migration_down, wait_until_rolled_out
 from activities.deploy_targets.naming import aws_tags
 from activities.deploy_targets.sign_in import sign_in_environment
+from activities.deploy_targets.traces import trace_environment
 from activities.service_secrets import new_service_secrets
 from shipmate.settings import Settings
 from workflows.spec import DeployTarget
@@ -194,6 +195,8 @@ def _container(
         *database.environment(),
     ]
     plain += [{"name": k, "value": v} for k, v in sign_in_environment(settings, request).items()]
+    traces = trace_environment(settings, service, environment)
+    plain += [{"name": k, "value": v} for k, v in traces.items()]
     if request.publishes_events:
         plain += [
             {"name": "EVENTS_QUEUE_URL", "value": _events_queue(settings, service, environment)},

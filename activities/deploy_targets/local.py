@@ -51,6 +51,7 @@ from activities.deploy_targets.local_router import LocalRouter
 from activities.deploy_targets.naming import label_filters, labels, resource_name, secrets_file
 from activities.deploy_targets.ownership import ours_or_unmarked, pair_of, require_ours
 from activities.deploy_targets.sign_in import sign_in_environment
+from activities.deploy_targets.traces import trace_environment
 from activities.images import docker_client
 from activities.log_scrub import scrub_tail
 from activities.service_secrets import new_service_secrets, secret_values
@@ -121,6 +122,9 @@ def deploy_blue_green(
     brokers = sorted({*request.event_sinks, *request.consumer_sinks})
     events = event_environment(settings, service, environment, brokers)
     events |= sign_in_environment(settings, request, partial(reachable_from_services, settings))
+    events |= trace_environment(
+        settings, service, environment, partial(reachable_from_services, settings)
+    )
     secrets = service_secrets(settings, service, environment)
     database_url, volumes = prepare_database(
         settings, request.database, service, environment, secrets["DATABASE_PASSWORD"]

@@ -209,6 +209,19 @@ def test_a_service_that_publishes_changes_gets_its_queue(settings):
     }
 
 
+def test_a_service_sends_its_traces_where_the_installation_says_under_its_names(settings):
+    traced = settings.model_copy(update={"services_otlp_endpoint": "http://otel.internal:4318"})
+    service = f"ledger-{uuid.uuid4().hex[:6]}"
+    deployed = deploy(traced, service, f"{settings.registry}/{service}:v1")
+    plain = {e["name"]: e["value"] for e in container_of(traced, deployed)["environment"]}
+    assert plain["OTEL_EXPORTER_OTLP_ENDPOINT"] == "http://otel.internal:4318"
+    assert plain["OTEL_SERVICE_NAME"] == service
+    assert plain["OTEL_RESOURCE_ATTRIBUTES"] == "deployment.environment=staging"
+    quiet = deploy(settings, f"quiet-{uuid.uuid4().hex[:6]}", f"{settings.registry}/quiet:v1")
+    unset = [e["name"] for e in container_of(settings, quiet)["environment"]]
+    assert unset and not [name for name in unset if name.startswith("OTEL_")]
+
+
 def counts(settings) -> dict:
     elb = aws(settings, "elbv2")
     return {

@@ -138,6 +138,24 @@ MUTATIONS = {
         "        row.email = value\n",
         "        pass\n",
     ),
+    "events that drop the trace of the request that wrote them": (
+        "events",
+        "app/events.py",
+        '        "trace": tracing.carried(),\n',
+        '        "trace": {},\n',
+    ),
+    "request log lines that cannot be found from a trace": (
+        "one entity",
+        "app/middleware.py",
+        '        "trace_id": tracing.trace_id(),\n',
+        '        "trace_id": "",\n',
+    ),
+    "database calls left out of the request's trace": (
+        "relations",
+        "app/tracing.py",
+        "    SQLAlchemyInstrumentor().instrument(\n",
+        "    return\n    SQLAlchemyInstrumentor().instrument(\n",
+    ),
     "a read that answers another row": (
         "one entity",
         "app/crud.py",

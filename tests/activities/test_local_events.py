@@ -7,6 +7,8 @@ and gone with the service."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import uuid
 
 import aio_pika
@@ -146,6 +148,22 @@ def test_a_consumer_runs_beside_its_api_through_versions_and_goes_with_it(
 
         eventually_sync(lambda: fulfilled() == sorted(ids), what="a fulfillment per order")
         assert len(_consumers(settings, fulfillment)) == 1
+        # A trace a client starts at shop-api goes on in fulfillment's consumer, through
+        # the outbox, RabbitMQ and another container.
+        trace_id, span_id = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+        traced = httpx.post(
+            f"{orders.url}/orders",
+            json={"item": "traced tea", "qty": 1},
+            headers={"traceparent": f"00-{trace_id}-{span_id}-01"},
+        )
+        ids.append(traced.json()["id"])
+        eventually_sync(
+            lambda: any(
+                line.get("trace_id") == trace_id and line.get("acted")
+                for line in _consumer_lines(settings, fulfillment)
+            ),
+            what="the consumer's line in the order's trace",
+        )
         second = deploy(settings, fulfillment, consumer_image, 2, Database.sqlite, **consuming)
         [kept] = _consumers(settings, fulfillment)
         assert kept.startswith(second.container)
@@ -182,6 +200,16 @@ async def _queue_exists(name: str) -> bool:
         except aio_pika.exceptions.ChannelClosed:
             return False
         return True
+
+
+def _consumer_lines(settings, service: str) -> list[dict]:
+    """The JSON lines the service's consumer container logged."""
+    [name] = _consumers(settings, service)
+    lines = []
+    for text in docker.from_env().containers.get(name).logs().decode().splitlines():
+        with contextlib.suppress(ValueError):
+            lines.append(json.loads(text))
+    return [line for line in lines if isinstance(line, dict)]
 
 
 def _consumers(settings, service: str) -> list[str]:
