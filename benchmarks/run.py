@@ -35,7 +35,9 @@
   whose publishing entities and brokers are read exactly (benchmarks.event_understanding);
 - how people sign in: the share of a table nobody has read (passwords, an OpenID Connect
   issuer, none, or a question for a way not built) read exactly
-  (benchmarks.sign_in_understanding).
+  (benchmarks.sign_in_understanding);
+- what tracing costs a generated service: creates and reads with it off and on, side by
+  side (benchmarks.tracing_cost).
 """
 
 from __future__ import annotations
@@ -67,6 +69,7 @@ from benchmarks import (
     review_speed,
     sign_in_understanding,
     slack_load,
+    tracing_cost,
 )
 from bot.app import TemporalLink, build_app
 from cli.identity import DEV_DEVELOPERS
@@ -199,3 +202,4 @@ if __name__ == "__main__":
     load_generator.main()
     asyncio.run(optimize_speed.main())
     event_delivery.main()
+    tracing_cost.main()
