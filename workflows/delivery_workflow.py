@@ -23,7 +23,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
-    from workflows import search
+    from workflows import search, stage_limits
     from workflows.approvals import (
         check_may_stop_or_retry,
         check_origin,
@@ -235,7 +235,7 @@ class DeliveryWorkflow(UndoSteps, DeploySteps, StageRunner, Gates):
                 earlier_repository=request.repository,
                 fixes=request.fixes,
             ),
-            timeout=timedelta(minutes=2),
+            timeout=stage_limits.SCAFFOLD,
         )
         self._stage("scaffold").detail = "; ".join([f"{scaffold.files} files", *scaffold.notes])
         self._delivery.status.repository = scaffold.artifact

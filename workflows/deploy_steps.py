@@ -13,6 +13,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
+    from workflows import stage_limits
     from workflows.event_spec import Sink
     from workflows.models import Deployment
     from workflows.spec import Auth, ServiceSpec
@@ -52,13 +53,18 @@ class DeploySteps(StageRunner):
             requester=self._delivery.request.requester,
             approved_by=approved_by,
         )
-        deployed = await self._run_long_stage(f"deploy {env}", contracts.deploy_service, deploy)
+        deployed = await self._run_long_stage(
+            f"deploy {env}",
+            contracts.deploy_service,
+            deploy,
+            at_least=stage_limits.DEPLOY_AT_LEAST.get(deploy.target, timedelta(0)),
+        )
         self._stage(f"deploy {env}").detail = deployed.url
         await self._run_stage(
             f"verify {env}",
             contracts.verify_service,
             deployed,
-            timeout=timedelta(minutes=12),  # an ECS rollout takes minutes
+            timeout=stage_limits.VERIFY,  # an ECS rollout takes minutes
             heartbeat=timedelta(seconds=30),
         )
         status = self._delivery.status

@@ -95,16 +95,21 @@ class StageRunner(DeliveryBase):
             return result
 
     async def _run_long_stage(
-        self, name: str, activity: Callable[[Input], Result], arg: Input
+        self,
+        name: str,
+        activity: Callable[[Input], Result],
+        arg: Input,
+        at_least: timedelta = timedelta(0),
     ) -> Result:
-        """A stage that may take minutes (Docker, AWS): the request's build timeout, and a
-        heartbeat so that a worker that died is noticed."""
+        """A stage that may take minutes (Docker, AWS): the request's build timeout, or
+        `at_least` when the waits inside need longer, and a heartbeat so that a worker
+        that died is noticed."""
         timeouts = self._delivery.request.timeouts
         return await self._run_stage(
             name,
             activity,
             arg,
-            timeout=timedelta(minutes=timeouts.build_minutes),
+            timeout=max(timedelta(minutes=timeouts.build_minutes), at_least),
             heartbeat=timedelta(seconds=timeouts.heartbeat_seconds),
         )
 

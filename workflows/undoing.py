@@ -20,7 +20,7 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows import activity_contracts as contracts
-    from workflows import search
+    from workflows import search, stage_limits
     from workflows.data_loss import rollback_losses
     from workflows.deploy_steps import DeploySteps
     from workflows.event_spec import queue_suffix
@@ -171,7 +171,7 @@ class UndoSteps(DeploySteps, Gates):
             f"tear down {env}",
             contracts.tear_down_service,
             teardown,
-            timeout=timedelta(minutes=20),  # an RDS instance takes minutes to delete
+            timeout=stage_limits.TEAR_DOWN,  # an RDS instance takes minutes to delete
             heartbeat=timedelta(seconds=60),
         )
         self._stage(f"tear down {env}").detail = removed

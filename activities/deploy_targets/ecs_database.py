@@ -25,6 +25,7 @@ ENGINES = {Database.postgresql: "postgres", Database.mysql: "mysql"}
 URL_SCHEMES = {Database.postgresql: "postgresql", Database.mysql: "mysql"}
 MASTER_USER = "shipmate"
 CREATE_TIMEOUT = 30 * 60  # RDS takes 5 to 15 minutes to make an instance
+DELETE_TIMEOUT = 20 * 60  # and about as long to delete one
 
 
 @dataclass
@@ -147,7 +148,9 @@ def _wait_until_available(rds, identifier: str, heartbeat: Heartbeat) -> dict:
         if status in ("failed", "incompatible-parameters", "incompatible-network", "gone"):
             raise DeployFailed(f"the database {identifier} is {status}: RDS's events say why")
         if time.monotonic() > deadline:
-            raise DeployFailed(f"the database {identifier} is still {status} after 30 min")
+            raise DeployFailed(
+                f"the database {identifier} is still {status} after {CREATE_TIMEOUT // 60} min"
+            )
         heartbeat(f"waiting for the database {identifier}: {status}")
         time.sleep(10)
 
@@ -160,7 +163,13 @@ def delete_database(rds, identifier: str, heartbeat: Heartbeat) -> bool:
         rds.delete_db_instance(
             DBInstanceIdentifier=identifier, SkipFinalSnapshot=True, DeleteAutomatedBackups=True
         )
+    deadline = time.monotonic() + DELETE_TIMEOUT
     while describe_instance(rds, identifier) is not None:  # the subnet group waits for it
+        if time.monotonic() > deadline:
+            raise DeployFailed(
+                f"the database {identifier} was still being deleted after "
+                f"{DELETE_TIMEOUT // 60} min; retry the tear-down once RDS has removed it"
+            )
         heartbeat(f"deleting the database {identifier}")
         time.sleep(10)
     try:

@@ -7,6 +7,7 @@ AWS account never touch each other's services, secrets, queues or log groups.
 from __future__ import annotations
 
 import boto3
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from activities.deploy_targets.base import DeployFailed
@@ -31,9 +32,21 @@ class EcsDeployFailed(DeployFailed):
     """AWS refused the deploy or the rollout failed; the message says what to fix."""
 
 
+# Each AWS call is bounded (botocore's defaults, 60 s to connect and 60 to read, five
+# attempts, could hold a stage for ten minutes), so the stages' limits in
+# workflows/stage_limits.py can count it: at most AWS_CALL_LIMIT seconds, retries included.
+AWS_CALLS = Config(
+    connect_timeout=3, read_timeout=15, retries={"mode": "standard", "max_attempts": 3}
+)
+AWS_CALL_LIMIT = 3 * (3 + 15) + 2 + 4  # three attempts, and standard mode's two backoffs
+
+
 def aws_client(settings: Settings, service_name: str):
     return boto3.client(
-        service_name, region_name=settings.aws_region, endpoint_url=settings.aws_endpoint_url
+        service_name,
+        region_name=settings.aws_region,
+        endpoint_url=settings.aws_endpoint_url,
+        config=AWS_CALLS,
     )
 
 

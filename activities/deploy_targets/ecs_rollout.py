@@ -27,6 +27,10 @@ from activities.service_secrets import secret_values
 from shipmate.settings import Settings
 from workflows.stage_models import DeployResult
 
+# Seconds a new revision may take to serve alone (verify's limit in workflows/stage_limits.py
+# is longer, so this says why before the stage is cut off).
+ROLLOUT_TIMEOUT = 15 * 60
+
 MIGRATION_TIMEOUT = 15 * 60
 
 
@@ -59,7 +63,10 @@ def rollout_verdict(service: dict, task_definition: str) -> tuple[str, str]:
 
 
 def wait_until_rolled_out(
-    settings: Settings, deployed: DeployResult, heartbeat: Heartbeat, timeout: float = 900
+    settings: Settings,
+    deployed: DeployResult,
+    heartbeat: Heartbeat,
+    timeout: float = ROLLOUT_TIMEOUT,
 ) -> None:
     """Wait for our revision to serve alone; raise saying "rolled back" when ECS put the
     previous one back."""

@@ -40,6 +40,8 @@ from activities.deploy_targets.ecs_resources import (
 from shipmate.settings import Settings
 from workflows.stage_models import TeardownInput
 
+IN_USE_TIMEOUT = 10 * 60  # seconds a target group may take to drain its tasks
+
 GONE = {
     "ServiceNotFoundException",
     "ClusterNotFoundException",
@@ -133,7 +135,7 @@ def _revisions(ecs, family: str, status: str) -> list[str]:
     return [arn for arn in arns if family_of(arn) == family]
 
 
-def _while_in_use(call, heartbeat: Heartbeat, timeout: float = 600):
+def _while_in_use(call, heartbeat: Heartbeat, timeout: float = IN_USE_TIMEOUT):
     """A target group stays in use until ECS has drained the deleted service's tasks."""
     deadline = time.monotonic() + timeout
     while True:

@@ -33,6 +33,7 @@ from workflows.spec import (
 )
 
 TEMPLATES = Path(__file__).parent / "templates"
+RUFF_TIMEOUT = 60  # seconds for each of ruff's passes over a service (they take well under one)
 GENERATED_DIRS = ("app", "tests", "migrations", "specs")
 AUTH_ONLY = {"tests/test_roles.py", "app/routers/audit.py"}
 # A person's rights over their data: with personal data, and admins to act on them.
@@ -120,14 +121,14 @@ def format_python(files: dict[str, str]) -> dict[str, str]:
             cwd=root,
             check=True,
             capture_output=True,
-            timeout=120,
+            timeout=RUFF_TIMEOUT,
         )
         subprocess.run(
             [ruff, "format", "--quiet", *common],
             cwd=root,
             check=True,
             capture_output=True,
-            timeout=120,
+            timeout=RUFF_TIMEOUT,
         )
         return {**files, **{path: (root / path).read_text() for path in python_files}}
 

@@ -10,7 +10,9 @@ import subprocess
 from pathlib import Path
 
 GIT_IDENTITY = ["-c", "user.name=Shipmate", "-c", "user.email=shipmate@localhost"]
-GIT_TIMEOUT = 60  # seconds: local git calls on a small repository
+GIT_TIMEOUT = 20  # seconds: local git calls on a small repository
+FETCH_TIMEOUT = 30  # the team's remote: scaffold's limit (workflows/stage_limits.py) holds
+PUSH_TIMEOUT = 60  # every call here, one after another
 CREDENTIALS_IN_URL = re.compile(r"(\w+://)[^/@\s]+@")  # https://user:token@host/...
 
 
@@ -34,7 +36,7 @@ def commit_version(repo: Path, message: str) -> str:
     return head.stdout.strip()
 
 
-def catch_up(repo: Path, remote_url: str, timeout: float = 45) -> None:
+def catch_up(repo: Path, remote_url: str, timeout: float = FETCH_TIMEOUT) -> None:
     """Move the repository's history to the remote's main, keeping the files just written,
     so the next commit follows what the team's remote holds and its push fast-forwards:
     this worker may never have scaffolded the service, or be behind another that did.
@@ -61,7 +63,7 @@ def _init(repo: Path) -> None:
         )
 
 
-def push_version(repo: Path, remote_url: str, timeout: float = 120) -> None:
+def push_version(repo: Path, remote_url: str, timeout: float = PUSH_TIMEOUT) -> None:
     """Push main to the remote. Fast-forward only: a remote someone else has moved on is
     reported, never overwritten."""
     result = subprocess.run(

@@ -209,3 +209,33 @@ def test_a_downgrade_that_exits_non_zero_refuses_the_roll_back(own_aws, exit_cod
         "downgrade",
         "v0001",
     ]
+
+
+def test_a_database_rds_takes_too_long_to_delete_is_named_not_waited_on_for_ever(
+    own_aws, monkeypatch
+):
+    """RDS still deleting the instance when the tear-down's wait ends: the stage says
+    which database and what to do, before its own time limit cuts it off unexplained."""
+    from moto.rds.models import rds_backends
+
+    from activities.deploy_targets import ecs_database
+    from activities.deploy_targets.base import DeployFailed
+
+    local, _ = own_aws
+    rds = aws(local, "rds")
+    identifier = f"slow-{uuid.uuid4().hex[:6]}"
+    rds.create_db_instance(
+        DBInstanceIdentifier=identifier,
+        DBInstanceClass="db.t4g.micro",
+        Engine="postgres",
+        MasterUsername="shipmate",
+        MasterUserPassword="a-long-password-1",
+        AllocatedStorage=20,
+    )
+    account = aws(local, "sts").get_caller_identity()["Account"]
+    rds_backends[account][local.aws_region].databases[identifier].status = "deleting"
+    monkeypatch.setattr(ecs_database, "DELETE_TIMEOUT", 0)
+    said = []
+    with pytest.raises(DeployFailed) as stopped:
+        ecs_database.delete_database(rds, identifier, said.append)
+    assert identifier in str(stopped.value) and "retry the tear-down" in str(stopped.value)
