@@ -46,6 +46,7 @@ STAGES = {
         stage_limits.DEPLOY_AT_LEAST[DeployTarget.aws_ecs],
         {
             "the RDS instance being made": ecs_database.CREATE_TIMEOUT,
+            "a roll back's migration down": ecs_rollout.MIGRATION_TIMEOUT,
             "AWS calls at their slowest": SLOW_CALLS,
         },
     ),

@@ -59,6 +59,10 @@ class OutboxState(BaseModel):
     stashed: list[str] = Field(
         default_factory=list, description="Where the queue and edits wait, part by part, in order"
     )
+    forget: list[str] = Field(
+        default_factory=list,
+        description="Stashed parts no run will read again, for this run to delete",
+    )
 
 
 class Backlog(BaseModel):

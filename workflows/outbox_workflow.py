@@ -86,6 +86,8 @@ class SlackOutbox:
         self._carries_backlog = False
         self._stashes = False  # likewise: stash a backlog too big to carry
         self._held: list[OutgoingMessage] | None = None
+        self._unforgotten: list[str] = []  # stashed parts taken back, not yet deleted
+        self._forgetting: asyncio.Task | None = None
 
     @workflow.signal
     def enqueue(self, message: OutgoingMessage) -> None:
@@ -117,9 +119,11 @@ class SlackOutbox:
     async def run(self, state: OutboxState) -> None:
         self._carries_backlog = workflow.patched(OUTBOX_ROLLS_OVER_BUSY)
         self._stashes = workflow.patched(OUTBOX_STASHES_BACKLOG)
-        if state.stashed:  # only a run with the marker stashes
-            await self._take_back(state.stashed)
+        taken = await self._take_back(state.stashed) if state.stashed else []
         posts, edits = (asyncio.create_task(lane()) for lane in (self._posts, self._edits))
+        self._unforgotten, state.forget = [*taken, *state.forget], []
+        if self._unforgotten:  # beside the lanes: housekeeping never holds up a message
+            self._forgetting = asyncio.create_task(self._forget())
         while True:
             await workflow.wait_condition(lambda: not self._busy() or self._too_long())
             if self._too_long():
@@ -131,6 +135,8 @@ class SlackOutbox:
             except TimeoutError:
                 await workflow.wait_condition(workflow.all_handlers_finished)
                 if not self._busy():
+                    if self._forgetting is not None:
+                        await self._forgetting  # idle: nobody waits for it
                     posts.cancel()
                     edits.cancel()
                     return  # idle: the next message starts a fresh outbox
@@ -147,6 +153,8 @@ class SlackOutbox:
         backlog = Backlog(outbox=workflow.info().workflow_id, queue=state.queue, edits=state.edits)
         if self._stashes and _size(backlog) > state.carry_bytes:
             state = await self._stash(backlog)
+        if self._unforgotten:  # still being deleted: the next run deletes them again
+            state = state.model_copy(update={"forget": [*state.forget, *self._unforgotten]})
         workflow.continue_as_new(state)
 
     async def _stash(self, backlog: Backlog) -> OutboxState:
@@ -168,22 +176,24 @@ class SlackOutbox:
                 )
         except ActivityError as err:
             workflow.logger.warning("backlog carried whole, not stashed: %s", err.cause or err)
-            await self._forget(keys)  # the parts stashed before the failure
-            return self._state
+            # the parts stashed before the failure: the next run deletes them
+            return self._state.model_copy(update={"forget": keys})
         stashed = {id(message) for message in backlog.queue}
         later = [message for message in self._state.queue if id(message) not in stashed]
         newer = {k: v for k, v in self._state.edits.items() if backlog.edits.get(k) is not v}
         return self._state.model_copy(update={"queue": later, "edits": newer, "stashed": keys})
 
-    async def _take_back(self, keys: list[str]) -> None:
+    async def _take_back(self, keys: list[str]) -> list[str]:
         """The stashed backlog first, part by part, then what was carried or arrived
         since, each by the rules `enqueue` keeps (a repeat dropped, a card's newest post
         kept). A part that cannot be read within an hour is said in the log and skipped,
-        so the outbox never stops for it."""
+        so the outbox never stops for it (and is kept in the store). Returns the keys
+        taken back."""
         state = self._state
         arrived, newer = state.queue, state.edits
         state.queue, state.edits, state.stashed = [], {}, []
         self._held = []  # what enqueue is told meanwhile waits: a repeat may be in a part
+        taken = []
         for key in keys:
             try:
                 part = await workflow.execute_activity(
@@ -199,17 +209,20 @@ class SlackOutbox:
                 continue
             state.queue += part.queue
             state.edits.update(part.edits)
+            taken.append(key)
         held, self._held = self._held, None
         for message in [*arrived, *held]:
             self.enqueue(message)
         state.edits.update(newer)
-        await self._forget(keys)  # this history holds every part now
+        return taken  # this history holds them now
 
-    async def _forget(self, keys: list[str]) -> None:
-        """Delete stashed parts no run will read again. A store that keeps refusing
-        leaves them (said in the log): the outbox never waits on its housekeeping."""
-        if not keys or not workflow.patched(OUTBOX_FORGETS_STASH):
+    async def _forget(self) -> None:
+        """Delete the stashed parts no run will read again. A store that keeps refusing
+        leaves them (said in the log); a roll-over first hands on what is not done."""
+        if not workflow.patched(OUTBOX_FORGETS_STASH):
+            self._unforgotten = []  # runs started before left them in the store
             return
+        keys = self._unforgotten
         try:
             await workflow.execute_activity(
                 contracts.forget_backlog,
@@ -220,6 +233,7 @@ class SlackOutbox:
             )
         except ActivityError as err:
             workflow.logger.warning("stashed parts %s left: %s", keys, err.cause or err)
+        self._unforgotten = []
 
     def _busy(self) -> bool:
         state = self._state

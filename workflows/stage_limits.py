@@ -21,8 +21,9 @@ VERIFY = timedelta(minutes=25)
 # ECS: each resource waited for until nothing uses it, then the database deleted.
 TEAR_DOWN = timedelta(minutes=40)
 # A deploy takes the request's build timeout, and at least this on each target: on ECS
-# a first deploy waits for its RDS instance to be made (5 to 15 minutes, 30 at most).
+# a deploy waits for its RDS instance to be available (made: 5 to 15 minutes, 30 at
+# most), and a roll back runs the migration down as a one-off task (15 at most).
 DEPLOY_AT_LEAST = {
     DeployTarget.local: timedelta(minutes=5),
-    DeployTarget.aws_ecs: timedelta(minutes=40),
+    DeployTarget.aws_ecs: timedelta(minutes=55),
 }

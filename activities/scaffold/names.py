@@ -18,7 +18,9 @@ from workflows.identifiers import python_name
 from workflows.spec import EntitySpec, ServiceSpec
 
 # Modules every service has beside the router and the test module of each entity.
-OWN_MODULES = frozenset({"auth", "health", "graphql", "events", "audit", "logs", "privacy"})
+OWN_MODULES = frozenset(
+    {"auth", "health", "graphql", "events", "audit", "logs", "privacy", "tracing"}
+)
 
 # Who may sign in. An entity's table is always a plural (it ends in s, or in a hash when
 # it is long), so the table set aside never meets one.

@@ -156,6 +156,12 @@ MUTATIONS = {
         "    SQLAlchemyInstrumentor().instrument(\n",
         "    return\n    SQLAlchemyInstrumentor().instrument(\n",
     ),
+    "spans exported with the values people sent": (
+        "relations",
+        "app/tracing.py",
+        "        return self.exporter.export([_without_values(span) for span in spans])\n",
+        "        return self.exporter.export(list(spans))\n",
+    ),
     "a read that answers another row": (
         "one entity",
         "app/crud.py",

@@ -6,10 +6,13 @@ models' check leaves them out when a version has none; a service made before the
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import sqlalchemy as sa
 
 from activities.scaffold.generator import write_service
+from testkit.waiting import eventually_sync
 from tests.activities.migration_checks import NOT_THE_SPECS, matches_the_models, migrate
 from workflows.event_spec import ConsumerSpec, EventSpec, Sink
 from workflows.spec import EntitySpec, FieldSpec, ServiceSpec
@@ -170,3 +173,43 @@ def test_on_postgresql_the_inbox_index_is_built_beside_the_writes(tmp_path, data
     assert valid and "(received_at)" in columns  # made again, on the right column
     assert stamped == "v0003" and rows == 5000
     matches_the_models(project, database)
+
+
+@pytest.mark.parametrize("database", ["postgresql"], indirect=True)
+def test_on_postgresql_a_consumer_keeps_writing_while_the_inbox_is_indexed(
+    tmp_path, database, engine
+):
+    """What CONCURRENTLY is for, shown with locks: while a consumer's transaction is open,
+    the index build waits for it, and a new insert from another consumer must not queue
+    behind the build (a plain CREATE INDEX would make it wait, here past its lock_timeout)."""
+    project = tmp_path / "fulfillment"
+    v1 = ServiceSpec(name="fulfillment-api", entities=[FULFILLMENT], consumers=[CONSUMER])
+    write_service(v1, project)
+    migrate(project, database, "upgrade", "head")
+    with engine.begin() as db:
+        db.execute(sa.text(f"DROP INDEX {FORGET_BY}"))
+    write_service(v1.model_copy(update={"version": 2}), project)
+    insert = sa.text("INSERT INTO event_inbox (event_id, received_at) VALUES (:id, 1)")
+    with engine.connect() as acting:  # a consumer in the middle of an event
+        acting.execute(insert, {"id": "held"})
+        migration = threading.Thread(target=migrate, args=(project, database, "upgrade", "head"))
+        migration.start()
+        eventually_sync(lambda: _index_build_waiting(engine), what="the index build waiting")
+        with engine.begin() as other:  # another consumer, acting on the next event
+            other.execute(sa.text("SET LOCAL lock_timeout = '3s'"))
+            other.execute(insert, {"id": "next"})
+        acting.commit()
+        migration.join(timeout=120)
+    assert not migration.is_alive()
+    assert FORGET_BY in inbox_indexes(engine)
+
+
+def _index_build_waiting(engine: sa.Engine) -> bool:
+    with engine.connect() as db:
+        waiting = db.execute(
+            sa.text(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE query ILIKE 'CREATE INDEX%' AND wait_event_type = 'Lock'"
+            )
+        ).scalar()
+    return bool(waiting)
