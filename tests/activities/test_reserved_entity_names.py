@@ -89,7 +89,7 @@ def test_a_service_without_those_entities_keeps_the_names_it_had():
 EVERY_OTHER = [
     "Base", "Auth", "Health", "Graphql", "Events", "Metric", "Doc", "None", "Import",
     "Mutation", "Date", "I", "Account", "SignInAccount", "Audit", "AuditEntry", "Logs",
-    "Privacy",
+    "Privacy", "Tracing",
 ]  # fmt: skip
 
 

@@ -45,7 +45,7 @@ async def test_todo_api_is_delivered_and_answers(client, settings, worker):
 
     assert status.state == DeliveryState.succeeded, status.error
     assert [s.name for s in status.stages if s.state != StageState.succeeded] == []
-    assert status.test_summary.startswith("23 passed, 0 failed")
+    assert status.test_summary.startswith("24 passed, 0 failed")
     [deployment] = status.deployments
     assert deployment.environment == "staging"
     assert deployment.approved_by == ["U0BOB"]
