@@ -168,3 +168,29 @@ class BacklogRollOverDoesMore(SlackOutbox):
         if self._state.queue:
             await plant()
         await super()._roll_over()
+
+
+@workflow.defn(name=OUTBOX_TYPE)
+class StashDoesMore(SlackOutbox):
+    """Plants where an outbox stashes a backlog too big to carry."""
+
+    @workflow.run
+    async def run(self, state: OutboxState) -> None:
+        await super().run(state)
+
+    async def _stash(self, backlog):
+        await plant()
+        return await super()._stash(backlog)
+
+
+@workflow.defn(name=OUTBOX_TYPE)
+class TakeBackDoesMore(SlackOutbox):
+    """Plants where an outbox takes a stashed backlog back."""
+
+    @workflow.run
+    async def run(self, state: OutboxState) -> None:
+        await super().run(state)
+
+    async def _take_back(self, keys: list[str]) -> list[str]:
+        await plant()
+        return await super()._take_back(keys)

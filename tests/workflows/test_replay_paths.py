@@ -48,6 +48,9 @@ CASES = [
     Case("path_service_after_continue", planted.ContinuedRunDoesMore, "path_service_continued"),
     # The kept outbox rolled over once idle, with nothing queued.
     Case("path_outbox_backlog", planted.BacklogRollOverDoesMore, "slack_outbox"),
+    # Rolled over with a backlog small enough to carry: nothing stashed, nothing taken back.
+    Case("path_outbox_stashed", planted.StashDoesMore, "path_outbox_backlog"),
+    Case("path_outbox_taken_back", planted.TakeBackDoesMore, "path_outbox_backlog"),
 ]
 
 
@@ -107,3 +110,8 @@ def test_the_fixtures_hold_what_their_paths_are_about():
         assert payload(rolled["input"])["continued"] == runs
     (rolled,) = of_type(events("path_outbox_backlog"), "WORKFLOW_EXECUTION_CONTINUED_AS_NEW")
     assert len(payload(rolled["input"])["queue"]) > 5  # a backlog, carried along
+    assert "stash_backlog" in scheduled("path_outbox_stashed")
+    (rolled,) = of_type(events("path_outbox_stashed"), "WORKFLOW_EXECUTION_CONTINUED_AS_NEW")
+    assert payload(rolled["input"])["stashed"]  # only the parts' keys, and what came after
+    taken_back = scheduled("path_outbox_taken_back")
+    assert "fetch_backlog" in taken_back and "forget_backlog" in taken_back

@@ -44,6 +44,8 @@ PATHS = {
     "path_service_continued": "a service run that continued as new after its delivery",
     "path_service_after_continue": "the run it continued into, with one more delivery",
     "path_outbox_backlog": "an outbox run that continued as new with a backlog queued",
+    "path_outbox_stashed": "an outbox run whose backlog was too big to carry: stashed in parts",
+    "path_outbox_taken_back": "the run it continued into: the parts taken back, then deleted",
 }
 SERVICE_HISTORY_LIMIT = 20  # one delivery takes a service entity past it
 OUTBOX_HISTORY_LIMIT = 60  # a burst of 30 signals takes an outbox past it
@@ -60,6 +62,11 @@ async def record_paths(settings: Settings, fixtures) -> None:
     # Plain payloads, whatever codec shipmate.temporal.connect may add: the replay tests
     # read these histories without a key.
     client = await Client.connect(settings.temporal_address, data_converter=pydantic_data_converter)
+    outbox_paths = [name for name in PATHS if name.startswith("path_outbox")]
+    if fixtures.wants(*outbox_paths):
+        await record_outbox(client, settings, fixtures)
+    if not fixtures.wants(*(set(PATHS) - set(outbox_paths))):
+        return
     script = Script(settings=settings)
     async with on_every_queue(
         client,
@@ -73,7 +80,6 @@ async def record_paths(settings: Settings, fixtures) -> None:
         await run.gates(fixtures)
         await run.cancel_and_retry(fixtures)
         await run.continued(fixtures)
-    await record_outbox(client, settings, fixtures)
 
 
 class Runs:
@@ -247,11 +253,9 @@ async def record_outbox(client: Client, settings: Settings, fixtures) -> None:
     once: it passes the limit while most of them still wait for Slack's pace, continues
     as new carrying them, and every reply reaches the emulator once."""
     from cli.worker import slack_activities
-    from shipmate.outbox_client import enqueue
     from slack_emulator.server import EmulatorConfig, EmulatorServer
     from testkit.chat import TOKENS, Chat
-    from workflows.outbox_messages import OutboxState, OutgoingMessage
-    from workflows.outbox_workflow import SlackOutbox, outbox_id
+    from workflows.outbox_workflow import SlackOutbox
 
     emulator = await EmulatorServer(EmulatorConfig(port=0)).start()
     local = settings.model_copy(
@@ -271,29 +275,49 @@ async def record_outbox(client: Client, settings: Settings, fixtures) -> None:
                 activities=slack_activities(local),
                 activity_executor=executor,
             ):
-                outbox = await client.start_workflow(
-                    SlackOutbox.run,
-                    OutboxState(channel="C0GENERAL", history_limit=OUTBOX_HISTORY_LIMIT),
-                    id=outbox_id(local.task_queue, "C0GENERAL"),
-                    task_queue=local.task_queue,
+                await _burst_through_a_roll_over(client, local, chat, tag, fixtures)
+                await _burst_through_a_roll_over(
+                    client, local, chat, f"{tag}s", fixtures, carry_bytes=300
                 )
-                thread = await chat.say("U0ALICE", f"{tag} thread")
-                for n in range(OUTBOX_BURST):
-                    text = f"{tag} reply {n}"
-                    message = OutgoingMessage(
-                        key=f"{tag}/{n}", channel="C0GENERAL", thread_ts=thread, text=text
-                    )
-                    await enqueue(client, local.task_queue, message)
-                first_run = outbox.first_execution_run_id
-                await next_run(client, outbox.id, first_run)
-
-                async def all_said():
-                    replies = [r["text"] for r in await chat.thread(thread, "C0GENERAL")]
-                    return replies if len(replies) >= OUTBOX_BURST else None
-
-                replies = await eventually(all_said, timeout=180, what="every reply")
-                assert replies == [f"{tag} reply {n}" for n in range(OUTBOX_BURST)], replies
-                await fixtures.save("path_outbox_backlog", run_of(client, outbox.id, first_run))
-                await client.get_workflow_handle(outbox.id).terminate("recorded")
     finally:
         await emulator.stop()
+
+
+async def _burst_through_a_roll_over(client, local, chat, tag, fixtures, carry_bytes=None):
+    """A burst of replies in a thread, through the outbox's continue-as-new; with
+    `carry_bytes` so low that the backlog is stashed, both runs are saved."""
+    from shipmate.outbox_client import enqueue
+    from workflows.outbox_messages import OutboxState, OutgoingMessage
+    from workflows.outbox_workflow import SlackOutbox, outbox_id
+
+    channel = "C0GENERAL" if carry_bytes is None else "C0DEPLOYS"
+    state = OutboxState(channel=channel, history_limit=OUTBOX_HISTORY_LIMIT)
+    if carry_bytes is not None:
+        state.carry_bytes = carry_bytes
+    outbox = await client.start_workflow(
+        SlackOutbox.run,
+        state,
+        id=outbox_id(local.task_queue, channel),
+        task_queue=local.task_queue,
+    )
+    thread = await chat.say("U0ALICE", f"{tag} thread", channel=channel)
+    for n in range(OUTBOX_BURST):
+        message = OutgoingMessage(
+            key=f"{tag}/{n}", channel=channel, thread_ts=thread, text=f"{tag} reply {n}"
+        )
+        await enqueue(client, local.task_queue, message)
+    first_run = outbox.first_execution_run_id
+    second_run = await next_run(client, outbox.id, first_run)
+
+    async def all_said():
+        replies = [r["text"] for r in await chat.thread(thread, channel)]
+        return replies if len(replies) >= OUTBOX_BURST else None
+
+    replies = await eventually(all_said, timeout=180, what="every reply")
+    assert replies == [f"{tag} reply {n}" for n in range(OUTBOX_BURST)], replies
+    if carry_bytes is None:
+        await fixtures.save("path_outbox_backlog", run_of(client, outbox.id, first_run))
+    else:
+        await fixtures.save("path_outbox_stashed", run_of(client, outbox.id, first_run))
+        await fixtures.save("path_outbox_taken_back", run_of(client, outbox.id, second_run))
+    await client.get_workflow_handle(outbox.id).terminate("recorded")
