@@ -9,10 +9,9 @@ and p95 of each and what tracing adds. Asserts nothing.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,7 +19,7 @@ from pathlib import Path
 import httpx
 
 from activities.scaffold.generator import write_service
-from cli.devstack import free_port
+from testkit.served import serving
 from understanding import parse_request
 
 LIBRARY = (
@@ -29,42 +28,6 @@ LIBRARY = (
     "branches have city and opened_on date"
 )
 CALLS = 1000
-
-
-def serve(project: Path, env: dict[str, str]) -> tuple[subprocess.Popen, str]:
-    subprocess.run(
-        [sys.executable, "-m", "alembic", "upgrade", "head"],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:app",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=project,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(f"{base}/health").status_code == 200:
-                return server, base
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise RuntimeError("the service never answered /health")
 
 
 def one_round(web: httpx.Client, n: int, taken: dict[str, list[float]]) -> None:
@@ -97,19 +60,18 @@ def main() -> None:
         state = Path(tmp)
         project = state / "service"
         write_service(parse_request(LIBRARY).spec, project)
-        servers = {on: serve(project, environment(state, on)) for on in (False, True)}
-        taken = {on: {"create": [], "read": []} for on in servers}
-        try:
-            webs = {on: httpx.Client(base_url=base) for on, (_, base) in servers.items()}
+        taken = {on: {"create": [], "read": []} for on in (False, True)}
+        with contextlib.ExitStack() as running:
+            bases = {
+                on: running.enter_context(serving(project, environment(state, on), quiet=True))
+                for on in taken
+            }
+            webs = {
+                on: running.enter_context(httpx.Client(base_url=base)) for on, base in bases.items()
+            }
             for n in range(-50, CALLS):  # the first 50 warm up: imports, first statements
                 for on, web in webs.items():
                     one_round(web, n + 50, taken[on] if n >= 0 else {"create": [], "read": []})
-            for web in webs.values():
-                web.close()
-        finally:
-            for server, _ in servers.values():
-                server.terminate()
-                server.wait()
     for kind in ("create", "read"):
         (p50_off, p95_off), (p50_on, p95_on) = (
             figures(taken[False][kind]),

@@ -3,14 +3,11 @@ migrates real data forward, lints clean, and is the same bytes for the same spec
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -21,7 +18,7 @@ import pytest
 from openapi_spec_validator import validate
 
 from activities.scaffold.generator import render_service, write_service
-from cli import devstack
+from testkit.served import serving  # noqa: F401 - the generated-service tests import it here
 from testkit.waiting import eventually_sync
 from understanding import parse_change, parse_request
 
@@ -50,45 +47,6 @@ def generate(text: str, out: Path) -> Path:
     assert spec is not None, text
     write_service(spec, out)
     return out
-
-
-@contextlib.contextmanager
-def serving(project: Path, env: dict[str, str], killed: bool = False) -> Iterator[str]:
-    """The generated app, migrated and under uvicorn; its base URL once `/health` answers.
-    At the end it is stopped, or `killed` (SIGKILL: nothing of it runs on)."""
-    subprocess.run(
-        [PYTHON, "-m", "alembic", "upgrade", "head"],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    port = devstack.free_port()
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile() as output:
-        server = subprocess.Popen(
-            [PYTHON, "-m", "uvicorn", "app.main:app", "--port", str(port)],
-            cwd=project,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-        )
-
-        def healthy() -> bool:
-            if server.poll() is not None:
-                output.seek(0)
-                raise AssertionError(f"the service exited: {output.read().decode()[-3000:]}")
-            try:
-                return httpx.get(f"{base}/health").status_code == 200
-            except httpx.TransportError:
-                return False
-
-        try:
-            eventually_sync(healthy, interval=0.2, what=f"{base}/health")
-            yield base
-        finally:
-            server.kill() if killed else server.terminate()
-            server.wait()
 
 
 def run_generated_tests(project: Path, database_url: str | None = None) -> str:
