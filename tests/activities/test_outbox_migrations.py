@@ -109,14 +109,21 @@ def test_the_inbox_comes_with_a_consumer_and_stays_after_it(tmp_path, database, 
     assert INBOX <= tables(engine)  # v2 may still be acting on events while v1 comes back
 
 
-def test_an_inbox_made_before_its_index_gets_it_with_the_next_version(tmp_path, database, engine):
+def _inbox_made_before_its_index(tmp_path, database: str, engine: sa.Engine):
+    """A consumer's v1, migrated, its inbox as it was before it had the index it forgets
+    old ids by; the project and the spec."""
     project = tmp_path / "fulfillment"
     v1 = ServiceSpec(name="fulfillment-api", entities=[FULFILLMENT], consumers=[CONSUMER])
     write_service(v1, project)
     migrate(project, database, "upgrade", "head")
     on_table = " ON event_inbox" if engine.dialect.name in ("mysql", "mariadb") else ""
-    with engine.begin() as db:  # as the inbox was made before it had the index
+    with engine.begin() as db:
         db.execute(sa.text(f"DROP INDEX {FORGET_BY}{on_table}"))
+    return project, v1
+
+
+def test_an_inbox_made_before_its_index_gets_it_with_the_next_version(tmp_path, database, engine):
+    project, v1 = _inbox_made_before_its_index(tmp_path, database, engine)
     assert FORGET_BY not in inbox_indexes(engine)
     write_service(v1.model_copy(update={"version": 2}), project)
     migrate(project, database, "upgrade", "head")
@@ -130,12 +137,8 @@ def test_on_postgresql_the_inbox_index_is_built_beside_the_writes(tmp_path, data
     consumer's inserts): an inbox made before it, with rows, gets a valid index, and an
     index a stopped build left invalid is made again; migrating two versions at once
     leaves each whole, stamped at the newest."""
-    project = tmp_path / "fulfillment"
-    v1 = ServiceSpec(name="fulfillment-api", entities=[FULFILLMENT], consumers=[CONSUMER])
-    write_service(v1, project)
-    migrate(project, database, "upgrade", "head")
+    project, v1 = _inbox_made_before_its_index(tmp_path, database, engine)
     with engine.begin() as db:
-        db.execute(sa.text(f"DROP INDEX {FORGET_BY}"))
         db.execute(
             sa.text(
                 "INSERT INTO event_inbox (event_id, received_at) "
@@ -182,12 +185,7 @@ def test_on_postgresql_a_consumer_keeps_writing_while_the_inbox_is_indexed(
     """What CONCURRENTLY is for, shown with locks: while a consumer's transaction is open,
     the index build waits for it, and a new insert from another consumer must not queue
     behind the build (a plain CREATE INDEX would make it wait, here past its lock_timeout)."""
-    project = tmp_path / "fulfillment"
-    v1 = ServiceSpec(name="fulfillment-api", entities=[FULFILLMENT], consumers=[CONSUMER])
-    write_service(v1, project)
-    migrate(project, database, "upgrade", "head")
-    with engine.begin() as db:
-        db.execute(sa.text(f"DROP INDEX {FORGET_BY}"))
+    project, v1 = _inbox_made_before_its_index(tmp_path, database, engine)
     write_service(v1.model_copy(update={"version": 2}), project)
     insert = sa.text("INSERT INTO event_inbox (event_id, received_at) VALUES (:id, 1)")
     with engine.connect() as acting:  # a consumer in the middle of an event
